@@ -1,0 +1,20 @@
+import { z } from "zod";
+import { kindNames } from "../registry/kinds.js";
+
+/** A change someone asks for. Applied at once when no approval is needed, otherwise carried by a change request. */
+export const proposalSchema = z.discriminatedUnion("action", [
+  z.object({
+    action: z.literal("record.put"),
+    kind: z.enum(kindNames),
+    name: z.string(),
+    owner: z.string(),
+    spec: z.unknown(),
+  }),
+  z.object({ action: z.literal("record.delete"), kind: z.enum(kindNames), name: z.string() }),
+  z.object({ action: z.literal("agent.approve"), name: z.string() }),
+  z.object({ action: z.literal("agent.activate"), name: z.string(), environment: z.string() }),
+]);
+export type Proposal = z.output<typeof proposalSchema>;
+
+export const proposalTarget = (p: Proposal): { kind: string; name: string } =>
+  p.action === "record.put" || p.action === "record.delete" ? { kind: p.kind, name: p.name } : { kind: "agent", name: p.name };

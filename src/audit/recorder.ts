@@ -1,0 +1,106 @@
+import { randomUUID } from "node:crypto";
+import type { Executor } from "../store/database.js";
+import { canonicalJson, parseJson, type Json } from "../shared/json.js";
+import type { Actor } from "./actor.js";
+
+export type Outcome = "allowed" | "refused" | "failed";
+
+/** Who is acting, on whose behalf, and for which request; passed down from every surface. */
+export interface ActionContext {
+  actor: Actor;
+  tenantId: string | null;
+  requestId?: string;
+  /** How many events this action has recorded so far (the HTTP layer records calls that wrote none). */
+  recorded: number;
+}
+
+export const actionContext = (actor: Actor, requestId?: string): ActionContext => ({
+  actor,
+  tenantId: actor.tenantId,
+  requestId,
+  recorded: 0,
+});
+
+export interface EventInput {
+  /** Dotted verb, e.g. agent.create, change_request.approve, admin.read. */
+  action: string;
+  resource: { kind: string; id?: string; name?: string };
+  decision: { outcome: Outcome; reasons?: string[] };
+  context?: { requestId?: string; method?: string; path?: string; status?: number; [key: string]: Json | undefined };
+  payload?: { before?: unknown; after?: unknown; justification?: string | null; [key: string]: unknown };
+}
+
+export interface RecordedEvent {
+  seq: number;
+  id: string;
+  tenantId: string | null;
+  at: number;
+  actor: Actor;
+  action: string;
+  resource: EventInput["resource"];
+  decision: { outcome: Outcome; reasons: string[] };
+  context: NonNullable<EventInput["context"]>;
+  payload: NonNullable<EventInput["payload"]>;
+}
+
+/**
+ * The one entry point through which every state change and every admin call is recorded.
+ * Callers pass the executor of the transaction that makes the change, so an event is durable
+ * exactly when the change is, and a change whose event cannot be written does not happen.
+ */
+export class Recorder {
+  private lastAt = 0;
+
+  async record(executor: Executor, ctx: ActionContext, input: EventInput): Promise<{ id: string; seq: number }> {
+    // Timestamps never go backwards within this process, even if the wall clock does.
+    const at = Math.max(Date.now(), this.lastAt);
+    this.lastAt = at;
+    const id = randomUUID();
+    const row = await executor
+      .insertInto("events")
+      .values({
+        id,
+        tenant_id: ctx.tenantId,
+        at,
+        actor: canonicalJson(ctx.actor),
+        action: input.action,
+        resource: canonicalJson(input.resource),
+        decision: canonicalJson({ outcome: input.decision.outcome, reasons: input.decision.reasons ?? [] }),
+        context: canonicalJson({ requestId: ctx.requestId, ...input.context }),
+        payload: canonicalJson(input.payload ?? {}),
+      })
+      .returning("seq")
+      .executeTakeFirstOrThrow();
+    ctx.recorded += 1;
+    return { id, seq: row.seq };
+  }
+
+  async list(
+    executor: Executor,
+    tenantId: string,
+    options: { afterSeq?: number; limit?: number; action?: string } = {},
+  ): Promise<RecordedEvent[]> {
+    let query = executor
+      .selectFrom("events")
+      .selectAll()
+      .where("tenant_id", "=", tenantId)
+      .where("seq", ">", options.afterSeq ?? 0);
+    if (options.action) query = query.where("action", "=", options.action);
+    const rows = await query
+      .orderBy("seq", "asc")
+      .limit(Math.min(options.limit ?? 100, 1000))
+      .execute();
+    return rows.map((row) => ({
+      seq: row.seq,
+      id: row.id,
+      tenantId: row.tenant_id,
+      at: row.at,
+      actor: parseJson(row.actor),
+      action: row.action,
+      resource: parseJson(row.resource),
+      decision: parseJson(row.decision),
+      context: parseJson(row.context),
+      payload: parseJson(row.payload),
+    }));
+  }
+}

@@ -1,0 +1,34 @@
+import { Command, CommanderError } from "commander";
+import { ConfigError } from "../config/config.js";
+import { DirectoryError } from "../config-as-code/directory.js";
+import { AdminApiError } from "./admin-client.js";
+import { agentCommands, changeCommands, peopleCommands, registryCommands } from "./commands/admin.js";
+import { configAsCodeCommands } from "./commands/config-as-code.js";
+import { serveCommands } from "./commands/serve.js";
+import { tenantCommands } from "./commands/tenant.js";
+
+const program = new Command()
+  .name("gatehouse")
+  .description("Gatehouse: the governed pathway for AI traffic")
+  .option("--url <url>", "admin API base URL (GATEHOUSE_URL; default http://127.0.0.1:7800)")
+  .option("--key <key>", "admin API key (GATEHOUSE_ADMIN_KEY)")
+  .showHelpAfterError()
+  .exitOverride();
+
+serveCommands(program);
+tenantCommands(program);
+registryCommands(program);
+agentCommands(program.commands.find((c) => c.name() === "agents") as Command);
+changeCommands(program);
+peopleCommands(program);
+configAsCodeCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  // Expected failures (bad configuration, bad directory, refused API call) print their message only.
+  const expected = error instanceof ConfigError || error instanceof DirectoryError || error instanceof AdminApiError;
+  console.error(`gatehouse: ${expected ? (error as Error).message : String((error as Error).stack ?? error)}`);
+  process.exit(1);
+}

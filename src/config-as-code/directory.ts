@@ -1,0 +1,84 @@
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import path from "node:path";
+import { parseAllDocuments, stringify } from "yaml";
+import { kindNames, kinds } from "../registry/kinds.js";
+import { fieldPath } from "../shared/validation.js";
+import { documentsSchema, type ConfigDocument } from "./documents.js";
+
+export class DirectoryError extends Error {
+  override name = "DirectoryError";
+}
+
+/**
+ * Reads a configuration directory: every *.yaml / *.yml file below it (multi-document files
+ * allowed). A Policy's Cedar text may live in its own file, named by spec.source relative to
+ * the YAML file that declares it.
+ */
+export function readDirectory(dir: string): ConfigDocument[] {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new DirectoryError(`${dir} is not a directory`);
+  const raw: { file: string; doc: unknown }[] = [];
+  for (const file of yamlFiles(dir)) {
+    for (const parsed of parseAllDocuments(readFileSync(file, "utf8"))) {
+      if (parsed.errors.length > 0) throw new DirectoryError(`${file}: ${parsed.errors[0]?.message}`);
+      const doc: unknown = parsed.toJS();
+      if (doc === null || doc === undefined) continue;
+      raw.push({ file, doc: resolveSource(file, doc) });
+    }
+  }
+  const result = documentsSchema.safeParse(raw.map((r) => r.doc));
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    const index = typeof issue?.path[0] === "number" ? issue.path[0] : 0;
+    const where = raw[index];
+    throw new DirectoryError(`${where?.file ?? dir}: ${fieldPath(issue?.path.slice(1) ?? [])}: ${issue?.message}`);
+  }
+  return result.data;
+}
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name))
+    .map((e) => path.join(e.parentPath, e.name))
+    .sort();
+}
+
+function resolveSource(file: string, doc: unknown): unknown {
+  if (typeof doc !== "object" || doc === null) return doc;
+  const { spec } = doc as { spec?: unknown };
+  if (typeof spec !== "object" || spec === null || !("source" in spec)) return doc;
+  const { source, ...rest } = spec as { source: unknown };
+  if (typeof source !== "string") throw new DirectoryError(`${file}: spec.source must be a file path`);
+  const sourceFile = path.resolve(path.dirname(file), source);
+  if (!existsSync(sourceFile)) throw new DirectoryError(`${file}: spec.source ${source} does not exist`);
+  return { ...doc, spec: { ...rest, text: readFileSync(sourceFile, "utf8") } };
+}
+
+/** Writes documents in the layout readDirectory reads: one file per kind, Cedar policies in policies/. */
+export function writeDirectory(dir: string, documents: ConfigDocument[]): string[] {
+  mkdirSync(dir, { recursive: true });
+  const written: string[] = [];
+  const write = (file: string, text: string) => {
+    const full = path.join(dir, file);
+    mkdirSync(path.dirname(full), { recursive: true });
+    writeFileSync(full, text);
+    chmodSync(full, 0o644);
+    written.push(file);
+  };
+  const yaml = (docs: unknown[]) => docs.map((d) => stringify(d, { lineWidth: 0 })).join("---\n");
+
+  const tenant = documents.filter((d) => d.kind === "Tenant");
+  if (tenant.length > 0) write("tenant.yaml", yaml(tenant));
+  for (const kind of kindNames) {
+    const docs = documents.filter((d) => d.kind === kinds[kind].title);
+    if (docs.length === 0) continue;
+    const out = docs.map((doc) => {
+      if (kind !== "policy" || doc.kind === "Tenant") return doc;
+      const { text, ...rest } = doc.spec as { text: string };
+      const source = `policies/${doc.name}.cedar`;
+      write(source, text);
+      return { ...doc, spec: { ...rest, source } };
+    });
+    write(`${kinds[kind].plural}.yaml`, yaml(out));
+  }
+  return written;
+}

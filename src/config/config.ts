@@ -1,0 +1,110 @@
+import { readFileSync, existsSync } from "node:fs";
+import path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+
+/**
+ * Gatehouse configuration: environment variables override an optional gatehouse.yaml.
+ * Every key has one environment variable (GATEHOUSE_ + upper snake case) and one YAML key.
+ */
+const configSchema = z.object({
+  port: z.coerce.number().int().min(0).max(65535).default(7800),
+  host: z.string().min(1).default("127.0.0.1"),
+  dataDir: z.string().min(1).default("./data"),
+  databaseUrl: z
+    .string()
+    .regex(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, "must be sqlite:PATH or postgres://…")
+    .optional(),
+  databaseSchema: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/, "must be a lower-case SQL identifier")
+    .default("public"),
+  bodyLimitBytes: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  demo: z
+    .union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")])
+    .default(true),
+});
+
+export type GatehouseConfig = Omit<z.infer<typeof configSchema>, "databaseUrl"> & {
+  databaseUrl: string;
+};
+
+const keys = Object.keys(configSchema.shape) as (keyof typeof configSchema.shape)[];
+
+export const envName = (key: string): string =>
+  "GATEHOUSE_" + key.replace(/[A-Z]/g, (c) => "_" + c).toUpperCase();
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+export interface ConfigSources {
+  env?: NodeJS.ProcessEnv;
+  /** Path of gatehouse.yaml; defaults to GATEHOUSE_CONFIG or ./gatehouse.yaml when present. */
+  file?: string;
+  cwd?: string;
+}
+
+export function loadConfig(sources: ConfigSources = {}): GatehouseConfig {
+  const env = sources.env ?? process.env;
+  const cwd = sources.cwd ?? process.cwd();
+  const file = sources.file ?? env.GATEHOUSE_CONFIG ?? path.join(cwd, "gatehouse.yaml");
+  const fromFile = readConfigFile(file, sources.file !== undefined || env.GATEHOUSE_CONFIG !== undefined);
+
+  const raw: Record<string, unknown> = {};
+  const origin: Record<string, string> = {};
+  for (const key of keys) {
+    const envValue = env[envName(key)];
+    if (envValue !== undefined && envValue !== "") {
+      raw[key] = envValue;
+      origin[key] = envName(key);
+    } else if (fromFile[key] !== undefined) {
+      raw[key] = fromFile[key];
+      origin[key] = `${key} in ${file}`;
+    }
+  }
+
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? "");
+      const where = origin[key] ?? envName(key);
+      return `${where}: ${issue.message} (got ${JSON.stringify(raw[key])})`;
+    });
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
+  }
+  const dataDir = path.resolve(cwd, parsed.data.dataDir);
+  return {
+    ...parsed.data,
+    dataDir,
+    databaseUrl: parsed.data.databaseUrl ?? `sqlite:${path.join(dataDir, "gatehouse.db")}`,
+  };
+}
+
+function readConfigFile(file: string, required: boolean): Record<string, unknown> {
+  if (!existsSync(file)) {
+    if (required) throw new ConfigError(`Invalid configuration: config file ${file} does not exist`);
+    return {};
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(file, "utf8"));
+  } catch (error) {
+    throw new ConfigError(`Invalid configuration: ${file} is not valid YAML: ${(error as Error).message}`);
+  }
+  if (doc === null || doc === undefined) return {};
+  if (typeof doc !== "object" || Array.isArray(doc)) {
+    throw new ConfigError(`Invalid configuration: ${file} must be a mapping of keys to values`);
+  }
+  const unknown = Object.keys(doc).filter((k) => !(keys as string[]).includes(k));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      `Invalid configuration: ${unknown.map((k) => `${k} in ${file}`).join(", ")}: unknown key (known: ${keys.join(", ")})`,
+    );
+  }
+  return doc as Record<string, unknown>;
+}

@@ -1,0 +1,42 @@
+import Fastify, { type FastifyInstance } from "fastify";
+import { randomUUID } from "node:crypto";
+import type { GatehouseConfig } from "../config/config.js";
+import type { Gatehouse } from "../gatehouse.js";
+import { sql } from "kysely";
+import { errorHandler } from "./errors.js";
+import { adminApi } from "./admin/plugin.js";
+
+export interface ServerOptions {
+  config: Pick<GatehouseConfig, "bodyLimitBytes" | "logLevel">;
+}
+
+export async function buildServer(gatehouse: Gatehouse, options: ServerOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: { level: options.config.logLevel, redact: ["req.headers.authorization", "req.headers['x-api-key']"] },
+    bodyLimit: options.config.bodyLimitBytes,
+    genReqId: () => randomUUID(),
+    requestIdHeader: false,
+    return503OnClosing: true,
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ error: { code: "not_found", message: `no route ${request.method} ${request.url.split("?")[0]}` } }),
+  );
+  app.addHook("onSend", async (request, reply, payload) => {
+    reply.header("x-request-id", request.id);
+    return payload;
+  });
+
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async (_request, reply) => {
+    try {
+      await sql`select 1`.execute(gatehouse.store.db);
+      return { status: "ready" };
+    } catch {
+      return reply.code(503).send({ status: "unavailable", reason: "store unreachable" });
+    }
+  });
+
+  await app.register(adminApi, { prefix: "/admin/v1", gatehouse });
+  return app;
+}

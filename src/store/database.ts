@@ -1,0 +1,77 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import SQLite from "better-sqlite3";
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type Transaction } from "kysely";
+import pg from "pg";
+import { dialectOf, type Dialect } from "./dialect.js";
+import { migrationProvider } from "./migrations/index.js";
+import type { Schema } from "./schema.js";
+
+export type Db = Kysely<Schema>;
+/** Anything queries can run on: the database itself or an open transaction. */
+export type Executor = Kysely<Schema> | Transaction<Schema>;
+
+export interface Store {
+  db: Db;
+  dialect: Dialect;
+  close(): Promise<void>;
+}
+
+export interface StoreOptions {
+  databaseUrl: string;
+  /** PostgreSQL schema to work in (search_path); ignored by SQLite. */
+  schema?: string;
+  /** Size of the PostgreSQL connection pool. */
+  poolSize?: number;
+}
+
+// int8 (bigint) columns hold epoch milliseconds and sequence numbers, well inside 2^53.
+pg.types.setTypeParser(20, (value) => Number(value));
+
+export async function openStore(options: StoreOptions): Promise<Store> {
+  const dialect = dialectOf(options.databaseUrl);
+  const db = dialect === "sqlite" ? openSqlite(options.databaseUrl) : openPostgres(options);
+  if (dialect === "postgres" && options.schema && options.schema !== "public") {
+    await db.schema.createSchema(options.schema).ifNotExists().execute();
+  }
+  const store: Store = { db, dialect, close: () => db.destroy() };
+  try {
+    await migrate(store);
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+  return store;
+}
+
+function openSqlite(databaseUrl: string): Db {
+  const file = databaseUrl.slice("sqlite:".length);
+  if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const sqlite = new SQLite(file);
+  sqlite.pragma("journal_mode = WAL");
+  sqlite.pragma("synchronous = FULL");
+  sqlite.pragma("foreign_keys = ON");
+  sqlite.pragma("busy_timeout = 5000");
+  return new Kysely<Schema>({ dialect: new SqliteDialect({ database: sqlite }) });
+}
+
+function openPostgres(options: StoreOptions): Db {
+  const pool = new pg.Pool({
+    connectionString: options.databaseUrl,
+    max: options.poolSize ?? 10,
+    options: options.schema ? `-c search_path=${options.schema}` : undefined,
+  });
+  // An idle client that loses its connection must not crash the process; the next query fails instead.
+  pool.on("error", () => undefined);
+  return new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+}
+
+async function migrate(store: Store): Promise<void> {
+  const migrator = new Migrator({ db: store.db, provider: migrationProvider(store.dialect) });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === "Error");
+  if (error || failed) {
+    const reason = error instanceof Error ? error.message : String(error ?? "unknown error");
+    throw new Error(`Database migration ${failed?.migrationName ?? ""} failed: ${reason}`);
+  }
+}

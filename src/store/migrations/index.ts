@@ -1,0 +1,14 @@
+import type { Migration, MigrationProvider } from "kysely";
+import type { Dialect } from "../dialect.js";
+import { foundation } from "./0001-foundation.js";
+
+/** Migrations live in code (not loaded from disk) so the built package and the tests run the same list. */
+export function migrationProvider(dialect: Dialect): MigrationProvider {
+  return {
+    async getMigrations(): Promise<Record<string, Migration>> {
+      return {
+        "0001-foundation": foundation(dialect),
+      };
+    },
+  };
+}

@@ -1,0 +1,140 @@
+import type { Generated } from "kysely";
+
+/**
+ * Table shapes shared by the SQLite and PostgreSQL stores. JSON lives in TEXT columns and
+ * timestamps are epoch milliseconds, so both dialects read and write the same values.
+ */
+export interface TenantTable {
+  id: string;
+  name: string;
+  settings: string;
+  created_at: number;
+}
+
+export interface EnvironmentTable {
+  id: string;
+  tenant_id: string;
+  name: string;
+  production: number;
+  created_at: number;
+}
+
+export interface PrincipalTable {
+  id: string;
+  tenant_id: string;
+  kind: string;
+  name: string;
+  email: string | null;
+  role: string | null;
+  disabled_at: number | null;
+  created_at: number;
+  created_by: string;
+}
+
+export interface ApiKeyTable {
+  id: string;
+  tenant_id: string;
+  principal_id: string;
+  kind: string;
+  environment_id: string | null;
+  label: string;
+  prefix: string;
+  hash: string;
+  created_at: number;
+  created_by: string;
+  expires_at: number | null;
+  revoked_at: number | null;
+}
+
+export interface RegistryRecordTable {
+  id: string;
+  tenant_id: string;
+  kind: string;
+  name: string;
+  owner: string;
+  version: number;
+  spec: string;
+  deleted_at: number | null;
+  created_at: number;
+  created_by: string;
+  updated_at: number;
+  updated_by: string;
+}
+
+export interface RegistryVersionTable {
+  record_id: string;
+  version: number;
+  owner: string;
+  spec: string;
+  change: string;
+  changed_at: number;
+  changed_by: string;
+  change_request_id: string | null;
+  justification: string | null;
+}
+
+export interface AgentLifecycleTable {
+  agent_id: string;
+  tenant_id: string;
+  state: string;
+  environments: string;
+  reason: string | null;
+  updated_at: number;
+  updated_by: string;
+}
+
+export interface ChangeRequestTable {
+  id: string;
+  tenant_id: string;
+  action: string;
+  target_kind: string;
+  target_name: string;
+  base_version: number | null;
+  proposal: string;
+  diff: string;
+  requested_by: string;
+  requester_id: string;
+  justification: string | null;
+  required_approvals: number;
+  status: string;
+  outcome: string | null;
+  created_at: number;
+  expires_at: number;
+  decided_at: number | null;
+}
+
+export interface ChangeReviewTable {
+  id: string;
+  change_request_id: string;
+  reviewer_id: string;
+  reviewer: string;
+  decision: string;
+  justification: string;
+  created_at: number;
+}
+
+export interface EventTable {
+  seq: Generated<number>;
+  id: string;
+  tenant_id: string | null;
+  at: number;
+  actor: string;
+  action: string;
+  resource: string;
+  decision: string;
+  context: string;
+  payload: string;
+}
+
+export interface Schema {
+  tenants: TenantTable;
+  environments: EnvironmentTable;
+  principals: PrincipalTable;
+  api_keys: ApiKeyTable;
+  registry_records: RegistryRecordTable;
+  registry_versions: RegistryVersionTable;
+  agent_lifecycle: AgentLifecycleTable;
+  change_requests: ChangeRequestTable;
+  change_reviews: ChangeReviewTable;
+  events: EventTable;
+}

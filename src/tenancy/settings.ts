@@ -1,0 +1,29 @@
+import { z } from "zod";
+
+/** Per-tenant governance settings. */
+export const tenantSettingsSchema = z
+  .object({
+    approvals: z
+      .object({
+        /** Approvals a change request needs by default. */
+        required: z.number().int().min(1).max(10).default(1),
+        /** Approvals a change to a policy that applies in production needs. */
+        productionPolicy: z.number().int().min(1).max(10).default(2),
+        /** Hours after which an undecided change request expires and changes nothing. */
+        expiresAfterHours: z.number().int().min(1).max(24 * 90).default(168),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict();
+
+export type TenantSettings = z.output<typeof tenantSettingsSchema>;
+export const defaultTenantSettings = (): TenantSettings => tenantSettingsSchema.parse({});
+
+export const environmentSpecSchema = z
+  .object({
+    name: z.string().regex(/^[a-z][a-z0-9-]{0,62}$/, "must be lower-case letters, digits and dashes"),
+    production: z.boolean().default(false),
+  })
+  .strict();
+export type EnvironmentSpec = z.output<typeof environmentSpecSchema>;
