@@ -13,6 +13,10 @@ export default tseslint.config(
     },
   },
   {
+    files: ["tests/**/*.ts", "bench/**/*.ts"],
+    rules: { "@typescript-eslint/no-explicit-any": "off" },
+  },
+  {
     files: ["src/cli/**/*.ts"],
     rules: { "no-console": "off" },
   },
