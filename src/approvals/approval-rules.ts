@@ -34,6 +34,12 @@ export function requirementFor(proposal: Proposal, ctx: RuleContext): Requiremen
     case "record.put":
     case "record.delete":
       return recordRequirement(proposal, ctx, required, productionPolicy);
+    case "tenant.settings": {
+      // Loosening the approval rules is itself guarded by the strictest rule in force.
+      const next = proposal.settings as TenantSettings;
+      const loosens = next.approvals.required < required || next.approvals.productionPolicy < productionPolicy;
+      return loosens ? { approvals: Math.max(required, productionPolicy), reasons: ["lowering the approvals that changes need"] } : none;
+    }
   }
 }
 

@@ -9,6 +9,8 @@ import { conflict, forbidden, GatehouseError } from "../shared/errors.js";
 import { jsonEqual } from "../shared/json.js";
 import type { Principal } from "../tenancy/principals.js";
 import type { Tenant, Tenants } from "../tenancy/tenants.js";
+import { tenantSettingsSchema, type TenantSettings } from "../tenancy/settings.js";
+import { parseInput } from "../shared/validation.js";
 import { requirementFor, type Requirement } from "./approval-rules.js";
 import type { ChangeRequest, ChangeRequests, ChangeStatus } from "./change-requests.js";
 import { proposalTarget, type Proposal } from "./proposals.js";
@@ -53,10 +55,10 @@ export class ChangeControl {
     const current = await this.registry.find(tenantId, target.kind as RegistryRecord["kind"], target.name, executor);
     const live = current && !current.deleted ? current : undefined;
     const agentState = live?.kind === "agent" ? (await this.lifecycle.status(live as RegistryRecord<"agent">, executor)).state : undefined;
-    const prepared = await this.prepare(executor, proposal, live, agentState);
+    const prepared = await this.prepare(executor, proposal, tenant, live, agentState);
     if (prepared === "unchanged") return { unchanged: true, live };
     const requirement = requirementFor(prepared, { settings: tenant.settings, environments, current: live, agentState });
-    return { unchanged: false, live, proposal: prepared, requirement, diff: await this.diffOf(executor, prepared, live), tenant };
+    return { unchanged: false, live, proposal: prepared, requirement, diff: await this.diffOf(executor, prepared, tenant, live), tenant };
   }
 
   async propose(
@@ -219,10 +221,11 @@ export class ChangeControl {
   private async prepare(
     executor: Executor,
     proposal: Proposal,
+    tenant: Tenant,
     live: RegistryRecord | undefined,
     agentState: string | undefined,
   ): Promise<Proposal | "unchanged"> {
-    const agentName = `agent '${proposal.name}'`;
+    const agentName = `agent '${"name" in proposal ? proposal.name : ""}'`;
     switch (proposal.action) {
       case "record.put": {
         const { name, owner } = validateIdentity(proposal.name, proposal.owner);
@@ -245,10 +248,14 @@ export class ChangeControl {
         await this.lifecycle.check(executor, live as RegistryRecord<"agent">, { type: "activate", environment: proposal.environment });
         return proposal;
       }
+      case "tenant.settings": {
+        const settings = parseInput(tenantSettingsSchema, proposal.settings);
+        return jsonEqual(settings, tenant.settings) ? "unchanged" : { ...proposal, settings };
+      }
     }
   }
 
-  private async diffOf(executor: Executor, proposal: Proposal, live: RegistryRecord | undefined): Promise<FieldChange[]> {
+  private async diffOf(executor: Executor, proposal: Proposal, tenant: Tenant, live: RegistryRecord | undefined): Promise<FieldChange[]> {
     switch (proposal.action) {
       case "record.put":
         return diffValues(contentOf(live), { owner: proposal.owner, spec: proposal.spec });
@@ -263,6 +270,8 @@ export class ChangeControl {
           { environments: [...status.environments, proposal.environment].sort() },
         );
       }
+      case "tenant.settings":
+        return diffValues({ settings: tenant.settings }, { settings: proposal.settings });
     }
   }
 
@@ -286,6 +295,9 @@ export class ChangeControl {
         await this.lifecycle.apply(executor, ctx, agent, event, { reason: via.justification, changeRequestId: via.changeRequestId });
         return;
       }
+      case "tenant.settings":
+        await this.tenants.updateSettings(executor, ctx, tenantId, proposal.settings as TenantSettings);
+        return;
     }
   }
 }

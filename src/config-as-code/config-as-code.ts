@@ -1,7 +1,7 @@
 import type { ActionContext } from "../audit/recorder.js";
-import type { ChangeControl } from "../approvals/change-control.js";
+import type { ChangeControl, ProposalOutcome } from "../approvals/change-control.js";
 import type { ChangeRequests } from "../approvals/change-requests.js";
-import type { Proposal } from "../approvals/proposals.js";
+import type { Proposal, RecordProposal } from "../approvals/proposals.js";
 import type { AgentLifecycle } from "../lifecycle/agent-lifecycle.js";
 import type { AgentOperations } from "../lifecycle/agent-operations.js";
 import { diffValues, type FieldChange } from "../registry/diff.js";
@@ -72,8 +72,12 @@ export class ConfigAsCode {
         continue;
       }
       if (entry.kind === "Tenant" && tenantDoc) {
-        await this.applyTenant(executor, ctx, tenantId, tenantDoc);
-        results.push({ ...entry, result: "applied" });
+        const outcome = await this.applyTenant(executor, ctx, tenantId, tenantDoc, options.justification ?? null);
+        results.push(
+          outcome.status === "pending"
+            ? { ...entry, result: "pending", changeRequest: outcome.changeRequest.id }
+            : { ...entry, result: "applied" },
+        );
         continue;
       }
       const doc = records.find((d) => d.kind === entry.kind && d.name === entry.name);
@@ -145,14 +149,21 @@ export class ConfigAsCode {
     const live = { environments: environments.map((e) => ({ name: e.name, production: e.production })), settings: tenant.settings };
     const wanted = { environments: [...doc.spec.environments].sort((a, b) => a.name.localeCompare(b.name)), settings: doc.spec.settings };
     const changes = diffValues(live, wanted);
-    return { kind: "Tenant", name: doc.name, action: changes.length ? "update" : "unchanged", changes, approvals: 0, reasons: [] };
+    const settings = await this.changes.assess(executor, tenantId, { action: "tenant.settings", settings: doc.spec.settings });
+    const { approvals, reasons } = settings.unchanged ? { approvals: 0, reasons: [] } : settings.requirement;
+    return { kind: "Tenant", name: doc.name, action: changes.length ? "update" : "unchanged", changes, approvals, reasons };
   }
 
-  private async applyTenant(executor: Executor, ctx: ActionContext, tenantId: string, doc: TenantDocument): Promise<void> {
+  private async applyTenant(
+    executor: Executor,
+    ctx: ActionContext,
+    tenantId: string,
+    doc: TenantDocument,
+    justification: string | null,
+  ): Promise<ProposalOutcome> {
     if (ctx.actor.role && !can(ctx.actor.role, "tenant.manage")) {
       throw forbidden(`changing tenant settings or environments needs the owner or admin role, not ${ctx.actor.role}`);
     }
-    const tenant = await this.tenants.get(tenantId, executor);
     const existing = await this.tenants.environments(tenantId, executor);
     for (const env of existing) {
       const wanted = doc.spec.environments.find((e) => e.name === env.name);
@@ -162,14 +173,14 @@ export class ConfigAsCode {
     for (const env of doc.spec.environments) {
       if (!existing.some((e) => e.name === env.name)) await this.tenants.addEnvironment(executor, ctx, tenantId, env);
     }
-    if (!jsonEqual(tenant.settings, doc.spec.settings)) await this.tenants.updateSettings(executor, ctx, tenantId, doc.spec.settings);
+    return this.changes.propose(executor, ctx, tenantId, { action: "tenant.settings", settings: doc.spec.settings }, justification);
   }
 
   private planRecord(executor: Executor, tenantId: string, doc: RecordDocument): Promise<PlanEntry> {
     return this.planProposal(executor, tenantId, { action: "record.put", kind: kindOf(doc), name: doc.name, owner: doc.owner, spec: doc.spec }, doc.kind);
   }
 
-  private async planProposal(executor: Executor, tenantId: string, proposal: Proposal & { kind: Kind }, title: string): Promise<PlanEntry> {
+  private async planProposal(executor: Executor, tenantId: string, proposal: RecordProposal, title: string): Promise<PlanEntry> {
     const assessment = await this.changes.assess(executor, tenantId, proposal);
     const base = { kind: title, name: proposal.name };
     if (assessment.unchanged) return { ...base, action: "unchanged", changes: [], approvals: 0, reasons: [] };
@@ -186,8 +197,8 @@ export class ConfigAsCode {
   }
 
   /** Live records the directory no longer declares. Agents are never pruned: they are retired. */
-  private async prunable(executor: Executor, tenantId: string, records: RecordDocument[]): Promise<(Proposal & { kind: Kind })[]> {
-    const out: (Proposal & { kind: Kind })[] = [];
+  private async prunable(executor: Executor, tenantId: string, records: RecordDocument[]): Promise<RecordProposal[]> {
+    const out: RecordProposal[] = [];
     for (const kind of kindNames) {
       if (kind === "agent") continue;
       for (const record of await this.registry.list(tenantId, kind, executor)) {

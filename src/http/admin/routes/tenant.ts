@@ -3,6 +3,7 @@ import type { Gatehouse } from "../../../gatehouse.js";
 import { environmentSpecSchema, tenantSettingsSchema } from "../../../tenancy/settings.js";
 import { adminOf } from "../authenticate.js";
 import { bodyOf } from "../body.js";
+import { sendOutcome } from "./registry.js";
 
 export function tenantRoutes(app: FastifyInstance, gatehouse: Gatehouse): void {
   app.get("/whoami", { config: { permission: "registry.read" } }, async (request) => {
@@ -17,10 +18,14 @@ export function tenantRoutes(app: FastifyInstance, gatehouse: Gatehouse): void {
     return { ...tenant, environments: await gatehouse.tenants.environments(tenantId) };
   });
 
-  app.put("/tenant/settings", { config: { permission: "tenant.manage" } }, async (request) => {
+  /** Tightening applies at once; loosening the approval rules is a change request. */
+  app.put("/tenant/settings", { config: { permission: "tenant.manage" } }, async (request, reply) => {
     const { tenantId, ctx } = adminOf(request);
     const settings = bodyOf(request, tenantSettingsSchema);
-    return gatehouse.transaction((trx) => gatehouse.tenants.updateSettings(trx, ctx, tenantId, settings));
+    const outcome = await gatehouse.transaction((trx) =>
+      gatehouse.changes.propose(trx, ctx, tenantId, { action: "tenant.settings", settings }),
+    );
+    return sendOutcome(reply, outcome, async () => (await gatehouse.tenants.get(tenantId)).settings);
   });
 
   app.get("/environments", { config: { permission: "registry.read" } }, async (request) => ({
