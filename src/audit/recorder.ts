@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Executor } from "../store/database.js";
+import { GatehouseError } from "../shared/errors.js";
 import { canonicalJson, parseJson, type Json } from "../shared/json.js";
 import type { Actor } from "./actor.js";
 
@@ -56,21 +57,27 @@ export class Recorder {
     const at = Math.max(Date.now(), this.lastAt);
     this.lastAt = at;
     const id = randomUUID();
-    const row = await executor
-      .insertInto("events")
-      .values({
-        id,
-        tenant_id: ctx.tenantId,
-        at,
-        actor: canonicalJson(ctx.actor),
-        action: input.action,
-        resource: canonicalJson(input.resource),
-        decision: canonicalJson({ outcome: input.decision.outcome, reasons: input.decision.reasons ?? [] }),
-        context: canonicalJson({ requestId: ctx.requestId, ...input.context }),
-        payload: canonicalJson(input.payload ?? {}),
-      })
-      .returning("seq")
-      .executeTakeFirstOrThrow();
+    let row: { seq: number };
+    try {
+      row = await executor
+        .insertInto("events")
+        .values({
+          id,
+          tenant_id: ctx.tenantId,
+          at,
+          actor: canonicalJson(ctx.actor),
+          action: input.action,
+          resource: canonicalJson(input.resource),
+          decision: canonicalJson({ outcome: input.decision.outcome, reasons: input.decision.reasons ?? [] }),
+          context: canonicalJson({ requestId: ctx.requestId, ...input.context }),
+          payload: canonicalJson(input.payload ?? {}),
+        })
+        .returning("seq")
+        .executeTakeFirstOrThrow();
+    } catch (error) {
+      // Fail closed: a change whose event cannot be written must not happen.
+      throw new GatehouseError("unavailable", "the event log is unavailable; nothing was changed", undefined, { cause: error });
+    }
     ctx.recorded += 1;
     return { id, seq: row.seq };
   }

@@ -17,8 +17,9 @@ export class GatehouseError extends Error {
     message: string,
     /** The request field at fault, for invalid_request. */
     readonly field?: string,
+    options?: ErrorOptions,
   ) {
-    super(message);
+    super(message, options);
     this.name = "GatehouseError";
   }
 }
