@@ -36,7 +36,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   }
   const store: Store = { db, dialect, close: () => db.destroy() };
   try {
-    await migrate(store);
+    await migrate(store, dialect === "postgres" ? (options.schema ?? "public") : undefined);
   } catch (error) {
     await db.destroy();
     throw error;
@@ -66,8 +66,14 @@ function openPostgres(options: StoreOptions): Db {
   return new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
 }
 
-async function migrate(store: Store): Promise<void> {
-  const migrator = new Migrator({ db: store.db, provider: migrationProvider(store.dialect) });
+async function migrate(store: Store, schema: string | undefined): Promise<void> {
+  // Naming the schema keeps Kysely's migration and lock tables in ours, not in whichever
+  // schema of the same database happens to have them first.
+  const migrator = new Migrator({
+    db: store.db,
+    provider: migrationProvider(store.dialect),
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === "Error");
   if (error || failed) {

@@ -4,7 +4,8 @@ import type { ActionContext, Recorder } from "../audit/recorder.js";
 import type { Db, Executor } from "../store/database.js";
 import type { ApiKeyTable } from "../store/schema.js";
 import { actorLabel } from "../audit/actor.js";
-import { invalid, notFound } from "../shared/errors.js";
+import { forbidden, invalid, notFound } from "../shared/errors.js";
+import { canAssignRole, type Role } from "./roles.js";
 import { toPrincipal, type Principal } from "./principals.js";
 
 export type KeyKind = "admin" | "app";
@@ -39,6 +40,13 @@ export const keyInputSchema = z
   })
   .strict();
 export type KeyInput = z.output<typeof keyInputSchema>;
+
+/** A key acts with its principal's role, so managing one is managing the principal (admins do not manage owners). */
+function assertMayManage(ctx: ActionContext, role: Role | null): void {
+  if (role && ctx.actor.role && !canAssignRole(ctx.actor.role, role)) {
+    throw forbidden(`a ${ctx.actor.role} cannot manage the keys of a ${role}`);
+  }
+}
 
 const keyPrefix: Record<KeyKind, string> = { admin: "gh_adm_", app: "gh_app_" };
 
@@ -76,6 +84,7 @@ export class ApiKeys {
     input: { principal: Principal; kind: KeyKind; environmentId: string | null; label: string; expiresInDays?: number },
   ): Promise<{ key: ApiKey; plain: string }> {
     const { principal, kind } = input;
+    assertMayManage(ctx, principal.role);
     if (principal.disabled) throw invalid("principalId", "principalId: the principal is disabled");
     if (kind === "admin" && principal.kind === "application") {
       throw invalid("kind", "kind: applications receive app keys, not admin keys");
@@ -162,6 +171,8 @@ export class ApiKeys {
       .where("id", "=", id)
       .executeTakeFirst();
     if (!row) throw notFound(`api key '${id}'`);
+    const holder = await executor.selectFrom("principals").select("role").where("id", "=", row.principal_id).executeTakeFirstOrThrow();
+    assertMayManage(ctx, holder.role as Role | null);
     if (row.revoked_at !== null) return toApiKey(row);
     const revokedAt = Date.now();
     await executor.updateTable("api_keys").set({ revoked_at: revokedAt }).where("id", "=", id).execute();

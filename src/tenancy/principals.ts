@@ -3,6 +3,7 @@ import { z } from "zod";
 import type { PrincipalKind } from "../audit/actor.js";
 import type { ActionContext, Recorder } from "../audit/recorder.js";
 import type { Db, Executor } from "../store/database.js";
+import { lockTenant } from "../store/locks.js";
 import type { PrincipalTable } from "../store/schema.js";
 import { conflict, forbidden, invalid, notFound } from "../shared/errors.js";
 import { actorLabel } from "../audit/actor.js";
@@ -147,6 +148,7 @@ export class Principals {
   }
 
   private async assertAnotherOwner(executor: Executor, tenantId: string, id: string): Promise<void> {
+    await lockTenant(executor, tenantId);
     const owners = await executor
       .selectFrom("principals")
       .select("id")
