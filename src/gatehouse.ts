@@ -58,7 +58,7 @@ export async function createGatehouse(options: StoreOptions): Promise<Gatehouse>
     changeRequests,
     changes,
     agents,
-    configAsCode: new ConfigAsCode(tenants, registry, lifecycle, changes, changeRequests, agents),
+    configAsCode: new ConfigAsCode(tenants, registry, lifecycle, changes, agents),
     transaction: (work) => db.transaction().execute(work),
     close: () => store.close(),
   };

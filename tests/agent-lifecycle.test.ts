@@ -10,6 +10,7 @@ describe("agent state machine", () => {
     { type: "withdraw" },
     { type: "activate", environment: "staging" },
     { type: "deactivate", environment: "staging" },
+    { type: "disallow", environment: "staging" },
     { type: "suspend" },
     { type: "resume" },
     { type: "retire" },
@@ -18,8 +19,8 @@ describe("agent state machine", () => {
     draft: ["submit", "retire"],
     pending_approval: ["approve", "withdraw", "retire"],
     approved: ["activate", "suspend", "retire"],
-    active: ["activate", "deactivate", "suspend", "retire"],
-    suspended: ["resume", "retire"],
+    active: ["activate", "deactivate", "disallow", "suspend", "retire"],
+    suspended: ["disallow", "resume", "retire"],
     retired: [],
   };
 
@@ -146,6 +147,19 @@ describe.each(storeTargets)("agent lifecycle through the admin API on $name", (t
     const res = await h.admin(t.keys.developer, "POST", "/agents/staging-only/activate", { environment: "production" });
     expect(res.status).toBe(400);
     expect(res.body.error.field).toBe("environment");
+  });
+
+  it("narrowing an active agent's environments stops it there at once, suspended or not", async () => {
+    await h.admin(t.keys.developer, "POST", "/agents", { name: "narrowed", owner: "team", spec: sampleSpecs.agent, submit: true });
+    const cr = (await h.admin(t.keys.viewer, "GET", "/change-requests?status=pending")).body.items.find((c: any) => c.target.name === "narrowed");
+    await approveAll(cr.id);
+    await h.admin(t.keys.developer, "POST", "/agents/narrowed/activate", { environment: "staging" });
+    await approveAll((await h.admin(t.keys.developer, "POST", "/agents/narrowed/activate", { environment: "production" })).body.changeRequest.id);
+    await h.admin(t.keys.developer, "POST", "/agents/narrowed/suspend", { reason: "check" });
+    const narrowed = await h.admin(t.keys.developer, "PUT", "/agents/narrowed", { owner: "team", spec: { ...sampleSpecs.agent, environments: ["staging"] } });
+    expect(narrowed.status).toBe(200);
+    expect(narrowed.body.record.lifecycle).toMatchObject({ state: "suspended", environments: ["staging"] });
+    expect((await h.admin(t.keys.developer, "POST", "/agents/narrowed/resume", {})).body).toMatchObject({ state: "active", environments: ["staging"] });
   });
 
   it("retirement cancels the agent's pending change requests and keeps its history", async () => {

@@ -59,7 +59,7 @@ function recordRequirement(
       .filter((envs): envs is string[] => envs !== undefined);
     const production = envSets.some((envs) => appliesToProduction(envs, ctx.environments));
     return production
-      ? { approvals: productionPolicy, reasons: ["changing a policy that applies in production"] }
+      ? { approvals: Math.max(required, productionPolicy), reasons: ["changing a policy that applies in production"] }
       : { approvals: required, reasons: ["changing a policy"] };
   }
   if (kind === "agent" && proposal.action === "record.put" && ctx.current && !ctx.current.deleted) {

@@ -74,16 +74,14 @@ export class ChangeControl {
     const prepared = assessment.proposal;
     const target = proposalTarget(prepared);
     if (requirement.approvals === 0) {
-      await this.apply(executor, ctx, tenantId, prepared, null);
+      await this.apply(executor, ctx, tenantId, prepared, null, justification);
       return { status: "applied" };
     }
 
-    const duplicate = (await this.requests.list(tenantId, { status: "pending", targetKind: target.kind, targetName: target.name }, executor)).find(
-      (cr) => jsonEqual(cr.proposal, prepared),
-    );
+    const now = Date.now();
+    const duplicate = (await this.pendingFor(executor, tenantId, prepared, now))[0];
     if (duplicate) return { status: "pending", changeRequest: duplicate };
 
-    const now = Date.now();
     const changeRequest = await this.requests.create(executor, tenantId, {
       proposal: prepared,
       target,
@@ -167,6 +165,13 @@ export class ChangeControl {
   async get(ctx: ActionContext, tenantId: string, id: string): Promise<ChangeRequest> {
     await this.expireDue(ctx, tenantId);
     return this.requests.get(tenantId, id);
+  }
+
+  /** Live pending requests carrying exactly this proposal (an expired one is never reused). */
+  async pendingFor(executor: Executor, tenantId: string, proposal: Proposal, now = Date.now()): Promise<ChangeRequest[]> {
+    const target = proposalTarget(proposal);
+    const pending = await this.requests.list(tenantId, { status: "pending", targetKind: target.kind, targetName: target.name }, executor);
+    return pending.filter((cr) => cr.expiresAt > now && jsonEqual(cr.proposal, proposal));
   }
 
   /** Closes every pending request whose time is up; expiry is recorded as Gatehouse's own act. */
@@ -275,13 +280,31 @@ export class ChangeControl {
     }
   }
 
-  private async apply(executor: Executor, ctx: ActionContext, tenantId: string, proposal: Proposal, cr: ChangeRequest | null) {
-    const via = { changeRequestId: cr?.id ?? null, justification: cr?.justification ?? null };
+  /** An agent narrowed to fewer environments stops running in the ones it lost. */
+  private async withdrawDisallowedEnvironments(executor: Executor, ctx: ActionContext, agent: RegistryRecord<"agent">) {
+    const status = await this.lifecycle.status(agent, executor);
+    if (status.state !== "active" && status.state !== "suspended") return;
+    for (const environment of status.environments.filter((e) => !agent.spec.environments.includes(e))) {
+      await this.lifecycle.apply(executor, ctx, agent, { type: "disallow", environment }, { reason: "no longer an allowed environment" });
+    }
+  }
+
+  private async apply(
+    executor: Executor,
+    ctx: ActionContext,
+    tenantId: string,
+    proposal: Proposal,
+    cr: ChangeRequest | null,
+    justification: string | null = null,
+  ) {
+    const via = { changeRequestId: cr?.id ?? null, justification: cr ? cr.justification : justification };
     const expectedVersion = cr?.baseVersion ?? undefined;
     switch (proposal.action) {
-      case "record.put":
-        await this.registry.write(executor, ctx, { tenantId, ...proposal, expectedVersion, ...via });
+      case "record.put": {
+        const record = await this.registry.write(executor, ctx, { tenantId, ...proposal, expectedVersion, ...via });
+        if (record.kind === "agent") await this.withdrawDisallowedEnvironments(executor, ctx, record as RegistryRecord<"agent">);
         return;
+      }
       case "record.delete":
         await this.registry.remove(executor, ctx, { tenantId, kind: proposal.kind, name: proposal.name, expectedVersion, ...via });
         return;

@@ -14,7 +14,7 @@ export interface Actor {
 export const systemActor = (name: string, tenantId: string | null = null): Actor => ({
   type: "system",
   id: `system:${name}`,
-  name: `system:${name}`,
+  name,
   tenantId,
   role: null,
 });

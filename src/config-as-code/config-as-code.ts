@@ -1,6 +1,5 @@
 import type { ActionContext } from "../audit/recorder.js";
 import type { ChangeControl, ProposalOutcome } from "../approvals/change-control.js";
-import type { ChangeRequests } from "../approvals/change-requests.js";
 import type { Proposal, RecordProposal } from "../approvals/proposals.js";
 import type { AgentLifecycle } from "../lifecycle/agent-lifecycle.js";
 import type { AgentOperations } from "../lifecycle/agent-operations.js";
@@ -9,7 +8,6 @@ import { kindNames, kinds, type Kind } from "../registry/kinds.js";
 import type { Registry } from "../registry/registry.js";
 import type { Executor } from "../store/database.js";
 import { conflict, forbidden, invalid } from "../shared/errors.js";
-import { jsonEqual } from "../shared/json.js";
 import { can } from "../tenancy/roles.js";
 import type { Tenants } from "../tenancy/tenants.js";
 import { isTenantDocument, kindOf, type ConfigDocument, type RecordDocument, type TenantDocument } from "./documents.js";
@@ -38,7 +36,6 @@ export class ConfigAsCode {
     private readonly registry: Registry,
     private readonly lifecycle: AgentLifecycle,
     private readonly changes: ChangeControl,
-    private readonly requests: ChangeRequests,
     private readonly agents: AgentOperations,
   ) {}
 
@@ -75,7 +72,7 @@ export class ConfigAsCode {
         const outcome = await this.applyTenant(executor, ctx, tenantId, tenantDoc, options.justification ?? null);
         results.push(
           outcome.status === "pending"
-            ? { ...entry, result: "pending", changeRequest: outcome.changeRequest.id }
+            ? { ...entry, approvals: outcome.changeRequest.requiredApprovals, result: "pending", changeRequest: outcome.changeRequest.id }
             : { ...entry, result: "applied" },
         );
         continue;
@@ -93,7 +90,7 @@ export class ConfigAsCode {
       }
       results.push(
         outcome.status === "pending"
-          ? { ...entry, result: "pending", changeRequest: outcome.changeRequest.id }
+          ? { ...entry, approvals: outcome.changeRequest.requiredApprovals, result: "pending", changeRequest: outcome.changeRequest.id }
           : { ...entry, result: outcome.status },
       );
     }
@@ -190,9 +187,7 @@ export class ConfigAsCode {
       approvals = assessment.tenant.settings.approvals.required;
       reasons = ["a new agent is submitted for approval"];
     }
-    const pending = (await this.requests.list(tenantId, { status: "pending", targetKind: proposal.kind, targetName: proposal.name }, executor)).find(
-      (cr) => jsonEqual(cr.proposal, assessment.proposal),
-    );
+    const [pending] = await this.changes.pendingFor(executor, tenantId, assessment.proposal);
     return { ...base, action, changes: assessment.diff, approvals, reasons, ...(pending ? { pendingChangeRequest: pending.id } : {}) };
   }
 

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { agentStates } from "../lifecycle/agent-states.js";
-import { kindByTitle, kinds, type Kind } from "../registry/kinds.js";
+import { kindByTitle, kinds, recordName, recordOwner, type Kind } from "../registry/kinds.js";
 import { environmentSpecSchema, tenantSettingsSchema } from "../tenancy/settings.js";
 
 /**
@@ -42,12 +42,21 @@ export const recordDocumentSchema = z
         .map((k) => k.title)
         .join(", ")}`,
     }),
-    name: z.string(),
-    owner: z.string(),
+    name: recordName,
+    owner: recordOwner,
     spec: z.record(z.string(), z.unknown()),
     lifecycle: lifecycleHintSchema.optional(),
   })
-  .strict();
+  .strict()
+  // Validate the spec here too, so an error names the document (documents[3].spec.region), not just the field.
+  .superRefine((doc, ctx) => {
+    const kind = kindByTitle(doc.kind);
+    if (!kind) return;
+    const result = kinds[kind].spec.safeParse(doc.spec);
+    if (!result.success) {
+      for (const issue of result.error.issues) ctx.addIssue({ ...issue, code: "custom", path: ["spec", ...issue.path] });
+    }
+  });
 export type RecordDocument = z.output<typeof recordDocumentSchema>;
 
 export type ConfigDocument = TenantDocument | RecordDocument;

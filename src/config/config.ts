@@ -7,8 +7,12 @@ import { z } from "zod";
  * Gatehouse configuration: environment variables override an optional gatehouse.yaml.
  * Every key has one environment variable (GATEHOUSE_ + upper snake case) and one YAML key.
  */
+/** Accepts numbers, and strings that are plain decimal numbers; nothing else becomes a number. */
+const numeric = <S extends z.ZodType>(schema: S) =>
+  z.preprocess((v) => (typeof v === "string" && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v), schema);
+
 const configSchema = z.object({
-  port: z.coerce.number().int().min(0).max(65535).default(7800),
+  port: numeric(z.number().int().min(0).max(65535)).default(7800),
   host: z.string().min(1).default("127.0.0.1"),
   dataDir: z.string().min(1).default("./data"),
   databaseUrl: z
@@ -19,10 +23,10 @@ const configSchema = z.object({
     .string()
     .regex(/^[a-z_][a-z0-9_]*$/, "must be a lower-case SQL identifier")
     .default("public"),
-  bodyLimitBytes: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  bodyLimitBytes: numeric(z.number().int().min(1024).max(64 * 1024 * 1024)).default(1024 * 1024),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   demo: z
-    .union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")])
+    .union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")], { error: "must be true or false" })
     .default(true),
 });
 

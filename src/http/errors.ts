@@ -68,3 +68,24 @@ export function errorHandler(error: unknown, request: FastifyRequest, reply: Fas
   if (status >= 500) request.log.error({ err: error }, "request failed");
   return reply.code(status).send(body);
 }
+
+/** The one answer for a route that does not exist. */
+export function notFoundHandler(request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  return reply.code(404).send({ error: { code: "not_found", message: `no route ${request.method} ${request.url.split("?")[0]}` } });
+}
+
+const maxBodyDepth = 64;
+
+/**
+ * Refuses bodies nested deeper than any schema needs, before anything recursive (validation,
+ * canonical JSON, diffs) walks them. The walk itself uses an explicit stack.
+ */
+export async function limitBodyDepth(request: FastifyRequest): Promise<void> {
+  const stack: [unknown, number][] = [[request.body, 0]];
+  while (stack.length > 0) {
+    const [value, depth] = stack.pop() as [unknown, number];
+    if (value === null || typeof value !== "object") continue;
+    if (depth >= maxBodyDepth) throw new GatehouseError("invalid_request", `body: nested more than ${maxBodyDepth} levels deep`, "body");
+    for (const child of Object.values(value)) stack.push([child, depth + 1]);
+  }
+}

@@ -3,7 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { GatehouseConfig } from "../config/config.js";
 import type { Gatehouse } from "../gatehouse.js";
 import { sql } from "kysely";
-import { errorHandler } from "./errors.js";
+import { errorHandler, limitBodyDepth, notFoundHandler } from "./errors.js";
 import { adminApi } from "./admin/plugin.js";
 
 export interface ServerOptions {
@@ -19,9 +19,8 @@ export async function buildServer(gatehouse: Gatehouse, options: ServerOptions):
     return503OnClosing: true,
   });
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((request, reply) =>
-    reply.code(404).send({ error: { code: "not_found", message: `no route ${request.method} ${request.url.split("?")[0]}` } }),
-  );
+  app.setNotFoundHandler(notFoundHandler);
+  app.addHook("preValidation", limitBodyDepth);
   app.addHook("onSend", async (request, reply, payload) => {
     reply.header("x-request-id", request.id);
     return payload;

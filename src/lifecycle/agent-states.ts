@@ -20,6 +20,8 @@ export type LifecycleEvent =
   | { type: "withdraw" }
   | { type: "activate"; environment: string }
   | { type: "deactivate"; environment: string }
+  /** The agent's definition no longer allows an environment it was active in. */
+  | { type: "disallow"; environment: string }
   | { type: "suspend" }
   | { type: "resume" }
   | { type: "retire" };
@@ -32,6 +34,7 @@ const allowedFrom: Record<LifecycleEvent["type"], readonly AgentState[]> = {
   withdraw: ["pending_approval"],
   activate: ["approved", "active"],
   deactivate: ["active"],
+  disallow: ["active", "suspended"],
   suspend: ["approved", "active"],
   resume: ["suspended"],
   retire: ["draft", "pending_approval", "approved", "active", "suspended"],
@@ -59,6 +62,11 @@ export function transition(current: LifecycleState, event: LifecycleEvent): Tran
       if (!envs.includes(event.environment)) return refuse(`agent is not active in ${event.environment}`);
       const rest = envs.filter((e) => e !== event.environment);
       return { ok: true, next: { state: rest.length > 0 ? "active" : "approved", environments: rest } };
+    }
+    case "disallow": {
+      const rest = envs.filter((e) => e !== event.environment);
+      const state = current.state === "suspended" ? "suspended" : rest.length > 0 ? "active" : "approved";
+      return { ok: true, next: { state, environments: rest } };
     }
     case "suspend":
       return { ok: true, next: { state: "suspended", environments: envs } };

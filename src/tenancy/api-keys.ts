@@ -176,11 +176,13 @@ export class ApiKeys {
     if (row.revoked_at !== null) return toApiKey(row);
     const revokedAt = Date.now();
     await executor.updateTable("api_keys").set({ revoked_at: revokedAt }).where("id", "=", id).execute();
+    const after = toApiKey({ ...row, revoked_at: revokedAt });
     await this.recorder.record(executor, ctx, {
       action: "api_key.revoke",
       resource: { kind: "api_key", id, name: row.label },
       decision: { outcome: "allowed" },
+      payload: { before: toApiKey(row), after },
     });
-    return toApiKey({ ...row, revoked_at: revokedAt });
+    return after;
   }
 }

@@ -46,6 +46,7 @@ export function adminAuthentication(app: FastifyInstance, gatehouse: Gatehouse):
     );
     request.actionContext = ctx;
     request.admin = { tenantId: principal.tenantId, principal, key, ctx };
+    if (request.is404) return;
     const permission = request.routeOptions.config.permission;
     if (!permission || !can(principal.role as NonNullable<typeof principal.role>, permission)) {
       throw forbidden(`role ${principal.role} may not ${request.method} ${request.routeOptions.url ?? request.url}`);

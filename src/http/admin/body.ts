@@ -2,9 +2,9 @@ import type { FastifyRequest } from "fastify";
 import { z } from "zod";
 import { parseInput } from "../../shared/validation.js";
 
-/** Parses a request body with a schema; a missing body counts as an empty object. */
+/** Parses a request body with a schema; a missing body counts as an empty object (a JSON null does not). */
 export const bodyOf = <S extends z.ZodType>(request: FastifyRequest, schema: S): z.output<S> =>
-  parseInput(schema, request.body ?? {});
+  parseInput(schema, request.body === undefined ? {} : request.body);
 
 export const queryOf = <S extends z.ZodType>(request: FastifyRequest, schema: S): z.output<S> =>
   parseInput(schema, request.query ?? {}, "query");

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import type { Gatehouse } from "../../gatehouse.js";
+import { notFoundHandler } from "../errors.js";
 import { adminAuthentication } from "./authenticate.js";
 import { agentRoutes } from "./routes/agents.js";
 import { changeRequestRoutes } from "./routes/change-requests.js";
@@ -12,6 +13,8 @@ import { tenantRoutes } from "./routes/tenant.js";
 /** The admin API, mounted at /admin/v1. Authentication and recording apply to every route in it. */
 export async function adminApi(app: FastifyInstance, options: { gatehouse: Gatehouse }): Promise<void> {
   const { gatehouse } = options;
+  // Unknown admin routes get their own 404 handler so the authentication and recording hooks run for them too.
+  app.setNotFoundHandler(notFoundHandler);
   adminAuthentication(app, gatehouse);
   tenantRoutes(app, gatehouse);
   principalRoutes(app, gatehouse);

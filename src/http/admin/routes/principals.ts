@@ -34,6 +34,7 @@ export function principalRoutes(app: FastifyInstance, gatehouse: Gatehouse): voi
   app.post("/principals/:id/disable", { config: { permission: "principals.manage" } }, async (request) => {
     const { tenantId, ctx } = adminOf(request);
     const { id } = paramsOf(request, idParam);
+    bodyOf(request, z.object({}).strict());
     return gatehouse.transaction((trx) => gatehouse.principals.disable(trx, ctx, tenantId, id));
   });
 
