@@ -1,9 +1,10 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import path from "node:path";
 import pg from "pg";
+import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { freePort, runCli, startService, type RunningService } from "./support/service.js";
+import { storeTargets } from "./support/stores.js";
 
 /**
  * The built service (`node dist/cli/main.js start`) as an operator runs it: a child process on a
@@ -13,36 +14,23 @@ import { freePort, runCli, startService, type RunningService } from "./support/s
 interface ServiceTarget {
   name: "sqlite" | "postgres";
   /** Store settings for one service's lifetime; dispose() removes what they created. */
-  store(): { vars: Record<string, string>; dispose(): Promise<void> };
+  store(): Promise<{ vars: Record<string, string>; dispose(): Promise<void> }>;
 }
 
 const pgUrl = process.env.GATEHOUSE_TEST_PG_URL;
 
-const serviceTargets: ServiceTarget[] = [
-  { name: "sqlite", store: () => ({ vars: {}, dispose: async () => undefined }) },
-  ...(pgUrl
-    ? [
-        {
-          name: "postgres" as const,
-          store() {
-            const schema = `svc_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
-            return {
-              vars: { GATEHOUSE_DATABASE_URL: pgUrl, GATEHOUSE_DATABASE_SCHEMA: schema },
-              async dispose() {
-                const client = new pg.Client({ connectionString: pgUrl });
-                await client.connect();
-                try {
-                  await client.query(`drop schema if exists ${schema} cascade`);
-                } finally {
-                  await client.end();
-                }
-              },
-            };
-          },
-        },
-      ]
-    : []),
-];
+/** SQLite lives in the service's own data directory; PostgreSQL gets a fresh schema from the store targets. */
+const serviceTargets: ServiceTarget[] = storeTargets.map((target) => ({
+  name: target.name,
+  async store(): ReturnType<ServiceTarget["store"]> {
+    if (target.name === "sqlite") return { vars: {}, dispose: async () => undefined };
+    const fresh = await target.fresh();
+    return {
+      vars: { GATEHOUSE_DATABASE_URL: fresh.databaseUrl, GATEHOUSE_DATABASE_SCHEMA: fresh.schema ?? "public" },
+      dispose: () => fresh.dispose(),
+    };
+  },
+}));
 
 interface HttpResponse {
   status: number;
@@ -102,7 +90,7 @@ function expectNoSecrets(output: string, credentials: Credentials): void {
 describe.each(serviceTargets)("the built service on $name", (target) => {
   let dir: string;
   let dataDir: string;
-  let store: ReturnType<ServiceTarget["store"]>;
+  let store: Awaited<ReturnType<ServiceTarget["store"]>>;
   let env: Record<string, string>;
   let service: RunningService | undefined;
   let restarted: RunningService | undefined;
@@ -116,7 +104,7 @@ describe.each(serviceTargets)("the built service on $name", (target) => {
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), "gatehouse-service-"));
     dataDir = path.join(dir, "data");
-    store = target.store();
+    store = await target.store();
     env = {
       GATEHOUSE_DATA_DIR: dataDir,
       GATEHOUSE_HOST: "127.0.0.1",
