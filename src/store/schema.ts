@@ -126,6 +126,44 @@ export interface EventTable {
   payload: string;
 }
 
+export interface LogEntryTable {
+  seq: number;
+  entry: string;
+  leaf_hash: string;
+  tenant_id: string | null;
+  at: number;
+  action: string;
+  actor_id: string;
+  task_id: string | null;
+}
+
+export interface LogNodeTable {
+  level: number;
+  idx: number;
+  hash: string;
+}
+
+export interface LogStateTable {
+  id: number;
+  size: number;
+  frontier: string;
+  last_at: number;
+}
+
+export interface LogCheckpointTable {
+  size: number;
+  root: string;
+  note: string;
+  created_at: number;
+}
+
+export interface LogCosignatureTable {
+  size: number;
+  witness: string;
+  signature: string;
+  created_at: number;
+}
+
 export interface Schema {
   tenants: TenantTable;
   environments: EnvironmentTable;
@@ -137,4 +175,9 @@ export interface Schema {
   change_requests: ChangeRequestTable;
   change_reviews: ChangeReviewTable;
   events: EventTable;
+  log_entries: LogEntryTable;
+  log_nodes: LogNodeTable;
+  log_state: LogStateTable;
+  log_checkpoints: LogCheckpointTable;
+  log_cosignatures: LogCosignatureTable;
 }

@@ -96,3 +96,22 @@ describe("RFC 9162 Merkle tree", () => {
     }
   });
 });
+
+describe("frontier", () => {
+  it("reports every perfect subtree it completes with its level and index", () => {
+    const many = Array.from({ length: 70 }, (_, i) => leafHash(Buffer.from(`leaf ${i}`)));
+    const range = rangeHashFromLeaves(many);
+    const frontier = new Frontier();
+    const seen: string[] = [];
+    for (const leaf of many) {
+      for (const node of frontier.append(leaf)) {
+        const start = node.index * 2 ** node.level;
+        expect(node.hash.equals(range(start, start + 2 ** node.level))).toBe(true);
+        seen.push(`${node.level}:${node.index}`);
+      }
+    }
+    // 70 leaves: 35 nodes at level 1, 17 at level 2, 8 at level 3, 4 at level 4, 2 at level 5, 1 at level 6.
+    expect(seen).toHaveLength(35 + 17 + 8 + 4 + 2 + 1);
+    expect(seen).toContain("6:0");
+  });
+});

@@ -147,6 +147,13 @@ export function verifyConsistency(m: number, n: number, firstRoot: Hash, secondR
 
 const isPowerOfTwo = (x: number): boolean => x > 0 && (x & (x - 1)) === 0;
 
+/** The root hash of the perfect subtree at (level, index): leaves [index·2^level, (index+1)·2^level). */
+export interface CompletedNode {
+  level: number;
+  index: number;
+  hash: Hash;
+}
+
 /**
  * The right edge of a tree: the roots of its perfect subtrees, largest first (one per set bit
  * of the size). Appending a leaf merges equal-sized subtrees; the root folds them right to left.
@@ -161,16 +168,22 @@ export class Frontier {
     return this.size_;
   }
 
-  append(leaf: Hash): void {
+  /** Appends a leaf and returns the perfect subtrees it completed (level ≥ 1), smallest first. */
+  append(leaf: Hash): CompletedNode[] {
     let hash = leaf;
     let size = this.size_;
+    let level = 0;
+    const completed: CompletedNode[] = [];
     // Each trailing 1-bit of the old size is a perfect subtree that the new leaf completes.
     while (size % 2 === 1) {
       hash = nodeHash(this.nodes.pop() as Hash, hash);
       size = Math.floor(size / 2);
+      level += 1;
+      completed.push({ level, index: Math.floor((this.size_ + 1) / 2 ** level) - 1, hash });
     }
     this.nodes.push(hash);
     this.size_ += 1;
+    return completed;
   }
 
   root(): Hash {
