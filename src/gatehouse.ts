@@ -1,5 +1,7 @@
 import { ChangeControl } from "./approvals/change-control.js";
 import { ChangeRequests } from "./approvals/change-requests.js";
+import { AuditLog } from "./audit/log/audit-log.js";
+import type { NoteSigner } from "./audit/log/note.js";
 import { Recorder } from "./audit/recorder.js";
 import { ConfigAsCode } from "./config-as-code/config-as-code.js";
 import { AgentLifecycle } from "./lifecycle/agent-lifecycle.js";
@@ -18,6 +20,7 @@ import { Tenants } from "./tenancy/tenants.js";
 export interface Gatehouse {
   store: Store;
   recorder: Recorder;
+  auditLog: AuditLog;
   tenants: Tenants;
   principals: Principals;
   apiKeys: ApiKeys;
@@ -33,10 +36,17 @@ export interface Gatehouse {
   close(): Promise<void>;
 }
 
-export async function createGatehouse(options: StoreOptions): Promise<Gatehouse> {
+export interface GatehouseOptions extends StoreOptions {
+  /** The audit log's signing key (its name is the log's origin). */
+  logSigner: NoteSigner;
+}
+
+export async function createGatehouse(options: GatehouseOptions): Promise<Gatehouse> {
   const store = await openStore(options);
   const { db } = store;
   const recorder = new Recorder();
+  const auditLog = new AuditLog(db, store.dialect, options.logSigner);
+  auditLog.start();
   const tenants = new Tenants(db, recorder);
   const registry = new Registry(db, recorder);
   const revocation = new Revocation();
@@ -49,6 +59,7 @@ export async function createGatehouse(options: StoreOptions): Promise<Gatehouse>
   return {
     store,
     recorder,
+    auditLog,
     tenants,
     principals: new Principals(db, recorder),
     apiKeys: new ApiKeys(db, recorder),
@@ -60,6 +71,9 @@ export async function createGatehouse(options: StoreOptions): Promise<Gatehouse>
     agents,
     configAsCode: new ConfigAsCode(tenants, registry, lifecycle, changes, agents),
     transaction: (work) => db.transaction().execute(work),
-    close: () => store.close(),
+    async close() {
+      await auditLog.stop();
+      await store.close();
+    },
   };
 }

@@ -45,6 +45,8 @@ describe("loadConfig defaults", () => {
       databaseSchema: "public",
       bodyLimitBytes: 1024 * 1024,
       logLevel: "info",
+      logOrigin: "gatehouse.local/audit",
+      logKeyFile: path.join(cwd, "data", "log-signing.key"),
       demo: true,
     });
   });
@@ -59,7 +61,7 @@ describe("loadConfig defaults", () => {
 
   it("treats empty environment variables as unset", () => {
     const env = Object.fromEntries(
-      ["port", "host", "dataDir", "databaseUrl", "databaseSchema", "bodyLimitBytes", "logLevel", "demo"].map((k) => [envName(k), ""]),
+      ["port", "host", "dataDir", "databaseUrl", "databaseSchema", "bodyLimitBytes", "logLevel", "logOrigin", "logKeyFile", "demo"].map((k) => [envName(k), ""]),
     );
     expect(loadConfig({ env, cwd })).toEqual(loadConfig({ env: {}, cwd }));
   });
@@ -95,6 +97,8 @@ describe("loadConfig environment overrides", () => {
         GATEHOUSE_DATABASE_SCHEMA: "tenant_a",
         GATEHOUSE_BODY_LIMIT_BYTES: "2048",
         GATEHOUSE_LOG_LEVEL: "debug",
+        GATEHOUSE_LOG_ORIGIN: "audit.acme.example/gatehouse",
+        GATEHOUSE_LOG_KEY_FILE: "/etc/gatehouse/log.key",
         GATEHOUSE_DEMO: "false",
       },
     });
@@ -106,6 +110,8 @@ describe("loadConfig environment overrides", () => {
       databaseSchema: "tenant_a",
       bodyLimitBytes: 2048,
       logLevel: "debug",
+      logOrigin: "audit.acme.example/gatehouse",
+      logKeyFile: "/etc/gatehouse/log.key",
       demo: false,
     });
   });
@@ -162,6 +168,8 @@ describe("loadConfig gatehouse.yaml", () => {
       databaseSchema: "gh",
       bodyLimitBytes: 4096,
       logLevel: "warn",
+      logOrigin: "gatehouse.local/audit",
+      logKeyFile: path.join(cwd, "state", "log-signing.key"),
       demo: false,
     });
   });
@@ -295,7 +303,7 @@ describe("loadConfig refuses invalid configuration, naming the key", () => {
     const file = writeYaml("port: 8000\nlisten_port: 9000\n");
     const error = refusal(() => loadConfig({ env: {}, cwd }));
     expect(error.message).toContain(`listen_port in ${file}: unknown key`);
-    expect(error.message).toMatch(/known: port, host, dataDir, databaseUrl, databaseSchema, bodyLimitBytes, logLevel, demo/);
+    expect(error.message).toMatch(/known: port, host, dataDir, databaseUrl, databaseSchema, bodyLimitBytes, logLevel, logOrigin, logKeyFile, demo/);
   });
 
   it("refuses keys in the wrong case or spelling, naming each", () => {

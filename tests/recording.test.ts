@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemActor, type Actor } from "../src/audit/actor.js";
 import { actionContext } from "../src/audit/recorder.js";
 import { sampleSpecs, startHarness, type Harness, type Response, type TestTenant } from "./support/harness.js";
+import { lastLoggedSeq, loggedEventsAfter, type StoredEvent } from "./support/log.js";
 import { storeTargets } from "./support/stores.js";
 
 /**
@@ -12,16 +13,6 @@ import { storeTargets } from "./support/stores.js";
  * and request id. And when the event log cannot be written, nothing happens at all.
  */
 
-interface StoredEvent {
-  seq: number;
-  tenantId: string | null;
-  actor: Actor;
-  action: string;
-  resource: { kind: string; id?: string; name?: string };
-  decision: { outcome: string; reasons: string[] };
-  context: { requestId?: string; method?: string; path?: string; status?: number };
-  payload: Record<string, any>;
-}
 
 interface Call {
   res: Response;
@@ -32,27 +23,8 @@ interface Call {
 const anonymous: Actor = { type: "system", id: "anonymous", name: "anonymous", tenantId: null, role: null };
 
 function recorder(h: () => Harness) {
-  const db = () => h().gatehouse.store.db;
-  const lastSeq = async () => {
-    const row = await db()
-      .selectFrom("events")
-      .select((eb) => eb.fn.max("seq").as("m"))
-      .executeTakeFirst();
-    return Number(row?.m ?? 0);
-  };
-  const eventsAfter = async (seq: number): Promise<StoredEvent[]> => {
-    const rows = await db().selectFrom("events").selectAll().where("seq", ">", seq).orderBy("seq").execute();
-    return rows.map((r) => ({
-      seq: Number(r.seq),
-      tenantId: r.tenant_id,
-      actor: JSON.parse(r.actor),
-      action: r.action,
-      resource: JSON.parse(r.resource),
-      decision: JSON.parse(r.decision),
-      context: JSON.parse(r.context),
-      payload: JSON.parse(r.payload),
-    }));
-  };
+  const lastSeq = () => lastLoggedSeq(h());
+  const eventsAfter = (seq: number) => loggedEventsAfter(h(), seq);
   /** Makes one admin call and returns the events it left. */
   const call = async (key: string | undefined, method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE", path: string, body?: unknown): Promise<Call> => {
     const before = await lastSeq();
@@ -511,7 +483,7 @@ describe.each(storeTargets)("failing closed when the event log cannot be written
     // Once the log is back, calls work and are recorded again.
     const created = await h.admin(t.keys.developer, "POST", "/tools", { name: "after", owner: "team", spec: sampleSpecs.tool });
     expect(created.status).toBe(201);
-    const events = await db().selectFrom("events").select(["action", "context"]).where("action", "=", "tool.create").execute();
-    expect(events.some((e) => JSON.parse(e.context).requestId === created.headers["x-request-id"])).toBe(true);
+    const events = (await loggedEventsAfter(h, -1)).filter((e) => e.action === "tool.create");
+    expect(events.some((e) => e.context.requestId === created.headers["x-request-id"])).toBe(true);
   });
 });

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { Executor } from "../store/database.js";
 import { GatehouseError } from "../shared/errors.js";
-import { canonicalJson, parseJson, type Json } from "../shared/json.js";
+import { canonicalJson, type Json } from "../shared/json.js";
 import type { Actor } from "./actor.js";
 
 export type Outcome = "allowed" | "refused" | "failed";
@@ -29,19 +29,6 @@ export interface EventInput {
   decision: { outcome: Outcome; reasons?: string[] };
   context?: { requestId?: string; method?: string; path?: string; status?: number; [key: string]: Json | undefined };
   payload?: { before?: unknown; after?: unknown; justification?: string | null; [key: string]: unknown };
-}
-
-export interface RecordedEvent {
-  seq: number;
-  id: string;
-  tenantId: string | null;
-  at: number;
-  actor: Actor;
-  action: string;
-  resource: EventInput["resource"];
-  decision: { outcome: Outcome; reasons: string[] };
-  context: NonNullable<EventInput["context"]>;
-  payload: NonNullable<EventInput["payload"]>;
 }
 
 /**
@@ -80,34 +67,5 @@ export class Recorder {
     }
     ctx.recorded += 1;
     return { id, seq: row.seq };
-  }
-
-  async list(
-    executor: Executor,
-    tenantId: string,
-    options: { afterSeq?: number; limit?: number; action?: string } = {},
-  ): Promise<RecordedEvent[]> {
-    let query = executor
-      .selectFrom("events")
-      .selectAll()
-      .where("tenant_id", "=", tenantId)
-      .where("seq", ">", options.afterSeq ?? 0);
-    if (options.action) query = query.where("action", "=", options.action);
-    const rows = await query
-      .orderBy("seq", "asc")
-      .limit(Math.min(options.limit ?? 100, 1000))
-      .execute();
-    return rows.map((row) => ({
-      seq: row.seq,
-      id: row.id,
-      tenantId: row.tenant_id,
-      at: row.at,
-      actor: parseJson(row.actor),
-      action: row.action,
-      resource: parseJson(row.resource),
-      decision: parseJson(row.decision),
-      context: parseJson(row.context),
-      payload: parseJson(row.payload),
-    }));
   }
 }

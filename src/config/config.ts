@@ -25,13 +25,21 @@ const configSchema = z.object({
     .default("public"),
   bodyLimitBytes: numeric(z.number().int().min(1024).max(64 * 1024 * 1024)).default(1024 * 1024),
   logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  /** Name of the audit log in its checkpoints (C2SP origin line); unique per deployment. */
+  logOrigin: z
+    .string()
+    .regex(/^[A-Za-z0-9._/:-]+$/, "must be a name without spaces or '+', such as gatehouse.example.com/audit")
+    .default("gatehouse.local/audit"),
+  /** The audit log's signing key file; defaults to log-signing.key in the data directory. */
+  logKeyFile: z.string().min(1).optional(),
   demo: z
     .union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")], { error: "must be true or false" })
     .default(true),
 });
 
-export type GatehouseConfig = Omit<z.infer<typeof configSchema>, "databaseUrl"> & {
+export type GatehouseConfig = Omit<z.infer<typeof configSchema>, "databaseUrl" | "logKeyFile"> & {
   databaseUrl: string;
+  logKeyFile: string;
 };
 
 const keys = Object.keys(configSchema.shape) as (keyof typeof configSchema.shape)[];
@@ -86,6 +94,7 @@ export function loadConfig(sources: ConfigSources = {}): GatehouseConfig {
     ...parsed.data,
     dataDir,
     databaseUrl: parsed.data.databaseUrl ?? `sqlite:${path.join(dataDir, "gatehouse.db")}`,
+    logKeyFile: path.resolve(cwd, parsed.data.logKeyFile ?? path.join(dataDir, "log-signing.key")),
   };
 }
 

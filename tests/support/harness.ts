@@ -1,6 +1,7 @@
 import type { FastifyInstance, InjectOptions } from "fastify";
 import { actionContext } from "../../src/audit/recorder.js";
 import { systemActor } from "../../src/audit/actor.js";
+import { ephemeralLogSigner } from "../../src/audit/log/signing-key.js";
 import { createGatehouse, type Gatehouse } from "../../src/gatehouse.js";
 import { buildServer } from "../../src/http/server.js";
 import { roles, type Role } from "../../src/tenancy/roles.js";
@@ -33,7 +34,7 @@ export interface Harness {
 
 export async function startHarness(target: StoreTarget, options: { bodyLimitBytes?: number } = {}): Promise<Harness> {
   const db = await target.fresh();
-  const gatehouse = await createGatehouse({ databaseUrl: db.databaseUrl, schema: db.schema });
+  const gatehouse = await createGatehouse({ databaseUrl: db.databaseUrl, schema: db.schema, logSigner: ephemeralLogSigner() });
   const app = await buildServer(gatehouse, {
     config: { bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024, logLevel: "silent" },
   });

@@ -63,11 +63,15 @@ export class AuditLog {
     this.timer.unref();
   }
 
+  /** Stops the timer and sequences what is left; what cannot be sequenced now waits in the outbox. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.running;
-    await this.flush();
+    try {
+      await this.flush();
+    } catch {
+      // The store is going away or unavailable; the next start sequences the rest.
+    }
   }
 
   /** Asks the sequencer to run soon; calls while it runs coalesce into one more run. */
@@ -83,9 +87,26 @@ export class AuditLog {
 
   /** Sequences everything recorded so far and issues a checkpoint for it (tests, shutdown, export). */
   async flush(): Promise<void> {
+    await this.sequencePending();
+    await this.checkpoint(true);
+  }
+
+  /** Sequences everything committed to the outbox so far, so a read sees every acknowledged event. */
+  async sequencePending(): Promise<void> {
     await this.running;
     while ((await this.sequenceBatch()) > 0);
-    await this.checkpoint(true);
+  }
+
+  /** A tenant's entries after a sequence number, oldest first. */
+  async query(tenantId: string, options: { afterSeq?: number; limit?: number; action?: string } = {}): Promise<LogEntry[]> {
+    let query = this.db
+      .selectFrom("log_entries")
+      .select("entry")
+      .where("tenant_id", "=", tenantId)
+      .where("seq", ">", options.afterSeq ?? -1);
+    if (options.action) query = query.where("action", "=", options.action);
+    const rows = await query.orderBy("seq").limit(Math.min(options.limit ?? 100, 1000)).execute();
+    return rows.map((row) => parseJson<LogEntry>(row.entry));
   }
 
   private async runUntilIdle(): Promise<void> {

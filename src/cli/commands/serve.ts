@@ -1,8 +1,7 @@
-import { mkdirSync } from "node:fs";
 import type { Command } from "commander";
 import { loadConfig } from "../../config/config.js";
 import { bootstrapDemo } from "../../demo/bootstrap.js";
-import { createGatehouse } from "../../gatehouse.js";
+import { openGatehouse } from "../open-gatehouse.js";
 import { buildServer } from "../../http/server.js";
 
 export function serveCommands(program: Command): void {
@@ -11,8 +10,7 @@ export function serveCommands(program: Command): void {
     .description("run the gateway (embedded SQLite store and demo workspace by default)")
     .action(async () => {
       const config = loadConfig();
-      mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-      const gatehouse = await createGatehouse({ databaseUrl: config.databaseUrl, schema: config.databaseSchema });
+      const gatehouse = await openGatehouse(config);
       const app = await buildServer(gatehouse, { config });
       if (config.demo) {
         const boot = await bootstrapDemo(gatehouse, { dataDir: config.dataDir });
@@ -35,7 +33,7 @@ export function serveCommands(program: Command): void {
     .description("bring the store's schema up to date and exit")
     .action(async () => {
       const config = loadConfig();
-      const gatehouse = await createGatehouse({ databaseUrl: config.databaseUrl, schema: config.databaseSchema });
+      const gatehouse = await openGatehouse(config);
       await gatehouse.close();
       console.log(`store ${gatehouse.store.dialect} is up to date`);
     });

@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { actionContext } from "../../audit/recorder.js";
 import { systemActor } from "../../audit/actor.js";
 import { loadConfig } from "../../config/config.js";
-import { createGatehouse } from "../../gatehouse.js";
+import { openGatehouse } from "../open-gatehouse.js";
 import { defaultTenantSettings, environmentSpecSchema } from "../../tenancy/settings.js";
 import { parseInput } from "../../shared/validation.js";
 import { printJson } from "../output.js";
@@ -17,7 +17,7 @@ export function tenantCommands(program: Command): void {
     .option("--owner <name>", "name of the owner user", "owner")
     .action(async (name: string, options: { environments: string; owner: string }) => {
       const config = loadConfig();
-      const gatehouse = await createGatehouse({ databaseUrl: config.databaseUrl, schema: config.databaseSchema });
+      const gatehouse = await openGatehouse(config);
       try {
         const environments = options.environments.split(",").map((entry, i) => {
           const [envName, flag] = entry.trim().split(":");

@@ -5,7 +5,7 @@ import { adminOf } from "../authenticate.js";
 import { queryOf } from "../body.js";
 
 const eventsQuery = z.object({
-  after: z.coerce.number().int().min(0).default(0),
+  after: z.coerce.number().int().min(-1).default(-1),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   action: z.string().max(200).optional(),
 });
@@ -14,11 +14,9 @@ export function eventRoutes(app: FastifyInstance, gatehouse: Gatehouse): void {
   app.get("/events", { config: { permission: "events.read" } }, async (request) => {
     const { tenantId } = adminOf(request);
     const query = queryOf(request, eventsQuery);
-    const items = await gatehouse.recorder.list(gatehouse.store.db, tenantId, {
-      afterSeq: query.after,
-      limit: query.limit,
-      action: query.action,
-    });
+    await gatehouse.auditLog.sequencePending();
+    const entries = await gatehouse.auditLog.query(tenantId, { afterSeq: query.after, limit: query.limit, action: query.action });
+    const items = entries.map(({ tenant, ...entry }) => ({ ...entry, tenantId: tenant }));
     return { items, next: items.at(-1)?.seq ?? query.after };
   });
 }

@@ -1,0 +1,14 @@
+import { mkdirSync } from "node:fs";
+import { loadLogSigner } from "../audit/log/signing-key.js";
+import type { GatehouseConfig } from "../config/config.js";
+import { createGatehouse, type Gatehouse } from "../gatehouse.js";
+
+/** Opens the store and the audit log that a configuration points at (the data directory is created 0700). */
+export function openGatehouse(config: GatehouseConfig): Promise<Gatehouse> {
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  return createGatehouse({
+    databaseUrl: config.databaseUrl,
+    schema: config.databaseSchema,
+    logSigner: loadLogSigner({ keyFile: config.logKeyFile, origin: config.logOrigin }),
+  });
+}
