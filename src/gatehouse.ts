@@ -46,6 +46,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   const { db } = store;
   const recorder = new Recorder();
   const auditLog = new AuditLog(db, store.dialect, options.logSigner);
+  recorder.onCommitted = () => auditLog.nudge();
   auditLog.start();
   const tenants = new Tenants(db, recorder);
   const registry = new Registry(db, recorder);

@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
+import type { Insertable } from "kysely";
 import type { Executor } from "../store/database.js";
+import type { EventTable } from "../store/schema.js";
 import { GatehouseError } from "../shared/errors.js";
 import { canonicalJson, type Json } from "../shared/json.js";
 import type { Actor } from "./actor.js";
@@ -31,41 +33,89 @@ export interface EventInput {
   payload?: { before?: unknown; after?: unknown; justification?: string | null; [key: string]: unknown };
 }
 
+type EventRow = Insertable<EventTable>;
+
+interface Waiting {
+  row: EventRow;
+  resolve: (seq: number) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Largest group commit: one multi-row INSERT stays well under both stores' parameter limits. */
+const GROUP_MAX = 500;
+
 /**
  * The one entry point through which every state change and every admin call is recorded.
- * Callers pass the executor of the transaction that makes the change, so an event is durable
- * exactly when the change is, and a change whose event cannot be written does not happen.
+ *
+ * Inside a transaction, the event is written in that transaction, so it is durable exactly
+ * when the change is, and a change whose event cannot be written does not happen. Outside
+ * one, events are group-committed: concurrent calls share one transaction (and one fsync), and
+ * each call returns only once its event is durable.
  */
 export class Recorder {
   private lastAt = 0;
+  private queue: Waiting[] = [];
+  private committing: Promise<void> | undefined;
+
+  /** Called after every group commit, so the log can sequence the new events promptly. */
+  onCommitted: () => void = () => undefined;
 
   async record(executor: Executor, ctx: ActionContext, input: EventInput): Promise<{ id: string; seq: number }> {
-    // Timestamps never go backwards within this process, even if the wall clock does.
-    const at = Math.max(Date.now(), this.lastAt);
-    this.lastAt = at;
-    const id = randomUUID();
-    let row: { seq: number };
+    const row = this.toRow(ctx, input);
+    let seq: number;
     try {
-      row = await executor
-        .insertInto("events")
-        .values({
-          id,
-          tenant_id: ctx.tenantId,
-          at,
-          actor: canonicalJson(ctx.actor),
-          action: input.action,
-          resource: canonicalJson(input.resource),
-          decision: canonicalJson({ outcome: input.decision.outcome, reasons: input.decision.reasons ?? [] }),
-          context: canonicalJson({ requestId: ctx.requestId, ...input.context }),
-          payload: canonicalJson(input.payload ?? {}),
-        })
-        .returning("seq")
-        .executeTakeFirstOrThrow();
+      seq = executor.isTransaction ? await this.insert(executor, [row]).then((seqs) => seqs[0] as number) : await this.enqueue(executor, row);
     } catch (error) {
       // Fail closed: a change whose event cannot be written must not happen.
       throw new GatehouseError("unavailable", "the event log is unavailable; nothing was changed", undefined, { cause: error });
     }
     ctx.recorded += 1;
-    return { id, seq: row.seq };
+    return { id: row.id, seq };
+  }
+
+  private toRow(ctx: ActionContext, input: EventInput): EventRow {
+    // Timestamps never go backwards within this process, even if the wall clock does.
+    const at = Math.max(Date.now(), this.lastAt);
+    this.lastAt = at;
+    return {
+      id: randomUUID(),
+      tenant_id: ctx.tenantId,
+      at,
+      actor: canonicalJson(ctx.actor),
+      action: input.action,
+      resource: canonicalJson(input.resource),
+      decision: canonicalJson({ outcome: input.decision.outcome, reasons: input.decision.reasons ?? [] }),
+      context: canonicalJson({ requestId: ctx.requestId, ...input.context }),
+      payload: canonicalJson(input.payload ?? {}),
+    };
+  }
+
+  private async insert(executor: Executor, rows: EventRow[]): Promise<number[]> {
+    const inserted = await executor.insertInto("events").values(rows).returning("seq").execute();
+    return inserted.map((r) => r.seq);
+  }
+
+  private enqueue(db: Executor, row: EventRow): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ row, resolve, reject });
+      if (!this.committing) this.committing = this.commitLoop(db);
+    });
+  }
+
+  /** Commits queued events in groups until the queue is empty; what arrives meanwhile joins the next group. */
+  private async commitLoop(db: Executor): Promise<void> {
+    // Let the calls of the current tick join the first group.
+    await new Promise((resolve) => setImmediate(resolve));
+    while (this.queue.length > 0) {
+      const group = this.queue.splice(0, GROUP_MAX);
+      try {
+        const seqs = await db.transaction().execute((trx) => this.insert(trx, group.map((w) => w.row)));
+        group.forEach((w, i) => w.resolve(seqs[i] as number));
+      } catch (error) {
+        group.forEach((w) => w.reject(error));
+      }
+    }
+    this.committing = undefined;
+    this.onCommitted();
   }
 }
