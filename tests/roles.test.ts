@@ -10,6 +10,9 @@ import {
   registeredRoutes,
 } from "./support/admin-fixtures.js";
 import { sampleSpecs, startHarness, type Harness, type TestTenant } from "./support/harness.js";
+import { actionContext } from "../src/audit/recorder.js";
+import { systemActor } from "../src/audit/actor.js";
+import { lastLoggedSeq } from "./support/log.js";
 import { storeTargets } from "./support/stores.js";
 
 type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -42,6 +45,16 @@ function buildProbes(h: Harness, t: TestTenant): Probe[] {
   let counter = 0;
   const unique = (prefix: string, role: Role) => `${prefix}-${role}-${++counter}`;
   const call = (path: string, body?: unknown) => async (): Promise<Call> => ({ path, body });
+  /** Records an event of the tenant's own (inside a task when one is named) and returns its log position. */
+  const ownEntrySeq = async (taskId?: string): Promise<number> => {
+    await h.gatehouse.recorder.record(h.gatehouse.store.db, actionContext(systemActor("test", t.id)), {
+      action: "test.step",
+      resource: { kind: "test" },
+      decision: { outcome: "allowed" },
+      context: taskId ? { taskId } : {},
+    });
+    return lastLoggedSeq(h);
+  };
 
   const probes: Probe[] = [
     // Tenant
@@ -207,8 +220,39 @@ function buildProbes(h: Harness, t: TestTenant): Probe[] {
     },
     { method: "GET", route: "/config/export", permission: "registry.read", prepare: call("/config/export") },
 
-    // Events
+    // Events and the audit log
     { method: "GET", route: "/events", permission: "events.read", prepare: call("/events?limit=5") },
+    { method: "GET", route: "/audit", permission: "events.read", prepare: call("/audit?limit=5") },
+    { method: "GET", route: "/audit/key", permission: "events.read", prepare: call("/audit/key") },
+    { method: "GET", route: "/audit/checkpoints", permission: "events.read", prepare: call("/audit/checkpoints") },
+    {
+      method: "GET",
+      route: "/audit/entries/:id/proof",
+      permission: "events.read",
+      prepare: async () => ({ path: `/audit/entries/${await ownEntrySeq()}/proof` }),
+    },
+    {
+      method: "GET",
+      route: "/audit/consistency",
+      permission: "events.read",
+      prepare: async () => {
+        await ownEntrySeq();
+        await h.gatehouse.auditLog.flush();
+        await ownEntrySeq();
+        await h.gatehouse.auditLog.flush();
+        const sizes = (await h.gatehouse.auditLog.checkpoints()).map((c) => c.size);
+        return { path: `/audit/consistency?from=${sizes.at(-2)}&to=${sizes.at(-1)}` };
+      },
+    },
+    {
+      method: "GET",
+      route: "/audit/tasks/:id/replay",
+      permission: "events.read",
+      prepare: async () => {
+        await ownEntrySeq("roles-task");
+        return { path: "/audit/tasks/roles-task/replay" };
+      },
+    },
   ];
 
   // Registry routes, for every kind.

@@ -4,6 +4,8 @@ import type { AgentState } from "../src/lifecycle/agent-states.js";
 import { kindNames, kinds, type Kind } from "../src/registry/kinds.js";
 import { agentIn, newAdminKey, newPrincipal, pendingChange, putRecord, registeredRoutes } from "./support/admin-fixtures.js";
 import { sampleSpecs, startHarness, type Harness, type TestTenant } from "./support/harness.js";
+import { actionContext } from "../src/audit/recorder.js";
+import { systemActor } from "../src/audit/actor.js";
 import { loggedEventsAfter } from "./support/log.js";
 import { storeTargets } from "./support/stores.js";
 
@@ -36,6 +38,8 @@ interface Bravo {
   /** Names of B's live records by kind; each of them would accept the probes made against it if asked in B. */
   records: Record<Kind, string[]>;
   changeRequestIds: string[];
+  logSeqs: string[];
+  taskId: string;
   pendingChangeRequestId: string;
   principalIds: string[];
   ownerId: string;
@@ -115,7 +119,15 @@ describe.each(storeTargets)("tenant isolation on $name", (target) => {
 
     const recordIds: string[] = [];
     for (const kind of kindNames) recordIds.push(...(await read(b, `/${kinds[kind].plural}`)).items.map((r: any) => r.id));
+    bravo.taskId = "bravo-task-1";
+    await h.gatehouse.recorder.record(h.gatehouse.store.db, actionContext(systemActor("test", b.id)), {
+      action: "task.step",
+      resource: { kind: "task", name: bravo.taskId },
+      decision: { outcome: "allowed" },
+      context: { taskId: bravo.taskId },
+    });
     const events = (await read(b, "/events?limit=1000")).items;
+    bravo.logSeqs = events.slice(0, 3).map((e: any) => String(e.seq));
     bravo.secrets = [
       "bravo", // every name in B contains it, including the tenant's and its principals'
       b.id,
@@ -189,6 +201,8 @@ describe.each(storeTargets)("tenant isolation on $name", (target) => {
       add("POST", "/principals/:id/disable", { id });
     }
     for (const id of bravo.keyIds) add("DELETE", "/keys/:id", { id });
+    for (const id of bravo.logSeqs) add("GET", "/audit/entries/:id/proof", { id });
+    add("GET", "/audit/tasks/:id/replay", { id: bravo.taskId });
     // Ids in bodies: issuing a key for another tenant's principal.
     for (const principalId of bravo.principalIds) {
       const ghost = randomUUID();
@@ -211,7 +225,7 @@ describe.each(storeTargets)("tenant isolation on $name", (target) => {
 
   it("lists and exports read with A's key never mention anything of B", async () => {
     const lists = registeredRoutes(h.app)
-      .filter((r) => r.method === "GET" && !r.url.includes(":"))
+      .filter((r) => r.method === "GET" && !r.url.includes(":") && r.url !== "/audit/consistency")
       .map((r) => r.url);
     expect(lists).toEqual(expect.arrayContaining(["/agents", "/change-requests", "/principals", "/keys", "/events", "/config/export"]));
     const paths = [
@@ -221,6 +235,8 @@ describe.each(storeTargets)("tenant isolation on $name", (target) => {
       "/events?limit=1000",
       "/events?action=tool.create",
       "/events?action=change_request.create",
+      `/audit?task=${bravo.taskId}`,
+      "/audit?limit=1000",
     ];
     const leaks: string[] = [];
     const bodies: Record<string, string> = {};

@@ -3,6 +3,7 @@ import type { Gatehouse } from "../../gatehouse.js";
 import { notFoundHandler } from "../errors.js";
 import { adminAuthentication } from "./authenticate.js";
 import { agentRoutes } from "./routes/agents.js";
+import { auditRoutes } from "./routes/audit.js";
 import { changeRequestRoutes } from "./routes/change-requests.js";
 import { configRoutes } from "./routes/config.js";
 import { eventRoutes } from "./routes/events.js";
@@ -23,4 +24,5 @@ export async function adminApi(app: FastifyInstance, options: { gatehouse: Gateh
   changeRequestRoutes(app, gatehouse);
   configRoutes(app, gatehouse);
   eventRoutes(app, gatehouse);
+  auditRoutes(app, gatehouse);
 }

@@ -1,0 +1,87 @@
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { replayTask, searchLog } from "../../../audit/log/queries.js";
+import type { Gatehouse } from "../../../gatehouse.js";
+import { GatehouseError, notFound } from "../../../shared/errors.js";
+import { adminOf } from "../authenticate.js";
+import { idParam, paramsOf, queryOf } from "../body.js";
+
+const time = z.union([z.coerce.number().int().min(0), z.iso.datetime().transform((s) => Date.parse(s))]);
+const searchQuery = z
+  .object({
+    actor: z.string().max(200).optional(),
+    task: z.string().max(200).optional(),
+    action: z.string().max(200).optional(),
+    from: time.optional(),
+    to: time.optional(),
+    after: z.coerce.number().int().min(-1).default(-1),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  })
+  .strict();
+
+/**
+ * The audit log for auditors: their own tenant's entries, checkpoints (which carry no tenant
+ * data), inclusion proofs for their entries, consistency proofs, and task replay.
+ */
+export function auditRoutes(app: FastifyInstance, gatehouse: Gatehouse): void {
+  const read = { config: { permission: "events.read" as const } };
+  const log = gatehouse.auditLog;
+
+  app.get("/audit", read, async (request) => {
+    const { tenantId } = adminOf(request);
+    const q = queryOf(request, searchQuery);
+    await log.sequencePending();
+    const items = await searchLog(gatehouse.store.db, tenantId, { ...q, afterSeq: q.after });
+    return { items, next: items.at(-1)?.seq ?? q.after };
+  });
+
+  app.get("/audit/key", read, async () => ({ origin: log.origin, key: log.signer.text }));
+
+  app.get("/audit/checkpoints", read, async (request) => {
+    const { limit } = queryOf(request, z.object({ limit: z.coerce.number().int().min(1).max(1000).default(20) }).strict());
+    const checkpoints = (await log.checkpoints()).slice(-limit).reverse();
+    return { items: await Promise.all(checkpoints.map(async (c) => ({ ...c, note: await log.cosignedNote(c) }))) };
+  });
+
+  /** :id is the entry's sequence number; anything else is simply not an entry of this tenant. */
+  app.get("/audit/entries/:id/proof", read, async (request) => {
+    const { tenantId } = adminOf(request);
+    const { id } = paramsOf(request, idParam);
+    if (!/^\d{1,15}$/.test(id)) throw notFound(`log entry ${id}`);
+    const seq = Number(id);
+    await log.sequencePending();
+    await log.checkpoint(true);
+    const row = await gatehouse.store.db
+      .selectFrom("log_entries")
+      .select(["entry", "leaf_hash"])
+      .where("seq", "=", seq)
+      .where("tenant_id", "=", tenantId)
+      .executeTakeFirst();
+    const checkpoint = await log.latestCheckpoint();
+    if (!row || !checkpoint) throw notFound(`log entry ${seq}`);
+    const proof = await log.inclusionProof(seq, checkpoint.size);
+    return {
+      seq,
+      entry: row.entry,
+      leafHash: row.leaf_hash,
+      checkpoint: await log.cosignedNote(checkpoint),
+      proof: proof.map((h) => h.toString("base64")),
+    };
+  });
+
+  app.get("/audit/consistency", read, async (request) => {
+    const { from, to } = queryOf(request, z.object({ from: z.coerce.number().int().min(1), to: z.coerce.number().int().min(1) }).strict());
+    const sizes = new Set((await log.checkpoints()).map((c) => c.size));
+    if (from > to) throw new GatehouseError("invalid_request", "from: must not be larger than to", "from");
+    if (!sizes.has(from) || !sizes.has(to)) throw notFound(`a checkpoint of size ${sizes.has(from) ? to : from}`);
+    return { from, to, proof: (await log.consistencyProof(from, to)).map((h) => h.toString("base64")) };
+  });
+
+  app.get("/audit/tasks/:id/replay", read, async (request) => {
+    const { tenantId } = adminOf(request);
+    const { id: task } = paramsOf(request, z.object({ id: z.string().min(1).max(200) }));
+    const replay = await replayTask(gatehouse.store.db, log, tenantId, task);
+    if (!replay) throw notFound(`task '${task}'`);
+    return replay;
+  });
+}
