@@ -5,6 +5,7 @@ import { AdminApiError } from "./admin-client.js";
 import { agentCommands, changeCommands, peopleCommands, registryCommands } from "./commands/admin.js";
 import { configAsCodeCommands } from "./commands/config-as-code.js";
 import { serveCommands } from "./commands/serve.js";
+import { storeCommands } from "./commands/store.js";
 import { tenantCommands } from "./commands/tenant.js";
 
 const program = new Command()
@@ -22,6 +23,7 @@ agentCommands(program.commands.find((c) => c.name() === "agents") as Command);
 changeCommands(program);
 peopleCommands(program);
 configAsCodeCommands(program);
+storeCommands(program);
 
 try {
   await program.parseAsync(process.argv);
