@@ -3,11 +3,14 @@ import { ChangeRequests } from "./approvals/change-requests.js";
 import { AuditLog } from "./audit/log/audit-log.js";
 import type { NoteSigner } from "./audit/log/note.js";
 import { Recorder } from "./audit/recorder.js";
+import { checkWitnessing, Cosigner, type WitnessingOptions } from "./audit/witness/cosigner.js";
+import { ForkDetector } from "./audit/witness/fork-detector.js";
 import { ConfigAsCode } from "./config-as-code/config-as-code.js";
 import { AgentLifecycle } from "./lifecycle/agent-lifecycle.js";
 import { AgentOperations } from "./lifecycle/agent-operations.js";
 import { Revocation } from "./lifecycle/revocation.js";
 import { Registry } from "./registry/registry.js";
+import { jsonLogger, type Logger } from "./shared/logger.js";
 import { openStore, type Executor, type Store, type StoreOptions } from "./store/database.js";
 import { ApiKeys } from "./tenancy/api-keys.js";
 import { Principals } from "./tenancy/principals.js";
@@ -21,6 +24,9 @@ export interface Gatehouse {
   store: Store;
   recorder: Recorder;
   auditLog: AuditLog;
+  /** Asks the witnesses to cosign checkpoints; knows the latest witnessed one. */
+  cosigner: Cosigner;
+  forks: ForkDetector;
   tenants: Tenants;
   principals: Principals;
   apiKeys: ApiKeys;
@@ -39,15 +45,25 @@ export interface Gatehouse {
 export interface GatehouseOptions extends StoreOptions {
   /** The audit log's signing key (its name is the log's origin). */
   logSigner: NoteSigner;
+  /** The witnesses asked to cosign checkpoints, and how many must (none by default). */
+  witnessing?: WitnessingOptions;
+  /** Where services outside the HTTP layer log (JSON lines on stdout by default). */
+  logger?: Logger;
 }
 
 export async function createGatehouse(options: GatehouseOptions): Promise<Gatehouse> {
+  if (options.witnessing) checkWitnessing(options.witnessing);
   const store = await openStore(options);
   const { db } = store;
   const recorder = new Recorder();
   const auditLog = new AuditLog(db, store.dialect, options.logSigner);
   recorder.onCommitted = () => auditLog.nudge();
   auditLog.start();
+  const logger = options.logger ?? jsonLogger();
+  const forks = new ForkDetector(db, recorder, auditLog, logger);
+  const cosigner = new Cosigner(db, auditLog, forks, options.witnessing ?? { witnesses: [], threshold: 0 }, logger);
+  auditLog.onCheckpoint = () => cosigner.nudge();
+  cosigner.start();
   const tenants = new Tenants(db, recorder);
   const registry = new Registry(db, recorder);
   const revocation = new Revocation();
@@ -61,6 +77,8 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     store,
     recorder,
     auditLog,
+    cosigner,
+    forks,
     tenants,
     principals: new Principals(db, recorder),
     apiKeys: new ApiKeys(db, recorder),
@@ -74,6 +92,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     transaction: (work) => db.transaction().execute(work),
     async close() {
       await auditLog.stop();
+      await cosigner.stop();
       await store.close();
     },
   };

@@ -48,6 +48,8 @@ describe("loadConfig defaults", () => {
       logOrigin: "gatehouse.local/audit",
       logKeyFile: path.join(cwd, "data", "log-signing.key"),
       demo: true,
+      witnesses: [],
+      witnessThreshold: 0,
     });
   });
 
@@ -113,6 +115,8 @@ describe("loadConfig environment overrides", () => {
       logOrigin: "audit.acme.example/gatehouse",
       logKeyFile: "/etc/gatehouse/log.key",
       demo: false,
+      witnesses: [],
+      witnessThreshold: 0,
     });
   });
 
@@ -171,6 +175,8 @@ describe("loadConfig gatehouse.yaml", () => {
       logOrigin: "gatehouse.local/audit",
       logKeyFile: path.join(cwd, "state", "log-signing.key"),
       demo: false,
+      witnesses: [],
+      witnessThreshold: 0,
     });
   });
 

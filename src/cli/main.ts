@@ -3,10 +3,12 @@ import { ConfigError } from "../config/config.js";
 import { DirectoryError } from "../config-as-code/directory.js";
 import { AdminApiError } from "./admin-client.js";
 import { agentCommands, changeCommands, peopleCommands, registryCommands } from "./commands/admin.js";
+import { auditCommands } from "./commands/audit.js";
 import { configAsCodeCommands } from "./commands/config-as-code.js";
 import { serveCommands } from "./commands/serve.js";
 import { storeCommands } from "./commands/store.js";
 import { tenantCommands } from "./commands/tenant.js";
+import { witnessCommands } from "./commands/witness.js";
 
 const program = new Command()
   .name("gatehouse")
@@ -23,6 +25,8 @@ agentCommands(program.commands.find((c) => c.name() === "agents") as Command);
 changeCommands(program);
 peopleCommands(program);
 configAsCodeCommands(program);
+auditCommands(program);
+witnessCommands(program);
 storeCommands(program);
 
 try {

@@ -2,6 +2,7 @@ import { readFileSync, existsSync } from "node:fs";
 import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { keyTypes, parseVerifierKey } from "../audit/log/note.js";
 
 /**
  * Gatehouse configuration: environment variables override an optional gatehouse.yaml.
@@ -10,6 +11,45 @@ import { z } from "zod";
 /** Accepts numbers, and strings that are plain decimal numbers; nothing else becomes a number. */
 const numeric = <S extends z.ZodType>(schema: S) =>
   z.preprocess((v) => (typeof v === "string" && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v), schema);
+
+/** A list comes as JSON in an environment variable and as a YAML list in the file. */
+const jsonList = <S extends z.ZodType>(schema: S) =>
+  z.preprocess((v) => {
+    if (typeof v !== "string") return v;
+    try {
+      return JSON.parse(v);
+    } catch {
+      return v;
+    }
+  }, schema);
+
+const witnessesSchema = z
+  .array(
+    z.strictObject({
+      name: z.string().optional(),
+      url: z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" }),
+      key: z.string({ error: "must be the witness's verifier key" }),
+    }),
+    { error: "must be a JSON list of {name, url, key}" },
+  )
+  .superRefine((witnesses, ctx) => {
+    const names = new Set<string>();
+    witnesses.forEach((w, i) => {
+      const problem = (message: string, field = "key") => ctx.addIssue({ code: "custom", path: [i, field], message });
+      let name: string;
+      try {
+        const verifier = parseVerifierKey(w.key);
+        if (verifier.type !== keyTypes.cosignatureV1) return problem("must be a cosignature/v1 witness key (type 0x04)");
+        name = verifier.name;
+      } catch (error) {
+        return problem(`not a verifier key: ${(error as Error).message}`);
+      }
+      if (w.name !== undefined && w.name !== name) problem(`${w.name} is not the key's name ${name}`, "name");
+      if (names.has(name)) problem(`witness ${name} is listed twice`);
+      names.add(name);
+    });
+  })
+  .transform((witnesses) => witnesses.map((w) => ({ name: parseVerifierKey(w.key).name, url: w.url, key: w.key.trim() })));
 
 const configSchema = z.object({
   port: numeric(z.number().int().min(0).max(65535)).default(7800),
@@ -35,11 +75,21 @@ const configSchema = z.object({
   demo: z
     .union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")], { error: "must be true or false" })
     .default(true),
+  /** Witnesses asked to cosign the audit log's checkpoints: {name, url, key}. */
+  witnesses: jsonList(witnessesSchema).default([]),
+  /** How many witnesses must cosign a checkpoint (k of n); a majority by default. */
+  witnessThreshold: numeric(z.number().int().min(1)).optional(),
+}).superRefine((config, ctx) => {
+  if (config.witnessThreshold !== undefined && config.witnessThreshold > config.witnesses.length) {
+    const message = `${config.witnessThreshold} is more than the ${config.witnesses.length} configured witnesses`;
+    ctx.addIssue({ code: "custom", path: ["witnessThreshold"], message });
+  }
 });
 
-export type GatehouseConfig = Omit<z.infer<typeof configSchema>, "databaseUrl" | "logKeyFile"> & {
+export type GatehouseConfig = Omit<z.infer<typeof configSchema>, "databaseUrl" | "logKeyFile" | "witnessThreshold"> & {
   databaseUrl: string;
   logKeyFile: string;
+  witnessThreshold: number;
 };
 
 const keys = Object.keys(configSchema.shape) as (keyof typeof configSchema.shape)[];
@@ -85,7 +135,8 @@ export function loadConfig(sources: ConfigSources = {}): GatehouseConfig {
     const problems = parsed.error.issues.map((issue) => {
       const key = String(issue.path[0] ?? "");
       const where = origin[key] ?? envName(key);
-      return `${where}: ${issue.message} (got ${JSON.stringify(raw[key])})`;
+      const at = issue.path.length > 1 ? ` at ${issue.path.slice(1).join(".")}` : "";
+      return `${where}${at}: ${issue.message} (got ${JSON.stringify(raw[key])})`;
     });
     throw new ConfigError(`Invalid configuration:\n  ${problems.join("\n  ")}`);
   }
@@ -95,6 +146,7 @@ export function loadConfig(sources: ConfigSources = {}): GatehouseConfig {
     dataDir,
     databaseUrl: parsed.data.databaseUrl ?? `sqlite:${path.join(dataDir, "gatehouse.db")}`,
     logKeyFile: path.resolve(cwd, parsed.data.logKeyFile ?? path.join(dataDir, "log-signing.key")),
+    witnessThreshold: parsed.data.witnessThreshold ?? (parsed.data.witnesses.length === 0 ? 0 : Math.floor(parsed.data.witnesses.length / 2) + 1),
   };
 }
 

@@ -43,6 +43,9 @@ export class AuditLog {
   private readonly checkpointIntervalMs: number;
   private readonly pollIntervalMs: number;
 
+  /** Called after each new checkpoint is committed (the witnesses are asked from here). */
+  onCheckpoint: (checkpoint: StoredCheckpoint) => void = () => undefined;
+
   constructor(
     private readonly db: Db,
     private readonly dialect: Dialect,
@@ -181,7 +184,7 @@ export class AuditLog {
   /** Signs a checkpoint of the current tree when it grew and the interval has passed (or when forced). */
   async checkpoint(force: boolean): Promise<StoredCheckpoint | undefined> {
     if (!force && Date.now() - this.lastCheckpointAt < this.checkpointIntervalMs) return undefined;
-    return this.db.transaction().execute(async (trx) => {
+    const issued = await this.db.transaction().execute(async (trx) => {
       if (this.dialect === "postgres") await sql`select pg_advisory_xact_lock(${SEQUENCER_LOCK})`.execute(trx);
       const state = await trx.selectFrom("log_state").selectAll().where("id", "=", 1).executeTakeFirstOrThrow();
       const latest = await this.latestCheckpoint(trx);
@@ -194,6 +197,8 @@ export class AuditLog {
       this.lastCheckpointAt = row.created_at;
       return { size: row.size, root: row.root, note, createdAt: row.created_at };
     });
+    if (issued) this.onCheckpoint(issued);
+    return issued;
   }
 
   async latestCheckpoint(executor: Executor = this.db): Promise<StoredCheckpoint | undefined> {
