@@ -10,6 +10,8 @@ import { verifyLogFile } from "../../audit/log/verifier.js";
 import { loadConfig, type GatehouseConfig } from "../../config/config.js";
 import { openGatehouse } from "../open-gatehouse.js";
 import { printJson } from "../output.js";
+import type { Replay } from "../../audit/log/queries.js";
+import { clientOf } from "./admin.js";
 
 /** A failure the user can act on: printed as its message alone, exit status 1. */
 class AuditCommandError extends Error {}
@@ -106,6 +108,22 @@ export function auditCommands(program: Command): void {
         console.log(`ok: entry ${check.index} is in the log ${keys.log?.name} at checkpoint size ${check.size}, root ${check.root}`);
       }),
   );
+
+  audit
+    .command("replay")
+    .description("the ordered timeline of one task, each entry verified against the latest checkpoint (admin API, auditor key)")
+    .requiredOption("--task <id>", "the task id")
+    .option("--json", "print the replay as JSON, with the proofs")
+    .action(async (options: { task: string; json?: boolean }, command: Command) => {
+      const replay = await clientOf(command).call<Replay>("GET", `/audit/tasks/${encodeURIComponent(options.task)}/replay`);
+      if (options.json) return printJson(replay);
+      console.log(`task ${replay.task}: ${replay.entries.length} entries, verified against checkpoint ${replay.checkpoint.size} (root ${replay.checkpoint.root})`);
+      for (const { entry } of replay.entries) {
+        const resource = [entry.resource.kind, entry.resource.name].filter(Boolean).join(" ");
+        const reasons = entry.decision.reasons.length > 0 ? ` (${entry.decision.reasons.join("; ")})` : "";
+        console.log(`#${entry.seq} ${new Date(entry.at).toISOString()} ${entry.actor.name} ${entry.action} ${resource} ${entry.decision.outcome}${reasons}`);
+      }
+    });
 
   audit
     .command("key")
