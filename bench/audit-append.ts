@@ -21,11 +21,10 @@ import { randomUUID } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { AuditLog } from "../src/audit/log/audit-log.js";
 import { ephemeralLogSigner } from "../src/audit/log/signing-key.js";
-import { actionContext, Recorder } from "../src/audit/recorder.js";
+import { actionContext, eventRow, Recorder } from "../src/audit/recorder.js";
 import {
   benchActor,
   describeStore,
-  eventRow,
   fmtInt,
   fmtMs,
   freshPostgres,

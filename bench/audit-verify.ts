@@ -37,7 +37,8 @@ import { proofBundle, verifyProofBundle, type ProofBundle } from "../src/audit/l
 import { ephemeralLogSigner } from "../src/audit/log/signing-key.js";
 import { verifyLogFile } from "../src/audit/log/verifier.js";
 import { actionContext } from "../src/audit/recorder.js";
-import { benchActor, eventRow, fmtInt, freshSqlite, machine, sampleEvent, table } from "./support.js";
+import { eventRow } from "../src/audit/recorder.js";
+import { benchActor, fmtInt, freshSqlite, machine, sampleEvent, table } from "./support.js";
 
 const ENTRIES = Number(process.env.BENCH_ENTRIES ?? 200_000);
 const CHECKPOINT_EVERY = Number(process.env.BENCH_CHECKPOINT_EVERY ?? 10_000);

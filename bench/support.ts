@@ -1,14 +1,12 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { cpus, loadavg, tmpdir } from "node:os";
 import path from "node:path";
 import { sql } from "kysely";
 import pg from "pg";
 import type { Actor } from "../src/audit/actor.js";
-import type { ActionContext, EventInput } from "../src/audit/recorder.js";
-import { canonicalJson } from "../src/shared/json.js";
+import type { EventInput } from "../src/audit/recorder.js";
 import { openStore, type Store } from "../src/store/database.js";
-import type { EventTable } from "../src/store/schema.js";
 
 /** The PostgreSQL the benchmarks use; each run works in a fresh schema and drops it. */
 export const pgUrl = process.env.GATEHOUSE_BENCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
@@ -118,17 +116,3 @@ export function sampleEvent(i: number): EventInput {
   };
 }
 
-/** The outbox row record() writes for an event (same columns, same canonical JSON), for baselines and bulk setup. */
-export function eventRow(ctx: ActionContext, input: EventInput, at: number): Omit<EventTable, "seq"> {
-  return {
-    id: randomUUID(),
-    tenant_id: ctx.tenantId,
-    at,
-    actor: canonicalJson(ctx.actor),
-    action: input.action,
-    resource: canonicalJson(input.resource),
-    decision: canonicalJson({ outcome: input.decision.outcome, reasons: input.decision.reasons ?? [] }),
-    context: canonicalJson({ requestId: ctx.requestId, ...input.context }),
-    payload: canonicalJson(input.payload ?? {}),
-  };
-}

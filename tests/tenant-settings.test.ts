@@ -43,3 +43,19 @@ describe.each(storeTargets)("tenant approval settings on $name", (target) => {
     expect(unknown.status).toBe(400);
   });
 });
+
+describe.each(storeTargets)("version diffs on $name", (target) => {
+  it("compare owner and spec only, not version bookkeeping", async () => {
+    const h = await startHarness(target);
+    try {
+      const t = await h.createTenant("diffs");
+      const spec = { kind: "database", sensitivity: "internal", region: "eu", retentionDays: 30 };
+      await h.admin(t.keys.developer, "POST", "/data-sources", { name: "crm", owner: "team", spec });
+      await h.admin(t.keys.developer, "PUT", "/data-sources/crm", { owner: "team", spec: { ...spec, retentionDays: 60 } });
+      const diff = await h.admin(t.keys.viewer, "GET", "/data-sources/crm/diff?from=1&to=2");
+      expect(diff.body.changes).toEqual([{ path: "spec.retentionDays", op: "change", before: 30, after: 60 }]);
+    } finally {
+      await h.close();
+    }
+  });
+});

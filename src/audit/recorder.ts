@@ -53,6 +53,21 @@ interface Waiting {
   reject: (error: unknown) => void;
 }
 
+/** The outbox row for an event: every structured field as canonical JSON. */
+export function eventRow(ctx: ActionContext, input: EventInput, at: number): EventRow {
+  return {
+    id: randomUUID(),
+    tenant_id: ctx.tenantId,
+    at,
+    actor: canonicalJson(ctx.actor),
+    action: input.action,
+    resource: canonicalJson(input.resource),
+    decision: canonicalJson({ outcome: input.decision.outcome, reasons: input.decision.reasons ?? [] }),
+    context: canonicalJson({ requestId: ctx.requestId, ...input.context }),
+    payload: canonicalJson(input.payload ?? {}),
+  };
+}
+
 /** Largest group commit: one multi-row INSERT stays well under both stores' parameter limits. */
 const GROUP_MAX = 500;
 
@@ -111,17 +126,7 @@ export class Recorder {
     // Timestamps never go backwards within this process, even if the wall clock does.
     const at = Math.max(Date.now(), this.lastAt);
     this.lastAt = at;
-    return {
-      id: randomUUID(),
-      tenant_id: ctx.tenantId,
-      at,
-      actor: canonicalJson(ctx.actor),
-      action: input.action,
-      resource: canonicalJson(input.resource),
-      decision: canonicalJson({ outcome: input.decision.outcome, reasons: input.decision.reasons ?? [] }),
-      context: canonicalJson({ requestId: ctx.requestId, ...input.context }),
-      payload: canonicalJson(input.payload ?? {}),
-    };
+    return eventRow(ctx, input, at);
   }
 
   private async insert(executor: Executor, rows: EventRow[]): Promise<number[]> {

@@ -160,7 +160,8 @@ export class Registry {
       this.version(tenantId, kind, name, from),
       this.version(tenantId, kind, name, to),
     ]);
-    return diffContent(a.change === "delete" ? undefined : a, b.change === "delete" ? undefined : b);
+    const content = (v: RecordVersion): RecordContent | undefined => (v.change === "delete" ? undefined : { owner: v.owner, spec: v.spec });
+    return diffValues(content(a), content(b));
   }
 
   /** Creates or updates a record. Writing the content it already has changes nothing. */
@@ -298,8 +299,4 @@ export class Registry {
       })
       .execute();
   }
-}
-
-export function diffContent(before: RecordContent | undefined, after: RecordContent | undefined): FieldChange[] {
-  return diffValues(before, after);
 }
