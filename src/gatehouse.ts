@@ -11,6 +11,7 @@ import { AgentOperations } from "./lifecycle/agent-operations.js";
 import { Revocation } from "./lifecycle/revocation.js";
 import { Registry } from "./registry/registry.js";
 import { jsonLogger, type Logger } from "./shared/logger.js";
+import type { SecretBox } from "./secrets/secret-box.js";
 import { openStore, type Executor, type Store, type StoreOptions } from "./store/database.js";
 import { ApiKeys } from "./tenancy/api-keys.js";
 import { Principals } from "./tenancy/principals.js";
@@ -22,6 +23,7 @@ import { Tenants } from "./tenancy/tenants.js";
  */
 export interface Gatehouse {
   store: Store;
+  secrets: SecretBox;
   recorder: Recorder;
   auditLog: AuditLog;
   /** Asks the witnesses to cosign checkpoints; knows the latest witnessed one. */
@@ -45,6 +47,8 @@ export interface Gatehouse {
 export interface GatehouseOptions extends StoreOptions {
   /** The audit log's signing key (its name is the log's origin). */
   logSigner: NoteSigner;
+  /** Seals secrets at rest with the master key. */
+  secrets: SecretBox;
   /** The witnesses asked to cosign checkpoints, and how many must (none by default). */
   witnessing?: WitnessingOptions;
   /** Where services outside the HTTP layer log (JSON lines on stdout by default). */
@@ -75,6 +79,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
 
   return {
     store,
+    secrets: options.secrets,
     recorder,
     auditLog,
     cosigner,

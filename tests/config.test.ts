@@ -47,6 +47,7 @@ describe("loadConfig defaults", () => {
       logLevel: "info",
       logOrigin: "gatehouse.local/audit",
       logKeyFile: path.join(cwd, "data", "log-signing.key"),
+      masterKeyFile: path.join(cwd, "data", "master.key"),
       demo: true,
       witnesses: [],
       witnessThreshold: 0,
@@ -63,7 +64,7 @@ describe("loadConfig defaults", () => {
 
   it("treats empty environment variables as unset", () => {
     const env = Object.fromEntries(
-      ["port", "host", "dataDir", "databaseUrl", "databaseSchema", "bodyLimitBytes", "logLevel", "logOrigin", "logKeyFile", "demo"].map((k) => [envName(k), ""]),
+      ["port", "host", "dataDir", "databaseUrl", "databaseSchema", "bodyLimitBytes", "logLevel", "logOrigin", "logKeyFile", "masterKeyFile", "demo"].map((k) => [envName(k), ""]),
     );
     expect(loadConfig({ env, cwd })).toEqual(loadConfig({ env: {}, cwd }));
   });
@@ -101,6 +102,7 @@ describe("loadConfig environment overrides", () => {
         GATEHOUSE_LOG_LEVEL: "debug",
         GATEHOUSE_LOG_ORIGIN: "audit.acme.example/gatehouse",
         GATEHOUSE_LOG_KEY_FILE: "/etc/gatehouse/log.key",
+        GATEHOUSE_MASTER_KEY_FILE: "/etc/gatehouse/master.key",
         GATEHOUSE_DEMO: "false",
       },
     });
@@ -114,6 +116,7 @@ describe("loadConfig environment overrides", () => {
       logLevel: "debug",
       logOrigin: "audit.acme.example/gatehouse",
       logKeyFile: "/etc/gatehouse/log.key",
+      masterKeyFile: "/etc/gatehouse/master.key",
       demo: false,
       witnesses: [],
       witnessThreshold: 0,
@@ -174,6 +177,7 @@ describe("loadConfig gatehouse.yaml", () => {
       logLevel: "warn",
       logOrigin: "gatehouse.local/audit",
       logKeyFile: path.join(cwd, "state", "log-signing.key"),
+      masterKeyFile: path.join(cwd, "state", "master.key"),
       demo: false,
       witnesses: [],
       witnessThreshold: 0,
@@ -309,7 +313,7 @@ describe("loadConfig refuses invalid configuration, naming the key", () => {
     const file = writeYaml("port: 8000\nlisten_port: 9000\n");
     const error = refusal(() => loadConfig({ env: {}, cwd }));
     expect(error.message).toContain(`listen_port in ${file}: unknown key`);
-    expect(error.message).toMatch(/known: port, host, dataDir, databaseUrl, databaseSchema, bodyLimitBytes, logLevel, logOrigin, logKeyFile, demo/);
+    expect(error.message).toMatch(/known: port, host, dataDir, databaseUrl, databaseSchema, bodyLimitBytes, logLevel, logOrigin, logKeyFile, masterKeyFile, demo/);
   });
 
   it("refuses keys in the wrong case or spelling, naming each", () => {

@@ -3,6 +3,7 @@ import { parseVerifierKey } from "../audit/log/note.js";
 import { loadLogSigner } from "../audit/log/signing-key.js";
 import type { GatehouseConfig } from "../config/config.js";
 import { createGatehouse, type Gatehouse } from "../gatehouse.js";
+import { loadSecretBox } from "../secrets/secret-box.js";
 import { jsonLogger } from "../shared/logger.js";
 
 /** Opens the store and the audit log that a configuration points at (the data directory is created 0700). */
@@ -12,6 +13,7 @@ export function openGatehouse(config: GatehouseConfig): Promise<Gatehouse> {
     databaseUrl: config.databaseUrl,
     schema: config.databaseSchema,
     logSigner: loadLogSigner({ keyFile: config.logKeyFile, origin: config.logOrigin }),
+    secrets: loadSecretBox(config.masterKeyFile),
     witnessing: {
       witnesses: config.witnesses.map((w) => ({ name: w.name, url: w.url, verifier: parseVerifierKey(w.key) })),
       threshold: config.witnessThreshold,

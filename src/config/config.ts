@@ -72,6 +72,8 @@ const configSchema = z.object({
     .default("gatehouse.local/audit"),
   /** The audit log's signing key file; defaults to log-signing.key in the data directory. */
   logKeyFile: z.string().min(1).optional(),
+  /** The master key that seals secrets at rest (provider credentials, data-subject keys); defaults to master.key in the data directory. */
+  masterKeyFile: z.string().min(1).optional(),
   demo: z
     .union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")], { error: "must be true or false" })
     .default(true),
@@ -86,9 +88,10 @@ const configSchema = z.object({
   }
 });
 
-export type GatehouseConfig = Omit<z.infer<typeof configSchema>, "databaseUrl" | "logKeyFile" | "witnessThreshold"> & {
+export type GatehouseConfig = Omit<z.infer<typeof configSchema>, "databaseUrl" | "logKeyFile" | "masterKeyFile" | "witnessThreshold"> & {
   databaseUrl: string;
   logKeyFile: string;
+  masterKeyFile: string;
   witnessThreshold: number;
 };
 
@@ -146,6 +149,7 @@ export function loadConfig(sources: ConfigSources = {}): GatehouseConfig {
     dataDir,
     databaseUrl: parsed.data.databaseUrl ?? `sqlite:${path.join(dataDir, "gatehouse.db")}`,
     logKeyFile: path.resolve(cwd, parsed.data.logKeyFile ?? path.join(dataDir, "log-signing.key")),
+    masterKeyFile: path.resolve(cwd, parsed.data.masterKeyFile ?? path.join(dataDir, "master.key")),
     witnessThreshold: parsed.data.witnessThreshold ?? (parsed.data.witnesses.length === 0 ? 0 : Math.floor(parsed.data.witnesses.length / 2) + 1),
   };
 }

@@ -1,3 +1,4 @@
+import { ephemeralSecretBox } from "../../src/secrets/secret-box.js";
 import { generateKeyPairSync } from "node:crypto";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,7 +19,7 @@ describe.each(storeTargets)("the Merkle audit log on $name", (target) => {
   let log: AuditLog;
 
   const open = async () => {
-    gatehouse = await createGatehouse({ databaseUrl: fresh.databaseUrl, schema: fresh.schema, logSigner: signer });
+    gatehouse = await createGatehouse({ databaseUrl: fresh.databaseUrl, schema: fresh.schema, logSigner: signer, secrets: ephemeralSecretBox() });
     log = gatehouse.auditLog;
   };
   const record = async (count: number, from = 0) => {

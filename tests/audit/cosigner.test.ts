@@ -1,3 +1,4 @@
+import { ephemeralSecretBox } from "../../src/secrets/secret-box.js";
 import { existsSync } from "node:fs";
 import path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -21,7 +22,7 @@ describe.each(storeTargets)("cosigning checkpoints with witnesses on $name", (ta
   const open = async (witnessing: GatehouseOptions["witnessing"]) => {
     const fresh = await target.fresh();
     const logger = capturingLogger();
-    const gatehouse = await createGatehouse({ databaseUrl: fresh.databaseUrl, schema: fresh.schema, logSigner: signer, logger, witnessing });
+    const gatehouse = await createGatehouse({ databaseUrl: fresh.databaseUrl, schema: fresh.schema, logSigner: signer, secrets: ephemeralSecretBox(), logger, witnessing });
     cleanup.push(async () => {
       await gatehouse.close();
       await fresh.dispose();
@@ -158,7 +159,7 @@ describe("witness settings", () => {
   it("refuses a threshold outside 1..n, duplicate names and a non-witness key before opening the store", async () => {
     const file = path.join(witness.dir, "never-opened.db");
     const refuse = (witnessing: GatehouseOptions["witnessing"], message: RegExp) =>
-      expect(createGatehouse({ databaseUrl: `sqlite:${file}`, logSigner: signer, witnessing })).rejects.toThrow(message);
+      expect(createGatehouse({ databaseUrl: `sqlite:${file}`, logSigner: signer, secrets: ephemeralSecretBox(), witnessing })).rejects.toThrow(message);
     await refuse({ witnesses: [witness.endpoint], threshold: 2 }, /between 1 and 1/);
     await refuse({ witnesses: [witness.endpoint], threshold: 0 }, /between 1 and 1/);
     await refuse({ witnesses: [witness.endpoint, witness.endpoint], threshold: 1 }, /unique/);

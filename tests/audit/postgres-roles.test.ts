@@ -1,3 +1,4 @@
+import { ephemeralSecretBox } from "../../src/secrets/secret-box.js";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -18,7 +19,7 @@ describe.runIf(postgres)("the application role on PostgreSQL", () => {
 
   beforeAll(async () => {
     fresh = await postgres!.fresh();
-    owner = await createGatehouse({ databaseUrl: fresh.databaseUrl, schema: fresh.schema, logSigner: ephemeralLogSigner() });
+    owner = await createGatehouse({ databaseUrl: fresh.databaseUrl, schema: fresh.schema, logSigner: ephemeralLogSigner(), secrets: ephemeralSecretBox() });
     await owner.recorder.record(owner.store.db, actionContext(systemActor("test")), {
       action: "test.event",
       resource: { kind: "test" },

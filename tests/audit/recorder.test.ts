@@ -1,3 +1,4 @@
+import { ephemeralSecretBox } from "../../src/secrets/secret-box.js";
 import { generateKeyPairSync } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemActor } from "../../src/audit/actor.js";
@@ -14,7 +15,7 @@ describe.each(storeTargets)("group commit of record() on $name", (target) => {
 
   beforeAll(async () => {
     fresh = await target.fresh();
-    gatehouse = await createGatehouse({ databaseUrl: fresh.databaseUrl, schema: fresh.schema, logSigner: signer });
+    gatehouse = await createGatehouse({ databaseUrl: fresh.databaseUrl, schema: fresh.schema, logSigner: signer, secrets: ephemeralSecretBox() });
     await gatehouse.auditLog.stop();
   });
   afterAll(async () => {

@@ -1,3 +1,4 @@
+import { ephemeralSecretBox } from "../../src/secrets/secret-box.js";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -83,7 +84,7 @@ describe.each(storeTargets)("exporting and verifying the audit log on $name", (t
   beforeAll(async () => {
     dir = mkdtempSync(path.join(tmpdir(), "gatehouse-export-"));
     fresh = await target.fresh();
-    gatehouse = await createGatehouse({ databaseUrl: fresh.databaseUrl, schema: fresh.schema, logSigner: signer });
+    gatehouse = await createGatehouse({ databaseUrl: fresh.databaseUrl, schema: fresh.schema, logSigner: signer, secrets: ephemeralSecretBox() });
     const people: Actor[] = [
       { type: "system", id: "system:test", name: "test", tenantId: null, role: null },
       { type: "user", id: "u-1", name: "ann@acme", tenantId: "tenant-acme", role: "admin" },

@@ -1,3 +1,4 @@
+import { ephemeralSecretBox } from "../../src/secrets/secret-box.js";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -62,6 +63,7 @@ describe("gatehouse witness (the built CLI)", () => {
         databaseUrl: fresh.databaseUrl,
         schema: fresh.schema,
         logSigner: signer,
+        secrets: ephemeralSecretBox(),
         logger: capturingLogger(),
         witnessing: { witnesses: [{ name: `witness.test/cli-${target.name}`, url: witness.url, verifier: parseVerifierKey(witness.verifierKey) }], threshold: 1 },
       });

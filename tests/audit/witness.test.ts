@@ -1,3 +1,4 @@
+import { ephemeralSecretBox } from "../../src/secrets/secret-box.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ephemeralLogSigner } from "../../src/audit/log/signing-key.js";
 import { checkpointText, formatNote, parseNote, parseVerifierKey, signatureFor, verifySignature } from "../../src/audit/log/note.js";
@@ -27,6 +28,7 @@ describe.each(storeTargets)("a witness in front of logs on $name", (target) => {
       databaseUrl: fresh.databaseUrl,
       schema: fresh.schema,
       logSigner: signer,
+      secrets: ephemeralSecretBox(),
       logger,
       witnessing: { witnesses: witnesses.map((w) => w.endpoint), threshold: witnesses.length === 0 ? 0 : 1, timeoutMs: 5000 },
     });

@@ -1,3 +1,4 @@
+import { ephemeralSecretBox } from "../../src/secrets/secret-box.js";
 import type { FastifyInstance, InjectOptions } from "fastify";
 import { actionContext } from "../../src/audit/recorder.js";
 import { systemActor } from "../../src/audit/actor.js";
@@ -34,7 +35,7 @@ export interface Harness {
 
 export async function startHarness(target: StoreTarget, options: { bodyLimitBytes?: number } = {}): Promise<Harness> {
   const db = await target.fresh();
-  const gatehouse = await createGatehouse({ databaseUrl: db.databaseUrl, schema: db.schema, logSigner: ephemeralLogSigner() });
+  const gatehouse = await createGatehouse({ databaseUrl: db.databaseUrl, schema: db.schema, logSigner: ephemeralLogSigner(), secrets: ephemeralSecretBox() });
   const app = await buildServer(gatehouse, {
     config: { bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024, logLevel: "silent" },
   });
