@@ -8,6 +8,8 @@ export const statusOf: Record<ErrorCode, number> = {
   not_found: 404,
   conflict: 409,
   payload_too_large: 413,
+  rate_limited: 429,
+  upstream_failed: 502,
   unavailable: 503,
 };
 

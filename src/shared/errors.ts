@@ -9,6 +9,8 @@ export type ErrorCode =
   | "not_found"
   | "conflict"
   | "payload_too_large"
+  | "rate_limited"
+  | "upstream_failed"
   | "unavailable";
 
 export class GatehouseError extends Error {
@@ -17,11 +19,15 @@ export class GatehouseError extends Error {
     message: string,
     /** The request field at fault, for invalid_request. */
     readonly field?: string,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { retryAfterSeconds?: number },
   ) {
     super(message, options);
     this.name = "GatehouseError";
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
+
+  /** For rate_limited and unavailable: when the caller may try again (the Retry-After header). */
+  readonly retryAfterSeconds: number | undefined;
 }
 
 export const invalid = (field: string, message: string) => new GatehouseError("invalid_request", message, field);
