@@ -2,6 +2,10 @@ import { ChangeControl } from "./approvals/change-control.js";
 import { ChangeRequests } from "./approvals/change-requests.js";
 import { AuditLog } from "./audit/log/audit-log.js";
 import type { NoteSigner } from "./audit/log/note.js";
+import { Erasure } from "./audit/privacy/erasure.js";
+import { PersonalData } from "./audit/privacy/personal-data.js";
+import { Retention } from "./audit/privacy/retention.js";
+import { SubjectKeys } from "./audit/privacy/subject-keys.js";
 import { Recorder } from "./audit/recorder.js";
 import { checkWitnessing, Cosigner, type WitnessingOptions } from "./audit/witness/cosigner.js";
 import { ForkDetector } from "./audit/witness/fork-detector.js";
@@ -25,6 +29,12 @@ export interface Gatehouse {
   store: Store;
   secrets: SecretBox;
   recorder: Recorder;
+  /** Seals and opens the personal data in audit payloads. */
+  personalData: PersonalData;
+  /** Erases data subjects from the audit log by destroying their keys. */
+  erasure: Erasure;
+  /** Prunes audit payload bodies past each tenant's retention period (started by the service). */
+  retention: Retention;
   auditLog: AuditLog;
   /** Asks the witnesses to cosign checkpoints; knows the latest witnessed one. */
   cosigner: Cosigner;
@@ -59,7 +69,8 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   if (options.witnessing) checkWitnessing(options.witnessing);
   const store = await openStore(options);
   const { db } = store;
-  const recorder = new Recorder();
+  const personalData = new PersonalData(new SubjectKeys(options.secrets));
+  const recorder = new Recorder(personalData);
   const auditLog = new AuditLog(db, store.dialect, options.logSigner);
   recorder.onCommitted = () => auditLog.nudge();
   auditLog.start();
@@ -68,6 +79,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   const cosigner = new Cosigner(db, auditLog, forks, options.witnessing ?? { witnesses: [], threshold: 0 }, logger);
   auditLog.onCheckpoint = () => cosigner.nudge();
   cosigner.start();
+  const retention = new Retention(db, recorder, logger);
   const tenants = new Tenants(db, recorder);
   const registry = new Registry(db, recorder);
   const revocation = new Revocation();
@@ -81,6 +93,9 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     store,
     secrets: options.secrets,
     recorder,
+    personalData,
+    erasure: new Erasure(db, recorder, personalData),
+    retention,
     auditLog,
     cosigner,
     forks,
@@ -96,6 +111,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     configAsCode: new ConfigAsCode(tenants, registry, lifecycle, changes, agents),
     transaction: (work) => db.transaction().execute(work),
     async close() {
+      retention.stop();
       await auditLog.stop();
       await cosigner.stop();
       await store.close();

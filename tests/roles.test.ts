@@ -253,6 +253,25 @@ function buildProbes(h: Harness, t: TestTenant): Probe[] {
         return { path: "/audit/tasks/roles-task/replay" };
       },
     },
+    {
+      method: "POST",
+      route: "/audit/erasures",
+      permission: "audit.manage",
+      status: 200,
+      prepare: call("/audit/erasures", { subject: "user:roles-probe", justification: "asked by the data subject" }),
+    },
+    {
+      method: "POST",
+      route: "/audit/retention-runs",
+      permission: "audit.manage",
+      status: 200,
+      prepare: async () => {
+        const tenant = await h.gatehouse.tenants.get(t.id);
+        const ctx = actionContext(systemActor("test", t.id));
+        await h.gatehouse.transaction((trx) => h.gatehouse.tenants.updateSettings(trx, ctx, t.id, { ...tenant.settings, audit: { retentionDays: 36_500 } }));
+        return { path: "/audit/retention-runs", body: {} };
+      },
+    },
   ];
 
   // Registry routes, for every kind.

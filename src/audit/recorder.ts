@@ -4,6 +4,8 @@ import type { Executor } from "../store/database.js";
 import { GatehouseError } from "../shared/errors.js";
 import { canonicalJson, type Json } from "../shared/json.js";
 import type { Actor } from "./actor.js";
+import { payloadBodyText, type SealedPersonalData } from "./privacy/payload-body.js";
+import type { PersonalData, PersonalInput } from "./privacy/personal-data.js";
 
 export type Outcome = "allowed" | "refused" | "failed";
 
@@ -30,6 +32,8 @@ export interface EventInput {
   decision: { outcome: Outcome; reasons?: string[] };
   context?: { requestId?: string; method?: string; path?: string; status?: number; [key: string]: Json | undefined };
   payload?: { before?: unknown; after?: unknown; justification?: string | null; [key: string]: unknown };
+  /** Personal data: sealed with its data subject's key, so erasing the subject makes it unreadable. */
+  personal?: PersonalInput;
 }
 
 /** A row of the events outbox, in the column order of the INSERT below. */
@@ -53,8 +57,8 @@ interface Waiting {
   reject: (error: unknown) => void;
 }
 
-/** The outbox row for an event: every structured field as canonical JSON. */
-export function eventRow(ctx: ActionContext, input: EventInput, at: number): EventRow {
+/** The outbox row for an event: every structured field as canonical JSON, the payload as its body. */
+export function eventRow(ctx: ActionContext, input: EventInput, at: number, personal?: SealedPersonalData): EventRow {
   return {
     id: randomUUID(),
     tenant_id: ctx.tenantId,
@@ -64,7 +68,7 @@ export function eventRow(ctx: ActionContext, input: EventInput, at: number): Eve
     resource: canonicalJson(input.resource),
     decision: canonicalJson({ outcome: input.decision.outcome, reasons: input.decision.reasons ?? [] }),
     context: canonicalJson({ requestId: ctx.requestId, ...input.context }),
-    payload: canonicalJson(input.payload ?? {}),
+    payload: payloadBodyText(input.payload ?? {}, personal),
   };
 }
 
@@ -109,10 +113,14 @@ export class Recorder {
   /** Called after every group commit, so the log can sequence the new events promptly. */
   onCommitted: () => void = () => undefined;
 
+  /** Without personal data sealing, an event that carries personal data is refused. */
+  constructor(private readonly personalData?: PersonalData) {}
+
   async record(executor: Executor, ctx: ActionContext, input: EventInput): Promise<{ id: string; seq: number }> {
-    const row = this.toRow(ctx, input);
+    let row: EventRow;
     let seq: number;
     try {
+      row = this.toRow(ctx, input, input.personal && (await this.seal(executor, ctx, input.personal)));
       seq = executor.isTransaction ? await this.insert(executor, [row]).then((seqs) => seqs[0] as number) : await this.enqueue(executor, row);
     } catch (error) {
       // Fail closed: a change whose event cannot be written must not happen.
@@ -122,11 +130,17 @@ export class Recorder {
     return { id: row.id, seq };
   }
 
-  private toRow(ctx: ActionContext, input: EventInput): EventRow {
+  private toRow(ctx: ActionContext, input: EventInput, personal: SealedPersonalData | undefined): EventRow {
     // Timestamps never go backwards within this process, even if the wall clock does.
     const at = Math.max(Date.now(), this.lastAt);
     this.lastAt = at;
-    return eventRow(ctx, input, at);
+    return eventRow(ctx, input, at, personal);
+  }
+
+  private seal(executor: Executor, ctx: ActionContext, personal: PersonalInput): Promise<SealedPersonalData> {
+    if (!this.personalData) throw new Error("this recorder cannot seal personal data");
+    if (ctx.tenantId === null) throw new Error("personal data is sealed per tenant, and this action has none");
+    return this.personalData.seal(executor, ctx.tenantId, personal);
   }
 
   private async insert(executor: Executor, rows: EventRow[]): Promise<number[]> {

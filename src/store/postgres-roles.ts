@@ -6,7 +6,8 @@ export const appendOnlyTables = ["log_entries", "log_nodes", "log_checkpoints", 
 
 /**
  * Grants a PostgreSQL role what a Gatehouse process needs and no more: full use of the
- * working tables, only INSERT and SELECT on the log tables. Run it as the schema's owner after
+ * working tables, only INSERT and SELECT on the log tables (and on log_entries, UPDATE of the
+ * payload column, which retention sets to NULL). Run it as the schema's owner after
  * migrating; then run Gatehouse as that role. The triggers refuse changes to the log even for
  * the owner; this keeps a compromised application from even attempting them.
  */
@@ -20,4 +21,6 @@ export async function grantAppRole(db: Db, role: string, schema: string): Promis
   for (const table of appendOnlyTables) {
     await sql`revoke update, delete, truncate, references, trigger on ${sql.id(schema, table)} from ${r}`.execute(db);
   }
+  // Retention forgets payload bodies; the trigger lets that, and nothing else, through.
+  await sql`grant update (payload) on ${sql.id(schema, "log_entries")} to ${r}`.execute(db);
 }

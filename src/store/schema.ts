@@ -135,6 +135,16 @@ export interface LogEntryTable {
   action: string;
   actor_id: string;
   task_id: string | null;
+  /** The payload body the entry's payloadHash commits to; NULL once retention has pruned it. */
+  payload: string | null;
+}
+
+export interface AuditSubjectKeyTable {
+  id: string;
+  tenant_id: string;
+  subject_ref: string;
+  sealed_key: string;
+  created_at: number;
 }
 
 export interface LogNodeTable {
@@ -180,4 +190,5 @@ export interface Schema {
   log_state: LogStateTable;
   log_checkpoints: LogCheckpointTable;
   log_cosignatures: LogCosignatureTable;
+  audit_subject_keys: AuditSubjectKeyTable;
 }

@@ -44,6 +44,9 @@ export const toPrincipal = (row: PrincipalTable): Principal => ({
   createdBy: row.created_by,
 });
 
+/** How a principal is named as a data subject of the audit log. */
+export const principalSubject = (id: string): string => `principal:${id}`;
+
 export class Principals {
   constructor(
     private readonly db: Db,
@@ -82,7 +85,8 @@ export class Principals {
       action: "principal.create",
       resource: { kind: "principal", id: principal.id, name: principal.name },
       decision: { outcome: "allowed" },
-      payload: { after: principal },
+      // A person's record (e-mail included) is theirs: sealed with their key, so erasing them shreds it.
+      personal: { subject: principalSubject(principal.id), data: { after: principal } },
     });
     return principal;
   }

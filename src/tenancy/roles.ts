@@ -13,6 +13,7 @@ export const permissions = [
   "principals.manage",
   "keys.manage",
   "events.read",
+  "audit.manage",
   "tenant.manage",
 ] as const;
 export type Permission = (typeof permissions)[number];

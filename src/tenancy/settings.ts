@@ -14,6 +14,13 @@ export const tenantSettingsSchema = z
       })
       .strict()
       .prefault({}),
+    audit: z
+      .object({
+        /** Days after which audit payload bodies are pruned (entries and proofs stay); kept for ever when unset. */
+        retentionDays: z.number().int().min(1).max(36_500).optional(),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

@@ -1,9 +1,9 @@
+import { createHash } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { systemActor } from "../../src/audit/actor.js";
 import { leafHash, verifyConsistency, verifyInclusion } from "../../src/audit/log/merkle.js";
 import { parseCheckpointText, parseNote, parseVerifierKey, verifySignature } from "../../src/audit/log/note.js";
 import { actionContext } from "../../src/audit/recorder.js";
-import { canonicalJson } from "../../src/shared/json.js";
 import { sampleSpecs, startHarness, type Harness, type TestTenant } from "../support/harness.js";
 import { storeTargets } from "../support/stores.js";
 
@@ -69,7 +69,11 @@ describe.each(storeTargets)("the audit API on $name", (target) => {
     const checkpoint = parseCheckpointText(note.text);
     const proof = res.body.proof.map((p: string) => Buffer.from(p, "base64"));
     expect(verifyInclusion(entry.seq, checkpoint.size, leafHash(Buffer.from(res.body.entry, "utf8")), proof, checkpoint.root)).toBe(true);
-    expect(JSON.parse(res.body.entry)).toEqual(entry);
+    // The entry commits to its payload body by hash; the body carries the payload the search showed.
+    const { payload, payloadState, ...fields } = entry;
+    expect(payloadState).toBe("present");
+    expect(JSON.parse(res.body.entry)).toEqual({ ...fields, payloadHash: createHash("sha256").update(res.body.payload).digest("hex") });
+    expect(JSON.parse(res.body.payload).data).toEqual(payload);
     // Another tenant's entry is not found, and neither is nonsense.
     expect((await h.admin(other.keys.auditor, "GET", `/audit/entries/${entry.seq}/proof`)).status).toBe(404);
     expect((await h.admin(t.keys.auditor, "GET", "/audit/entries/not-a-number/proof")).status).toBe(404);
@@ -102,8 +106,9 @@ describe.each(storeTargets)("the audit API on $name", (target) => {
     ]);
     const root = Buffer.from(res.body.checkpoint.root, "hex");
     // Each replayed entry carries a proof that the auditor can check on their own.
-    for (const { entry, proof } of res.body.entries) {
-      const leaf = leafHash(Buffer.from(canonicalJson(entry), "utf8"));
+    for (const { entry, text, body, proof } of res.body.entries) {
+      expect(JSON.parse(text)).toMatchObject({ seq: entry.seq, action: entry.action, payloadHash: createHash("sha256").update(body).digest("hex") });
+      const leaf = leafHash(Buffer.from(text, "utf8"));
       const hashes = proof.map((p: string) => Buffer.from(p, "base64"));
       expect(verifyInclusion(entry.seq, res.body.checkpoint.size, leaf, hashes, root)).toBe(true);
     }

@@ -1,5 +1,5 @@
 import { ephemeralSecretBox } from "../../src/secrets/secret-box.js";
-import { generateKeyPairSync } from "node:crypto";
+import { createHash, generateKeyPairSync } from "node:crypto";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { actionContext } from "../../src/audit/recorder.js";
@@ -35,8 +35,8 @@ describe.each(storeTargets)("the Merkle audit log on $name", (target) => {
     }
   };
   const leaves = async () => {
-    const rows = await gatehouse.store.db.selectFrom("log_entries").select(["seq", "entry"]).orderBy("seq").execute();
-    return rows.map((r) => ({ seq: r.seq, text: r.entry, leaf: leafHash(Buffer.from(r.entry, "utf8")) }));
+    const rows = await gatehouse.store.db.selectFrom("log_entries").select(["seq", "entry", "payload"]).orderBy("seq").execute();
+    return rows.map((r) => ({ seq: r.seq, text: r.entry, body: r.payload, leaf: leafHash(Buffer.from(r.entry, "utf8")) }));
   };
 
   beforeAll(async () => {
@@ -58,7 +58,9 @@ describe.each(storeTargets)("the Merkle audit log on $name", (target) => {
     entries.forEach((e, i) => {
       const parsed = JSON.parse(e.text);
       expect(parsed.seq).toBe(i);
-      expect(parsed.payload).toEqual({ i });
+      expect(parsed.payload).toBeUndefined();
+      expect(parsed.payloadHash).toBe(createHash("sha256").update(e.body ?? "").digest("hex"));
+      expect(JSON.parse(e.body ?? "null")).toEqual({ data: { i }, salt: expect.stringMatching(/^[A-Za-z0-9_-]{22}$/) });
       expect(parsed.at).toBeGreaterThanOrEqual(lastAt);
       lastAt = parsed.at;
       expect(canonicalJson(parsed)).toBe(e.text);

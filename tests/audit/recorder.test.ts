@@ -43,7 +43,7 @@ describe.each(storeTargets)("group commit of record() on $name", (target) => {
     results.forEach((result, i) => {
       const row = byId.get(result.id);
       expect(row?.seq).toBe(result.seq);
-      expect(JSON.parse(row?.payload ?? "null")).toEqual({ i });
+      expect(JSON.parse(row?.payload ?? "null").data).toEqual({ i });
     });
     expect(new Set(results.map((r) => r.seq)).size).toBe(1234);
 

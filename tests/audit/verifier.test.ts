@@ -33,7 +33,7 @@ const ORIGIN = "gatehouse.test/log";
 const EVENTS = 400;
 
 interface Line {
-  type: "log" | "entry" | "checkpoint";
+  type: "log" | "entry" | "checkpoint" | "payload";
   seq?: number;
   size?: number;
   entry?: string;
@@ -74,11 +74,18 @@ describe.each(storeTargets)("exporting and verifying the audit log on $name", (t
   };
   const indexOfEntry = (ls: string[], seq: number) => parse(ls).findIndex((l) => l.type === "entry" && l.seq === seq);
   const indexOfCheckpoint = (ls: string[], size: number) => parse(ls).findIndex((l) => l.type === "checkpoint" && l.size === size);
-  /** Changes one byte of the entry's payload (a letter of its label) inside the exported line. */
+  const indexOfPayload = (ls: string[], seq: number) => parse(ls).findIndex((l) => l.type === "payload" && l.seq === seq);
+  /** Changes one byte of the payload body (a letter of its label) inside the exported line. */
   const tamperPayload = (line: string) => {
-    const at = line.indexOf('\\"label\\":\\"label-') + '\\"label\\":\\"'.length;
+    const at = line.indexOf('"label":"label-') + '"label":"'.length;
     expect(at).toBeGreaterThan(20);
     return line.slice(0, at) + "L" + line.slice(at + 1);
+  };
+  /** Changes one byte of the entry itself (a letter of its resource's name) inside the exported line. */
+  const tamperEntry = (line: string) => {
+    const at = line.indexOf('\\"name\\":\\"item-') + '\\"name\\":\\"'.length;
+    expect(at).toBeGreaterThan(20);
+    return line.slice(0, at) + "I" + line.slice(at + 1);
   };
 
   beforeAll(async () => {
@@ -117,21 +124,29 @@ describe.each(storeTargets)("exporting and verifying the audit log on $name", (t
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it("exports the log key, then each checkpoint right before the entries it adds, every entry text exactly as stored", async () => {
+  it("exports the log key, then each checkpoint right before the entries it adds, every entry text and payload body exactly as stored", async () => {
     const parsed = parse(lines);
     expect(parsed[0]).toEqual({ type: "log", origin: ORIGIN, key: signer.text });
     expect(sizes.length).toBeGreaterThanOrEqual(4);
     expect(sizes).toEqual(expect.arrayContaining([100, 200, 300, 400]));
-    const stored = await gatehouse.store.db.selectFrom("log_entries").select(["seq", "entry", "leaf_hash"]).orderBy("seq").execute();
+    const stored = await gatehouse.store.db.selectFrom("log_entries").select(["seq", "entry", "leaf_hash", "payload"]).orderBy("seq").execute();
     const entries = parsed.filter((l) => l.type === "entry");
     expect(entries.map((e) => e.seq)).toEqual(stored.map((r) => r.seq));
     expect(entries.map((e) => e.entry)).toEqual(stored.map((r) => r.entry));
     expect(entries.map((e) => e.leaf)).toEqual(stored.map((r) => r.leaf_hash));
+    // Each body is written byte for byte, on the line right before its entry.
+    lines.forEach((line, i) => {
+      const l = parsed[i] as Line;
+      if (l.type !== "payload") return;
+      expect(parsed[i + 1]).toMatchObject({ type: "entry", seq: l.seq });
+      expect(line).toBe(`{"type":"payload","seq":${l.seq},"body":${stored[l.seq as number]?.payload}}`);
+    });
+    expect(parsed.filter((l) => l.type === "payload")).toHaveLength(EVENTS);
     let previous = 0;
     parsed.forEach((line, i) => {
       if (line.type !== "checkpoint") return;
       const next = parsed[i + 1];
-      expect(next?.type === "entry" && next.seq).toBe(previous);
+      expect(next?.type === "payload" && next.seq).toBe(previous);
       previous = line.size as number;
     });
   });
@@ -172,20 +187,35 @@ describe.each(storeTargets)("exporting and verifying the audit log on $name", (t
     expect(result.warnings.join("\n")).toMatch(/proves only that the file is self-consistent/);
   });
 
-  it("names the entry whose payload changed by one byte", async () => {
+  it("names the entry whose payload body changed by one byte", async () => {
     const tampered = [...lines];
-    const i = indexOfEntry(tampered, 137);
+    const i = indexOfPayload(tampered, 137);
     tampered[i] = tamperPayload(tampered[i] as string);
     const result = await verify(tampered, key);
-    const checkpoint = coveringCheckpoint(sizes, 137);
     expect(result.ok).toBe(false);
+    expect(result.divergence).toMatchObject({ seq: 137, message: "entry 137: payload body does not hash to the entry's payloadHash" });
+  });
+
+  it("names the entry whose own text changed by one byte", async () => {
+    const tampered = [...lines];
+    const i = indexOfEntry(tampered, 137);
+    tampered[i] = tamperEntry(tampered[i] as string);
+    const result = await verify(tampered, key);
+    const checkpoint = coveringCheckpoint(sizes, 137);
     expect(result.divergence).toMatchObject({ seq: 137, checkpoint, message: `entry 137: leaf hash does not match checkpoint ${checkpoint}'s root` });
+  });
+
+  it("refuses a payload body that is missing without a retention run to account for it, or that has no entry", async () => {
+    const pruned = lines.filter((_, i) => i !== indexOfPayload(lines, 137));
+    expect((await verify(pruned, key)).divergence).toMatchObject({ seq: 137, message: "entry 137: payload body missing, and no retention run of its tenant covers it" });
+    const orphan = lines.filter((_, i) => i !== indexOfEntry(lines, 137));
+    expect((await verify(orphan, key)).divergence).toMatchObject({ seq: 137 });
   });
 
   it("names a changed entry even when its leaf field was rewritten to match, by the checkpoints around it", async () => {
     const tampered = [...lines];
     const i = indexOfEntry(tampered, 137);
-    const line = JSON.parse(tamperPayload(tampered[i] as string)) as Line;
+    const line = JSON.parse(tamperEntry(tampered[i] as string)) as Line;
     tampered[i] = JSON.stringify({ ...line, leaf: leafHash(Buffer.from(line.entry as string, "utf8")).toString("hex") });
     const checkpoint = coveringCheckpoint(sizes, 137);
     const from = sizes[sizes.indexOf(checkpoint) - 1] ?? 0;
@@ -194,12 +224,13 @@ describe.each(storeTargets)("exporting and verifying the audit log on $name", (t
   });
 
   it("names a deleted entry, two swapped entries, a duplicated one and a renumbered one", async () => {
-    const deleted = lines.filter((_, i) => i !== indexOfEntry(lines, 55));
+    const deleted = lines.filter((_, i) => i !== indexOfEntry(lines, 55) && i !== indexOfPayload(lines, 55));
     expect((await verify(deleted, key)).divergence).toMatchObject({ seq: 55, message: "entry 55 missing" });
 
+    // Swapped rows: each entry with its payload body.
     const swapped = [...lines];
-    const [a, b] = [indexOfEntry(lines, 70), indexOfEntry(lines, 71)];
-    [swapped[a], swapped[b]] = [lines[b] as string, lines[a] as string];
+    const [a, b] = [indexOfPayload(lines, 70), indexOfPayload(lines, 71)];
+    swapped.splice(a, 4, ...lines.slice(b, b + 2), ...lines.slice(a, a + 2));
     expect((await verify(swapped, key)).divergence).toMatchObject({ seq: 70, message: "entry 70: out of order, found after entry 71" });
 
     const duplicated = [...lines];
@@ -220,14 +251,14 @@ describe.each(storeTargets)("exporting and verifying the audit log on $name", (t
   });
 
   it("notices a cut-off tail: after the last checkpoint and below an earlier one", async () => {
-    const tail = lines.slice(0, -10);
+    const tail = lines.slice(0, -20);
     expect((await verify(tail, key)).divergence).toMatchObject({ seq: 390, checkpoint: 400, message: "file ends at entry 390 but checkpoint 400 covers more" });
 
     const below = lines.slice(0, indexOfEntry(lines, 150) + 1);
     const checkpoint = coveringCheckpoint(sizes, 150);
     expect((await verify(below, key)).divergence).toMatchObject({ seq: 151, message: `file ends at entry 151 but checkpoint ${checkpoint} covers more` });
 
-    const middle = lines.filter((_, i) => i < indexOfEntry(lines, 120) || i > indexOfEntry(lines, 129));
+    const middle = lines.filter((_, i) => i < indexOfPayload(lines, 120) || i > indexOfEntry(lines, 129));
     expect((await verify(middle, key)).divergence).toMatchObject({ seq: 120, message: "entry 120 missing" });
   });
 
@@ -257,7 +288,7 @@ describe.each(storeTargets)("exporting and verifying the audit log on $name", (t
 
   it("refuses a log rebuilt under another key, though it is self-consistent", async () => {
     const mallory = signerFromSeed(ORIGIN, seedOf(generateKeyPairSync("ed25519").privateKey));
-    const rebuilt = rebuild(parse(lines), mallory, (seq, entry) => (seq === 10 ? entry.replace('"label-10"', '"label-XX"') : entry));
+    const rebuilt = rebuild(parse(lines), mallory, (seq, entry) => (seq === 10 ? entry.replace('"item-10"', '"item-XX"') : entry));
     expect((await verify(rebuilt, { key: parseVerifierKey(mallory.text) })).ok).toBe(true);
     expect((await verify(rebuilt, {})).ok).toBe(true);
     const result = await verify(rebuilt, key);
@@ -293,19 +324,33 @@ describe.each(storeTargets)("exporting and verifying the audit log on $name", (t
     expect((await verify(broken, { ...key, witnesses: [w1] })).divergence?.message).toBe(`checkpoint ${EVENTS}: cosignature of witness witness.test/w1 invalid`);
   });
 
-  it.runIf(target.name === "sqlite")("names the entry changed directly in the store", async () => {
-    await sql`update log_entries set entry = replace(entry, '"label-42"', '"label-4X"') where seq = 42`.execute(gatehouse.store.db);
-    const again = await exportLines("tampered.jsonl");
-    const result = await verify(again, key);
-    const checkpoint = coveringCheckpoint(sizes, 42);
-    expect(result.divergence).toMatchObject({ seq: 42, message: `entry 42: leaf hash does not match checkpoint ${checkpoint}'s root` });
+  it.runIf(target.name === "sqlite")("names the entry and the payload body changed directly in the store", async () => {
+    await sql`update log_entries set payload = replace(payload, '"label-41"', '"label-4X"') where seq = 41`.execute(gatehouse.store.db);
+    expect((await verify(await exportLines("tampered-body.jsonl"), key)).divergence).toMatchObject({
+      seq: 41,
+      message: "entry 41: payload body does not hash to the entry's payloadHash",
+    });
+    await sql`update log_entries set entry = replace(entry, '"item-40"', '"item-4X"') where seq = 40`.execute(gatehouse.store.db);
+    // Entry 40 comes first, so it is named, though the verifier stopped at entry 41's body.
+    const result = await verify(await exportLines("tampered.jsonl"), key);
+    expect(result.divergence).toMatchObject({ seq: 40, message: "entry 40: does not hash to the leaf hash the log stored for it" });
   });
 
-  it.runIf(target.name === "postgres")("cannot have an entry changed directly in the store", async () => {
-    await expect(sql`update log_entries set entry = replace(entry, '"label-42"', '"label-4X"') where seq = 42`.execute(gatehouse.store.db)).rejects.toThrow(
+  it.runIf(target.name === "postgres")("cannot have an entry or a payload body changed directly in the store; a body set to NULL shows", async () => {
+    await expect(sql`update log_entries set entry = replace(entry, '"item-42"', '"item-4X"') where seq = 42`.execute(gatehouse.store.db)).rejects.toThrow(
       /append-only/,
     );
+    await expect(sql`update log_entries set payload = replace(payload, '"label-42"', '"label-4X"') where seq = 42`.execute(gatehouse.store.db)).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(sql`delete from log_entries where seq = 42`.execute(gatehouse.store.db)).rejects.toThrow(/append-only/);
     expect((await verify(await exportLines("untouched.jsonl"), key)).ok).toBe(true);
+    // Forgetting a body is the one change allowed (retention does it), and without a retention run it shows.
+    await sql`update log_entries set payload = null where seq = 42`.execute(gatehouse.store.db);
+    expect((await verify(await exportLines("forgotten.jsonl"), key)).divergence).toMatchObject({
+      seq: 42,
+      message: "entry 42: payload body missing, and no retention run of its tenant covers it",
+    });
   });
 });
 
@@ -323,6 +368,7 @@ function rebuild(parsed: Line[], signer: NoteSigner, change: (seq: number, entry
   return parsed.map((l) => {
     if (l.type === "log") return JSON.stringify({ ...l, key: signer.text });
     if (l.type === "entry") return JSON.stringify(entries[next++]);
+    if (l.type === "payload") return JSON.stringify(l);
     const text = checkpointText({ origin: ORIGIN, size: l.size as number, root: roots.get(l.size as number) as Buffer });
     return JSON.stringify({ ...l, note: formatNote({ text, signatures: [signatureFor(signer, text)] }) });
   });

@@ -1,8 +1,8 @@
-import type { LogEntry } from "../../src/audit/log/entry.js";
+import { readEvents, type AuditEvent } from "../../src/audit/log/queries.js";
 import type { Harness } from "./harness.js";
 
 /** An event as recorded, read back from the audit log. */
-export interface StoredEvent extends Omit<LogEntry, "tenant" | "payload"> {
+export interface StoredEvent extends Omit<AuditEvent, "tenant" | "payload"> {
   tenantId: string | null;
   payload: Record<string, any>;
 }
@@ -20,9 +20,7 @@ export async function lastLoggedSeq(h: Harness): Promise<number> {
 /** Every logged event after a sequence number, of all tenants, oldest first. */
 export async function loggedEventsAfter(h: Harness, seq: number): Promise<StoredEvent[]> {
   await h.gatehouse.auditLog.sequencePending();
-  const rows = await h.gatehouse.store.db.selectFrom("log_entries").select("entry").where("seq", ">", seq).orderBy("seq").execute();
-  return rows.map((r) => {
-    const { tenant, ...entry } = JSON.parse(r.entry) as LogEntry;
-    return { ...entry, tenantId: tenant };
-  });
+  const rows = await h.gatehouse.store.db.selectFrom("log_entries").select(["entry", "payload"]).where("seq", ">", seq).orderBy("seq").execute();
+  const events = await readEvents(h.gatehouse.store.db, h.gatehouse.personalData, rows);
+  return events.map(({ tenant, ...event }) => ({ ...event, tenantId: tenant }));
 }

@@ -1,3 +1,4 @@
+import { hash } from "node:crypto";
 import { sql } from "kysely";
 import type { Db, Executor } from "../../store/database.js";
 import type { Dialect } from "../../store/dialect.js";
@@ -100,18 +101,6 @@ export class AuditLog {
     while ((await this.sequenceBatch()) > 0);
   }
 
-  /** A tenant's entries after a sequence number, oldest first. */
-  async query(tenantId: string, options: { afterSeq?: number; limit?: number; action?: string } = {}): Promise<LogEntry[]> {
-    let query = this.db
-      .selectFrom("log_entries")
-      .select("entry")
-      .where("tenant_id", "=", tenantId)
-      .where("seq", ">", options.afterSeq ?? -1);
-    if (options.action) query = query.where("action", "=", options.action);
-    const rows = await query.orderBy("seq").limit(Math.min(options.limit ?? 100, 1000)).execute();
-    return rows.map((row) => parseJson<LogEntry>(row.entry));
-  }
-
   private async runUntilIdle(): Promise<void> {
     try {
       do {
@@ -147,7 +136,7 @@ export class AuditLog {
           resource: parseJson(event.resource),
           decision: parseJson(event.decision),
           context: parseJson(event.context),
-          payload: parseJson(event.payload),
+          payloadHash: hash("sha256", event.payload),
         };
         const text = entryText(entry);
         const leaf = leafHash(Buffer.from(text, "utf8"));
@@ -164,6 +153,7 @@ export class AuditLog {
           action: entry.action,
           actor_id: entry.actor.id,
           task_id: typeof taskId === "string" ? taskId : null,
+          payload: event.payload,
         });
       }
       for (let i = 0; i < rows.length; i += 500) await trx.insertInto("log_entries").values(rows.slice(i, i + 500)).execute();

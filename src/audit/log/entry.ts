@@ -3,7 +3,9 @@ import type { Actor } from "../actor.js";
 
 /**
  * One entry of the tamper-evident log. Its canonical JSON (sorted keys, no spaces) is what is
- * stored, hashed into the Merkle tree and exported: the bytes hashed are the bytes kept.
+ * stored, hashed into the Merkle tree and exported: the bytes hashed are the bytes kept. The
+ * payload body is kept beside the entry (see privacy/payload-body.ts) and committed to by its
+ * hash, so retention can forget a body without breaking a single proof.
  */
 export interface LogEntry {
   seq: number;
@@ -15,7 +17,11 @@ export interface LogEntry {
   resource: { kind: string; id?: string; name?: string };
   decision: { outcome: string; reasons: string[] };
   context: { requestId?: string; taskId?: string; traceId?: string; [key: string]: unknown };
-  payload: Record<string, unknown>;
+  /** SHA-256 (hex) of the payload body's bytes. */
+  payloadHash: string;
 }
 
 export const entryText = (entry: LogEntry): string => canonicalJson(entry);
+
+/** The action of a retention run's entry; its context.prunedBefore accounts for the bodies it pruned. */
+export const RETENTION_RUN_ACTION = "audit.retention_run";

@@ -3,6 +3,9 @@
  *
  *   {"type":"log","origin":O,"key":K}              first line: the log's origin and C2SP verifier key
  *   {"type":"checkpoint","size":N,"note":T}        a signed checkpoint note with every cosignature
+ *   {"type":"payload","seq":N,"body":B}            B: the entry's payload body, its bytes exactly as
+ *                                                  stored (a JSON object, written as is); right before
+ *                                                  entry N, and absent once retention pruned it
  *   {"type":"entry","seq":N,"leaf":H,"entry":E}    E: the entry text exactly as hashed;
  *                                                  H: the leaf hash the log stored for it (hex)
  *
@@ -13,6 +16,24 @@
 export const headerLine = (origin: string, key: string): string => JSON.stringify({ type: "log", origin, key }) + "\n";
 export const checkpointLine = (size: number, note: string): string => JSON.stringify({ type: "checkpoint", size, note }) + "\n";
 export const entryLine = (seq: number, leaf: string, entry: string): string => JSON.stringify({ type: "entry", seq, leaf, entry }) + "\n";
+export const payloadLine = (seq: number, body: string): string => `${PAYLOAD_PREFIX_TEXT}${seq},"body":${body}}\n`;
+
+const PAYLOAD_PREFIX_TEXT = '{"type":"payload","seq":';
+const PAYLOAD_PREFIX = Buffer.from(PAYLOAD_PREFIX_TEXT);
+const BODY_KEY = Buffer.from(',"body":');
+
+/** A payload line in the exporter's exact form: the body is line[bodyStart, bodyEnd), byte for byte. */
+export function readPayloadLine(line: Uint8Array, start: number, end: number): { seq: number; bodyStart: number; bodyEnd: number } | undefined {
+  if (!startsWith(line, start, end, PAYLOAD_PREFIX)) return undefined;
+  let i = start + PAYLOAD_PREFIX.length;
+  let seq = 0;
+  const digitsFrom = i;
+  for (; i < end && line[i]! >= 0x30 && line[i]! <= 0x39; i++) seq = seq * 10 + line[i]! - 0x30;
+  if (i === digitsFrom || i - digitsFrom > 15 || !startsWith(line, i, end, BODY_KEY)) return undefined;
+  const bodyStart = i + BODY_KEY.length;
+  if (end - 1 <= bodyStart || line[end - 1] !== 0x7d || line[bodyStart] !== 0x7b) return undefined;
+  return { seq, bodyStart, bodyEnd: end - 1 };
+}
 
 const ENTRY_PREFIX = Buffer.from('{"type":"entry","seq":');
 const LEAF_KEY = Buffer.from(',"leaf":"');

@@ -4,7 +4,7 @@ import { finished } from "node:stream/promises";
 import type { Writable } from "node:stream";
 import type { Db } from "../../store/database.js";
 import type { AuditLog } from "./audit-log.js";
-import { checkpointLine, entryLine, headerLine } from "./export-format.js";
+import { checkpointLine, entryLine, headerLine, payloadLine } from "./export-format.js";
 
 const CHECKPOINT_PAGE = 200;
 const ENTRY_PAGE = 2000;
@@ -56,14 +56,15 @@ async function writeEntries(db: Db, out: Writable, from: number, to: number): Pr
   for (let seq = from; seq < to; ) {
     const rows = await db
       .selectFrom("log_entries")
-      .select(["seq", "entry", "leaf_hash"])
+      .select(["seq", "entry", "leaf_hash", "payload"])
       .where("seq", ">=", seq)
       .where("seq", "<", to)
       .orderBy("seq")
       .limit(ENTRY_PAGE)
       .execute();
     if (rows.length === 0) break;
-    await write(out, rows.map((row) => entryLine(row.seq, row.leaf_hash, row.entry)).join(""));
+    const text = rows.map((row) => (row.payload === null ? "" : payloadLine(row.seq, row.payload)) + entryLine(row.seq, row.leaf_hash, row.entry));
+    await write(out, text.join(""));
     written += rows.length;
     seq = (rows[rows.length - 1]?.seq ?? to) + 1;
   }

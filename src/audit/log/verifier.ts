@@ -1,7 +1,8 @@
 import { hash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { scanEntryNumbers, type EntryNumbers } from "./entry-scan.js";
-import { EntryLineReader, hexEquals, type EntryLine } from "./export-format.js";
+import { RETENTION_RUN_ACTION } from "./entry.js";
+import { EntryLineReader, hexEquals, readPayloadLine, type EntryLine } from "./export-format.js";
 import type { Hash } from "./merkle.js";
 import { parseVerifierKey, type NoteVerifier } from "./note.js";
 import { checkCheckpointNote } from "./signed-checkpoint.js";
@@ -14,7 +15,9 @@ import { StreamingRoot } from "./streaming-root.js";
  * goes backwards, that every checkpoint is signed by the log (and cosigned by k witnesses when
  * witness keys are given), and that each checkpoint's root is the root of the entries before it.
  * Consecutive checkpoints are then consistent by construction: both roots were recomputed from
- * one sequence of entries. It stops at the first divergence and names it.
+ * one sequence of entries. Each payload body must hash to the payloadHash its entry commits to;
+ * a body may be missing only where a later retention run of the entry's tenant, itself an entry
+ * of the log, says it pruned bodies that old. It stops at the first divergence and names it.
  */
 export interface VerifyOptions {
   /** The log's verifier key. Without it the key in the file's first line is used, which proves nothing. */
@@ -48,6 +51,8 @@ export interface VerifyResult {
   root?: string;
   /** Size of the latest checkpoint with at least `threshold` witness cosignatures, when witnesses were given. */
   witnessedSize?: number;
+  /** Entries whose payload body retention pruned (each covered by a retention run in the log). */
+  prunedPayloads: number;
   warnings: string[];
 }
 
@@ -110,6 +115,9 @@ class LogFileVerifier {
   private suspect: { seq: number; line: number } | undefined;
   private divergence: Divergence | undefined;
   private readonly warnings: string[] = [];
+  /** The payload line read just before the entry it belongs to. */
+  private body: { seq: number; hash: Buffer; line: number } | undefined;
+  private readonly pruned = new PrunedBodies();
 
   constructor(options: VerifyOptions) {
     this.key = options.key;
@@ -128,7 +136,9 @@ class LogFileVerifier {
     if (this.origin === undefined) return this.header(buffer.toString("utf8", start, end));
     const fast = this.reader.readFast(buffer, start, end);
     if (fast) return this.entry(fast);
-    let parsed: { type?: unknown; size?: unknown; note?: unknown; seq?: unknown; leaf?: unknown; entry?: unknown };
+    const payload = readPayloadLine(buffer, start, end);
+    if (payload) return this.payload(payload.seq, buffer.subarray(payload.bodyStart, payload.bodyEnd));
+    let parsed: { type?: unknown; size?: unknown; note?: unknown; seq?: unknown; leaf?: unknown; entry?: unknown; body?: unknown };
     try {
       parsed = JSON.parse(buffer.toString("utf8", start, end)) as typeof parsed;
     } catch {
@@ -140,6 +150,12 @@ class LogFileVerifier {
       return entry ? this.entry(entry) : this.fail({ message: `line ${this.lineNo}: entry line without an integer seq and a string entry` });
     }
     if (parsed.type === "checkpoint") return this.checkpoint(parsed.size, parsed.note);
+    if (parsed.type === "payload") {
+      // Another JSON form of the line: the body re-serialised compactly has the bytes it was written with.
+      const body = typeof parsed.body === "string" ? parsed.body : JSON.stringify(parsed.body);
+      if (!Number.isSafeInteger(parsed.seq) || typeof body !== "string") return this.fail({ message: `line ${this.lineNo}: payload line without an integer seq and a body` });
+      return this.payload(parsed.seq as number, Buffer.from(body, "utf8"));
+    }
     return this.fail({ message: `line ${this.lineNo}: unexpected line of type ${JSON.stringify(parsed.type)}` });
   }
 
@@ -156,8 +172,13 @@ class LogFileVerifier {
       this.fail({ seq: count, checkpoint: next.size, message: `file ends at entry ${count} but checkpoint ${next.size} covers more` });
     } else if (count > this.verifiedSize) {
       this.fail({ seq: this.verifiedSize, message: `entries ${this.verifiedSize}..${count - 1} are not covered by any checkpoint` });
+    } else if (this.body) {
+      this.fail({ seq: this.body.seq, message: `entry ${this.body.seq}: payload body without its entry` }, this.body.line);
     } else if (this.witnesses.length > 0 && this.witnessedSize === undefined && count > 0) {
       this.fail({ message: `no checkpoint carries ${this.threshold} valid witness cosignatures` });
+    } else {
+      const uncovered = this.pruned.firstUncovered();
+      if (uncovered) this.fail({ seq: uncovered.seq, message: `entry ${uncovered.seq}: payload body missing, and no retention run of its tenant covers it` }, uncovered.line);
     }
     const result: VerifyResult = {
       ok: this.divergence === undefined,
@@ -168,6 +189,7 @@ class LogFileVerifier {
       checkpoints: this.checkpoints,
       verifiedSize: this.verifiedSize,
       root: this.verifiedRoot?.toString("base64"),
+      prunedPayloads: this.pruned.count,
       warnings: this.warnings,
     };
     if (this.witnesses.length > 0) {
@@ -216,6 +238,7 @@ class LogFileVerifier {
     if (line.seq !== expected) {
       if (line.seq < expected) return this.fail({ seq: expected, message: `entry ${line.seq} appears again where entry ${expected} belongs` });
       this.gap = { expected, found: line.seq, line: this.lineNo };
+      this.body = undefined;
       return true;
     }
     const numbers = scanEntryNumbers(line.buffer, 1, 1 + line.length) ?? parseEntryNumbers(line);
@@ -226,12 +249,56 @@ class LogFileVerifier {
     }
     const leaf = hash("sha256", line.buffer.subarray(0, 1 + line.length), "buffer");
     if (!this.suspect && line.leafAt >= 0 && !hexEquals(line.leafSource, line.leafAt, leaf)) this.suspect = { seq: expected, line: this.lineNo };
+    if (!this.checkBody(line, expected, numbers.at)) return false;
     this.frontier.append(leaf);
     this.lastAt = numbers.at;
     const next = this.pending[0];
     if (next && next.size === this.frontier.size) {
       this.pending.shift();
       return this.checkRoot(next);
+    }
+    return true;
+  }
+
+  private payload(seq: number, body: Uint8Array): boolean {
+    if (this.body) return this.fail({ seq: this.body.seq, message: `entry ${this.body.seq}: payload body without its entry` }, this.body.line);
+    this.body = { seq, hash: hash("sha256", body, "buffer"), line: this.lineNo };
+    return true;
+  }
+
+  /**
+   * The entry's payloadHash against the body line before it; a missing body is noted, to be
+   * matched with the retention runs at the end. The entry's text is parsed only for the rare
+   * entries that need it: pruned ones, retention runs, and any where "payloadHash" is ambiguous.
+   */
+  private checkBody(line: EntryLine, seq: number, at: number): boolean {
+    const body = this.body;
+    this.body = undefined;
+    if (body && body.seq !== seq) return this.fail({ seq: body.seq, message: `entry ${body.seq}: payload body without its entry` }, body.line);
+    const text = line.buffer.subarray(1, 1 + line.length);
+    const first = text.indexOf(PAYLOAD_HASH_KEY);
+    let parsed: { tenant?: unknown; action?: unknown; context?: { prunedBefore?: unknown }; payloadHash?: unknown } | undefined;
+    const parse = () => (parsed ??= parseEntry(text));
+    let hashAt = first >= 0 && text.lastIndexOf(PAYLOAD_HASH_KEY) === first ? 1 + first + PAYLOAD_HASH_KEY.length : -1;
+    if (first >= 0 && hashAt < 0) {
+      const declared = parse()?.payloadHash;
+      hashAt = typeof declared === "string" ? -2 : -1;
+      if (body && (typeof declared !== "string" || declared !== body.hash.toString("hex"))) {
+        return this.fail({ seq, message: `entry ${seq}: payload body does not hash to the entry's payloadHash` }, body.line);
+      }
+    } else if (body && (hashAt < 0 || !hexEquals(line.buffer, hashAt, body.hash))) {
+      return this.fail({ seq, message: hashAt < 0 ? `entry ${seq}: has no payloadHash, but a payload body` : `entry ${seq}: payload body does not hash to the entry's payloadHash` }, body.line);
+    }
+    if (!body && hashAt !== -1) {
+      const tenant = parse()?.tenant;
+      this.pruned.missing(seq, typeof tenant === "string" ? tenant : null, at, this.lineNo);
+    }
+    if (text.indexOf(RETENTION_RUN) >= 0) {
+      const entry = parse();
+      const before = entry?.context?.prunedBefore;
+      if (entry?.action === RETENTION_RUN_ACTION && typeof entry.tenant === "string" && Number.isSafeInteger(before)) {
+        this.pruned.run(seq, entry.tenant, before as number);
+      }
     }
     return true;
   }
@@ -285,6 +352,82 @@ class LogFileVerifier {
     this.divergence = earlier && (divergence.seq === undefined || (earlier.seq as number) < divergence.seq) ? earlier : { ...divergence, line };
     return false;
   }
+}
+
+const PAYLOAD_HASH_KEY = Buffer.from('"payloadHash":"');
+const RETENTION_RUN = Buffer.from(`"action":"${RETENTION_RUN_ACTION}"`);
+
+function parseEntry<T>(text: Uint8Array): T | undefined {
+  try {
+    const value = JSON.parse(Buffer.from(text.buffer, text.byteOffset, text.byteLength).toString("utf8")) as unknown;
+    return value !== null && typeof value === "object" ? (value as T) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Entries whose payload body is missing, and the retention runs that may account for them: a
+ * missing body is covered by a later run of the same tenant that pruned bodies older than it.
+ */
+class PrunedBodies {
+  private readonly missingOf = new Map<string | null, { seq: number[]; at: number[]; line: number[] }>();
+  private readonly runsOf = new Map<string, { seq: number[]; before: number[] }>();
+  count = 0;
+
+  missing(seq: number, tenant: string | null, at: number, line: number): void {
+    let list = this.missingOf.get(tenant);
+    if (!list) this.missingOf.set(tenant, (list = { seq: [], at: [], line: [] }));
+    list.seq.push(seq);
+    list.at.push(at);
+    list.line.push(line);
+    this.count++;
+  }
+
+  run(seq: number, tenant: string, prunedBefore: number): void {
+    let runs = this.runsOf.get(tenant);
+    if (!runs) this.runsOf.set(tenant, (runs = { seq: [], before: [] }));
+    runs.seq.push(seq);
+    runs.before.push(prunedBefore);
+  }
+
+  /** The first missing body no run covers. Runs arrive in seq order; a suffix maximum answers each body with one binary search. */
+  firstUncovered(): { seq: number; line: number } | undefined {
+    let first: { seq: number; line: number } | undefined;
+    for (const [tenant, list] of this.missingOf) {
+      const runs = tenant === null ? undefined : this.runsOf.get(tenant);
+      const latestBefore = runs ? suffixMax(runs.before) : [];
+      for (let i = 0; i < list.seq.length; i++) {
+        const seq = list.seq[i] as number;
+        if (first && seq > first.seq) break;
+        const r = runs ? firstAbove(runs.seq, seq) : 0;
+        if (!runs || r >= runs.seq.length || (latestBefore[r] as number) <= (list.at[i] as number)) {
+          first = { seq, line: list.line[i] as number };
+          break;
+        }
+      }
+    }
+    return first;
+  }
+}
+
+function suffixMax(values: number[]): number[] {
+  const out = new Array<number>(values.length);
+  let max = -Infinity;
+  for (let i = values.length - 1; i >= 0; i--) out[i] = max = Math.max(max, values[i] as number);
+  return out;
+}
+
+/** Index of the first element greater than value in an ascending array. */
+function firstAbove(sorted: number[], value: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((sorted[mid] as number) <= value) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function parseEntryNumbers(line: EntryLine): EntryNumbers | undefined {

@@ -17,6 +17,7 @@ export function serveCommands(program: Command): void {
         if (boot) app.log.info({ credentialsFile: boot.credentialsFile }, "demo workspace created; credentials written (mode 0600)");
       }
       const address = await app.listen({ port: config.port, host: config.host });
+      gatehouse.retention.start();
       app.log.info({ address, store: gatehouse.store.dialect }, `Gatehouse listening on ${address}`);
       const stop = async (signal: string) => {
         app.log.info({ signal }, "shutting down");

@@ -2,11 +2,19 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { replayTask, searchLog } from "../../../audit/log/queries.js";
 import type { Gatehouse } from "../../../gatehouse.js";
-import { GatehouseError, notFound } from "../../../shared/errors.js";
+import { conflict, GatehouseError, notFound } from "../../../shared/errors.js";
 import { adminOf } from "../authenticate.js";
-import { idParam, paramsOf, queryOf } from "../body.js";
+import { bodyOf, idParam, paramsOf, queryOf } from "../body.js";
 
 const time = z.union([z.coerce.number().int().min(0), z.iso.datetime().transform((s) => Date.parse(s))]);
+const erasureBody = z
+  .object({
+    /** The data subject as recorded (e.g. principal:ID); null erases the tenant-wide key. */
+    subject: z.string().min(1).max(500).nullable(),
+    justification: z.string().min(1).max(2000),
+  })
+  .strict();
+
 const searchQuery = z
   .object({
     actor: z.string().max(200).optional(),
@@ -31,7 +39,7 @@ export function auditRoutes(app: FastifyInstance, gatehouse: Gatehouse): void {
     const { tenantId } = adminOf(request);
     const q = queryOf(request, searchQuery);
     await log.sequencePending();
-    const items = await searchLog(gatehouse.store.db, tenantId, { ...q, afterSeq: q.after });
+    const items = await searchLog(gatehouse.store.db, gatehouse.personalData, tenantId, { ...q, afterSeq: q.after });
     return { items, next: items.at(-1)?.seq ?? q.after };
   });
 
@@ -53,7 +61,7 @@ export function auditRoutes(app: FastifyInstance, gatehouse: Gatehouse): void {
     await log.checkpoint(true);
     const row = await gatehouse.store.db
       .selectFrom("log_entries")
-      .select(["entry", "leaf_hash"])
+      .select(["entry", "leaf_hash", "payload"])
       .where("seq", "=", seq)
       .where("tenant_id", "=", tenantId)
       .executeTakeFirst();
@@ -64,6 +72,8 @@ export function auditRoutes(app: FastifyInstance, gatehouse: Gatehouse): void {
       seq,
       entry: row.entry,
       leafHash: row.leaf_hash,
+      /** The payload body the entry's payloadHash commits to; null once retention pruned it. */
+      payload: row.payload,
       checkpoint: await log.cosignedNote(checkpoint),
       proof: proof.map((h) => h.toString("base64")),
     };
@@ -77,10 +87,28 @@ export function auditRoutes(app: FastifyInstance, gatehouse: Gatehouse): void {
     return { from, to, proof: (await log.consistencyProof(from, to)).map((h) => h.toString("base64")) };
   });
 
+  const manage = { config: { permission: "audit.manage" as const } };
+
+  /** Crypto-shredding: destroys a data subject's key (subject null: the tenant-wide key); irreversible, and logged. */
+  app.post("/audit/erasures", manage, async (request) => {
+    const { tenantId, ctx } = adminOf(request);
+    const body = bodyOf(request, erasureBody);
+    return gatehouse.erasure.erase(ctx, tenantId, body.subject, body.justification);
+  });
+
+  /** Runs retention for the caller's tenant now (the service also runs it every hour). */
+  app.post("/audit/retention-runs", manage, async (request) => {
+    const { tenantId, ctx } = adminOf(request);
+    bodyOf(request, z.object({}).strict());
+    const run = await gatehouse.retention.run(ctx, tenantId);
+    if (!run) throw conflict("this tenant keeps audit payloads for ever: set audit.retentionDays in the tenant settings first");
+    return run;
+  });
+
   app.get("/audit/tasks/:id/replay", read, async (request) => {
     const { tenantId } = adminOf(request);
     const { id: task } = paramsOf(request, z.object({ id: z.string().min(1).max(200) }));
-    const replay = await replayTask(gatehouse.store.db, log, tenantId, task);
+    const replay = await replayTask(gatehouse.store.db, log, gatehouse.personalData, tenantId, task);
     if (!replay) throw notFound(`task '${task}'`);
     return replay;
   });

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
+import { searchLog } from "../../../audit/log/queries.js";
 import type { Gatehouse } from "../../../gatehouse.js";
 import { adminOf } from "../authenticate.js";
 import { queryOf } from "../body.js";
@@ -15,7 +16,7 @@ export function eventRoutes(app: FastifyInstance, gatehouse: Gatehouse): void {
     const { tenantId } = adminOf(request);
     const query = queryOf(request, eventsQuery);
     await gatehouse.auditLog.sequencePending();
-    const entries = await gatehouse.auditLog.query(tenantId, { afterSeq: query.after, limit: query.limit, action: query.action });
+    const entries = await searchLog(gatehouse.store.db, gatehouse.personalData, tenantId, { afterSeq: query.after, limit: query.limit, action: query.action });
     const items = entries.map(({ tenant, ...entry }) => ({ ...entry, tenantId: tenant }));
     return { items, next: items.at(-1)?.seq ?? query.after };
   });
