@@ -8,7 +8,7 @@ import { startHarness, type Harness, type TestTenant } from "../support/harness.
 import { runCli } from "../support/service.js";
 import { storeTargets } from "../support/stores.js";
 
-describe("gatehouse audit replay", () => {
+describe("gatehouse audit replay, erase and retention", () => {
   let h: Harness;
   let t: TestTenant;
   let url: string;
@@ -56,5 +56,21 @@ describe("gatehouse audit replay", () => {
     const developer = await runCli(["audit", "replay", "--task", "order-12345"], { cwd, env: { GATEHOUSE_URL: url, GATEHOUSE_ADMIN_KEY: t.keys.developer } });
     expect(developer.code).toBe(1);
     expect(developer.stderr).toMatch(/403/);
+  });
+
+  it("erases a data subject and runs retention with an owner's or admin's key", async () => {
+    const env = { GATEHOUSE_URL: url, GATEHOUSE_ADMIN_KEY: t.keys.admin };
+    const erased = await runCli(["audit", "erase", "--subject", `principal:${t.principalIds.viewer}`, "--justification", "request #7"], { cwd, env });
+    expect(erased.code, erased.stderr).toBe(0);
+    expect(erased.stdout).toMatch(/^erased: key of subject [0-9a-f]{64} destroyed/);
+    const both = await runCli(["audit", "erase", "--subject", "x", "--tenant-wide", "--justification", "j"], { cwd, env });
+    expect(both.code).toBe(1);
+    expect(both.stderr).toMatch(/exactly one of --subject and --tenant-wide/);
+
+    const forever = await runCli(["audit", "retention"], { cwd, env });
+    expect(forever.code).toBe(1);
+    expect(forever.stderr).toMatch(/409.*retentionDays/);
+    const auditor = await runCli(["audit", "retention"], { cwd, env: { ...env, GATEHOUSE_ADMIN_KEY: t.keys.auditor } });
+    expect(auditor.stderr).toMatch(/403/);
   });
 });

@@ -126,6 +126,29 @@ export function auditCommands(program: Command): void {
     });
 
   audit
+    .command("erase")
+    .description("erase a data subject from the audit log by destroying their key (irreversible; admin API, owner or admin key)")
+    .option("--subject <subject>", "the data subject as recorded, e.g. principal:ID")
+    .option("--tenant-wide", "destroy the tenant-wide key instead (personal data recorded without a subject)")
+    .requiredOption("--justification <text>", "why, e.g. the request reference")
+    .action(async (options: { subject?: string; tenantWide?: boolean; justification: string }, command: Command) => {
+      if (Boolean(options.subject) === Boolean(options.tenantWide)) throw new AuditCommandError("give exactly one of --subject and --tenant-wide");
+      const result = await clientOf(command).call<{ subjectRef: string; keyDestroyed: boolean }>("POST", "/audit/erasures", {
+        subject: options.subject ?? null,
+        justification: options.justification,
+      });
+      console.log(result.keyDestroyed ? `erased: key of subject ${result.subjectRef} destroyed` : `nothing to erase: subject ${result.subjectRef} has no key`);
+    });
+
+  audit
+    .command("retention")
+    .description("prune the tenant's audit payload bodies past its retention period now (admin API, owner or admin key)")
+    .action(async (_options: unknown, command: Command) => {
+      const run = await clientOf(command).call<{ retentionDays: number; prunedBefore: number; pruned: number }>("POST", "/audit/retention-runs", {});
+      console.log(`pruned ${run.pruned} payload bodies recorded before ${new Date(run.prunedBefore).toISOString()} (retention ${run.retentionDays} days)`);
+    });
+
+  audit
     .command("key")
     .description("print the log's verifier key (the public key that verify and verify-proof need)")
     .action(() =>
