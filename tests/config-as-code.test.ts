@@ -149,7 +149,7 @@ describe.each(storeTargets)("configuration as code on $name", (target) => {
           { name: "production", production: true },
           { name: "staging", production: false },
         ],
-        settings: { approvals: { required: 1, productionPolicy: 2, expiresAfterHours: 168 } },
+        settings: { approvals: { required: 1, productionPolicy: 2, expiresAfterHours: 168 }, audit: {} },
       },
     });
     expect(recordOf(documents, "Agent", "support-assistant").lifecycle).toEqual({ state: "approved", environments: [] });
@@ -302,7 +302,7 @@ describe.each(storeTargets)("configuration as code on $name", (target) => {
           { name: "production", production: true },
           { name: "staging", production: false },
         ],
-        settings: { approvals: { required: 2, productionPolicy: 2, expiresAfterHours: 24 } },
+        settings: { approvals: { required: 2, productionPolicy: 2, expiresAfterHours: 24 }, audit: {} },
       },
     };
     const templateDoc = {

@@ -80,9 +80,10 @@ const insertTexts = new Map<string, string>();
 /**
  * The multi-row INSERT of n events, as text. Kysely's query builder spends several µs per row
  * on it (a node per value, then a compile pass), 10–25% of the CPU an append costs, so the
- * statement is written out directly: the SQL Kysely would produce, plus the ids in RETURNING
- * so that seqs are matched to rows without relying on the order of the returned rows (which
- * SQLite leaves unspecified). See bench/audit-append.ts.
+ * statement is written out directly: the SQL Kysely would produce. PostgreSQL returns the ids
+ * with their seqs (concurrent inserts from other processes may interleave seqs); SQLite, where
+ * the insert holds the only write lock, numbers the rows of one INSERT consecutively up to
+ * last_insert_rowid(), so it returns nothing. See bench/audit-append.ts.
  */
 function insertText(numbered: boolean, n: number): string {
   const key = `${numbered ? "$" : "?"}${n}`;
@@ -90,7 +91,7 @@ function insertText(numbered: boolean, n: number): string {
   if (text === undefined) {
     const tuples: string[] = [];
     for (let r = 0; r < n; r++) tuples.push(`(${COLUMNS.map((_, c) => (numbered ? `$${r * COLUMNS.length + c + 1}` : "?")).join(", ")})`);
-    text = `insert into "events" (${COLUMNS.map((c) => `"${c}"`).join(", ")}) values ${tuples.join(", ")} returning "id", "seq"`;
+    text = `insert into "events" (${COLUMNS.map((c) => `"${c}"`).join(", ")}) values ${tuples.join(", ")}${numbered ? ' returning "id", "seq"' : ""}`;
     if (insertTexts.size >= 64) insertTexts.clear();
     insertTexts.set(key, text);
   }
@@ -146,9 +147,13 @@ export class Recorder {
   private async insert(executor: Executor, rows: EventRow[]): Promise<number[]> {
     const params: unknown[] = [];
     for (const row of rows) for (const c of COLUMNS) params.push(row[c] ?? null);
-    const text = insertText(executor.getExecutor().adapter instanceof PostgresAdapter, rows.length);
-    const { rows: inserted } = await executor.executeQuery<{ id: string; seq: number }>(CompiledQuery.raw(text, params));
-    const seqs = new Map(inserted.map((r) => [r.id, r.seq]));
+    const postgres = executor.getExecutor().adapter instanceof PostgresAdapter;
+    const result = await executor.executeQuery<{ id: string; seq: number }>(CompiledQuery.raw(insertText(postgres, rows.length), params));
+    if (!postgres) {
+      const last = Number(result.insertId);
+      return rows.map((_, i) => last - rows.length + 1 + i);
+    }
+    const seqs = new Map(result.rows.map((r) => [r.id, r.seq]));
     return rows.map((row) => {
       const seq = seqs.get(row.id);
       if (seq === undefined) throw new Error(`the insert returned no seq for event ${row.id}`);

@@ -87,6 +87,16 @@ describe.each(storeTargets)("audit retention and erasure on $name", (target) => 
       expect(await verifyExport("after-erasure.jsonl")).toMatchObject({ ok: true });
     });
 
+    it("needs the subject named, or the tenant-wide key asked for explicitly", async () => {
+      const neither = await h.admin(t.keys.admin, "POST", "/audit/erasures", { justification: "forgot the subject" });
+      expect(neither.status).toBe(400);
+      expect(neither.body.error).toMatchObject({ code: "invalid_request", field: "subject" });
+      const both = await h.admin(t.keys.admin, "POST", "/audit/erasures", { subject: "user:x", tenantWide: true, justification: "both" });
+      expect(both.status).toBe(400);
+      const tenantWide = await h.admin(t.keys.admin, "POST", "/audit/erasures", { tenantWide: true, justification: "tenant leaves" });
+      expect(tenantWide.body).toEqual({ subjectRef: subjectRef(t.id, null), keyDestroyed: false });
+    });
+
     it("erases only within the caller's tenant, and only for owners and admins", async () => {
       const bob = (await h.admin(other.keys.admin, "POST", "/principals", { kind: "user", name: "bob", email: "bob@example.com", role: "viewer" })).body;
       // The same subject string in another tenant names another subject.

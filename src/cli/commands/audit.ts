@@ -134,7 +134,7 @@ export function auditCommands(program: Command): void {
     .action(async (options: { subject?: string; tenantWide?: boolean; justification: string }, command: Command) => {
       if (Boolean(options.subject) === Boolean(options.tenantWide)) throw new AuditCommandError("give exactly one of --subject and --tenant-wide");
       const result = await clientOf(command).call<{ subjectRef: string; keyDestroyed: boolean }>("POST", "/audit/erasures", {
-        subject: options.subject ?? null,
+        ...(options.subject ? { subject: options.subject } : { tenantWide: true }),
         justification: options.justification,
       });
       console.log(result.keyDestroyed ? `erased: key of subject ${result.subjectRef} destroyed` : `nothing to erase: subject ${result.subjectRef} has no key`);

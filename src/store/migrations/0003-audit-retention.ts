@@ -26,8 +26,34 @@ export function auditRetention(dialect: Dialect) {
       await db.schema.createIndex("audit_subject_keys_subject").unique().on("audit_subject_keys").columns(["tenant_id", "subject_ref"]).execute();
 
       if (dialect === "postgres") await allowForgettingPayloads(db);
+      await leanOutbox(db, dialect);
     },
   };
+}
+
+/**
+ * The outbox is read only in seq order by the sequencer and emptied within milliseconds, yet
+ * every append paid for two secondary indexes on it (UNIQUE on id, and tenant_id+seq): one
+ * B-tree insert each per event. Event ids are random UUIDs and nothing looks events up by them.
+ * SQLite cannot drop an inline UNIQUE, so there the table is rebuilt, keeping any unsequenced
+ * rows and the AUTOINCREMENT counter.
+ */
+async function leanOutbox(db: Kysely<unknown>, dialect: Dialect): Promise<void> {
+  await db.schema.dropIndex("events_tenant_seq").execute();
+  if (dialect === "postgres") {
+    await sql`alter table events drop constraint events_id_key`.execute(db);
+    return;
+  }
+  await sql`create table events_outbox (
+    seq integer primary key autoincrement, id text not null, tenant_id text, at bigint not null, actor text not null,
+    action text not null, resource text not null, decision text not null, context text not null, payload text not null)`.execute(db);
+  await sql`insert into events_outbox select seq, id, tenant_id, at, actor, action, resource, decision, context, payload from events`.execute(db);
+  const counter = await sql<{ seq: number }>`select seq from sqlite_sequence where name = 'events'`.execute(db);
+  await sql`drop table events`.execute(db);
+  await sql`alter table events_outbox rename to events`.execute(db);
+  const last = counter.rows[0]?.seq ?? 0;
+  await sql`delete from sqlite_sequence where name = 'events'`.execute(db);
+  await sql`insert into sqlite_sequence (name, seq) values ('events', ${last})`.execute(db);
 }
 
 /**

@@ -7,13 +7,18 @@ import { adminOf } from "../authenticate.js";
 import { bodyOf, idParam, paramsOf, queryOf } from "../body.js";
 
 const time = z.union([z.coerce.number().int().min(0), z.iso.datetime().transform((s) => Date.parse(s))]);
+/** Exactly one of: a data subject as recorded (e.g. principal:ID), or the tenant-wide key; never implied by a missing field. */
 const erasureBody = z
   .object({
-    /** The data subject as recorded (e.g. principal:ID); null erases the tenant-wide key. */
-    subject: z.string().min(1).max(500).nullable(),
+    subject: z.string().min(1).max(500).optional(),
+    tenantWide: z.literal(true).optional(),
     justification: z.string().min(1).max(2000),
   })
-  .strict();
+  .strict()
+  .refine((b) => (b.subject === undefined) !== (b.tenantWide === undefined), {
+    path: ["subject"],
+    message: "name a subject, or set tenantWide: true to erase the tenant-wide key (not both)",
+  });
 
 const searchQuery = z
   .object({
@@ -89,11 +94,11 @@ export function auditRoutes(app: FastifyInstance, gatehouse: Gatehouse): void {
 
   const manage = { config: { permission: "audit.manage" as const } };
 
-  /** Crypto-shredding: destroys a data subject's key (subject null: the tenant-wide key); irreversible, and logged. */
+  /** Crypto-shredding: destroys a data subject's key (or the tenant-wide one); irreversible, and logged. */
   app.post("/audit/erasures", manage, async (request) => {
     const { tenantId, ctx } = adminOf(request);
     const body = bodyOf(request, erasureBody);
-    return gatehouse.erasure.erase(ctx, tenantId, body.subject, body.justification);
+    return gatehouse.erasure.erase(ctx, tenantId, body.subject ?? null, body.justification);
   });
 
   /** Runs retention for the caller's tenant now (the service also runs it every hour). */
