@@ -1,5 +1,5 @@
 import { ephemeralSecretBox } from "../../src/secrets/secret-box.js";
-import { generateKeyPairSync } from "node:crypto";
+import { createHash, generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -9,7 +9,7 @@ import type { Actor } from "../../src/audit/actor.js";
 import { actionContext } from "../../src/audit/recorder.js";
 import { scanEntryNumbers } from "../../src/audit/log/entry-scan.js";
 import { exportLogToFile } from "../../src/audit/log/export.js";
-import { checkpointLine, entryLine, EntryLineReader, headerLine } from "../../src/audit/log/export-format.js";
+import { checkpointLine, entryLine, EntryLineReader, headerLine, payloadLine } from "../../src/audit/log/export-format.js";
 import { Frontier, leafHash } from "../../src/audit/log/merkle.js";
 import {
   checkpointText,
@@ -28,6 +28,7 @@ import { StreamingRoot } from "../../src/audit/log/streaming-root.js";
 import { verifyLog, verifyLogFile, type VerifyOptions } from "../../src/audit/log/verifier.js";
 import { createGatehouse, type Gatehouse } from "../../src/gatehouse.js";
 import { storeTargets } from "../support/stores.js";
+import { canonicalJson } from "../../src/shared/json.js";
 
 const ORIGIN = "gatehouse.test/log";
 const EVENTS = 400;
@@ -429,5 +430,27 @@ describe("the verifier's reading of lines", () => {
       const chunks = Array.from({ length: Math.ceil(text.length / size) }, (_, i) => text.subarray(i * size, (i + 1) * size));
       expect(await verifyLog(chunks, key), `chunks of ${size}`).toMatchObject({ ok: true, entries: 50 });
     }
+  });
+
+  it("checks each body against its entry's own payloadHash, whatever nested payloadHash keys an entry holds", async () => {
+    const bodyOf = (i: number) => canonicalJson({ data: { i }, salt: `salt-${i}` });
+    const sha = (text: string) => createHash("sha256").update(text).digest("hex");
+    const texts = [0, 1, 2].map((i) =>
+      canonicalJson({
+        action: "a",
+        at: 1,
+        context: { copied: { payloadHash: sha("something else"), resource: { kind: "x" } } },
+        decision: { outcome: "allowed", reasons: [] },
+        payloadHash: sha(bodyOf(i)),
+        resource: { kind: "test", name: `r-${i}` },
+        seq: i,
+        tenant: "t",
+      }),
+    );
+    const lines = logOf(texts);
+    const withBodies = [lines[0]!, lines[1]!, ...texts.flatMap((_, i) => [payloadLine(i, bodyOf(i)).slice(0, -1), lines[2 + i]!])];
+    expect(await verify(withBodies, key)).toMatchObject({ ok: true, entries: 3, prunedPayloads: 0 });
+    const changed = withBodies.map((l) => l.replace('"salt":"salt-1"', '"salt":"salt-X"'));
+    expect((await verify(changed, key)).divergence).toMatchObject({ seq: 1, message: "entry 1: payload body does not hash to the entry's payloadHash" });
   });
 });

@@ -276,11 +276,15 @@ class LogFileVerifier {
     this.body = undefined;
     if (body && body.seq !== seq) return this.fail({ seq: body.seq, message: `entry ${body.seq}: payload body without its entry` }, body.line);
     const text = line.buffer.subarray(1, 1 + line.length);
-    const first = text.indexOf(PAYLOAD_HASH_KEY);
     let parsed: { tenant?: unknown; action?: unknown; context?: { prunedBefore?: unknown }; payloadHash?: unknown } | undefined;
     const parse = () => (parsed ??= parseEntry(text));
-    let hashAt = first >= 0 && text.lastIndexOf(PAYLOAD_HASH_KEY) === first ? 1 + first + PAYLOAD_HASH_KEY.length : -1;
-    if (first >= 0 && hashAt < 0) {
+    // Canonical entries end with payloadHash, resource, seq, tenant: the last "payloadHash" key, followed
+    // by the top-level resource, is the entry's own (a nested one under context comes earlier).
+    const found = text.lastIndexOf(PAYLOAD_HASH_KEY);
+    const hexAt = found + PAYLOAD_HASH_KEY.length;
+    const canonical = found >= 0 && startsWithBytes(text, hexAt + 64, AFTER_PAYLOAD_HASH);
+    let hashAt = canonical ? 1 + hexAt : -1;
+    if (found >= 0 && !canonical) {
       const declared = parse()?.payloadHash;
       hashAt = typeof declared === "string" ? -2 : -1;
       if (body && (typeof declared !== "string" || declared !== body.hash.toString("hex"))) {
@@ -293,7 +297,8 @@ class LogFileVerifier {
       const tenant = parse()?.tenant;
       this.pruned.missing(seq, typeof tenant === "string" ? tenant : null, at, this.lineNo);
     }
-    if (text.indexOf(RETENTION_RUN) >= 0) {
+    // "action" sorts first in a canonical entry.
+    if (startsWithBytes(text, 0, RETENTION_RUN)) {
       const entry = parse();
       const before = entry?.context?.prunedBefore;
       if (entry?.action === RETENTION_RUN_ACTION && typeof entry.tenant === "string" && Number.isSafeInteger(before)) {
@@ -355,7 +360,14 @@ class LogFileVerifier {
 }
 
 const PAYLOAD_HASH_KEY = Buffer.from('"payloadHash":"');
-const RETENTION_RUN = Buffer.from(`"action":"${RETENTION_RUN_ACTION}"`);
+const AFTER_PAYLOAD_HASH = Buffer.from('","resource":');
+const RETENTION_RUN = Buffer.from(`{"action":"${RETENTION_RUN_ACTION}"`);
+
+function startsWithBytes(text: Uint8Array, at: number, prefix: Uint8Array): boolean {
+  if (at < 0 || at + prefix.length > text.length) return false;
+  for (let i = 0; i < prefix.length; i++) if (text[at + i] !== prefix[i]) return false;
+  return true;
+}
 
 function parseEntry<T>(text: Uint8Array): T | undefined {
   try {
