@@ -1,0 +1,62 @@
+import type { Finding } from "../finding.js";
+import { isAlphanumeric, precededBy, type PiiRecognizer } from "./recognizer.js";
+
+/** 12–19 digits, in groups separated by single spaces or dashes, not inside a longer run of digits or letters. */
+const CANDIDATE = /(?<![\dA-Za-z])\d(?:[ -]?\d){11,18}(?![\dA-Za-z])/g;
+
+/** Issuer prefixes (IIN ranges) and the lengths each issues. */
+const ISSUERS: { test: (d: string) => boolean; lengths: readonly number[] }[] = [
+  { test: (d) => d[0] === "4", lengths: [13, 16, 19] }, // Visa
+  { test: (d) => inRange(d, 2, 51, 55) || inRange(d, 4, 2221, 2720), lengths: [16] }, // Mastercard
+  { test: (d) => d.startsWith("34") || d.startsWith("37"), lengths: [15] }, // American Express
+  { test: (d) => d.startsWith("6011") || inRange(d, 3, 644, 649) || d.startsWith("65"), lengths: [16, 17, 18, 19] }, // Discover
+  { test: (d) => inRange(d, 3, 300, 305) || d.startsWith("36") || d.startsWith("38") || d.startsWith("39"), lengths: [14, 15, 16, 17, 18, 19] }, // Diners
+  { test: (d) => d.startsWith("35"), lengths: [16, 17, 18, 19] }, // JCB
+  { test: (d) => d.startsWith("1800") || d.startsWith("2131"), lengths: [15] }, // JCB, older ranges
+  { test: (d) => d.startsWith("62") || d.startsWith("81"), lengths: [16, 17, 18, 19] }, // UnionPay
+  { test: (d) => d.startsWith("50") || inRange(d, 2, 56, 69) || d.startsWith("0604"), lengths: [12, 13, 14, 15, 16, 17, 18, 19] }, // Maestro
+  { test: (d) => inRange(d, 4, 2200, 2204), lengths: [16, 17, 18, 19] }, // Mir
+];
+
+function inRange(digits: string, width: number, low: number, high: number): boolean {
+  const prefix = Number(digits.slice(0, width));
+  return prefix >= low && prefix <= high;
+}
+
+export function luhnValid(digits: string): boolean {
+  let sum = 0;
+  for (let i = digits.length - 1, double = false; i >= 0; i--, double = !double) {
+    let d = digits.charCodeAt(i) - 0x30;
+    if (double) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+    sum += d;
+  }
+  return sum % 10 === 0;
+}
+
+/** A separator pattern a person would write: none, or one kind (space or dash) between groups of 3–6 digits. */
+function plausibleGrouping(raw: string): boolean {
+  if (/^\d+$/.test(raw)) return true;
+  const groups = raw.split(/[ -]/);
+  const separators = raw.replace(/\d/g, "");
+  return new Set(separators).size === 1 && groups.every((g) => g.length >= 3 && g.length <= 6);
+}
+
+/** Payment card numbers: issuer prefix and length, Luhn checksum, and a plausible grouping. */
+export const creditCardRecognizer: PiiRecognizer = {
+  types: ["CREDIT_CARD"],
+  find(text) {
+    const found: Finding[] = [];
+    for (const match of text.matchAll(CANDIDATE)) {
+      const raw = match[0];
+      const start = match.index;
+      const end = start + raw.length;
+      if (end < text.length && isAlphanumeric(text.charCodeAt(end))) continue;
+      const digits = raw.replace(/[ -]/g, "");
+      const issuer = ISSUERS.find((i) => i.test(digits) && i.lengths.includes(digits.length));
+      if (!issuer || !luhnValid(digits) || !plausibleGrouping(raw)) continue;
+      const score = precededBy(text, start, ["card", "visa", "mastercard", "amex", "credit", "debit", "cc"]) ? 0.95 : 0.85;
+      found.push({ type: "CREDIT_CARD", start, end, score });
+    }
+    return found;
+  },
+};

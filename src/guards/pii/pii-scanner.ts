@@ -1,0 +1,34 @@
+import { resolveOverlaps, type Finding } from "../finding.js";
+import { creditCardRecognizer } from "./credit-card.js";
+import { emailRecognizer } from "./email.js";
+import { ibanRecognizer } from "./iban.js";
+import { ipAddressRecognizer } from "./ip-address.js";
+import { phoneRecognizer } from "./phone.js";
+import type { PiiRecognizer } from "./recognizer.js";
+import { secretRecognizer } from "./secret.js";
+import { usSsnRecognizer } from "./us-ssn.js";
+
+export const defaultRecognizers: readonly PiiRecognizer[] = [
+  creditCardRecognizer,
+  ibanRecognizer,
+  usSsnRecognizer,
+  emailRecognizer,
+  ipAddressRecognizer,
+  phoneRecognizer,
+  secretRecognizer,
+];
+
+/** Runs every recognizer over a text; where findings overlap, the more certain one stands. */
+export class PiiScanner {
+  constructor(private readonly recognizers: readonly PiiRecognizer[] = defaultRecognizers) {}
+
+  get types(): string[] {
+    return [...new Set(this.recognizers.flatMap((r) => r.types))];
+  }
+
+  scan(text: string): Finding[] {
+    const found: Finding[] = [];
+    for (const recognizer of this.recognizers) found.push(...recognizer.find(text));
+    return resolveOverlaps(found);
+  }
+}
