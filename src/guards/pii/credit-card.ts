@@ -1,5 +1,5 @@
 import type { Finding } from "../finding.js";
-import { isAlphanumeric, precededBy, type PiiRecognizer } from "./recognizer.js";
+import { isAlphanumeric, matchesOf, precededBy, type PiiRecognizer } from "./recognizer.js";
 
 /** 12–19 digits, in groups separated by single spaces or dashes, not inside a longer run of digits or letters. */
 const CANDIDATE = /(?<![\dA-Za-z])\d(?:[ -]?\d){11,18}(?![\dA-Za-z])/g;
@@ -46,7 +46,7 @@ export const creditCardRecognizer: PiiRecognizer = {
   types: ["CREDIT_CARD"],
   find(text) {
     const found: Finding[] = [];
-    for (const match of text.matchAll(CANDIDATE)) {
+    for (const match of matchesOf(CANDIDATE, text)) {
       const raw = match[0];
       const start = match.index;
       const end = start + raw.length;

@@ -1,5 +1,5 @@
 import type { Finding } from "../finding.js";
-import { isAlphanumeric, type PiiRecognizer } from "./recognizer.js";
+import { isAlphanumeric, matchesOf, type PiiRecognizer } from "./recognizer.js";
 
 /** IBAN length per country (ISO 13616 registry). */
 const LENGTHS: Record<string, number> = {
@@ -30,7 +30,7 @@ export const ibanRecognizer: PiiRecognizer = {
   types: ["IBAN_CODE"],
   find(text) {
     const found: Finding[] = [];
-    for (const match of text.matchAll(START)) {
+    for (const match of matchesOf(START, text)) {
       const start = match.index;
       const country = match[0].slice(0, 2).toUpperCase();
       const length = LENGTHS[country];

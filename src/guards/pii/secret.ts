@@ -1,5 +1,5 @@
 import type { Finding } from "../finding.js";
-import type { PiiRecognizer } from "./recognizer.js";
+import { matchesOf, type PiiRecognizer } from "./recognizer.js";
 
 /** Credentials with a recognisable shape: provider key formats, private keys, JWTs. */
 const PATTERNS: { pattern: RegExp; score: number }[] = [
@@ -30,9 +30,9 @@ export const secretRecognizer: PiiRecognizer = {
   find(text) {
     const found: Finding[] = [];
     for (const { pattern, score } of PATTERNS) {
-      for (const m of text.matchAll(pattern)) found.push({ type: "SECRET", start: m.index, end: m.index + m[0].length, score });
+      for (const m of matchesOf(pattern, text)) found.push({ type: "SECRET", start: m.index, end: m.index + m[0].length, score });
     }
-    for (const m of text.matchAll(ASSIGNMENT)) {
+    for (const m of matchesOf(ASSIGNMENT, text)) {
       const value = m[1] as string;
       if (!looksRandom(value)) continue;
       const start = m.index + m[0].length - value.length;

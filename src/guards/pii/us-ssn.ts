@@ -1,5 +1,5 @@
 import type { Finding } from "../finding.js";
-import { precededBy, type PiiRecognizer } from "./recognizer.js";
+import { matchesOf, precededBy, type PiiRecognizer } from "./recognizer.js";
 
 const CANDIDATE = /(?<![\dA-Za-z-])(\d{3})([- .]?)(\d{2})\2(\d{4})(?![\dA-Za-z]|-\d)/g;
 const CONTEXT = ["ssn", "social security", "social sec", "taxpayer", "tin"];
@@ -15,7 +15,7 @@ export const usSsnRecognizer: PiiRecognizer = {
   types: ["US_SSN"],
   find(text) {
     const found: Finding[] = [];
-    for (const match of text.matchAll(CANDIDATE)) {
+    for (const match of matchesOf(CANDIDATE, text)) {
       const [raw, area = "", separator = "", group = "", serial = ""] = match;
       if (!ssnIssuable(area, group, serial)) continue;
       const context = precededBy(text, match.index, CONTEXT);

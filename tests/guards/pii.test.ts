@@ -1,0 +1,102 @@
+import { describe, expect, it } from "vitest";
+import { resolveOverlaps } from "../../src/guards/finding.js";
+import { luhnValid } from "../../src/guards/pii/credit-card.js";
+import { ibanChecksumValid } from "../../src/guards/pii/iban.js";
+import { PiiScanner } from "../../src/guards/pii/pii-scanner.js";
+import { ssnIssuable } from "../../src/guards/pii/us-ssn.js";
+
+const scanner = new PiiScanner();
+/** [type, text] of every finding, in text order. */
+const found = (text: string) => scanner.scan(text).map((f) => [f.type, text.slice(f.start, f.end)]);
+
+describe("PII recognizers", () => {
+  it("find card numbers of every major issuer, grouped or not, at the right offsets", () => {
+    const text = "Visa 4111 1111 1111 1111, Amex 3782-822463-10005, MC 5555555555554444 and Discover 6011 1111 1111 1117.";
+    expect(found(text)).toEqual([
+      ["CREDIT_CARD", "4111 1111 1111 1111"],
+      ["CREDIT_CARD", "3782-822463-10005"],
+      ["CREDIT_CARD", "5555555555554444"],
+      ["CREDIT_CARD", "6011 1111 1111 1117"],
+    ]);
+    const [card] = scanner.scan("card: 4111111111111111");
+    expect(card).toMatchObject({ type: "CREDIT_CARD", start: 6, end: 22 });
+    expect(card?.score).toBeGreaterThan(0.9);
+  });
+
+  it("leave alone numbers that only look like cards: failed checksum, unknown issuer, odd grouping, longer runs", () => {
+    expect(luhnValid("4111111111111112")).toBe(false);
+    expect(found("order 4111 1111 1111 1112 shipped")).toEqual([]);
+    expect(found("tracking 9111111111111111")).toEqual([]);
+    expect(found("ref 41 1111111 111 11 11")).toEqual([]);
+    expect(found("id 41111111111111110000 and 24111111111111111")).toEqual([]);
+  });
+
+  it("find IBANs by country length and mod-97, with spaces or in lower case, and refuse a wrong check digit", () => {
+    expect(ibanChecksumValid("GB82WEST12345698765432")).toBe(true);
+    expect(found("Pay GB82 WEST 1234 5698 7654 32 today, or de89370400440532013000.")).toEqual([
+      ["IBAN_CODE", "GB82 WEST 1234 5698 7654 32"],
+      ["IBAN_CODE", "de89370400440532013000"],
+    ]);
+    expect(found("Pay GB83WEST12345698765432 today")).toEqual([]);
+    expect(found("Pay GB82WEST1234569876543 today")).toEqual([]);
+  });
+
+  it("find US social security numbers as written, and not numbers the SSA never issues", () => {
+    expect(found("My SSN is 536-22-8726.")).toEqual([["US_SSN", "536-22-8726"]]);
+    expect(found("social security number 536228726")).toEqual([["US_SSN", "536228726"]]);
+    expect(ssnIssuable("666", "12", "3456")).toBe(false);
+    expect(found("SSN 000-12-3456, 666-12-3456, 912-12-3456, 536-00-8726, 536-22-0000")).toEqual([]);
+    // Nine digits with nothing saying SSN are an order number.
+    expect(found("order 536228726 shipped")).toEqual([]);
+  });
+
+  it("find e-mail addresses, and not things with an @ that are not addresses", () => {
+    expect(found("Write to ann.o'neil+tag@mail.example.co.uk, or to @someone on chat.")).toEqual([["EMAIL_ADDRESS", "ann.o'neil+tag@mail.example.co.uk"]]);
+    expect(found("price @ 5 dollars, user@localhost, a@b.c1")).toEqual([]);
+  });
+
+  it("find phone numbers written as such, international or national, and not dates, times, addresses or amounts", () => {
+    expect(found("Call +1 (415) 555-0132 or +44 20 7946 0958, office 030 123 456 78.")).toEqual([
+      ["PHONE_NUMBER", "+1 (415) 555-0132"],
+      ["PHONE_NUMBER", "+44 20 7946 0958"],
+      ["PHONE_NUMBER", "030 123 456 78"],
+    ]);
+    expect(found("phone: 555 0132 1")).toEqual([["PHONE_NUMBER", "555 0132 1"]]);
+    expect(found("mobile: 99 577450")).toEqual([["PHONE_NUMBER", "99 577450"]]);
+    expect(found("On 2007-01-17 23:08:55 we met at 370 3911 Fourth Avenue; it cost 1,250,000.")).toEqual([]);
+    expect(found("driver's license 2270-66-1551, zip 90010-170")).toEqual([]);
+  });
+
+  it("find IPv4 and IPv6 addresses, and not version numbers or times", () => {
+    expect(found("from 192.168.10.25 and 2001:db8::8a2e:370:7334")).toEqual([
+      ["IP_ADDRESS", "192.168.10.25"],
+      ["IP_ADDRESS", "2001:db8::8a2e:370:7334"],
+    ]);
+    expect(found("version 1.2.3.4.5, 256.1.1.1, 01.2.3.4 at 12:30:45")).toEqual([]);
+  });
+
+  it("find secrets and API keys by their shapes, and not ordinary words after 'password'", () => {
+    const text = [
+      "aws AKIAIOSFODNN7EXAMPLE",
+      "gh ghp_" + "a".repeat(36),
+      "openai sk-proj-" + "Ab3".repeat(10),
+      "password: Tr0ub4dor&3x!",
+      "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----",
+    ].join("\n");
+    expect(found(text).map(([type]) => type)).toEqual(["SECRET", "SECRET", "SECRET", "SECRET", "SECRET"]);
+    expect(found("my password is forgotten; the secret: sauce")).toEqual([]);
+  });
+
+  it("keep the more certain of two overlapping findings", () => {
+    expect(
+      resolveOverlaps([
+        { type: "PHONE_NUMBER", start: 0, end: 12, score: 0.7 },
+        { type: "US_SSN", start: 0, end: 11, score: 0.85 },
+        { type: "EMAIL_ADDRESS", start: 20, end: 30, score: 0.95 },
+      ]),
+    ).toEqual([
+      { type: "US_SSN", start: 0, end: 11, score: 0.85 },
+      { type: "EMAIL_ADDRESS", start: 20, end: 30, score: 0.95 },
+    ]);
+  });
+});
