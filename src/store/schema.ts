@@ -164,6 +164,14 @@ export interface LogCosignatureTable {
   created_at: number;
 }
 
+export interface ProviderCredentialTable {
+  tenant_id: string;
+  model: string;
+  sealed: string;
+  updated_at: number;
+  updated_by: string;
+}
+
 export interface Schema {
   tenants: TenantTable;
   environments: EnvironmentTable;
@@ -180,4 +188,5 @@ export interface Schema {
   log_state: LogStateTable;
   log_checkpoints: LogCheckpointTable;
   log_cosignatures: LogCosignatureTable;
+  provider_credentials: ProviderCredentialTable;
 }
