@@ -4,7 +4,7 @@ import { GatehouseError } from "../../shared/errors.js";
 import type { ModelCatalog } from "../models/model-catalog.js";
 import type { TemplateCatalog } from "../templates/template-catalog.js";
 import { estimateInputTokens } from "../tokens.js";
-import type { ModelCall } from "./model-call.js";
+import type { Caller, ModelCall } from "./model-call.js";
 import type { Stage } from "./stage.js";
 
 export interface IdentifyOptions {
@@ -14,6 +14,24 @@ export interface IdentifyOptions {
   templates: TemplateCatalog;
   /** Prompts estimated above this many tokens are refused (413). */
   maxPromptTokens: number;
+}
+
+/** The caller an application key stands for: its tenant, environment and principal. */
+export async function authenticateCaller(apiKeys: ApiKeys, tenants: Tenants, plain: string | undefined): Promise<Caller> {
+  if (!plain) throw new GatehouseError("unauthenticated", "missing API key: send Authorization: Bearer <key> or x-api-key: <key>");
+  const found = await apiKeys.authenticate(plain);
+  if (!found || found.key.kind !== "app" || !found.key.environmentId) {
+    throw new GatehouseError("unauthenticated", "invalid, expired or revoked application key");
+  }
+  const { key, principal } = found;
+  const environment = (await tenants.environments(principal.tenantId)).find((e) => e.id === key.environmentId);
+  if (!environment) throw new GatehouseError("unauthenticated", "the key's environment no longer exists");
+  return {
+    tenantId: principal.tenantId,
+    environment: { id: environment.id, name: environment.name, production: environment.production },
+    principal,
+    key,
+  };
 }
 
 /**
@@ -28,26 +46,12 @@ export class IdentifyStage implements Stage {
 
   async run(call: ModelCall): Promise<void> {
     const { apiKeys, tenants, models, templates, maxPromptTokens } = this.options;
-    const plain = call.input.apiKey;
-    if (!plain) throw new GatehouseError("unauthenticated", "missing API key: send Authorization: Bearer <key> or x-api-key: <key>");
-    const found = await apiKeys.authenticate(plain);
-    if (!found || found.key.kind !== "app" || !found.key.environmentId) {
-      throw new GatehouseError("unauthenticated", "invalid, expired or revoked application key");
-    }
-    const { key, principal } = found;
-    const environment = (await tenants.environments(principal.tenantId)).find((e) => e.id === key.environmentId);
-    if (!environment) throw new GatehouseError("unauthenticated", "the key's environment no longer exists");
-    call.caller = {
-      tenantId: principal.tenantId,
-      environment: { id: environment.id, name: environment.name, production: environment.production },
-      principal,
-      key,
-    };
-
-    call.model = await models.resolve(principal.tenantId, call.input.model);
+    call.caller = await authenticateCaller(apiKeys, tenants, call.input.apiKey);
+    const { tenantId } = call.caller;
+    call.model = await models.resolve(tenantId, call.input.model);
 
     if (call.input.template) {
-      const rendered = await templates.render(principal.tenantId, call.input.template);
+      const rendered = await templates.render(tenantId, call.input.template);
       call.template = { name: rendered.name, version: rendered.version };
       call.request = { ...call.request, messages: [{ role: "system", content: rendered.text }, ...call.request.messages] };
     }
