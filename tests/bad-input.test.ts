@@ -67,6 +67,7 @@ function sampleBody(route: AdminRoute, ids: { principal: string }): Record<strin
     "POST /environments": { name: "qa", production: false },
     "POST /config/plan": { documents: [], prune: false },
     "POST /config/apply": { documents: [], prune: false, justification: "sync" },
+    "PUT /models/:name/credential": { secret: "sk-sample-secret" },
   };
   const sample = samples[`${route.method} ${path}`];
   if (!sample) throw new Error(`no sample body for ${route.method} ${route.url}: add one to bad-input.test.ts`);
