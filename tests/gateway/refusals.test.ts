@@ -126,6 +126,18 @@ describe.each(storeTargets)("model gateway refusals and failures ($name)", (targ
     expect(headerRes.body.error.param).toBe("headers.x-gatehouse-task-id");
   });
 
+  it("records calls refused for bad input, naming the caller when its key is good", async () => {
+    const before = (await invokeRecords(h)).length;
+    expectOpenAiError(await chat('{"model": "sim", "messages": ['), 400);
+    expectAnthropicError(await messages({ model: "sim", messages: "nope", max_tokens: 5 }), 400, "invalid_request_error");
+    expectOpenAiError(await chat(hello, { authorization: "Bearer wrong" , "x-gatehouse-purpose": "x".repeat(600) }), 400);
+    const records = (await invokeRecords(h)).slice(before);
+    expect(records.map((r) => r.decision.outcome)).toEqual(["refused", "refused", "refused"]);
+    expect(records[0]?.actor.id).toBe(t.principalIds.app);
+    expect(records[1]).toMatchObject({ tenantId: t.id, context: { api: "anthropic" }, payload: { modelRequested: "sim", error: { code: "invalid_request" } } });
+    expect(records[2]?.tenantId).toBeNull();
+  });
+
   it("refuses a missing, wrong or admin key with 401 and records the refusal", async () => {
     const before = (await invokeRecords(h)).length;
     expectOpenAiError(await chat(hello, { authorization: "" }), 401);

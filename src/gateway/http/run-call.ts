@@ -4,6 +4,7 @@ import type { ChatResponse, StreamEvent } from "../chat.js";
 import { newModelCall, type CallInput, type ModelCall } from "../pipeline/model-call.js";
 import { gatewayErrorOf, type GatewayError } from "./errors.js";
 import { SseStream } from "./sse.js";
+import { markPipelineRan } from "./error-handler.js";
 
 /** How one API writes a streamed answer: its events in order, then its end, or an error in its shape. */
 export interface StreamWriter {
@@ -27,6 +28,7 @@ export const answeredModel = (call: ModelCall): string => call.served?.model ?? 
  */
 export async function runCall(gatehouse: Gatehouse, request: FastifyRequest, reply: FastifyReply, dialect: ApiDialect, input: CallInput) {
   const call = newModelCall(input);
+  markPipelineRan(request);
   const result = await gatehouse.gateway.pipeline.run(call);
   if (result.kind === "complete") return reply.send(dialect.completion(call, result.response));
 

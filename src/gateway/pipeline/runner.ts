@@ -35,6 +35,19 @@ export class Pipeline {
     return { kind: "complete", response };
   }
 
+  /**
+   * Records a call that was refused before it could run (its request did not parse), learning
+   * who called when the key allows. Throws when the refusal cannot be recorded.
+   */
+  async refuse(call: ModelCall, error: unknown): Promise<void> {
+    try {
+      await this.stages.identify.run(call);
+    } catch {
+      // Who called stays unknown; the refusal is recorded all the same.
+    }
+    await this.end(call, error);
+  }
+
   private async *streamThrough(call: ModelCall, events: AsyncIterable<StreamEvent>): AsyncGenerator<StreamEvent> {
     const assembler = new ResponseAssembler(call.served?.upstreamModel ?? call.input.model);
     let ended = false;

@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { Gatehouse } from "../../../gatehouse.js";
 import { bodyOf } from "../../../http/admin/body.js";
 import { apiKeyOf, callHeadersOf } from "../call-headers.js";
-import { gatewayErrorOf } from "../errors.js";
+import { gatewayErrorHandler } from "../error-handler.js";
 import { runCall } from "../run-call.js";
 import { anthropicDialect } from "./dialect.js";
 import { anthropicError } from "./error-shape.js";
@@ -12,12 +12,7 @@ import { toChatRequest } from "./translate.js";
 /** The Anthropic-compatible API: POST /v1/messages, with Anthropic's error shape. */
 export async function anthropicRoutes(app: FastifyInstance, options: { gatehouse: Gatehouse }): Promise<void> {
   const { gatehouse } = options;
-  app.setErrorHandler((error, request, reply) => {
-    const failure = gatewayErrorOf(error);
-    if (failure.status >= 500) request.log.error({ err: error }, "model call failed");
-    if (failure.retryAfterSeconds !== undefined) reply.header("retry-after", String(failure.retryAfterSeconds));
-    return reply.code(failure.status).send(anthropicError(failure));
-  });
+  app.setErrorHandler(gatewayErrorHandler(gatehouse, "anthropic", (_request, failure) => anthropicError(failure)));
 
   app.post("/messages", async (request, reply) => {
     const headers = callHeadersOf(request);

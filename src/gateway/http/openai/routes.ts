@@ -2,7 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { Gatehouse } from "../../../gatehouse.js";
 import { bodyOf } from "../../../http/admin/body.js";
 import { apiKeyOf, callHeadersOf } from "../call-headers.js";
-import { gatewayErrorOf } from "../errors.js";
+import { gatewayErrorHandler } from "../error-handler.js";
 import { listModels } from "../list-models.js";
 import { runCall } from "../run-call.js";
 import { openAiDialect } from "./dialect.js";
@@ -14,15 +14,12 @@ import { toChatRequest } from "./translate.js";
 /** The OpenAI-compatible API: POST /v1/chat/completions and GET /v1/models, with OpenAI's error shape. */
 export async function openAiRoutes(app: FastifyInstance, options: { gatehouse: Gatehouse }): Promise<void> {
   const { gatehouse } = options;
-  app.setErrorHandler((error, request, reply) => {
-    const failure = gatewayErrorOf(error);
-    if (failure.status >= 500) request.log.error({ err: error }, "model call failed");
-    if (failure.retryAfterSeconds !== undefined) reply.header("retry-after", String(failure.retryAfterSeconds));
-    if (failure.status === 401) reply.header("www-authenticate", 'Bearer realm="gatehouse"');
-    // GET /v1/models serves both SDKs; Anthropic's sends anthropic-version and reads its own error shape.
-    const anthropicCaller = typeof request.headers["anthropic-version"] === "string";
-    return reply.code(failure.status).send(anthropicCaller ? anthropicError(failure) : openAiError(failure));
-  });
+  // GET /v1/models serves both SDKs; Anthropic's sends anthropic-version and reads its own error shape.
+  app.setErrorHandler(
+    gatewayErrorHandler(gatehouse, "openai", (request, failure) =>
+      typeof request.headers["anthropic-version"] === "string" ? anthropicError(failure) : openAiError(failure),
+    ),
+  );
 
   app.post("/chat/completions", async (request, reply) => {
     const headers = callHeadersOf(request);
