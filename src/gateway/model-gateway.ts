@@ -20,6 +20,14 @@ import { UpstreamPools } from "./providers/pools.js";
 import { builtInProviders, type Providers } from "./providers/registry.js";
 import { TemplateCatalog } from "./templates/template-catalog.js";
 
+/** What a router is built from: the providers, the sealed credentials, the upstream pools and the tenant's models. */
+export interface RouterParts {
+  providers: Providers;
+  credentials: ProviderCredentials;
+  pools: UpstreamPools;
+  models: ModelCatalog;
+}
+
 /** What the gateway is built from: the services it reads, and the implementations plugged into its seams. */
 export interface ModelGatewayOptions {
   /** Rate limits and budgets (admit); none by default. */
@@ -27,7 +35,7 @@ export interface ModelGatewayOptions {
   /** Policy (decide); the registry's approvals by default. */
   decider?: Decider;
   /** Routing (execute); each model's own upstream, once, by default. */
-  router?: (parts: { providers: Providers; credentials: ProviderCredentials; pools: UpstreamPools }) => ModelRouter;
+  router?: (parts: RouterParts) => ModelRouter;
   inputGuards?: readonly Guard[];
   outputGuards?: readonly Guard[];
   /** How long an upstream may take to start answering, and between two parts of an answer. */
@@ -57,7 +65,7 @@ export function createModelGateway(
   const credentials = new ProviderCredentials(services.db, services.secrets, services.registry, services.recorder);
   const models = new ModelCatalog(services.registry);
   const decider = options.decider ?? registryDecider;
-  const router = options.router?.({ providers, credentials, pools }) ?? new DirectRouter(providers, credentials);
+  const router = options.router?.({ providers, credentials, pools, models }) ?? new DirectRouter(providers, credentials);
   const pipeline = new Pipeline({
     identify: new IdentifyStage({
       apiKeys: services.apiKeys,

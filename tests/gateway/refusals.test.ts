@@ -216,6 +216,64 @@ describe.each(storeTargets)("model gateway refusals and failures ($name)", (targ
     expect((await chat({ ...hello, model: "gpt-up" })).status).toBe(200);
   });
 
+  it("ends a stream that breaks after its first token with an error event in the API's shape, and records the failure", async () => {
+    up.misbehave = "malformed-after-first-token";
+    try {
+      const res = await fetch(`${base}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${t.appKey}` },
+        body: JSON.stringify({ ...hello, model: "gpt-up", stream: true }),
+      });
+      expect(res.status).toBe(200);
+      const text = await res.text();
+      expect(text).toContain('"content":"first "');
+      expect(text).toContain('"type":"upstream_error"');
+      expect(text).not.toContain("[DONE]");
+      const record = await lastInvokeRecord(h);
+      expect(record.decision.outcome).toBe("failed");
+      expect(record.payload.error).toMatchObject({ code: "upstream_malformed" });
+
+      const anthropicRes = await fetch(`${base}/v1/messages`, {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-api-key": t.appKey },
+        body: JSON.stringify({ ...helloAnthropic, model: "gpt-up", stream: true }),
+      });
+      const events = await anthropicRes.text();
+      expect(events).toContain("event: message_start");
+      expect(events).toContain('event: error\ndata: {"type":"error","error":{"type":"api_error"');
+      expect(events).not.toContain("message_stop");
+    } finally {
+      up.misbehave = "none";
+    }
+  });
+
+  it("records a stream the caller abandons", async () => {
+    up.misbehave = "stall-after-first-token";
+    const abort = new AbortController();
+    try {
+      const res = await fetch(`${base}/v1/chat/completions`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${t.appKey}` },
+        body: JSON.stringify({ ...hello, model: "gpt-up", stream: true }),
+        signal: abort.signal,
+      });
+      const reader = res.body?.getReader();
+      const first = await reader?.read();
+      expect(new TextDecoder().decode(first?.value)).toContain("chat.completion.chunk");
+      const before = (await invokeRecords(h)).length;
+      abort.abort();
+      // The upstream stalls, so the gateway learns of the departure only from the socket.
+      let records = await invokeRecords(h);
+      for (let i = 0; i < 50 && records.length === before; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        records = await invokeRecords(h);
+      }
+      expect(records.at(-1)?.decision).toMatchObject({ outcome: "failed", reasons: ["the caller went away before the answer ended"] });
+    } finally {
+      up.misbehave = "none";
+    }
+  });
+
   it("refuses calls with 503 while the audit log is unavailable (fail closed), streamed or not", async () => {
     const db = h.gatehouse.store.db;
     await sql`alter table events rename to events_unavailable`.execute(db);

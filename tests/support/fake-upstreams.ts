@@ -6,7 +6,7 @@ import type { AddressInfo } from "node:net";
  * chat completions and Anthropic Messages wire formats (JSON and SSE). They answer from the
  * request, so a test can tell that Gatehouse passed it on, and can be told to misbehave.
  */
-export type Misbehaviour = "none" | "malformed" | "status-500" | "status-429";
+export type Misbehaviour = "none" | "malformed" | "malformed-after-first-token" | "stall-after-first-token" | "status-500" | "status-429";
 
 export interface ReceivedRequest {
   path: string;
@@ -49,6 +49,14 @@ async function serve(handler: (req: ReceivedRequest, res: ServerResponse, upstre
     }
     if (upstream.misbehave === "status-429") {
       res.writeHead(429, { "content-type": "application/json", "retry-after": "7" }).end(JSON.stringify({ error: { message: "slow down" } }));
+      return;
+    }
+    if (upstream.misbehave === "malformed-after-first-token" || upstream.misbehave === "stall-after-first-token") {
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      const chunk = { id: "c", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content: "first " }, finish_reason: null }] };
+      res.write(`data: ${JSON.stringify(chunk)}\n\n`);
+      if (upstream.misbehave === "malformed-after-first-token") res.end("data: {broken\n\n");
+      // A stalled stream stays open until the test closes the upstream.
       return;
     }
     if (upstream.misbehave === "malformed") {

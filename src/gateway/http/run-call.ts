@@ -27,7 +27,11 @@ export const answeredModel = (call: ModelCall): string => call.served?.model ?? 
  * with an error event in the API's shape instead of its normal end.
  */
 export async function runCall(gatehouse: Gatehouse, request: FastifyRequest, reply: FastifyReply, dialect: ApiDialect, input: CallInput) {
-  const call = newModelCall(input);
+  const abandoned = new AbortController();
+  reply.raw.on("close", () => {
+    if (!reply.raw.writableFinished) abandoned.abort();
+  });
+  const call = newModelCall({ ...input, signal: abandoned.signal });
   markPipelineRan(request);
   const result = await gatehouse.gateway.pipeline.run(call);
   if (result.kind === "complete") return reply.send(dialect.completion(call, result.response));

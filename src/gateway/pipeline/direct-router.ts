@@ -47,6 +47,7 @@ export class DirectRouter implements ModelRouter {
       upstreamModel: model.spec.upstreamModel,
       endpoint: model.spec.endpoint,
       credential: await this.credentials.open(caller.tenantId, model.name),
+      signal: call.input.signal,
     };
     return { provider, target };
   }

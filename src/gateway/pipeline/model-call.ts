@@ -18,6 +18,8 @@ export interface CallInput {
   request: ChatRequest;
   template?: TemplateRef;
   headers: CallHeaders;
+  /** Aborted when the caller goes away; the upstream call is abandoned with it. */
+  signal?: AbortSignal;
 }
 
 /** The x-gatehouse-* headers (see docs/configuration.md, "Model gateway"). */
@@ -81,6 +83,14 @@ export interface ModelCall {
   error?: unknown;
   /** Why settling admission failed, when it did. */
   settleFailure?: string;
+}
+
+/** The caller went away (closed the connection) before the call ended. */
+export class CallerGoneError extends Error {
+  constructor() {
+    super("the caller went away before the answer ended");
+    this.name = "CallerGoneError";
+  }
 }
 
 export const newModelCall = (input: CallInput): ModelCall => ({

@@ -3,7 +3,7 @@ import type { Actor } from "../../audit/actor.js";
 import type { Db } from "../../store/database.js";
 import { GatehouseError } from "../../shared/errors.js";
 import { UpstreamError } from "../routing/upstream-error.js";
-import type { ModelCall } from "./model-call.js";
+import { CallerGoneError, type ModelCall } from "./model-call.js";
 import type { Stage } from "./stage.js";
 
 const anonymous: Actor = { type: "system", id: "anonymous", name: "anonymous", tenantId: null, role: null };
@@ -19,6 +19,7 @@ function errorSummary(error: unknown): { code: string; message: string; upstream
   if (error === undefined) return undefined;
   if (error instanceof GatehouseError) return { code: error.code, message: error.message };
   if (error instanceof UpstreamError) return { code: `upstream_${error.kind}`, message: error.message, upstream: error.upstream };
+  if (error instanceof CallerGoneError) return { code: "caller_gone", message: error.message };
   return { code: "internal_error", message: "internal error" };
 }
 

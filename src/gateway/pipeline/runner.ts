@@ -1,6 +1,10 @@
 import { ResponseAssembler, type ChatResponse, type StreamEvent } from "../chat.js";
-import type { ModelCall } from "./model-call.js";
+import { CallerGoneError, type ModelCall } from "./model-call.js";
 import type { Stage, StageName, Stages } from "./stage.js";
+
+/** Why a call ended when its caller went away: whatever the upstream said after that is beside the point. */
+const callerGone = (call: ModelCall, error: unknown): unknown =>
+  call.input.signal?.aborted ? new CallerGoneError() : error;
 
 export type PipelineResult = { kind: "complete"; response: ChatResponse } | { kind: "stream"; events: AsyncIterable<StreamEvent> };
 
@@ -14,13 +18,16 @@ const beforeAnswer: readonly StageName[] = ["identify", "admit", "inspect_input"
  * as it arrives, and the output stages run when it ends.
  */
 export class Pipeline {
+  /** Calls that have reached the record stage (each does exactly once). */
+  private readonly recorded = new WeakSet<ModelCall>();
+
   constructor(private readonly stages: Stages) {}
 
   async run(call: ModelCall): Promise<PipelineResult> {
     try {
       for (const name of beforeAnswer) await this.timed(this.stages[name], call);
     } catch (error) {
-      await this.end(call, error);
+      await this.end(call, callerGone(call, error));
       throw error;
     }
     if (call.stream) return { kind: "stream", events: this.streamThrough(call, call.stream) };
@@ -66,14 +73,14 @@ export class Pipeline {
     } catch (error) {
       if (!ended) {
         call.response = assembler.response();
-        await this.end(call, error);
+        await this.end(call, callerGone(call, error));
       }
       throw error;
     } finally {
       // The caller went away mid-stream: the call still ends in a record.
       if (!ended) {
         call.response ??= assembler.response();
-        await this.end(call, new Error("the caller closed the stream before it ended")).catch(() => undefined);
+        await this.end(call, new Error("the caller went away before the answer ended")).catch(() => undefined);
       }
     }
   }
@@ -88,8 +95,6 @@ export class Pipeline {
     }
     await this.end(call, undefined);
   }
-
-  private recorded = new WeakSet<ModelCall>();
 
   /** Settles admission and records the call, once. */
   private async end(call: ModelCall, error: unknown): Promise<void> {
