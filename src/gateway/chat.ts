@@ -93,10 +93,6 @@ export class ResponseAssembler {
     }
   }
 
-  get finished(): boolean {
-    return this.finish !== undefined;
-  }
-
   response(): ChatResponse {
     return {
       model: this.model,

@@ -15,8 +15,9 @@ export class ModelCatalog {
   }
 
   async resolve(tenantId: string, name: string): Promise<RegistryRecord<"model">> {
-    const models = await this.list(tenantId);
-    const found = models.find((m) => m.name === name) ?? models.find((m) => m.spec.aliases.includes(name));
+    const byName = await this.registry.find(tenantId, "model", name);
+    if (byName && !byName.deleted) return byName;
+    const found = (await this.list(tenantId)).find((m) => m.spec.aliases.includes(name));
     if (!found) throw new GatehouseError("not_found", `model '${name}' does not exist or you do not have access to it`, "model");
     return found;
   }
