@@ -80,7 +80,7 @@ export class Pipeline {
       // The caller went away mid-stream: the call still ends in a record.
       if (!ended) {
         call.response ??= assembler.response();
-        await this.end(call, new Error("the caller went away before the answer ended")).catch(() => undefined);
+        await this.end(call, new CallerGoneError()).catch(() => undefined);
       }
     }
   }
