@@ -14,6 +14,7 @@ import { AgentLifecycle } from "./lifecycle/agent-lifecycle.js";
 import { AgentOperations } from "./lifecycle/agent-operations.js";
 import { Revocation } from "./lifecycle/revocation.js";
 import { Registry } from "./registry/registry.js";
+import { createModelGateway, type ModelGateway, type ModelGatewayOptions } from "./gateway/model-gateway.js";
 import { jsonLogger, type Logger } from "./shared/logger.js";
 import type { SecretBox } from "./secrets/secret-box.js";
 import { openStore, type Executor, type Store, type StoreOptions } from "./store/database.js";
@@ -49,6 +50,8 @@ export interface Gatehouse {
   changes: ChangeControl;
   agents: AgentOperations;
   configAsCode: ConfigAsCode;
+  /** The model gateway: its pipeline, model catalog and provider credentials. */
+  gateway: ModelGateway;
   /** Runs work in one store transaction: all of it commits, or none of it. */
   transaction<T>(work: (trx: Executor) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -63,6 +66,8 @@ export interface GatehouseOptions extends StoreOptions {
   witnessing?: WitnessingOptions;
   /** Where services outside the HTTP layer log (JSON lines on stdout by default). */
   logger?: Logger;
+  /** The gateway's pluggable parts (admission, policy, routing, guards) and limits. */
+  gateway?: ModelGatewayOptions;
 }
 
 export async function createGatehouse(options: GatehouseOptions): Promise<Gatehouse> {
@@ -88,6 +93,8 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   const changes = new ChangeControl(db, recorder, tenants, registry, lifecycle, changeRequests);
   const agents = new AgentOperations(registry, lifecycle, changes);
   revocation.register(changes.revoker());
+  const apiKeys = new ApiKeys(db, recorder);
+  const gateway = createModelGateway({ db, recorder, registry, apiKeys, tenants, secrets: options.secrets }, options.gateway);
 
   return {
     store,
@@ -101,7 +108,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     forks,
     tenants,
     principals: new Principals(db, recorder),
-    apiKeys: new ApiKeys(db, recorder),
+    apiKeys,
     registry,
     revocation,
     lifecycle,
@@ -109,11 +116,13 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     changes,
     agents,
     configAsCode: new ConfigAsCode(tenants, registry, lifecycle, changes, agents),
+    gateway,
     transaction: (work) => db.transaction().execute(work),
     async close() {
       retention.stop();
       await auditLog.stop();
       await cosigner.stop();
+      await gateway.close();
       await store.close();
     },
   };

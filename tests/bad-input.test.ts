@@ -69,6 +69,7 @@ function sampleBody(route: AdminRoute, ids: { principal: string }): Record<strin
     "POST /config/apply": { documents: [], prune: false, justification: "sync" },
     "POST /audit/erasures": { subject: "user:someone", justification: "asked by the data subject" },
     "POST /audit/retention-runs": {},
+    "PUT /models/:name/credential": { secret: "sk-sample-secret" },
   };
   const sample = samples[`${route.method} ${path}`];
   if (!sample) throw new Error(`no sample body for ${route.method} ${route.url}: add one to bad-input.test.ts`);

@@ -49,6 +49,8 @@ describe("loadConfig defaults", () => {
       logKeyFile: path.join(cwd, "data", "log-signing.key"),
       masterKeyFile: path.join(cwd, "data", "master.key"),
       demo: true,
+      upstreamTimeoutMs: 60_000,
+      maxPromptTokens: 200_000,
       witnesses: [],
       witnessThreshold: 0,
     });
@@ -104,6 +106,8 @@ describe("loadConfig environment overrides", () => {
         GATEHOUSE_LOG_KEY_FILE: "/etc/gatehouse/log.key",
         GATEHOUSE_MASTER_KEY_FILE: "/etc/gatehouse/master.key",
         GATEHOUSE_DEMO: "false",
+        GATEHOUSE_UPSTREAM_TIMEOUT_MS: "5000",
+        GATEHOUSE_MAX_PROMPT_TOKENS: "1000",
       },
     });
     expect(config).toEqual({
@@ -118,6 +122,8 @@ describe("loadConfig environment overrides", () => {
       logKeyFile: "/etc/gatehouse/log.key",
       masterKeyFile: "/etc/gatehouse/master.key",
       demo: false,
+      upstreamTimeoutMs: 5000,
+      maxPromptTokens: 1000,
       witnesses: [],
       witnessThreshold: 0,
     });
@@ -179,6 +185,8 @@ describe("loadConfig gatehouse.yaml", () => {
       logKeyFile: path.join(cwd, "state", "log-signing.key"),
       masterKeyFile: path.join(cwd, "state", "master.key"),
       demo: false,
+      upstreamTimeoutMs: 60_000,
+      maxPromptTokens: 200_000,
       witnesses: [],
       witnessThreshold: 0,
     });

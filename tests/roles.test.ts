@@ -134,6 +134,19 @@ function buildProbes(h: Harness, t: TestTenant): Probe[] {
       },
     },
 
+    // Provider credentials (write-only)
+    {
+      method: "PUT",
+      route: "/models/:name/credential",
+      permission: "tenant.manage",
+      status: 200,
+      prepare: async (role) => {
+        const name = unique("credentialed", role);
+        await putRecord(h, t, "model", name);
+        return { path: `/models/${name}/credential`, body: { secret: "sk-probe-secret" } };
+      },
+    },
+
     // Agent operations
     ...(
       [

@@ -201,6 +201,7 @@ describe.each(storeTargets)("tenant isolation on $name", (target) => {
       add("POST", "/principals/:id/disable", { id });
     }
     for (const id of bravo.keyIds) add("DELETE", "/keys/:id", { id });
+    for (const name of bravo.records.model) add("PUT", "/models/:name/credential", { name }, { secret: "sk-mallory" });
     for (const id of bravo.logSeqs) add("GET", "/audit/entries/:id/proof", { id });
     add("GET", "/audit/tasks/:id/replay", { id: bravo.taskId });
     // Ids in bodies: issuing a key for another tenant's principal.

@@ -77,6 +77,10 @@ const configSchema = z.object({
   demo: z
     .union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")], { error: "must be true or false" })
     .default(true),
+  /** Model gateway: how long an upstream may take to start answering, and between two parts of an answer. */
+  upstreamTimeoutMs: numeric(z.number().int().min(100).max(600_000)).default(60_000),
+  /** Model gateway: prompts estimated above this many tokens are refused with 413. */
+  maxPromptTokens: numeric(z.number().int().min(1).max(10_000_000)).default(200_000),
   /** Witnesses asked to cosign the audit log's checkpoints: {name, url, key}. */
   witnesses: jsonList(witnessesSchema).default([]),
   /** How many witnesses must cosign a checkpoint (k of n); a majority by default. */

@@ -5,6 +5,7 @@ import type { Gatehouse } from "../gatehouse.js";
 import { sql } from "kysely";
 import { errorHandler, limitBodyDepth, notFoundHandler } from "./errors.js";
 import { adminApi } from "./admin/plugin.js";
+import { modelGatewayApi } from "../gateway/http/plugin.js";
 
 export interface ServerOptions {
   config: Pick<GatehouseConfig, "bodyLimitBytes" | "logLevel">;
@@ -37,5 +38,6 @@ export async function buildServer(gatehouse: Gatehouse, options: ServerOptions):
   });
 
   await app.register(adminApi, { prefix: "/admin/v1", gatehouse });
+  await app.register(modelGatewayApi, { prefix: "/v1", gatehouse });
   return app;
 }

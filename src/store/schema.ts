@@ -174,6 +174,14 @@ export interface LogCosignatureTable {
   created_at: number;
 }
 
+export interface ProviderCredentialTable {
+  tenant_id: string;
+  model: string;
+  sealed: string;
+  updated_at: number;
+  updated_by: string;
+}
+
 export interface Schema {
   tenants: TenantTable;
   environments: EnvironmentTable;
@@ -191,4 +199,5 @@ export interface Schema {
   log_checkpoints: LogCheckpointTable;
   log_cosignatures: LogCosignatureTable;
   audit_subject_keys: AuditSubjectKeyTable;
+  provider_credentials: ProviderCredentialTable;
 }

@@ -5,6 +5,7 @@ import { systemActor } from "../../src/audit/actor.js";
 import { ephemeralLogSigner } from "../../src/audit/log/signing-key.js";
 import { createGatehouse, type Gatehouse } from "../../src/gatehouse.js";
 import { buildServer } from "../../src/http/server.js";
+import type { ModelGatewayOptions } from "../../src/gateway/model-gateway.js";
 import { roles, type Role } from "../../src/tenancy/roles.js";
 import { defaultTenantSettings, type TenantSettings } from "../../src/tenancy/settings.js";
 import type { StoreTarget } from "./stores.js";
@@ -33,9 +34,15 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(target: StoreTarget, options: { bodyLimitBytes?: number } = {}): Promise<Harness> {
+export async function startHarness(target: StoreTarget, options: { bodyLimitBytes?: number; gateway?: ModelGatewayOptions } = {}): Promise<Harness> {
   const db = await target.fresh();
-  const gatehouse = await createGatehouse({ databaseUrl: db.databaseUrl, schema: db.schema, logSigner: ephemeralLogSigner(), secrets: ephemeralSecretBox() });
+  const gatehouse = await createGatehouse({
+    databaseUrl: db.databaseUrl,
+    schema: db.schema,
+    logSigner: ephemeralLogSigner(),
+    secrets: ephemeralSecretBox(),
+    gateway: options.gateway,
+  });
   const app = await buildServer(gatehouse, {
     config: { bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024, logLevel: "silent" },
   });

@@ -8,6 +8,7 @@ import { changeRequestRoutes } from "./routes/change-requests.js";
 import { configRoutes } from "./routes/config.js";
 import { eventRoutes } from "./routes/events.js";
 import { principalRoutes } from "./routes/principals.js";
+import { providerCredentialRoutes } from "./routes/provider-credentials.js";
 import { registryRoutes } from "./routes/registry.js";
 import { tenantRoutes } from "./routes/tenant.js";
 
@@ -20,6 +21,7 @@ export async function adminApi(app: FastifyInstance, options: { gatehouse: Gateh
   tenantRoutes(app, gatehouse);
   principalRoutes(app, gatehouse);
   registryRoutes(app, gatehouse);
+  providerCredentialRoutes(app, gatehouse);
   agentRoutes(app, gatehouse);
   changeRequestRoutes(app, gatehouse);
   configRoutes(app, gatehouse);

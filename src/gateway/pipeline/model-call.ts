@@ -1,0 +1,101 @@
+import type { AgentSpec } from "../../registry/kinds.js";
+import type { RegistryRecord } from "../../registry/registry.js";
+import type { ApiKey } from "../../tenancy/api-keys.js";
+import type { Principal } from "../../tenancy/principals.js";
+import type { ChatRequest, ChatResponse, StreamEvent } from "../chat.js";
+import type { AdmissionTicket } from "./admit.js";
+import type { StageName } from "./stage.js";
+
+/** What the caller sent, as the endpoint read it; nothing here is trusted yet. */
+export interface CallInput {
+  api: "openai" | "anthropic";
+  requestId: string;
+  /** The presented key (Authorization: Bearer or x-api-key). */
+  apiKey: string | undefined;
+  /** The model name as asked for: a model record's name or one of its aliases. */
+  model: string;
+  stream: boolean;
+  request: ChatRequest;
+  template?: TemplateRef;
+  headers: CallHeaders;
+  /** Aborted when the caller goes away; the upstream call is abandoned with it. */
+  signal?: AbortSignal;
+}
+
+/** The x-gatehouse-* headers (see docs/configuration.md, "Model gateway"). */
+export interface CallHeaders {
+  taskId?: string;
+  purpose?: string;
+  businessUnit?: string;
+  taskClass?: string;
+}
+
+export interface TemplateRef {
+  name: string;
+  /** A version number; the live version when absent. */
+  version?: number;
+  variables: Record<string, string>;
+}
+
+export interface Caller {
+  tenantId: string;
+  environment: { id: string; name: string; production: boolean };
+  principal: Principal;
+  key: ApiKey;
+  /** Set when the caller is an agent (the agents issue identifies them); its capabilities bound the models it may use. */
+  agent?: { name: string; spec: AgentSpec };
+}
+
+/** Which upstream finally answered, and how it was reached (the router fills this in). */
+export interface Served {
+  /** The model record's name. */
+  model: string;
+  provider: string;
+  upstreamModel: string;
+  /** Every attempt, in order, when the router tried more than one upstream. */
+  attempts: { model: string; outcome: "served" | "failed"; reason?: string }[];
+}
+
+/**
+ * One model call as it walks the pipeline. Each stage reads what earlier stages settled and
+ * adds its own part; the record stage writes down whatever is known when the call ends.
+ */
+export interface ModelCall {
+  readonly input: CallInput;
+  /** The request as it will be sent: the template applied, guards' changes (e.g. redaction) made. */
+  request: ChatRequest;
+  caller?: Caller;
+  model?: RegistryRecord<"model">;
+  template?: { name: string; version: number };
+  /** Input tokens estimated before the call, for admission (budgets) and the prompt size limit. */
+  estimatedInputTokens?: number;
+  admission?: AdmissionTicket;
+  decision?: { reasons: string[]; policies: string[] };
+  served?: Served;
+  /** A complete answer from execute, or the stream it opened. */
+  completion?: ChatResponse;
+  stream?: AsyncIterable<StreamEvent>;
+  /** The final answer (a stream's events assembled), which output guards and the record see. */
+  response?: ChatResponse;
+  /** Milliseconds each stage took, in the order they ran. */
+  timings: Partial<Record<StageName, number>>;
+  startedAt: number;
+  error?: unknown;
+  /** Why settling admission failed, when it did. */
+  settleFailure?: string;
+}
+
+/** The caller went away (closed the connection) before the call ended. */
+export class CallerGoneError extends Error {
+  constructor() {
+    super("the caller went away before the answer ended");
+    this.name = "CallerGoneError";
+  }
+}
+
+export const newModelCall = (input: CallInput): ModelCall => ({
+  input,
+  request: input.request,
+  timings: {},
+  startedAt: performance.now(),
+});
