@@ -164,6 +164,23 @@ export interface LogCosignatureTable {
   created_at: number;
 }
 
+export interface GatewayBudgetCounterTable {
+  tenant_id: string;
+  counter: string;
+  period: string;
+  used: number;
+  reserved: number;
+  updated_at: number;
+}
+
+export interface GatewayBudgetHoldTable {
+  id: string;
+  tenant_id: string;
+  charges: string;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface Schema {
   tenants: TenantTable;
   environments: EnvironmentTable;
@@ -180,4 +197,6 @@ export interface Schema {
   log_state: LogStateTable;
   log_checkpoints: LogCheckpointTable;
   log_cosignatures: LogCosignatureTable;
+  gateway_budget_counters: GatewayBudgetCounterTable;
+  gateway_budget_holds: GatewayBudgetHoldTable;
 }

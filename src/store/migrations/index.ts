@@ -2,6 +2,7 @@ import type { Migration, MigrationProvider } from "kysely";
 import type { Dialect } from "../dialect.js";
 import { foundation } from "./0001-foundation.js";
 import { auditLog } from "./0002-audit-log.js";
+import { gatewayUsage } from "./0004-gateway-usage.js";
 
 /** Migrations live in code (not loaded from disk) so the built package and the tests run the same list. */
 export function migrationProvider(dialect: Dialect): MigrationProvider {
@@ -10,6 +11,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
       return {
         "0001-foundation": foundation(dialect),
         "0002-audit-log": auditLog(dialect),
+        "0004-gateway-usage": gatewayUsage(dialect),
       };
     },
   };
