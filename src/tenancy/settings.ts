@@ -16,10 +16,10 @@ export const tenantSettingsSchema = z
       })
       .strict()
       .prefault({}),
-    /** Model gateway rate limits and budgets (docs/configuration.md); none by default. */
-    limits: tenantLimitsSchema.prefault({}),
-    /** Model gateway route definitions (docs/configuration.md); none by default. */
-    routing: routingSettingsSchema.prefault({}),
+    /** Model gateway rate limits and budgets (docs/configuration.md); absent: none. */
+    limits: tenantLimitsSchema.optional(),
+    /** Model gateway route definitions (docs/configuration.md); absent: none. */
+    routing: routingSettingsSchema.optional(),
   })
   .strict();
 

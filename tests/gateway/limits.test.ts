@@ -29,11 +29,16 @@ const subject: LimitSubject = { tenantId: "t1", keyId: "key-a" };
 const limits = (input: unknown): TenantLimits => tenantLimitsSchema.parse(input);
 
 describe("limit rules", () => {
-  it("there are none by default, and tenant settings carry the section", () => {
+  it("there are none by default; tenant settings carry the section, validated", () => {
     const settings = tenantSettingsSchema.parse({});
-    expect(settings.limits).toEqual({ tenant: {}, perKey: {}, perAgent: {}, perBusinessUnit: {}, businessUnits: {} });
-    expect(settings.routing).toEqual({ routes: [] });
+    expect(settings.limits).toBeUndefined();
     expect(limitRulesFor({ ...subject, agent: "bot", businessUnit: "sales" }, settings.limits)).toEqual([]);
+    const configured = tenantSettingsSchema.parse({ limits: { perKey: { requestsPerMinute: 60 } }, routing: { routes: [{ name: "chat", primary: [{ model: "m" }] }] } });
+    expect(configured.limits?.perKey).toEqual({ requestsPerMinute: 60 });
+    expect(configured.limits?.tenant).toEqual({});
+    expect(configured.routing?.routes[0]).toEqual({ name: "chat", taskClasses: [], environments: [], primary: [{ model: "m", weight: 1 }], fallbacks: [] });
+    expect(tenantSettingsSchema.safeParse({ limits: { perKey: { requestsPerMinute: "many" } } }).success).toBe(false);
+    expect(limitRulesFor({ ...subject, agent: "bot" }, undefined, { tokensPerDay: 10 }).map((r) => [r.scope, r.limit])).toEqual([["agent", 10]]);
   });
 
   it("apply per scope; an agent's spec limits replace perAgent, a named business unit replaces perBusinessUnit", () => {

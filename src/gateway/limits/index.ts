@@ -10,7 +10,7 @@
  *   // admit: estimate = prompt tokens + max output tokens, priced with the model's pricing
  *   const admission = await limiter.admit({
  *     subject: { tenantId, keyId, agent, businessUnit },
- *     limits: tenant.settings.limits,
+ *     limits: tenant.settings.limits,                              // absent: none
  *     agentLimits: agentSpec?.limits,
  *     estimate: usageOf(model.pricing, { input: promptTokens, output: maxOutputTokens }),
  *   });                                   // throws GatehouseError rate_limited (429, retryAfterSeconds) or unavailable (503)

@@ -8,8 +8,8 @@ import { secondsLeft, windowAt, type Clock, type Window } from "./windows.js";
 
 export interface AdmitRequest {
   subject: LimitSubject;
-  /** The tenant settings' `limits` section. */
-  limits: TenantLimits;
+  /** The tenant settings' `limits` section; absent: no tenant, key or business unit limits. */
+  limits: TenantLimits | undefined;
   /** The calling agent's spec limits, for agent calls. */
   agentLimits?: AgentLimits;
   /** Tokens (prompt plus the most the answer may use) and cost the call may use. */

@@ -36,11 +36,13 @@ const fields: { field: keyof LimitSet; measure: LimitMeasure; window: WindowKind
   { field: "costPerMonthUsd", measure: "cost", window: "month", scale: 1_000_000 },
 ];
 
+const noLimits: TenantLimits = { tenant: {}, perKey: {}, perAgent: {}, perBusinessUnit: {}, businessUnits: {} };
+
 /** The agent's own limits from its spec; they take the place of the tenant's `perAgent` fields. */
 export type AgentLimits = Partial<LimitSet>;
 
 /** Every limit in force for a call by `subject`, from the tenant's settings and the agent's spec. */
-export function limitRulesFor(subject: LimitSubject, limits: TenantLimits, agentLimits: AgentLimits = {}): LimitRule[] {
+export function limitRulesFor(subject: LimitSubject, limits: TenantLimits = noLimits, agentLimits: AgentLimits = {}): LimitRule[] {
   const scoped: [LimitScope, string, LimitSet][] = [
     ["tenant", subject.tenantId, limits.tenant],
     ["key", subject.keyId, limits.perKey],

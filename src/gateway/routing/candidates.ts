@@ -47,7 +47,7 @@ export interface RoutePlan {
  * region survive. Unknown names are not found; a name none of whose models may serve the call
  * is forbidden, with every reason in the message.
  */
-export function planRoute(request: RouteRequest, models: readonly ModelRecord[], routes: readonly RouteDefinition[]): RoutePlan {
+export function planRoute(request: RouteRequest, models: readonly ModelRecord[], routes: readonly RouteDefinition[] = []): RoutePlan {
   const byName = new Map(models.map((m) => [m.name, m]));
   const route = routes.find((r) => r.name === request.model);
   let draft: { source: RoutePlan["source"]; primary: { model: string; weight: number }[]; fallbacks: string[] };

@@ -7,7 +7,7 @@
  *   const plan = planRoute(                                       // 404 unknown name, 403 nothing allowed
  *     { model: body.model, environment, taskClass, dataRegion },
  *     await registry.list(tenantId, "model"),
- *     tenant.settings.routing.routes,
+ *     tenant.settings.routing?.routes,                            // absent: no route definitions
  *   );
  *   const routed = await router.route(plan, (candidate, signal) => provider.call(candidate, request, signal), callerSignal);
  *   // routed.value: the provider's answer; routed.served.model: the model that served;
