@@ -154,6 +154,79 @@ describe("routing over real loopback upstreams", () => {
     await primary.start();
   });
 
+  it("a stream that breaks before its first token falls back; one that breaks after it stays with the caller", async () => {
+    const port = await freePort();
+    let mode: "before" | "after" = "before";
+    const streaming = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      if (mode === "before") {
+        res.flushHeaders();
+        setTimeout(() => res.destroy(), 20);
+        return;
+      }
+      res.write(`data: ${JSON.stringify({ choices: [{ delta: { content: "Hel" } }] })}\n\n`);
+      setTimeout(() => res.destroy(), 20);
+    });
+    await new Promise<void>((resolve) => streaming.listen(port, "127.0.0.1", resolve));
+    const fallbackStream = createServer((req, res) => {
+      req.resume();
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.write(`data: ${JSON.stringify({ choices: [{ delta: { content: "fallback" } }] })}\n\n`);
+      res.end("data: [DONE]\n\n");
+    });
+    const fallbackPort = await freePort();
+    await new Promise<void>((resolve) => fallbackStream.listen(fallbackPort, "127.0.0.1", resolve));
+
+    /** A streaming provider: resolves with the first token and the rest of the stream, or throws stream_broken before it. */
+    async function streamChat(candidate: Candidate, signal: AbortSignal): Promise<{ first: string; rest: AsyncIterator<Buffer> }> {
+      const res = await request(`${candidate.spec.endpoint}/chat/completions`, { method: "POST", dispatcher, signal, body: "{}" }).catch((error: unknown) => {
+        throw new UpstreamError("connection", candidate.model, String(error));
+      });
+      const chunks = res.body[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+      try {
+        const next = await chunks.next();
+        if (next.done) throw new Error("ended");
+        const token = (JSON.parse(next.value.toString("utf8").replace(/^data: /, "").split("\n")[0] ?? "") as { choices: { delta: { content: string } }[] }).choices[0]?.delta.content;
+        return { first: token ?? "", rest: chunks };
+      } catch (error) {
+        throw new UpstreamError("stream_broken", candidate.model, `${candidate.model}: the stream ended before its first token`, { cause: error });
+      }
+    }
+
+    const spec = (endpoint: string) => ({ provider: "openai", upstreamModel: "m", endpoint, region: "eu", external: false, pricing: { inputPer1k: 0, outputPer1k: 0 }, taskClasses: ["chat"], aliases: [] });
+    const plan = {
+      route: "chat",
+      source: "route" as const,
+      primary: [{ model: "streamer", weight: 1, tier: "primary" as const, spec: spec(`http://127.0.0.1:${port}/v1`) }],
+      fallbacks: [{ model: "backup", weight: 1, tier: "fallback" as const, spec: spec(`http://127.0.0.1:${fallbackPort}/v1`) }],
+      excluded: [],
+    };
+    const router = new Router({ retry: { retries: 0, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 } });
+    try {
+      const before = await router.route(plan, streamChat);
+      expect(before.served.model).toBe("backup");
+      expect(before.value.first).toBe("fallback");
+      expect(before.attempts[0]).toMatchObject({ model: "streamer", outcome: "failed", error: "stream_broken" });
+
+      mode = "after";
+      const after = await router.route(plan, streamChat);
+      expect(after.served.model).toBe("streamer");
+      expect(after.value.first).toBe("Hel");
+      expect(after.attempts).toHaveLength(1);
+      // The break after the first token reaches the caller reading the rest; nothing is retried.
+      const drained = async () => {
+        for (let next = await after.value.rest.next(); !next.done; next = await after.value.rest.next());
+      };
+      await expect(drained()).rejects.toThrow();
+    } finally {
+      for (const server of [streaming, fallbackStream]) {
+        server.closeAllConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    }
+  });
+
   it("a primary that answers 503 sends calls to the fallback; a timeout does too", async () => {
     const port = await freePort();
     let mode: "503" | "hang" = "503";

@@ -28,8 +28,10 @@ export interface RateWindowStore {
 /** Counters in this process's memory: one entry per counter, reset when its window moves on. */
 export class MemoryRateWindowStore implements RateWindowStore {
   private readonly counters = new Map<string, { windowId: string; used: number }>();
+  private sweptWindow = "";
 
   async charge(window: Window, charges: readonly WindowCharge[]): Promise<ChargeResult> {
+    if (window.id !== this.sweptWindow) this.forgetOtherWindows(window);
     for (const charge of charges) {
       const used = this.used(window, charge.counter);
       if (used + charge.amount > charge.limit) return { admitted: false, refused: charge, used };
@@ -47,6 +49,12 @@ export class MemoryRateWindowStore implements RateWindowStore {
 
   async close(): Promise<void> {
     this.counters.clear();
+  }
+
+  /** Once per new window: counters of callers that have gone quiet do not pile up. */
+  private forgetOtherWindows(window: Window): void {
+    this.sweptWindow = window.id;
+    for (const [counter, entry] of this.counters) if (entry.windowId !== window.id) this.counters.delete(counter);
   }
 
   private used(window: Window, counter: string): number {
