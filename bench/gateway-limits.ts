@@ -79,7 +79,7 @@ async function main(): Promise<void> {
     let bench: BenchStore | undefined;
     try {
       bench = await fresh();
-      rows.push(await run(`budgets: + day budget, ${bench.name}`, call(new UsageLimiter(memory, new SqlBudgetLedger(bench.store.db)), withBudget)));
+      rows.push(await run(`budgets: + day budget, ${bench.name}`, call(new UsageLimiter(memory, new SqlBudgetLedger(bench.store)), withBudget)));
     } catch (error) {
       rows.push([`budgets: ${fresh.name}`, `skipped: ${(error as Error).message}`, "", ""]);
     } finally {

@@ -124,7 +124,7 @@ describe.each(storeTargets)("Redis counters with budgets on $name", (target) => 
   it("limits shared by two Gatehouse processes: a key's requests per minute count across both", async () => {
     let now = Date.UTC(2026, 11, 2, 10, 0, 50);
     const config = tenantLimitsSchema.parse({ perKey: { requestsPerMinute: 4 } });
-    const ledger = new SqlBudgetLedger(store.db);
+    const ledger = new SqlBudgetLedger(store);
     const other = await RedisRateWindowStore.connect(redisUrl, prefix); // the second process's own connection
     const [a, b] = [new UsageLimiter(windows, ledger, () => now), new UsageLimiter(other, ledger, () => now)];
     const subject = { tenantId: `t-${randomUUID()}`, keyId: "k" };
@@ -147,7 +147,7 @@ describe.each(storeTargets)("Redis counters with budgets on $name", (target) => 
 
   it("a budget refusal takes back the per-minute charge, and settling moves tokens per minute to actual usage", async () => {
     const now = Date.UTC(2026, 11, 2, 10, 0, 0);
-    const limiter = new UsageLimiter(windows, new SqlBudgetLedger(store.db), () => now);
+    const limiter = new UsageLimiter(windows, new SqlBudgetLedger(store), () => now);
     const subject = { tenantId: `t-${randomUUID()}`, keyId: "k" };
     const config = tenantLimitsSchema.parse({ perKey: { tokensPerMinute: 1000, requestsPerMinute: 100, tokensPerDay: 500 } });
     const admit = (tokens: number) => limiter.admit({ subject, limits: config, estimate: { tokens, costUsd: 0 } });

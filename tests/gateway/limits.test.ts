@@ -90,7 +90,7 @@ describe.each(storeTargets)("limits and budgets on $name", (target) => {
   let now: number;
   let tenant = 0;
   const open = () => openStore({ databaseUrl: fresh.databaseUrl, schema: fresh.schema });
-  const limiterOn = (s: Store, windows = new MemoryRateWindowStore()) => new UsageLimiter(windows, new SqlBudgetLedger(s.db), () => now);
+  const limiterOn = (s: Store, windows = new MemoryRateWindowStore()) => new UsageLimiter(windows, new SqlBudgetLedger(s), () => now);
 
   beforeAll(async () => {
     fresh = await target.fresh();
@@ -169,7 +169,7 @@ describe.each(storeTargets)("limits and budgets on $name", (target) => {
   });
 
   it("settle after a stream: the reservation holds while it streams, then only what was streamed counts", async () => {
-    const ledger = new SqlBudgetLedger(store.db);
+    const ledger = new SqlBudgetLedger(store);
     const limiter = new UsageLimiter(new MemoryRateWindowStore(), ledger, () => now);
     const config = limits({ perKey: { tokensPerDay: 1000 } });
     const counter = `{${who.tenantId}}:key:key-a:tokens:day`;
@@ -216,31 +216,43 @@ describe.each(storeTargets)("limits and budgets on $name", (target) => {
   });
 
   it("concurrent calls cannot jointly pass a budget: exactly the allowed number get through", async () => {
-    // On PostgreSQL a second connection pool, as a second Gatehouse process would have. SQLite is
-    // the one-process store: a second synchronous connection in this process would only block the
+    // On PostgreSQL three connection pools, as three Gatehouse processes would have. SQLite is the
+    // one-process store: a second synchronous connection in this process would only block the
     // event loop while it waits for the first one's write lock.
-    const other = target.name === "postgres" ? await open() : store;
+    const others = target.name === "postgres" ? [await open(), await open()] : [];
     try {
-      const config = limits({ tenant: { tokensPerDay: 1000 } });
-      const limiters = [limiterOn(store), limiterOn(other)];
+      const config = limits({ tenant: { tokensPerDay: 1000 }, perKey: { tokensPerDay: 400 }, perBusinessUnit: { tokensPerDay: 700 } });
+      const limiters = [store, ...others].map((s) => limiterOn(s));
+      // Every call charges the tenant, its key and its unit: overlapping counter sets taken in different orders.
       const outcomes = await Promise.allSettled(
-        Array.from({ length: 40 }, (_, i) => limiters[i % 2]!.admit({ subject: who, limits: config, estimate: { tokens: 100, costUsd: 0 } })),
+        Array.from({ length: 60 }, (_, i) =>
+          limiters[i % limiters.length]!.admit({
+            subject: { ...who, keyId: `key-${i % 4}`, businessUnit: `unit-${i % 3}` },
+            limits: config,
+            estimate: { tokens: 100, costUsd: 0 },
+          }),
+        ),
       );
       const admitted = outcomes.filter((o) => o.status === "fulfilled");
       const refused = outcomes.filter((o): o is PromiseRejectedResult => o.status === "rejected");
       expect(admitted).toHaveLength(10);
-      expect(refused.every((o) => o.reason instanceof GatehouseError && o.reason.code === "rate_limited")).toBe(true);
-      const ledger = new SqlBudgetLedger(store.db);
-      expect(await ledger.balance(who.tenantId, `{${who.tenantId}}:tenant:${who.tenantId}:tokens:day`, "2026-12-02")).toEqual({ used: 0, reserved: 1000 });
+      expect(refused.map((o) => (o.reason as GatehouseError).code)).toEqual(Array(50).fill("rate_limited"));
+      const ledger = new SqlBudgetLedger(store);
+      const tenantCounter = `{${who.tenantId}}:tenant:${who.tenantId}:tokens:day`;
+      expect(await ledger.balance(who.tenantId, tenantCounter, "2026-12-02")).toEqual({ used: 0, reserved: 1000 });
+      for (let k = 0; k < 4; k++) {
+        const key = await ledger.balance(who.tenantId, `{${who.tenantId}}:key:key-${k}:tokens:day`, "2026-12-02");
+        expect(key.reserved).toBeLessThanOrEqual(400);
+      }
       await Promise.all(admitted.map((o) => (o as PromiseFulfilledResult<Admission>).value.settle({ tokens: 50, costUsd: 0 })));
-      expect(await ledger.balance(who.tenantId, `{${who.tenantId}}:tenant:${who.tenantId}:tokens:day`, "2026-12-02")).toEqual({ used: 500, reserved: 0 });
+      expect(await ledger.balance(who.tenantId, tenantCounter, "2026-12-02")).toEqual({ used: 500, reserved: 0 });
     } finally {
-      if (other !== store) await other.close();
+      for (const other of others) await other.close();
     }
   });
 
   it("holds a dead process never settled expire and are released", async () => {
-    const ledger = new SqlBudgetLedger(store.db, { holdTtlMs: 60_000 });
+    const ledger = new SqlBudgetLedger(store, { holdTtlMs: 60_000 });
     const limiter = new UsageLimiter(new MemoryRateWindowStore(), ledger, () => now);
     const config = limits({ perKey: { tokensPerDay: 100 } });
     await limiter.admit({ subject: who, limits: config, estimate: { tokens: 100, costUsd: 0 } }); // never settled

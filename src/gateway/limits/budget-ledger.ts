@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { sql } from "kysely";
-import type { Db } from "../../store/database.js";
+import { sql, type Transaction } from "kysely";
+import type { Store } from "../../store/database.js";
+import type { Schema } from "../../store/schema.js";
 import { GatehouseError } from "../../shared/errors.js";
 import { canonicalJson, parseJson } from "../../shared/json.js";
 
@@ -30,39 +31,43 @@ export interface BudgetLedger {
   balance(tenantId: string, counter: string, period: string): Promise<{ used: number; reserved: number }>;
 }
 
-type HeldCharge = Pick<BudgetCharge, "counter" | "period" | "amount">;
-
-class Refused extends Error {
-  constructor(
-    readonly charge: BudgetCharge,
-    readonly used: number,
-  ) {
-    super("budget refused");
-  }
-}
-
 export interface SqlBudgetLedgerOptions {
   /** How long a hold may stay unsettled before it is released (a process died mid-call). */
   holdTtlMs: number;
   /** How often reserve() also releases expired holds. */
   sweepEveryMs: number;
+  /** The most reservations and settlements one transaction carries. */
+  maxBatch: number;
 }
 
+type HeldCharge = Pick<BudgetCharge, "counter" | "period" | "amount">;
+type Tx = Transaction<Schema>;
+type CounterKey = { tenantId: string; counter: string; period: string };
+
+type Operation =
+  | { kind: "reserve"; tenantId: string; charges: readonly BudgetCharge[]; now: number; done: Settle<ReserveResult> }
+  | { kind: "settle"; holdId: string; actual: ReadonlyMap<string, number>; now: number; done: Settle<void> };
+type Settle<T> = { resolve(value: T): void; reject(error: unknown): void };
+
 /**
- * The BudgetLedger on SQLite or PostgreSQL. Each reservation is one transaction that takes the
- * counter rows in a fixed order and raises `reserved` only where `used + reserved + amount`
- * stays within the limit, so concurrent calls (in this process or others) can never jointly
- * pass a budget: on PostgreSQL the conditional UPDATE waits for the row lock and re-checks.
+ * The BudgetLedger on SQLite or PostgreSQL, with group commit: reservations and settlements that
+ * arrive together share one transaction (and one fsync), applied one after another inside it.
+ * A reservation raises `reserved` only where `used + reserved + amount` stays within the limit,
+ * so concurrent calls can never jointly pass a budget. On PostgreSQL each transaction first locks
+ * every counter row it will touch, in key order, so the transactions of several processes queue
+ * on the rows instead of deadlocking, and each reads the others' committed reservations.
  */
 export class SqlBudgetLedger implements BudgetLedger {
   private readonly options: SqlBudgetLedgerOptions;
+  private readonly queue: Operation[] = [];
+  private draining = false;
   private lastSweep = 0;
 
   constructor(
-    private readonly db: Db,
+    private readonly store: Pick<Store, "db" | "dialect">,
     options: Partial<SqlBudgetLedgerOptions> = {},
   ) {
-    this.options = { holdTtlMs: 3_600_000, sweepEveryMs: 60_000, ...options };
+    this.options = { holdTtlMs: 3_600_000, sweepEveryMs: 60_000, maxBatch: 256, ...options };
   }
 
   async reserve(tenantId: string, charges: readonly BudgetCharge[], now: number): Promise<ReserveResult> {
@@ -70,76 +75,19 @@ export class SqlBudgetLedger implements BudgetLedger {
       this.lastSweep = now;
       await this.releaseExpired(now);
     }
-    const ordered = [...charges].sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
-    try {
-      return await this.db.transaction().execute(async (tx) => {
-        for (const charge of ordered) {
-          const row = { tenant_id: tenantId, counter: charge.counter, period: charge.period };
-          await tx
-            .insertInto("gateway_budget_counters")
-            .values({ ...row, used: 0, reserved: 0, updated_at: now })
-            .onConflict((oc) => oc.columns(["tenant_id", "counter", "period"]).doNothing())
-            .execute();
-          const raised = await tx
-            .updateTable("gateway_budget_counters")
-            .set({ reserved: sql`reserved + ${charge.amount}`, updated_at: now })
-            .where("tenant_id", "=", tenantId)
-            .where("counter", "=", charge.counter)
-            .where("period", "=", charge.period)
-            .where(sql<boolean>`used + reserved + ${charge.amount} <= ${charge.limit}`)
-            .executeTakeFirst();
-          if (Number(raised.numUpdatedRows) === 0) {
-            const current = await this.balance(tenantId, charge.counter, charge.period, tx);
-            throw new Refused(charge, current.used + current.reserved);
-          }
-        }
-        const holdId = randomUUID();
-        const held: HeldCharge[] = ordered.map(({ counter, period, amount }) => ({ counter, period, amount }));
-        await tx
-          .insertInto("gateway_budget_holds")
-          .values({ id: holdId, tenant_id: tenantId, charges: canonicalJson(held), created_at: now, expires_at: now + this.options.holdTtlMs })
-          .execute();
-        return { admitted: true as const, holdId };
-      });
-    } catch (error) {
-      if (error instanceof Refused) return { admitted: false, refused: error.charge, used: error.used };
-      throw unavailable(error);
-    }
+    return new Promise((resolve, reject) => this.enqueue({ kind: "reserve", tenantId, charges, now, done: { resolve, reject } }));
   }
 
-  async settle(holdId: string, actual: ReadonlyMap<string, number>, now: number): Promise<void> {
-    try {
-      await this.db.transaction().execute(async (tx) => {
-        const hold = await tx.selectFrom("gateway_budget_holds").selectAll().where("id", "=", holdId).executeTakeFirst();
-        if (!hold) return;
-        const deleted = await tx.deleteFrom("gateway_budget_holds").where("id", "=", holdId).executeTakeFirst();
-        if (Number(deleted.numDeletedRows) === 0) return;
-        for (const charge of parseJson<HeldCharge[]>(hold.charges)) {
-          const used = actual.get(charge.counter) ?? 0;
-          await tx
-            .updateTable("gateway_budget_counters")
-            .set({
-              reserved: sql`case when reserved >= ${charge.amount} then reserved - ${charge.amount} else 0 end`,
-              used: sql`used + ${used}`,
-              updated_at: now,
-            })
-            .where("tenant_id", "=", hold.tenant_id)
-            .where("counter", "=", charge.counter)
-            .where("period", "=", charge.period)
-            .execute();
-        }
-      });
-    } catch (error) {
-      throw unavailable(error);
-    }
+  settle(holdId: string, actual: ReadonlyMap<string, number>, now: number): Promise<void> {
+    return new Promise((resolve, reject) => this.enqueue({ kind: "settle", holdId, actual, now, done: { resolve, reject } }));
   }
 
   async release(holdId: string, now: number): Promise<void> {
     await this.settle(holdId, new Map(), now);
   }
 
-  async balance(tenantId: string, counter: string, period: string, executor: Pick<Db, "selectFrom"> = this.db): Promise<{ used: number; reserved: number }> {
-    const row = await executor
+  async balance(tenantId: string, counter: string, period: string): Promise<{ used: number; reserved: number }> {
+    const row = await this.store.db
       .selectFrom("gateway_budget_counters")
       .select(["used", "reserved"])
       .where("tenant_id", "=", tenantId)
@@ -151,21 +99,136 @@ export class SqlBudgetLedger implements BudgetLedger {
 
   /** Releases holds whose calls never settled (their process died); returns how many. */
   async releaseExpired(now: number): Promise<number> {
-    const expired = await this.db
-      .selectFrom("gateway_budget_holds")
-      .select("id")
-      .where("expires_at", "<=", now)
-      .limit(100)
-      .execute()
-      .catch((error: unknown) => {
-        throw unavailable(error);
-      });
-    for (const { id } of expired) await this.release(id, now);
+    let expired: { id: string }[];
+    try {
+      expired = await this.store.db.selectFrom("gateway_budget_holds").select("id").where("expires_at", "<=", now).limit(100).execute();
+    } catch (error) {
+      throw unavailable(error);
+    }
+    await Promise.all(expired.map(({ id }) => this.release(id, now)));
     return expired.length;
+  }
+
+  private enqueue(operation: Operation): void {
+    this.queue.push(operation);
+    if (!this.draining) void this.drain();
+  }
+
+  private async drain(): Promise<void> {
+    this.draining = true;
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue.splice(0, this.options.maxBatch);
+        try {
+          const results = await this.store.db.transaction().execute((tx) => this.apply(tx, batch));
+          batch.forEach((op, i) => (op.kind === "reserve" ? op.done.resolve(results[i] as ReserveResult) : op.done.resolve()));
+        } catch (error) {
+          for (const op of batch) op.done.reject(unavailable(error));
+        }
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async apply(tx: Tx, batch: Operation[]): Promise<(ReserveResult | undefined)[]> {
+    const settleIds = batch.flatMap((op) => (op.kind === "settle" ? [op.holdId] : []));
+    const holds = new Map<string, { tenantId: string; charges: HeldCharge[] }>();
+    if (settleIds.length > 0) {
+      const rows = await tx.selectFrom("gateway_budget_holds").select(["id", "tenant_id", "charges"]).where("id", "in", settleIds).execute();
+      for (const row of rows) holds.set(row.id, { tenantId: row.tenant_id, charges: parseJson<HeldCharge[]>(row.charges) });
+    }
+    const keys = batch.flatMap((op): CounterKey[] =>
+      op.kind === "reserve"
+        ? op.charges.map((c) => ({ tenantId: op.tenantId, counter: c.counter, period: c.period }))
+        : (holds.get(op.holdId)?.charges ?? []).map((c) => ({ tenantId: holds.get(op.holdId)?.tenantId ?? "", counter: c.counter, period: c.period })),
+    );
+    await this.lockCounters(tx, keys, batch[0]?.now ?? Date.now());
+
+    const results: (ReserveResult | undefined)[] = [];
+    for (const op of batch) {
+      if (op.kind === "reserve") results.push(await this.reserveIn(tx, op));
+      else {
+        const hold = holds.get(op.holdId);
+        if (hold) await this.settleIn(tx, op, hold);
+        holds.delete(op.holdId); // a second settle of the same hold in this batch changes nothing
+        results.push(undefined);
+      }
+    }
+    return results;
+  }
+
+  /** Creates the batch's counter rows and, on PostgreSQL, locks them in key order. */
+  private async lockCounters(tx: Tx, keys: CounterKey[], now: number): Promise<void> {
+    const unique = [...new Map(keys.map((k) => [`${k.tenantId}|${k.counter}|${k.period}`, k])).entries()]
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([, k]) => k);
+    if (unique.length === 0) return;
+    await tx
+      .insertInto("gateway_budget_counters")
+      .values(unique.map((k) => ({ tenant_id: k.tenantId, counter: k.counter, period: k.period, used: 0, reserved: 0, updated_at: now })))
+      .onConflict((oc) => oc.columns(["tenant_id", "counter", "period"]).doNothing())
+      .execute();
+    if (this.store.dialect !== "postgres") return; // SQLite: the transaction already holds the database's write lock
+    await tx
+      .selectFrom("gateway_budget_counters")
+      .select("counter")
+      .where((eb) => eb.or(unique.map((k) => eb.and([eb("tenant_id", "=", k.tenantId), eb("counter", "=", k.counter), eb("period", "=", k.period)]))))
+      .orderBy("tenant_id")
+      .orderBy(sql`counter collate "C"`)
+      .orderBy(sql`period collate "C"`)
+      .forUpdate()
+      .execute();
+  }
+
+  private async reserveIn(tx: Tx, op: Extract<Operation, { kind: "reserve" }>): Promise<ReserveResult> {
+    const raised: BudgetCharge[] = [];
+    for (const charge of op.charges) {
+      const result = await this.counterRow(tx.updateTable("gateway_budget_counters"), op.tenantId, charge)
+        .set({ reserved: sql`reserved + ${charge.amount}`, updated_at: op.now })
+        .where(sql<boolean>`used + reserved + ${charge.amount} <= ${charge.limit}`)
+        .executeTakeFirst();
+      if (Number(result.numUpdatedRows) === 0) {
+        for (const back of raised) {
+          await this.counterRow(tx.updateTable("gateway_budget_counters"), op.tenantId, back)
+            .set({ reserved: sql`reserved - ${back.amount}` })
+            .execute();
+        }
+        const row = await this.counterRow(tx.selectFrom("gateway_budget_counters"), op.tenantId, charge).select(["used", "reserved"]).executeTakeFirst();
+        return { admitted: false, refused: charge, used: Number(row?.used ?? 0) + Number(row?.reserved ?? 0) };
+      }
+      raised.push(charge);
+    }
+    const holdId = randomUUID();
+    const held: HeldCharge[] = op.charges.map(({ counter, period, amount }) => ({ counter, period, amount }));
+    await tx
+      .insertInto("gateway_budget_holds")
+      .values({ id: holdId, tenant_id: op.tenantId, charges: canonicalJson(held), created_at: op.now, expires_at: op.now + this.options.holdTtlMs })
+      .execute();
+    return { admitted: true, holdId };
+  }
+
+  private async settleIn(tx: Tx, op: Extract<Operation, { kind: "settle" }>, hold: { tenantId: string; charges: HeldCharge[] }): Promise<void> {
+    // Deleting first makes the settlement count once, whichever process or sweeper gets there first.
+    const deleted = await tx.deleteFrom("gateway_budget_holds").where("id", "=", op.holdId).executeTakeFirst();
+    if (Number(deleted.numDeletedRows) === 0) return;
+    for (const charge of hold.charges) {
+      await this.counterRow(tx.updateTable("gateway_budget_counters"), hold.tenantId, charge)
+        .set({
+          reserved: sql`case when reserved >= ${charge.amount} then reserved - ${charge.amount} else 0 end`,
+          used: sql`used + ${op.actual.get(charge.counter) ?? 0}`,
+          updated_at: op.now,
+        })
+        .execute();
+    }
+  }
+
+  private counterRow<Q extends { where: WhereCounter<Q> }>(query: Q, tenantId: string, key: Pick<BudgetCharge, "counter" | "period">): Q {
+    return query.where("tenant_id", "=", tenantId).where("counter", "=", key.counter).where("period", "=", key.period);
   }
 }
 
-const keyOf = (c: BudgetCharge) => `${c.counter}|${c.period}`;
+type WhereCounter<Q> = (column: "tenant_id" | "counter" | "period", op: "=", value: string) => Q;
 
 const unavailable = (error: unknown) =>
   error instanceof GatehouseError

@@ -5,7 +5,7 @@
  * Wiring into the pipeline's admit stage (and settling after execute):
  *
  *   // composition root, once:
- *   const limiter = new UsageLimiter(await openRateWindowStore({ redisUrl }), new SqlBudgetLedger(store.db));
+ *   const limiter = new UsageLimiter(await openRateWindowStore({ redisUrl }), new SqlBudgetLedger(store));
  *
  *   // admit: estimate = prompt tokens + max output tokens, priced with the model's pricing
  *   const admission = await limiter.admit({
