@@ -7,7 +7,7 @@
  *   // composition root, once:
  *   const limiter = new UsageLimiter(await openRateWindowStore({ redisUrl }), new SqlBudgetLedger(store));
  *
- *   // admit: estimate = prompt tokens + max output tokens, priced with the model's pricing
+ *   // admit: estimate = prompt tokens + max output tokens, priced at the dearest candidate of the route plan
  *   const admission = await limiter.admit({
  *     subject: { tenantId, keyId, agent, businessUnit },
  *     limits: tenant.settings.limits,                              // absent: none
