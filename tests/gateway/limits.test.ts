@@ -251,6 +251,20 @@ describe.each(storeTargets)("limits and budgets on $name", (target) => {
     }
   });
 
+  it("the ledger settles a hold once, however many settlements race for it", async () => {
+    const ledger = new SqlBudgetLedger(store);
+    const charge = { counter: `{${who.tenantId}}:key:k:tokens:day`, period: "2026-12-02", limit: 100, amount: 100 };
+    const held = await ledger.reserve(who.tenantId, [charge], now);
+    if (!held.admitted) throw new Error("expected a hold");
+    const blocked = ledger.reserve(who.tenantId, [{ ...charge, amount: 50 }], now);
+    const settlements = [ledger.settle(held.holdId, new Map([[charge.counter, 30]]), now), ledger.settle(held.holdId, new Map([[charge.counter, 99]]), now), ledger.release(held.holdId, now)];
+    const after = ledger.reserve(who.tenantId, [{ ...charge, amount: 70 }], now);
+    await Promise.all(settlements);
+    expect(await blocked).toMatchObject({ admitted: false, used: 100 });
+    expect(await after).toMatchObject({ admitted: true });
+    expect(await ledger.balance(who.tenantId, charge.counter, "2026-12-02")).toEqual({ used: 30, reserved: 70 });
+  });
+
   it("holds a dead process never settled expire and are released", async () => {
     const ledger = new SqlBudgetLedger(store, { holdTtlMs: 60_000 });
     const limiter = new UsageLimiter(new MemoryRateWindowStore(), ledger, () => now);

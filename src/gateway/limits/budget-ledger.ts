@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { sql, type Transaction } from "kysely";
 import type { Store } from "../../store/database.js";
-import type { Schema } from "../../store/schema.js";
+import type { GatewayBudgetHoldTable, Schema } from "../../store/schema.js";
 import { GatehouseError } from "../../shared/errors.js";
 import { canonicalJson, parseJson } from "../../shared/json.js";
 
@@ -131,30 +131,29 @@ export class SqlBudgetLedger implements BudgetLedger {
     }
   }
 
+  /**
+   * One batch: settlements first (they free room for the reservations beside them), then each
+   * reservation in arrival order. Round trips stay few: one statement each for reading,
+   * locking and deleting holds, inserting new holds, and releasing per counter.
+   */
   private async apply(tx: Tx, batch: Operation[]): Promise<(ReserveResult | undefined)[]> {
-    const settleIds = batch.flatMap((op) => (op.kind === "settle" ? [op.holdId] : []));
+    const settleIds = [...new Set(batch.flatMap((op) => (op.kind === "settle" ? [op.holdId] : [])))];
     const holds = new Map<string, { tenantId: string; charges: HeldCharge[] }>();
     if (settleIds.length > 0) {
       const rows = await tx.selectFrom("gateway_budget_holds").select(["id", "tenant_id", "charges"]).where("id", "in", settleIds).execute();
       for (const row of rows) holds.set(row.id, { tenantId: row.tenant_id, charges: parseJson<HeldCharge[]>(row.charges) });
     }
-    const keys = batch.flatMap((op): CounterKey[] =>
-      op.kind === "reserve"
-        ? op.charges.map((c) => ({ tenantId: op.tenantId, counter: c.counter, period: c.period }))
-        : (holds.get(op.holdId)?.charges ?? []).map((c) => ({ tenantId: holds.get(op.holdId)?.tenantId ?? "", counter: c.counter, period: c.period })),
-    );
-    await this.lockCounters(tx, keys, batch[0]?.now ?? Date.now());
+    const keys = [
+      ...[...holds.values()].flatMap((h) => h.charges.map((c) => ({ tenantId: h.tenantId, counter: c.counter, period: c.period }))),
+      ...batch.flatMap((op) => (op.kind === "reserve" ? op.charges.map((c) => ({ tenantId: op.tenantId, counter: c.counter, period: c.period })) : [])),
+    ];
+    const now = batch[0]?.now ?? Date.now();
+    await this.lockCounters(tx, keys, now);
+    if (holds.size > 0) await this.settleHolds(tx, batch, holds, now);
 
-    const results: (ReserveResult | undefined)[] = [];
-    for (const op of batch) {
-      if (op.kind === "reserve") results.push(await this.reserveIn(tx, op));
-      else {
-        const hold = holds.get(op.holdId);
-        if (hold) await this.settleIn(tx, op, hold);
-        holds.delete(op.holdId); // a second settle of the same hold in this batch changes nothing
-        results.push(undefined);
-      }
-    }
+    const newHolds: GatewayBudgetHoldTable[] = [];
+    const results = await sequentially(batch, async (op) => (op.kind === "reserve" ? this.reserveIn(tx, op, newHolds) : undefined));
+    if (newHolds.length > 0) await tx.insertInto("gateway_budget_holds").values(newHolds).execute();
     return results;
   }
 
@@ -181,7 +180,34 @@ export class SqlBudgetLedger implements BudgetLedger {
       .execute();
   }
 
-  private async reserveIn(tx: Tx, op: Extract<Operation, { kind: "reserve" }>): Promise<ReserveResult> {
+  private async settleHolds(tx: Tx, batch: Operation[], holds: Map<string, { tenantId: string; charges: HeldCharge[] }>, now: number): Promise<void> {
+    // Deleting first makes each settlement count once, whichever process or sweeper gets there first.
+    const deleted = await tx.deleteFrom("gateway_budget_holds").where("id", "in", [...holds.keys()]).returning("id").execute();
+    const mine = new Set(deleted.map((row) => row.id));
+    const totals = new Map<string, CounterKey & { release: number; used: number }>();
+    for (const op of batch) {
+      if (op.kind !== "settle" || !mine.delete(op.holdId)) continue; // a second settle of one hold changes nothing
+      const hold = holds.get(op.holdId);
+      for (const charge of hold?.charges ?? []) {
+        const id = `${hold?.tenantId}|${charge.counter}|${charge.period}`;
+        const total = totals.get(id) ?? { tenantId: hold?.tenantId ?? "", counter: charge.counter, period: charge.period, release: 0, used: 0 };
+        total.release += charge.amount;
+        total.used += op.actual.get(charge.counter) ?? 0;
+        totals.set(id, total);
+      }
+    }
+    for (const total of totals.values()) {
+      await this.counterRow(tx.updateTable("gateway_budget_counters"), total.tenantId, total)
+        .set({
+          reserved: sql`case when reserved >= ${total.release} then reserved - ${total.release} else 0 end`,
+          used: sql`used + ${total.used}`,
+          updated_at: now,
+        })
+        .execute();
+    }
+  }
+
+  private async reserveIn(tx: Tx, op: Extract<Operation, { kind: "reserve" }>, newHolds: GatewayBudgetHoldTable[]): Promise<ReserveResult> {
     const raised: BudgetCharge[] = [];
     for (const charge of op.charges) {
       const result = await this.counterRow(tx.updateTable("gateway_budget_counters"), op.tenantId, charge)
@@ -199,33 +225,22 @@ export class SqlBudgetLedger implements BudgetLedger {
       }
       raised.push(charge);
     }
-    const holdId = randomUUID();
+    const id = randomUUID();
     const held: HeldCharge[] = op.charges.map(({ counter, period, amount }) => ({ counter, period, amount }));
-    await tx
-      .insertInto("gateway_budget_holds")
-      .values({ id: holdId, tenant_id: op.tenantId, charges: canonicalJson(held), created_at: op.now, expires_at: op.now + this.options.holdTtlMs })
-      .execute();
-    return { admitted: true, holdId };
-  }
-
-  private async settleIn(tx: Tx, op: Extract<Operation, { kind: "settle" }>, hold: { tenantId: string; charges: HeldCharge[] }): Promise<void> {
-    // Deleting first makes the settlement count once, whichever process or sweeper gets there first.
-    const deleted = await tx.deleteFrom("gateway_budget_holds").where("id", "=", op.holdId).executeTakeFirst();
-    if (Number(deleted.numDeletedRows) === 0) return;
-    for (const charge of hold.charges) {
-      await this.counterRow(tx.updateTable("gateway_budget_counters"), hold.tenantId, charge)
-        .set({
-          reserved: sql`case when reserved >= ${charge.amount} then reserved - ${charge.amount} else 0 end`,
-          used: sql`used + ${op.actual.get(charge.counter) ?? 0}`,
-          updated_at: op.now,
-        })
-        .execute();
-    }
+    newHolds.push({ id, tenant_id: op.tenantId, charges: canonicalJson(held), created_at: op.now, expires_at: op.now + this.options.holdTtlMs });
+    return { admitted: true, holdId: id };
   }
 
   private counterRow<Q extends { where: WhereCounter<Q> }>(query: Q, tenantId: string, key: Pick<BudgetCharge, "counter" | "period">): Q {
     return query.where("tenant_id", "=", tenantId).where("counter", "=", key.counter).where("period", "=", key.period);
   }
+}
+
+/** Runs `fn` over the items one at a time, in order (statements of one transaction cannot overlap). */
+async function sequentially<T, R>(items: readonly T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (const item of items) results.push(await fn(item));
+  return results;
 }
 
 type WhereCounter<Q> = (column: "tenant_id" | "counter" | "period", op: "=", value: string) => Q;
