@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { GatehouseError } from "../../src/shared/errors.js";
+import { Kysely, PostgresDialect } from "kysely";
+import pg from "pg";
 import { openStore, type Store } from "../../src/store/database.js";
+import type { Schema } from "../../src/store/schema.js";
 import { tenantSettingsSchema } from "../../src/tenancy/settings.js";
 import {
   MemoryRateWindowStore,
@@ -14,6 +17,7 @@ import {
   type LimitSubject,
   type TenantLimits,
 } from "../../src/gateway/limits/index.js";
+import { freePort } from "../support/service.js";
 import { storeTargets } from "../support/stores.js";
 
 const refusal = async (promise: Promise<unknown>): Promise<GatehouseError> => {
@@ -90,6 +94,27 @@ describe.each(storeTargets)("limits and budgets on $name", (target) => {
   let now: number;
   let tenant = 0;
   const open = () => openStore({ databaseUrl: fresh.databaseUrl, schema: fresh.schema });
+  /**
+   * Another process's view of the same, already migrated database: on PostgreSQL a new connection
+   * pool of its own. (Opening with openStore would migrate again, and Kysely's migrator inspects
+   * every schema in the database, which races with other test files renaming their tables.)
+   */
+  const connectAgain = async (databaseUrl = fresh.databaseUrl): Promise<Store> => {
+    if (target.name !== "postgres") return open();
+    const pool = new pg.Pool({ connectionString: databaseUrl, max: 10, options: `-c search_path=${fresh.schema}` });
+    pool.on("error", () => undefined);
+    const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+    return { db, dialect: "postgres", close: () => db.destroy() };
+  };
+  /** A store that cannot answer: a closed SQLite database, or a PostgreSQL address where nothing listens. */
+  const unreachable = async (): Promise<Store> => {
+    if (target.name !== "postgres") {
+      const closed = await open();
+      await closed.close();
+      return closed;
+    }
+    return connectAgain(`postgres://postgres@127.0.0.1:${await freePort()}/test`);
+  };
   const limiterOn = (s: Store, windows = new MemoryRateWindowStore()) => new UsageLimiter(windows, new SqlBudgetLedger(s), () => now);
 
   beforeAll(async () => {
@@ -206,7 +231,7 @@ describe.each(storeTargets)("limits and budgets on $name", (target) => {
     const config = limits({ perKey: { tokensPerMonth: 500 } });
     const first = await limiterOn(store).admit({ subject: who, limits: config, estimate: { tokens: 450, costUsd: 0 } });
     await first.settle({ tokens: 450, costUsd: 0 });
-    const reopened = await open();
+    const reopened = await connectAgain();
     try {
       const error = await refusal(limiterOn(reopened).admit({ subject: who, limits: config, estimate: { tokens: 100, costUsd: 0 } }));
       expect(error.message).toMatch(/^Budget exceeded: 500 tokens per month \(UTC\) for this API key \(450 tokens used/);
@@ -219,7 +244,7 @@ describe.each(storeTargets)("limits and budgets on $name", (target) => {
     // On PostgreSQL three connection pools, as three Gatehouse processes would have. SQLite is the
     // one-process store: a second synchronous connection in this process would only block the
     // event loop while it waits for the first one's write lock.
-    const others = target.name === "postgres" ? [await open(), await open()] : [];
+    const others = target.name === "postgres" ? [await connectAgain(), await connectAgain()] : [];
     try {
       const config = limits({ tenant: { tokensPerDay: 1000 }, perKey: { tokensPerDay: 400 }, perBusinessUnit: { tokensPerDay: 700 } });
       const limiters = [store, ...others].map((s) => limiterOn(s));
@@ -277,17 +302,17 @@ describe.each(storeTargets)("limits and budgets on $name", (target) => {
   });
 
   it("fails closed: when the budget store is gone, calls are refused with 503", async () => {
-    const gone = await open();
-    await gone.close();
+    const gone = await unreachable();
     const error = await refusal(limiterOn(gone).admit({ subject: who, limits: limits({ tenant: { tokensPerDay: 10 } }), estimate: { tokens: 1, costUsd: 0 } }));
     expect(error.code).toBe("unavailable");
     expect(error.message).toBe("the budget store is unavailable, so calls are refused");
+    await gone.close().catch(() => undefined);
   });
 
   it("a call with no limits in force touches no store", async () => {
-    const gone = await open();
-    await gone.close();
+    const gone = await unreachable();
     const admission = await limiterOn(gone).admit({ subject: who, limits: limits({}), estimate: { tokens: 1, costUsd: 0 } });
     await admission.settle({ tokens: 1, costUsd: 0 });
+    await gone.close().catch(() => undefined);
   });
 });
