@@ -182,6 +182,23 @@ export interface ProviderCredentialTable {
   updated_by: string;
 }
 
+export interface GatewayBudgetCounterTable {
+  tenant_id: string;
+  counter: string;
+  period: string;
+  used: number;
+  reserved: number;
+  updated_at: number;
+}
+
+export interface GatewayBudgetHoldTable {
+  id: string;
+  tenant_id: string;
+  charges: string;
+  created_at: number;
+  expires_at: number;
+}
+
 export interface Schema {
   tenants: TenantTable;
   environments: EnvironmentTable;
@@ -200,4 +217,6 @@ export interface Schema {
   log_cosignatures: LogCosignatureTable;
   audit_subject_keys: AuditSubjectKeyTable;
   provider_credentials: ProviderCredentialTable;
+  gateway_budget_counters: GatewayBudgetCounterTable;
+  gateway_budget_holds: GatewayBudgetHoldTable;
 }

@@ -1,4 +1,6 @@
 import { z } from "zod";
+import { tenantLimitsSchema } from "../gateway/limits/limits-config.js";
+import { routingSettingsSchema } from "../gateway/routing/route-config.js";
 
 /** Per-tenant governance settings. */
 export const tenantSettingsSchema = z
@@ -21,6 +23,10 @@ export const tenantSettingsSchema = z
       })
       .strict()
       .prefault({}),
+    /** Model gateway rate limits and budgets (docs/configuration.md); absent: none. */
+    limits: tenantLimitsSchema.optional(),
+    /** Model gateway route definitions (docs/configuration.md); absent: none. */
+    routing: routingSettingsSchema.optional(),
   })
   .strict();
 

@@ -3,6 +3,7 @@ import type { Dialect } from "../dialect.js";
 import { foundation } from "./0001-foundation.js";
 import { auditLog } from "./0002-audit-log.js";
 import { auditRetention } from "./0003-audit-retention.js";
+import { gatewayUsage } from "./0004-gateway-usage.js";
 import { providerCredentials } from "./0005-provider-credentials.js";
 
 /** Migrations live in code (not loaded from disk) so the built package and the tests run the same list. */
@@ -13,6 +14,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         "0001-foundation": foundation(dialect),
         "0002-audit-log": auditLog(dialect),
         "0003-audit-retention": auditRetention(dialect),
+        "0004-gateway-usage": gatewayUsage(dialect),
         "0005-provider-credentials": providerCredentials(),
       };
     },
