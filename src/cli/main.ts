@@ -5,6 +5,7 @@ import { AdminApiError } from "./admin-client.js";
 import { agentCommands, changeCommands, peopleCommands, registryCommands } from "./commands/admin.js";
 import { auditCommands } from "./commands/audit.js";
 import { configAsCodeCommands } from "./commands/config-as-code.js";
+import { guardCommands } from "./commands/guard.js";
 import { serveCommands } from "./commands/serve.js";
 import { storeCommands } from "./commands/store.js";
 import { tenantCommands } from "./commands/tenant.js";
@@ -26,6 +27,7 @@ changeCommands(program);
 peopleCommands(program);
 configAsCodeCommands(program);
 auditCommands(program);
+guardCommands(program);
 witnessCommands(program);
 storeCommands(program);
 

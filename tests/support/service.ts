@@ -132,14 +132,15 @@ export async function startService(options: { env: Record<string, string>; cwd: 
 /** Runs the CLI to completion (for commands expected to exit on their own). */
 export async function runCli(
   args: string[],
-  options: { env: Record<string, string>; cwd: string; timeoutMs?: number },
+  options: { env: Record<string, string>; cwd: string; timeoutMs?: number; stdin?: string },
 ): Promise<Exit & { stdout: string; stderr: string }> {
   assertBuilt();
   const child = spawn(process.execPath, [cliPath, ...args], {
     cwd: options.cwd,
     env: childEnv(options.env),
-    stdio: ["ignore", "pipe", "pipe"],
+    stdio: [options.stdin === undefined ? "ignore" : "pipe", "pipe", "pipe"],
   });
+  if (options.stdin !== undefined) child.stdin?.end(options.stdin);
   const tracked = track(child);
   const timer = setTimeout(() => {
     if (!tracked.hasExited()) child.kill("SIGKILL");

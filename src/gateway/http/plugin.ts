@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import type { Gatehouse } from "../../gatehouse.js";
 import { anthropicRoutes } from "./anthropic/routes.js";
+import { guardCheckRoutes } from "./guard-check.js";
 import { openAiRoutes } from "./openai/routes.js";
 import { openAiError } from "./openai/error-shape.js";
 
@@ -15,4 +16,5 @@ export async function modelGatewayApi(app: FastifyInstance, options: { gatehouse
   const { gatehouse } = options;
   await app.register(openAiRoutes, { gatehouse });
   await app.register(anthropicRoutes, { gatehouse });
+  await app.register(guardCheckRoutes, { gatehouse });
 }

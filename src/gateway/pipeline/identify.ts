@@ -1,3 +1,4 @@
+import type { Actor } from "../../audit/actor.js";
 import type { ApiKeys } from "../../tenancy/api-keys.js";
 import type { Tenants } from "../../tenancy/tenants.js";
 import { GatehouseError } from "../../shared/errors.js";
@@ -15,6 +16,15 @@ export interface IdentifyOptions {
   /** Prompts estimated above this many tokens are refused (413). */
   maxPromptTokens: number;
 }
+
+/** How a caller appears in the audit log. */
+export const actorOfCaller = (caller: Caller): Actor => ({
+  type: caller.principal.kind,
+  id: caller.principal.id,
+  name: caller.principal.name,
+  tenantId: caller.tenantId,
+  role: caller.principal.role,
+});
 
 /** The caller an application key stands for: its tenant, environment and principal. */
 export async function authenticateCaller(apiKeys: ApiKeys, tenants: Tenants, plain: string | undefined): Promise<Caller> {

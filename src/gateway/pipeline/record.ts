@@ -4,6 +4,7 @@ import type { Db } from "../../store/database.js";
 import { GatehouseError } from "../../shared/errors.js";
 import { UpstreamError } from "../routing/upstream-error.js";
 import { CallerGoneError, type ModelCall } from "./model-call.js";
+import { actorOfCaller } from "./identify.js";
 import type { Stage } from "./stage.js";
 
 const anonymous: Actor = { type: "system", id: "anonymous", name: "anonymous", tenantId: null, role: null };
@@ -49,9 +50,7 @@ export class RecordStage implements Stage {
 
   async run(call: ModelCall): Promise<void> {
     const { caller, input, served, response, error } = call;
-    const actor: Actor = caller
-      ? { type: caller.principal.kind, id: caller.principal.id, name: caller.principal.name, tenantId: caller.tenantId, role: caller.principal.role }
-      : anonymous;
+    const actor: Actor = caller ? actorOfCaller(caller) : anonymous;
     const ctx = actionContext(actor, input.requestId);
     const failure = errorSummary(error);
     const reasons = failure ? [failure.message] : (call.decision?.reasons ?? []);
