@@ -1,3 +1,6 @@
+import { InputGuard } from "../guards/input-guard.js";
+import { CedarDecider } from "../policy/cedar-decider.js";
+import { PolicyEngine } from "../policy/policy-engine.js";
 import type { Recorder } from "../audit/recorder.js";
 import type { Registry } from "../registry/registry.js";
 import type { SecretBox } from "../secrets/secret-box.js";
@@ -64,7 +67,7 @@ export function createModelGateway(
   const providers = builtInProviders({ pools, timeoutMs: options.upstreamTimeoutMs ?? defaultUpstreamTimeoutMs });
   const credentials = new ProviderCredentials(services.db, services.secrets, services.registry, services.recorder);
   const models = new ModelCatalog(services.registry);
-  const decider = options.decider ?? registryDecider;
+  const decider = options.decider ?? new CedarDecider(services.registry, new PolicyEngine(), registryDecider);
   const router = options.router?.({ providers, credentials, pools, models }) ?? new DirectRouter(providers, credentials);
   const pipeline = new Pipeline({
     identify: new IdentifyStage({
@@ -75,7 +78,7 @@ export function createModelGateway(
       maxPromptTokens: options.maxPromptTokens ?? defaultMaxPromptTokens,
     }),
     admit: new AdmitStage(options.admission ?? unlimitedAdmission),
-    inspect_input: new InspectInputStage(options.inputGuards ?? []),
+    inspect_input: new InspectInputStage(options.inputGuards ?? [new InputGuard()]),
     decide: new DecideStage(decider),
     execute: new ExecuteStage(router),
     inspect_output: new InspectOutputStage(options.outputGuards ?? []),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { policyTextProblem } from "../policy/policy-engine.js";
 
 /**
  * The governed record kinds and the shape of each one's spec. A record is
@@ -117,7 +118,12 @@ export const policySpec = z
     /** Environments the policy applies in; empty means every environment. */
     environments: names,
   })
-  .strict();
+  .strict()
+  .superRefine((spec, ctx) => {
+    // Refused when published, with Cedar's own message: a policy that cannot be evaluated would refuse every call.
+    const problem = policyTextProblem(spec.text);
+    if (problem) ctx.addIssue({ code: "custom", path: ["text"], message: problem });
+  });
 
 export const kinds = {
   agent: { spec: agentSpec, plural: "agents", title: "Agent" },

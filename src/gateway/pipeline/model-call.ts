@@ -70,6 +70,8 @@ export interface ModelCall {
   /** Input tokens estimated before the call, for admission (budgets) and the prompt size limit. */
   estimatedInputTokens?: number;
   admission?: AdmissionTicket;
+  /** What the input guards found, for the policy context: data classes (pii, …), labels, data regions. */
+  inspection?: { dataClasses: string[]; labels: string[]; dataRegions: string[] };
   decision?: { reasons: string[]; policies: string[] };
   served?: Served;
   /** A complete answer from execute, or the stream it opened. */

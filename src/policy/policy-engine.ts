@@ -1,0 +1,92 @@
+import { createHash } from "node:crypto";
+import { policySetTextToParts, preparsePolicySet, statefulIsAuthorized, validate, type DetailedError, type EntityJson } from "@cedar-policy/cedar-wasm/nodejs";
+import { GatehouseError } from "../shared/errors.js";
+import { cedarSchema, NAMESPACE, type PolicyAction } from "./schema.js";
+
+/** A published policy: its record name, text and the environments it applies in (none: all). */
+export interface PolicySource {
+  name: string;
+  text: string;
+  environments: string[];
+}
+
+export interface PolicyRequest {
+  principal: { type: string; id: string };
+  action: PolicyAction;
+  resource: { type: string; id: string };
+  context: Record<string, unknown>;
+  /** The principal's and resource's entities, with their attributes. */
+  entities: EntityJson[];
+}
+
+export interface PolicyDecision {
+  allowed: boolean;
+  /** The ids (record names) of the policies that decided: the forbids that matched. */
+  policies: string[];
+}
+
+/** Cedar's own words for what is wrong with a policy. */
+const describe = (errors: DetailedError[]) => errors.map((e) => [e.message, e.help].filter(Boolean).join(" — ")).join("; ");
+
+/** What is wrong with a policy's text against the schema, in Cedar's words; undefined when nothing is. */
+export function policyTextProblem(text: string): string | undefined {
+  const answer = validate({ schema: cedarSchema, policies: { staticPolicies: text } });
+  if (answer.type === "failure") return describe(answer.errors);
+  if (answer.validationErrors.length > 0) return describe(answer.validationErrors.map((e) => e.error));
+  return undefined;
+}
+
+/** Throws invalid_request with Cedar's message when the text does not parse or does not type-check. */
+export function validatePolicyText(text: string, field = "spec.text"): void {
+  const problem = policyTextProblem(text);
+  if (problem) throw new GatehouseError("invalid_request", `${field}: ${problem}`, field);
+}
+
+/**
+ * Cedar evaluation. What the registries allow is allowed unless a policy forbids it (a permit
+ * of everything sits under the published policies), so tenants write guardrails as forbid
+ * rules. Each tenant's set of policies for an environment is parsed once and reused until it
+ * changes. Any evaluation error refuses (fail closed).
+ */
+export class PolicyEngine {
+  private readonly parsed = new Set<string>();
+
+  decide(sources: readonly PolicySource[], environment: string, request: PolicyRequest): PolicyDecision {
+    const setId = this.prepare(sources.filter((p) => p.environments.length === 0 || p.environments.includes(environment)));
+    const answer = statefulIsAuthorized({
+      principal: { type: `${NAMESPACE}::${request.principal.type}`, id: request.principal.id },
+      action: { type: `${NAMESPACE}::Action`, id: request.action },
+      resource: { type: `${NAMESPACE}::${request.resource.type}`, id: request.resource.id },
+      context: request.context as Record<string, never>,
+      preparsedPolicySetId: setId,
+      entities: request.entities,
+    });
+    if (answer.type === "failure") throw new Error(`policy evaluation failed: ${describe(answer.errors)}`);
+    const { decision, diagnostics } = answer.response;
+    if (diagnostics.errors.length > 0) {
+      throw new Error(`policy evaluation failed: ${diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`).join("; ")}`);
+    }
+    const policies = diagnostics.reason.filter((id) => id !== BASELINE_ID).map((id) => id.replace(/\[\d+\]$/, ""));
+    return { allowed: decision === "allow", policies: [...new Set(policies)] };
+  }
+
+  private prepare(sources: readonly PolicySource[]): string {
+    const policies: Record<string, string> = { [BASELINE_ID]: BASELINE };
+    for (const p of sources) {
+      // A record may hold several policies; each is named after the record ("name[2]" for the second on).
+      const parts = policySetTextToParts(p.text);
+      if (parts.type === "failure") throw new Error(`policy ${p.name} does not parse: ${describe(parts.errors)}`);
+      parts.policies.forEach((text, i) => (policies[i === 0 ? p.name : `${p.name}[${i + 1}]`] = text));
+    }
+    const id = createHash("sha256").update(JSON.stringify(policies)).digest("hex");
+    if (!this.parsed.has(id)) {
+      const answer = preparsePolicySet(id, { staticPolicies: policies });
+      if (answer.type === "failure") throw new Error(`the published policies do not parse: ${describe(answer.errors)}`);
+      this.parsed.add(id);
+    }
+    return id;
+  }
+}
+
+const BASELINE_ID = "gatehouse-registry-baseline";
+const BASELINE = "permit (principal, action, resource);";
