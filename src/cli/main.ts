@@ -6,6 +6,7 @@ import { agentCommands, changeCommands, peopleCommands, registryCommands } from 
 import { auditCommands } from "./commands/audit.js";
 import { configAsCodeCommands } from "./commands/config-as-code.js";
 import { guardCommands } from "./commands/guard.js";
+import { policyCommands } from "./commands/policy.js";
 import { serveCommands } from "./commands/serve.js";
 import { storeCommands } from "./commands/store.js";
 import { tenantCommands } from "./commands/tenant.js";
@@ -28,6 +29,7 @@ peopleCommands(program);
 configAsCodeCommands(program);
 auditCommands(program);
 guardCommands(program);
+policyCommands(program);
 witnessCommands(program);
 storeCommands(program);
 

@@ -35,9 +35,12 @@ export function readDirectory(dir: string): ConfigDocument[] {
   return result.data;
 }
 
+/** Fixtures for `gatehouse policy test` live beside the documents, in policy-tests/, and are not documents. */
+const FIXTURE_DIR = "policy-tests";
+
 function yamlFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true, recursive: true })
-    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name))
+    .filter((e) => e.isFile() && /\.ya?ml$/.test(e.name) && !path.relative(dir, e.parentPath).split(path.sep).includes(FIXTURE_DIR))
     .map((e) => path.join(e.parentPath, e.name))
     .sort();
 }
