@@ -377,7 +377,9 @@ async function main(): Promise<void> {
       gatehouse = await startGatehouse(nodeArgs);
       stops.unshift(gatehouse.stop);
       const appKey = await configureGatehouse(gatehouse, upstream.port);
-      console.log(`gatehouse: ready in ${fmtMs(gatehouse.readyMs)}, pid ${gatehouse.child.proc.pid}, data dir ${gatehouse.dataDir}`);
+      console.log(
+        `gatehouse: ready in ${fmtMs(gatehouse.readyMs)}, RSS ${vmRssMb(gatehouse.child.proc.pid).toFixed(1)} MB, pid ${gatehouse.child.proc.pid}, data dir ${gatehouse.dataDir}`,
+      );
       targets.push({
         target: { name: "gatehouse", pool: pool(gatehouse.port), path: "/v1/chat/completions", headers: { "content-type": "application/json", authorization: `Bearer ${appKey}` }, body: chatBody(MODEL) },
         pid: gatehouse.child.proc.pid,

@@ -5,6 +5,7 @@ import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, Sqlite
 import pg from "pg";
 import { dialectOf, type Dialect } from "./dialect.js";
 import { migrationProvider } from "./migrations/index.js";
+import { reusingStatements } from "./statement-cache.js";
 import type { Schema } from "./schema.js";
 
 export type Db = Kysely<Schema>;
@@ -52,7 +53,7 @@ function openSqlite(databaseUrl: string): Db {
   sqlite.pragma("synchronous = FULL");
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
-  return new Kysely<Schema>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+  return new Kysely<Schema>({ dialect: new ImmediateSqliteDialect({ database: reusingStatements(sqlite) }) });
 }
 
 /**
