@@ -2,9 +2,9 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import SQLite from "better-sqlite3";
 import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig, type Transaction } from "kysely";
-import pg from "pg";
 import { dialectOf, type Dialect } from "./dialect.js";
 import { migrationProvider } from "./migrations/index.js";
+import { reusingStatements } from "./statement-cache.js";
 import type { Schema } from "./schema.js";
 
 export type Db = Kysely<Schema>;
@@ -25,12 +25,9 @@ export interface StoreOptions {
   poolSize?: number;
 }
 
-// int8 (bigint) columns hold epoch milliseconds and sequence numbers, well inside 2^53.
-pg.types.setTypeParser(20, (value) => Number(value));
-
 export async function openStore(options: StoreOptions): Promise<Store> {
   const dialect = dialectOf(options.databaseUrl);
-  const db = dialect === "sqlite" ? openSqlite(options.databaseUrl) : openPostgres(options);
+  const db = dialect === "sqlite" ? openSqlite(options.databaseUrl) : await openPostgres(options);
   if (dialect === "postgres" && options.schema && options.schema !== "public") {
     await db.schema.createSchema(options.schema).ifNotExists().execute();
   }
@@ -52,7 +49,7 @@ function openSqlite(databaseUrl: string): Db {
   sqlite.pragma("synchronous = FULL");
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
-  return new Kysely<Schema>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+  return new Kysely<Schema>({ dialect: new ImmediateSqliteDialect({ database: reusingStatements(sqlite) }) });
 }
 
 /**
@@ -76,7 +73,11 @@ class ImmediateSqliteDialect extends SqliteDialect {
   }
 }
 
-function openPostgres(options: StoreOptions): Db {
+/** The pg driver is loaded only when a PostgreSQL store is opened: an embedded (SQLite) process saves its memory and start-up time. */
+async function openPostgres(options: StoreOptions): Promise<Db> {
+  const { default: pg } = await import("pg");
+  // int8 (bigint) columns hold epoch milliseconds and sequence numbers, well inside 2^53.
+  pg.types.setTypeParser(20, (value) => Number(value));
   const pool = new pg.Pool({
     connectionString: options.databaseUrl,
     max: options.poolSize ?? 10,
