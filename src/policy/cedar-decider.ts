@@ -24,7 +24,7 @@ export class CedarDecider implements Decider {
     const { caller, model } = call;
     if (!baseline.allowed || !caller || !model) return baseline;
     const records = await this.registry.list(caller.tenantId, "policy");
-    const sources: PolicySource[] = records.map((r) => ({ name: r.name, text: r.spec.text, environments: r.spec.environments }));
+    const sources: PolicySource[] = records.map((r) => ({ name: r.name, text: r.spec.text, environments: r.spec.environments, version: r.version }));
     const agent = caller.agent;
     const principal: { type: string; id: string; attrs: Record<string, CedarValueJson> } = agent
       ? { type: "Agent", id: agent.name, attrs: { environment: caller.environment.name, owner: "", task_classes: [] } }

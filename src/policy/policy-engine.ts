@@ -8,6 +8,8 @@ export interface PolicySource {
   name: string;
   text: string;
   environments: string[];
+  /** The record's version: when given, the text is split and the set parsed once per version, not hashed per call. */
+  version?: number;
 }
 
 export interface PolicyRequest {
@@ -49,7 +51,8 @@ export function validatePolicyText(text: string, field = "spec.text"): void {
  * changes. Any evaluation error refuses (fail closed).
  */
 export class PolicyEngine {
-  private readonly parsed = new Set<string>();
+  /** Parsed policy sets by the names and versions they hold (the parsed sets live in the Cedar module). */
+  private readonly setIds = new Map<string, string>();
 
   decide(sources: readonly PolicySource[], environment: string, request: PolicyRequest): PolicyDecision {
     const setId = this.prepare(sources.filter((p) => p.environments.length === 0 || p.environments.includes(environment)));
@@ -71,6 +74,9 @@ export class PolicyEngine {
   }
 
   private prepare(sources: readonly PolicySource[]): string {
+    const key = sources.map((p) => `${p.name}@${p.version ?? createHash("sha256").update(p.text).digest("hex")}`).join("\n");
+    let id = this.setIds.get(key);
+    if (id !== undefined) return id;
     const policies: Record<string, string> = { [BASELINE_ID]: BASELINE };
     for (const p of sources) {
       // A record may hold several policies; each is named after the record ("name[2]" for the second on).
@@ -78,12 +84,11 @@ export class PolicyEngine {
       if (parts.type === "failure") throw new Error(`policy ${p.name} does not parse: ${describe(parts.errors)}`);
       parts.policies.forEach((text, i) => (policies[i === 0 ? p.name : `${p.name}[${i + 1}]`] = text));
     }
-    const id = createHash("sha256").update(JSON.stringify(policies)).digest("hex");
-    if (!this.parsed.has(id)) {
-      const answer = preparsePolicySet(id, { staticPolicies: policies });
-      if (answer.type === "failure") throw new Error(`the published policies do not parse: ${describe(answer.errors)}`);
-      this.parsed.add(id);
-    }
+    id = createHash("sha256").update(key).digest("hex");
+    const answer = preparsePolicySet(id, { staticPolicies: policies });
+    if (answer.type === "failure") throw new Error(`the published policies do not parse: ${describe(answer.errors)}`);
+    if (this.setIds.size >= 1000) this.setIds.clear();
+    this.setIds.set(key, id);
     return id;
   }
 }
