@@ -96,10 +96,21 @@ async function migrate(store: Store, schema: string | undefined): Promise<void> 
     provider: migrationProvider(store.dialect),
     ...(schema ? { migrationTableSchema: schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
-  const failed = results?.find((r) => r.status === "Error");
-  if (error || failed) {
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    const failed = results?.find((r) => r.status === "Error");
+    if (!error && !failed) return;
+    // Kysely looks for its tables by listing every schema's tables; another schema dropped at that
+    // moment (another tenant's deployment, a test) fails the listing, not our migration: look again.
+    if (!failed && isOtherSchemaDropped(error, schema) && attempt < 5) continue;
     const reason = error instanceof Error ? error.message : String(error ?? "unknown error");
     throw new Error(`Database migration ${failed?.migrationName ?? ""} failed: ${reason}`);
   }
+}
+
+function isOtherSchemaDropped(error: unknown, own: string | undefined): boolean {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  const message = error instanceof Error ? error.message : "";
+  const named = /schema "([^"]+)" does not exist/.exec(message)?.[1];
+  return code === "3F000" && named !== undefined && named !== own;
 }
