@@ -1,6 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 
 /** The built CLI (`npm run build`, which `npm test` runs before vitest). */
@@ -10,19 +9,8 @@ export function assertBuilt(): void {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run \`npm run build\` first (npm test does)`);
 }
 
-/** A TCP port on 127.0.0.1 that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.once("error", reject);
-    server.listen({ port: 0, host: "127.0.0.1" }, () => {
-      const address = server.address();
-      const port = typeof address === "object" && address ? address.port : 0;
-      server.close(() => (port ? resolve(port) : reject(new Error("no port"))));
-    });
-  });
-}
+/** A TCP port on 127.0.0.1 that was free a moment ago (one helper for the tests and the benchmarks). */
+export { freePort } from "../../bench/support.js";
 
 /** The environment of a child: ours without any GATEHOUSE_* variable, plus the given ones. */
 export function childEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
