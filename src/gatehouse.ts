@@ -66,7 +66,7 @@ export interface GatehouseOptions extends StoreOptions {
   witnessing?: WitnessingOptions;
   /** Where services outside the HTTP layer log (JSON lines on stdout by default). */
   logger?: Logger;
-  /** The gateway's pluggable parts (admission, policy, routing, guards) and limits. */
+  /** The gateway's pluggable parts (admission, policy, routing, guards), its limits and its Redis (redisUrl). */
   gateway?: ModelGatewayOptions;
 }
 
@@ -94,7 +94,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   const agents = new AgentOperations(registry, lifecycle, changes);
   revocation.register(changes.revoker());
   const apiKeys = new ApiKeys(db, recorder);
-  const gateway = createModelGateway({ db, recorder, registry, apiKeys, tenants, secrets: options.secrets }, options.gateway);
+  const gateway = await createModelGateway({ store, recorder, registry, apiKeys, tenants, secrets: options.secrets }, options.gateway);
 
   return {
     store,
