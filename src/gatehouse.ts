@@ -94,7 +94,17 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   const agents = new AgentOperations(registry, lifecycle, changes);
   revocation.register(changes.revoker());
   const apiKeys = new ApiKeys(db, recorder);
-  const gateway = await createModelGateway({ store, recorder, registry, apiKeys, tenants, secrets: options.secrets }, options.gateway);
+  let gateway: ModelGateway;
+  try {
+    gateway = await createModelGateway({ store, recorder, registry, apiKeys, tenants, secrets: options.secrets }, options.gateway);
+  } catch (error) {
+    // The limit store (Redis) did not answer: nothing starts without it.
+    retention.stop();
+    await auditLog.stop();
+    await cosigner.stop();
+    await store.close();
+    throw error;
+  }
 
   return {
     store,

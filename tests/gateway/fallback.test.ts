@@ -92,6 +92,15 @@ describe.each(storeTargets)("fallback between real upstreams with the official c
     for (const r of direct) expect(r.payload).toMatchObject({ fallbackReason: null, attempts: [{ model: "gpt-primary", outcome: "served" }] });
   });
 
+  it("keeps circuit breakers per tenant: another tenant's model of the same name is not held by acme's open circuit", async () => {
+    const beta = await h.createTenant("beta");
+    await putRecord(h, beta, "model", "gpt-primary", upstreamModel("openai", flaky.endpoint));
+    const client = new OpenAI({ baseURL: openai.baseURL, apiKey: beta.appKey, maxRetries: 0 });
+    const completion = await client.chat.completions.create({ model: "gpt-primary", messages: [{ role: "user", content: "beta here" }] });
+    expect(completion.choices[0]?.message.content).toBe("openai upstream heard: beta here");
+    expect((await lastInvokeRecord(h)).payload.attempts).toEqual([expect.objectContaining({ model: "gpt-primary", outcome: "served" })]);
+  });
+
   it("falls back when the primary's stream breaks before its first token, and the caller sees one clean stream", async () => {
     flaky.misbehave = "break-before-first-token";
     try {

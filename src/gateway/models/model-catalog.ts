@@ -28,7 +28,7 @@ export class ModelCatalog {
     const models = await this.list(tenantId);
     let route: RoutePlan;
     try {
-      route = planRoute(request, models, routes);
+      route = { ...planRoute(request, models, routes), owner: tenantId };
     } catch (error) {
       if (error instanceof GatehouseError && error.code === "not_found") throw unknownModel(request.model);
       throw error;
