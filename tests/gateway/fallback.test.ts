@@ -44,6 +44,12 @@ describe.each(storeTargets)("fallback between real upstreams with the official c
     await Promise.all([primary?.close(), flaky?.close(), fallback?.close()]);
   });
 
+  it("lists the tenant's routes among the models the caller may use", async () => {
+    const ids: string[] = [];
+    for await (const model of openai.models.list()) ids.push(model.id);
+    expect(ids.sort()).toEqual(["assistant", "claude-eu", "claude-fallback", "gpt-flaky", "gpt-primary", "resident", "streamer"]);
+  });
+
   it("keeps answering when the primary upstream stops mid-run, and records the fallback model as served with the reason", async () => {
     const before = (await invokeRecords(h)).length;
     const total = 40;
