@@ -66,7 +66,7 @@ export interface GatehouseOptions extends StoreOptions {
   witnessing?: WitnessingOptions;
   /** Where services outside the HTTP layer log (JSON lines on stdout by default). */
   logger?: Logger;
-  /** The gateway's pluggable parts (admission, policy, routing, guards) and limits. */
+  /** The gateway's pluggable parts (admission, policy, routing, guards), its limits and its Redis (redisUrl). */
   gateway?: ModelGatewayOptions;
 }
 
@@ -94,7 +94,17 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   const agents = new AgentOperations(registry, lifecycle, changes);
   revocation.register(changes.revoker());
   const apiKeys = new ApiKeys(db, recorder);
-  const gateway = createModelGateway({ db, recorder, registry, apiKeys, tenants, secrets: options.secrets }, options.gateway);
+  let gateway: ModelGateway;
+  try {
+    gateway = await createModelGateway({ store, recorder, registry, apiKeys, tenants, secrets: options.secrets }, options.gateway);
+  } catch (error) {
+    // The limit store (Redis) did not answer: nothing starts without it.
+    retention.stop();
+    await auditLog.stop();
+    await cosigner.stop();
+    await store.close();
+    throw error;
+  }
 
   return {
     store,

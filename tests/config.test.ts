@@ -66,7 +66,7 @@ describe("loadConfig defaults", () => {
 
   it("treats empty environment variables as unset", () => {
     const env = Object.fromEntries(
-      ["port", "host", "dataDir", "databaseUrl", "databaseSchema", "bodyLimitBytes", "logLevel", "logOrigin", "logKeyFile", "masterKeyFile", "demo"].map((k) => [envName(k), ""]),
+      ["port", "host", "dataDir", "databaseUrl", "databaseSchema", "bodyLimitBytes", "logLevel", "logOrigin", "logKeyFile", "masterKeyFile", "demo", "redisUrl"].map((k) => [envName(k), ""]),
     );
     expect(loadConfig({ env, cwd })).toEqual(loadConfig({ env: {}, cwd }));
   });
@@ -108,6 +108,7 @@ describe("loadConfig environment overrides", () => {
         GATEHOUSE_DEMO: "false",
         GATEHOUSE_UPSTREAM_TIMEOUT_MS: "5000",
         GATEHOUSE_MAX_PROMPT_TOKENS: "1000",
+        GATEHOUSE_REDIS_URL: "redis://cache.internal:6379/2",
       },
     });
     expect(config).toEqual({
@@ -124,6 +125,7 @@ describe("loadConfig environment overrides", () => {
       demo: false,
       upstreamTimeoutMs: 5000,
       maxPromptTokens: 1000,
+      redisUrl: "redis://cache.internal:6379/2",
       witnesses: [],
       witnessThreshold: 0,
     });
@@ -192,6 +194,14 @@ describe("loadConfig gatehouse.yaml", () => {
     });
   });
 
+  it("reads redisUrl from gatehouse.yaml (rediss:// too), GATEHOUSE_REDIS_URL winning; unset means in-process windows", () => {
+    expect(loadConfig({ env: {}, cwd }).redisUrl).toBeUndefined();
+    expect(envName("redisUrl")).toBe("GATEHOUSE_REDIS_URL");
+    writeYaml("redisUrl: rediss://cache.internal:6380\n");
+    expect(loadConfig({ env: {}, cwd }).redisUrl).toBe("rediss://cache.internal:6380");
+    expect(loadConfig({ env: { GATEHOUSE_REDIS_URL: "redis://127.0.0.1:6379" }, cwd }).redisUrl).toBe("redis://127.0.0.1:6379");
+  });
+
   it("reads the file named by GATEHOUSE_CONFIG instead of ./gatehouse.yaml", () => {
     writeYaml("port: 1111\n");
     mkdirSync(path.join(cwd, "etc"));
@@ -254,6 +264,8 @@ describe("loadConfig refuses invalid configuration, naming the key", () => {
     ["GATEHOUSE_LOG_LEVEL", "verbose", /expected one of/],
     ["GATEHOUSE_DEMO", "yes", /.+/],
     ["GATEHOUSE_DEMO", "1", /.+/],
+    ["GATEHOUSE_REDIS_URL", "localhost:6379", /must be a redis:\/\/ or rediss:\/\/ URL/],
+    ["GATEHOUSE_REDIS_URL", "http://cache:6379", /must be a redis:\/\/ or rediss:\/\/ URL/],
   ];
 
   it.each(envCases)("%s=%s", (variable, value, problem) => {
@@ -274,6 +286,7 @@ describe("loadConfig refuses invalid configuration, naming the key", () => {
     ["bodyLimitBytes", "bodyLimitBytes: 10", />=1024/],
     ["logLevel", "logLevel: 3", /expected one of/],
     ["demo", "demo: 'yes'", /.+/],
+    ["redisUrl", "redisUrl: 6379", /expected string/],
   ];
 
   it.each(fileCases)("%s in gatehouse.yaml (%s)", (key, text, problem) => {

@@ -81,6 +81,11 @@ const configSchema = z.object({
   upstreamTimeoutMs: numeric(z.number().int().min(100).max(600_000)).default(60_000),
   /** Model gateway: prompts estimated above this many tokens are refused with 413. */
   maxPromptTokens: numeric(z.number().int().min(1).max(10_000_000)).default(200_000),
+  /** Model gateway: Redis for the per-minute rate windows, shared by every process using it; in this process when unset. */
+  redisUrl: z
+    .string()
+    .regex(/^rediss?:\/\/.+/, "must be a redis:// or rediss:// URL")
+    .optional(),
   /** Witnesses asked to cosign the audit log's checkpoints: {name, url, key}. */
   witnesses: jsonList(witnessesSchema).default([]),
   /** How many witnesses must cosign a checkpoint (k of n); a majority by default. */

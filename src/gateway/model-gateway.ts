@@ -4,41 +4,38 @@ import { PolicyEngine } from "../policy/policy-engine.js";
 import type { Recorder } from "../audit/recorder.js";
 import type { Registry } from "../registry/registry.js";
 import type { SecretBox } from "../secrets/secret-box.js";
-import type { Db } from "../store/database.js";
+import type { Store } from "../store/database.js";
 import type { ApiKeys } from "../tenancy/api-keys.js";
 import type { Tenants } from "../tenancy/tenants.js";
 import { ProviderCredentials } from "./credentials/provider-credentials.js";
 import { ModelCatalog } from "./models/model-catalog.js";
-import { AdmitStage, unlimitedAdmission, type Admission } from "./pipeline/admit.js";
+import { openRateWindowStore, SqlBudgetLedger, UsageLimiter } from "./limits/index.js";
+import { AdmitStage, type Admission } from "./pipeline/admit.js";
 import { DecideStage, registryDecider, type Decider } from "./pipeline/decide.js";
-import { DirectRouter } from "./pipeline/direct-router.js";
-import { ExecuteStage, type ModelRouter } from "./pipeline/execute.js";
+import { ExecuteStage } from "./pipeline/execute.js";
 import type { Guard } from "./pipeline/guard.js";
 import { IdentifyStage } from "./pipeline/identify.js";
 import { InspectInputStage } from "./pipeline/inspect-input.js";
 import { InspectOutputStage } from "./pipeline/inspect-output.js";
 import { RecordStage } from "./pipeline/record.js";
 import { Pipeline } from "./pipeline/runner.js";
+import { UpstreamRouter } from "./pipeline/upstream-router.js";
+import { UsageAdmission } from "./pipeline/usage-admission.js";
 import { UpstreamPools } from "./providers/pools.js";
 import { builtInProviders, type Providers } from "./providers/registry.js";
+import { Router, type RouterOptions } from "./routing/index.js";
 import { TemplateCatalog } from "./templates/template-catalog.js";
-
-/** What a router is built from: the providers, the sealed credentials, the upstream pools and the tenant's models. */
-export interface RouterParts {
-  providers: Providers;
-  credentials: ProviderCredentials;
-  pools: UpstreamPools;
-  models: ModelCatalog;
-}
 
 /** What the gateway is built from: the services it reads, and the implementations plugged into its seams. */
 export interface ModelGatewayOptions {
-  /** Rate limits and budgets (admit); none by default. */
+  /** Rate limits and budgets (admit); the tenant's `limits` settings through the UsageLimiter by default. */
   admission?: Admission;
+  /** Per-minute windows in Redis at this URL (shared by every process using it); in this process when absent. */
+  redisUrl?: string;
   /** Policy (decide); the registry's approvals by default. */
   decider?: Decider;
-  /** Routing (execute); each model's own upstream, once, by default. */
-  router?: (parts: RouterParts) => ModelRouter;
+  /** Routing (execute): retries, backoff and circuit breakers; the attempt timeout is upstreamTimeoutMs. */
+  routing?: Partial<RouterOptions>;
   inputGuards?: readonly Guard[];
   outputGuards?: readonly Guard[];
   /** How long an upstream may take to start answering, and between two parts of an answer. */
@@ -53,22 +50,28 @@ export interface ModelGateway {
   decider: Decider;
   credentials: ProviderCredentials;
   providers: Providers;
+  /** The process's one router: it holds the circuit breakers of every upstream. */
+  router: Router;
   close(): Promise<void>;
 }
 
 export const defaultUpstreamTimeoutMs = 60_000;
 export const defaultMaxPromptTokens = 200_000;
 
-export function createModelGateway(
-  services: { db: Db; recorder: Recorder; registry: Registry; apiKeys: ApiKeys; tenants: Tenants; secrets: SecretBox },
+export async function createModelGateway(
+  services: { store: Store; recorder: Recorder; registry: Registry; apiKeys: ApiKeys; tenants: Tenants; secrets: SecretBox },
   options: ModelGatewayOptions = {},
-): ModelGateway {
+): Promise<ModelGateway> {
+  const { db } = services.store;
+  const timeoutMs = options.upstreamTimeoutMs ?? defaultUpstreamTimeoutMs;
   const pools = new UpstreamPools();
-  const providers = builtInProviders({ pools, timeoutMs: options.upstreamTimeoutMs ?? defaultUpstreamTimeoutMs });
-  const credentials = new ProviderCredentials(services.db, services.secrets, services.registry, services.recorder);
+  const providers = builtInProviders({ pools, timeoutMs });
+  const credentials = new ProviderCredentials(db, services.secrets, services.registry, services.recorder);
   const models = new ModelCatalog(services.registry);
   const decider = options.decider ?? new CedarDecider(services.registry, new PolicyEngine(), registryDecider);
-  const router = options.router?.({ providers, credentials, pools, models }) ?? new DirectRouter(providers, credentials);
+  const router = new Router({ attemptTimeoutMs: timeoutMs, ...options.routing });
+  const windows = await openRateWindowStore({ redisUrl: options.redisUrl });
+  const admission = options.admission ?? new UsageAdmission(new UsageLimiter(windows, new SqlBudgetLedger(services.store)));
   const pipeline = new Pipeline({
     identify: new IdentifyStage({
       apiKeys: services.apiKeys,
@@ -77,12 +80,22 @@ export function createModelGateway(
       templates: new TemplateCatalog(services.registry),
       maxPromptTokens: options.maxPromptTokens ?? defaultMaxPromptTokens,
     }),
-    admit: new AdmitStage(options.admission ?? unlimitedAdmission),
+    admit: new AdmitStage(admission),
     inspect_input: new InspectInputStage(options.inputGuards ?? [new InputGuard()]),
     decide: new DecideStage(decider),
-    execute: new ExecuteStage(router),
+    execute: new ExecuteStage(new UpstreamRouter(router, providers, credentials)),
     inspect_output: new InspectOutputStage(options.outputGuards ?? []),
-    record: new RecordStage(services.recorder, services.db),
+    record: new RecordStage(services.recorder, db),
   });
-  return { pipeline, models, decider, credentials, providers, close: () => pools.close() };
+  return {
+    pipeline,
+    models,
+    decider,
+    credentials,
+    providers,
+    router,
+    async close() {
+      await Promise.allSettled([pools.close(), windows.close()]);
+    },
+  };
 }

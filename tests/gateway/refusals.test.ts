@@ -68,7 +68,10 @@ describe.each(storeTargets)("model gateway refusals and failures ($name)", (targ
   };
 
   beforeAll(async () => {
-    h = await startHarness(target, { bodyLimitBytes: 256 * 1024, gateway: { admission: overBudget, maxPromptTokens: 2000 } });
+    // These tests make one upstream fail on purpose many times in a row; its circuit breaker
+    // (tested in routing*.test.ts and fallback.test.ts) must not open and hide the failures.
+    const routing = { breaker: { failureThreshold: 1000, windowMs: 30_000, coolDownMs: 15_000 } };
+    h = await startHarness(target, { bodyLimitBytes: 256 * 1024, gateway: { admission: overBudget, maxPromptTokens: 2000, routing } });
     t = await h.createTenant("acme");
     up = await fakeOpenAiUpstream();
     await putRecord(h, t, "model", "sim", upstreamModel("simulator", undefined));

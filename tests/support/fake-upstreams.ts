@@ -6,7 +6,14 @@ import type { AddressInfo } from "node:net";
  * chat completions and Anthropic Messages wire formats (JSON and SSE). They answer from the
  * request, so a test can tell that Gatehouse passed it on, and can be told to misbehave.
  */
-export type Misbehaviour = "none" | "malformed" | "malformed-after-first-token" | "stall-after-first-token" | "status-500" | "status-429";
+export type Misbehaviour =
+  | "none"
+  | "malformed"
+  | "malformed-after-first-token"
+  | "stall-after-first-token"
+  | "break-before-first-token"
+  | "status-500"
+  | "status-429";
 
 export interface ReceivedRequest {
   path: string;
@@ -49,6 +56,13 @@ async function serve(handler: (req: ReceivedRequest, res: ServerResponse, upstre
     }
     if (upstream.misbehave === "status-429") {
       res.writeHead(429, { "content-type": "application/json", "retry-after": "7" }).end(JSON.stringify({ error: { message: "slow down" } }));
+      return;
+    }
+    if (upstream.misbehave === "break-before-first-token") {
+      // Accepts the stream, then the connection dies before any event.
+      res.writeHead(200, { "content-type": "text/event-stream" });
+      res.flushHeaders();
+      setTimeout(() => res.socket?.destroy(), 5);
       return;
     }
     if (upstream.misbehave === "malformed-after-first-token" || upstream.misbehave === "stall-after-first-token") {

@@ -11,6 +11,7 @@ const callHeadersSchema = z.object({
   "x-gatehouse-purpose": headerValue(500),
   "x-gatehouse-business-unit": headerValue(100),
   "x-gatehouse-task-class": z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, "must be a task class name such as chat").optional(),
+  "x-gatehouse-data-region": z.string().regex(/^[a-z]{2}(-[a-z0-9-]+)?$/, "must be a region code such as eu, us or eu-west-1").optional(),
 });
 
 export function callHeadersOf(request: FastifyRequest): CallHeaders {
@@ -20,6 +21,7 @@ export function callHeadersOf(request: FastifyRequest): CallHeaders {
     purpose: h["x-gatehouse-purpose"],
     businessUnit: h["x-gatehouse-business-unit"],
     taskClass: h["x-gatehouse-task-class"],
+    dataRegion: h["x-gatehouse-data-region"],
   };
 }
 

@@ -1,5 +1,6 @@
 import type { Registry, RegistryRecord } from "../../registry/registry.js";
 import { GatehouseError } from "../../shared/errors.js";
+import { planRoute, type RouteDefinition, type RoutePlan, type RouteRequest } from "../routing/index.js";
 
 /**
  * Model names as callers use them. A name resolves to a live model record of the caller's
@@ -14,11 +15,30 @@ export class ModelCatalog {
     return this.registry.list(tenantId, "model");
   }
 
-  async resolve(tenantId: string, name: string): Promise<RegistryRecord<"model">> {
-    const byName = await this.registry.find(tenantId, "model", name);
-    if (byName && !byName.deleted) return byName;
-    const found = (await this.list(tenantId)).find((m) => m.spec.aliases.includes(name));
-    if (!found) throw new GatehouseError("not_found", `model '${name}' does not exist or you do not have access to it`, "model");
-    return found;
+  /**
+   * The upstreams a call may use: the name resolved through the tenant's routes, then model
+   * names, then aliases, among the live model records (see routing/candidates.ts), with `model`
+   * the record of the first candidate. Unknown names are 404, names no model may serve 403.
+   */
+  async plan(
+    tenantId: string,
+    request: RouteRequest,
+    routes: readonly RouteDefinition[] | undefined,
+  ): Promise<{ route: RoutePlan; model: RegistryRecord<"model"> }> {
+    const models = await this.list(tenantId);
+    let route: RoutePlan;
+    try {
+      route = { ...planRoute(request, models, routes), owner: tenantId };
+    } catch (error) {
+      if (error instanceof GatehouseError && error.code === "not_found") throw unknownModel(request.model);
+      throw error;
+    }
+    const first = route.primary[0] ?? route.fallbacks[0];
+    const model = models.find((m) => m.name === first?.model);
+    if (!model) throw unknownModel(request.model);
+    return { route, model };
   }
 }
+
+const unknownModel = (name: string): GatehouseError =>
+  new GatehouseError("not_found", `model '${name}' does not exist or you do not have access to it`, "model");

@@ -13,16 +13,12 @@ export interface AdmissionTicket {
 /**
  * The seam for rate limits and budgets: checks a call before it runs (on
  * `call.estimatedInputTokens` and the request's max tokens) and throws
- * GatehouseError("rate_limited", …, { retryAfterSeconds }) to refuse it.
+ * GatehouseError("rate_limited", …, { retryAfterSeconds }) to refuse it. The service's
+ * implementation is UsageAdmission (usage-admission.ts).
  */
 export interface Admission {
   admit(call: ModelCall): Promise<AdmissionTicket>;
 }
-
-const nothingToSettle: AdmissionTicket = { settle: async () => undefined };
-
-/** No limits: every identified call is admitted. */
-export const unlimitedAdmission: Admission = { admit: async () => nothingToSettle };
 
 export class AdmitStage implements Stage {
   readonly name = "admit";

@@ -5,6 +5,7 @@ import { GatehouseError } from "../../shared/errors.js";
 import type { ModelCatalog } from "../models/model-catalog.js";
 import type { TemplateCatalog } from "../templates/template-catalog.js";
 import { estimateInputTokens } from "../tokens.js";
+import { defaultTaskClass } from "./decide.js";
 import type { Caller, ModelCall } from "./model-call.js";
 import type { Stage } from "./stage.js";
 
@@ -34,20 +35,23 @@ export async function authenticateCaller(apiKeys: ApiKeys, tenants: Tenants, pla
     throw new GatehouseError("unauthenticated", "invalid, expired or revoked application key");
   }
   const { key, principal } = found;
-  const environment = (await tenants.environments(principal.tenantId)).find((e) => e.id === key.environmentId);
+  const [environments, tenant] = await Promise.all([tenants.environments(principal.tenantId), tenants.get(principal.tenantId)]);
+  const environment = environments.find((e) => e.id === key.environmentId);
   if (!environment) throw new GatehouseError("unauthenticated", "the key's environment no longer exists");
   return {
     tenantId: principal.tenantId,
     environment: { id: environment.id, name: environment.name, production: environment.production },
     principal,
     key,
+    settings: tenant.settings,
   };
 }
 
 /**
  * Who is calling and what they ask for: authenticates the application key (hashed at rest),
- * resolves tenant, environment and principal, resolves the model name through the registry,
- * applies the prompt template, and estimates the prompt's size.
+ * resolves tenant, environment and principal, plans the route (the name through the tenant's
+ * routes and the registry, to the models that may serve this environment, task class and data
+ * region), applies the prompt template, and estimates the prompt's size.
  */
 export class IdentifyStage implements Stage {
   readonly name = "identify";
@@ -57,8 +61,15 @@ export class IdentifyStage implements Stage {
   async run(call: ModelCall): Promise<void> {
     const { apiKeys, tenants, models, templates, maxPromptTokens } = this.options;
     call.caller = await authenticateCaller(apiKeys, tenants, call.input.apiKey);
-    const { tenantId } = call.caller;
-    call.model = await models.resolve(tenantId, call.input.model);
+    const { tenantId, environment, settings } = call.caller;
+    const { taskClass, dataRegion } = call.input.headers;
+    const planned = await models.plan(
+      tenantId,
+      { model: call.input.model, environment: environment.name, taskClass: taskClass ?? defaultTaskClass, dataRegion },
+      settings.routing?.routes,
+    );
+    call.route = planned.route;
+    call.model = planned.model;
 
     if (call.input.template) {
       const rendered = await templates.render(tenantId, call.input.template);

@@ -2,7 +2,10 @@ import type { AgentSpec } from "../../registry/kinds.js";
 import type { RegistryRecord } from "../../registry/registry.js";
 import type { ApiKey } from "../../tenancy/api-keys.js";
 import type { Principal } from "../../tenancy/principals.js";
+import type { TenantSettings } from "../../tenancy/settings.js";
 import type { ChatRequest, ChatResponse, StreamEvent } from "../chat.js";
+import type { Pricing } from "../limits/usage.js";
+import type { AttemptRecord, RoutePlan } from "../routing/index.js";
 import type { AdmissionTicket } from "./admit.js";
 import type { StageName } from "./stage.js";
 
@@ -28,6 +31,8 @@ export interface CallHeaders {
   purpose?: string;
   businessUnit?: string;
   taskClass?: string;
+  /** Where the call's data must stay (a region code such as eu); absent: residency is not checked. */
+  dataRegion?: string;
 }
 
 export interface TemplateRef {
@@ -42,6 +47,8 @@ export interface Caller {
   environment: { id: string; name: string; production: boolean };
   principal: Principal;
   key: ApiKey;
+  /** The tenant's settings as they stood when the call was identified (limits, routing). */
+  settings: TenantSettings;
   /** Set when the caller is an agent (the agents issue identifies them); its capabilities bound the models it may use. */
   agent?: { name: string; spec: AgentSpec };
 }
@@ -52,8 +59,12 @@ export interface Served {
   model: string;
   provider: string;
   upstreamModel: string;
-  /** Every attempt, in order, when the router tried more than one upstream. */
-  attempts: { model: string; outcome: "served" | "failed"; reason?: string }[];
+  /** The served model's prices: what the call's usage is settled and recorded at. */
+  pricing: Pricing;
+  /** Every attempt, in order (one when the first upstream answered). */
+  attempts: AttemptRecord[];
+  /** Why the call did not land on its first try, when it did not. */
+  fallbackReason?: string;
 }
 
 /**
@@ -65,7 +76,10 @@ export interface ModelCall {
   /** The request as it will be sent: the template applied, guards' changes (e.g. redaction) made. */
   request: ChatRequest;
   caller?: Caller;
+  /** The model record the name resolved to (a route's first candidate); its approvals are what decide checks. */
   model?: RegistryRecord<"model">;
+  /** The upstreams the call may use, in the order execute tries them (identify plans it). */
+  route?: RoutePlan;
   template?: { name: string; version: number };
   /** Input tokens estimated before the call, for admission (budgets) and the prompt size limit. */
   estimatedInputTokens?: number;
@@ -83,6 +97,8 @@ export interface ModelCall {
   timings: Partial<Record<StageName, number>>;
   startedAt: number;
   error?: unknown;
+  /** Why routing failed, every attempt included, when it did (served is unset then). */
+  failedAttempts?: AttemptRecord[];
   /** Why settling admission failed, when it did. */
   settleFailure?: string;
 }

@@ -2,7 +2,7 @@ import { actionContext, type Outcome, type Recorder } from "../../audit/recorder
 import type { Actor } from "../../audit/actor.js";
 import type { Db } from "../../store/database.js";
 import { GatehouseError } from "../../shared/errors.js";
-import { UpstreamError } from "../routing/upstream-error.js";
+import { RoutingFailedError, UpstreamError } from "../routing/index.js";
 import { CallerGoneError, type ModelCall } from "./model-call.js";
 import { actorOfCaller } from "./identify.js";
 import type { Stage } from "./stage.js";
@@ -18,6 +18,11 @@ export function outcomeOf(error: unknown): Outcome {
 
 function errorSummary(error: unknown): { code: string; message: string; upstream?: string } | undefined {
   if (error === undefined) return undefined;
+  if (error instanceof RoutingFailedError) {
+    // Named after how the last upstream tried failed; every attempt is in the payload.
+    const last = error.attempts.filter((a) => a.outcome !== "served").at(-1);
+    if (last) return { code: `upstream_${last.error ?? "failed"}`, message: error.message, upstream: last.model };
+  }
   if (error instanceof GatehouseError) return { code: error.code, message: error.message };
   if (error instanceof UpstreamError) return { code: `upstream_${error.kind}`, message: error.message, upstream: error.upstream };
   if (error instanceof CallerGoneError) return { code: "caller_gone", message: error.message };
@@ -26,18 +31,18 @@ function errorSummary(error: unknown): { code: string; message: string; upstream
 
 const roundMs = (ms: number): number => Math.round(ms * 1000) / 1000;
 
-/** Dollars for a call's usage at its model's prices. */
+/** Dollars for a call's usage at the prices of the model that served it. */
 export function costOf(call: ModelCall): number {
   const usage = call.response?.usage;
-  const pricing = call.model?.spec.pricing;
+  const pricing = call.served?.pricing ?? call.model?.spec.pricing;
   if (!usage || !pricing) return 0;
   return Number(((usage.inputTokens / 1000) * pricing.inputPer1k + (usage.outputTokens / 1000) * pricing.outputPer1k).toFixed(8));
 }
 
 /**
  * Writes the call's one audit event (model.invoke): who, tenant, environment, the model asked
- * for and the one that served, template version, tokens, cost, each stage's latency and the
- * outcome. Refused and failed calls are recorded too. The recorder fails closed: when this
+ * for and the one that served (with every attempt and why it fell back), template version,
+ * tokens, cost, each stage's latency and the outcome. Refused and failed calls are recorded too. The recorder fails closed: when this
  * stage throws, the call is not answered as a success.
  */
 export class RecordStage implements Stage {
@@ -61,6 +66,7 @@ export class RecordStage implements Stage {
       purpose: input.headers.purpose,
       businessUnit: input.headers.businessUnit,
       taskClass: input.headers.taskClass,
+      dataRegion: input.headers.dataRegion,
     };
     await this.recorder.record(this.db, ctx, {
       action: "model.invoke",
@@ -72,7 +78,9 @@ export class RecordStage implements Stage {
         modelServed: served?.model ?? null,
         provider: served?.provider ?? null,
         upstreamModel: response?.model ?? served?.upstreamModel ?? null,
-        attempts: served?.attempts ?? [],
+        route: call.route?.route ?? null,
+        attempts: served?.attempts ?? call.failedAttempts ?? [],
+        fallbackReason: served?.fallbackReason ?? null,
         template: call.template ?? null,
         stream: input.stream,
         usage: response?.usage ?? null,

@@ -38,6 +38,8 @@ export interface RoutePlan {
   fallbacks: Candidate[];
   /** Models the route names that this call may not use, and why. */
   excluded: { model: string; reason: string }[];
+  /** Whose models these are (the tenant id): circuit breakers are kept per owner and model. */
+  owner?: string;
 }
 
 /**

@@ -89,7 +89,7 @@ export class Router {
     const order = [...weightedOrder(plan.primary, random), ...plan.fallbacks];
     const attempts: AttemptRecord[] = [];
     for (const candidate of order) {
-      const breaker = this.breakers.for(candidate.model);
+      const breaker = this.breakers.for(breakerKey(plan, candidate));
       for (let retry = 0; ; retry++) {
         const base = { model: candidate.model, tier: candidate.tier };
         if (!breaker.tryAcquire()) {
@@ -168,11 +168,15 @@ export class Router {
       // Another upstream would not fix a request the upstream refused or an answer it garbled.
       return new RoutingFailedError("upstream_failed", `upstream for '${plan.route}' failed: ${summary}`, attempts);
     }
-    const open = attempts.filter((a) => a.outcome === "skipped").map((a) => this.breakers.for(a.model).retryAfterMs);
+    const open = attempts.filter((a) => a.outcome === "skipped").map((a) => this.breakers.for(breakerKey(plan, a)).retryAfterMs);
     const retryAfterSeconds = failed.length === 0 && open.length > 0 ? Math.max(1, Math.ceil(Math.min(...open) / 1000)) : undefined;
     return new RoutingFailedError("upstream_failed", `every upstream for '${plan.route}' failed: ${summary}`, attempts, retryAfterSeconds);
   }
 }
+
+/** Each upstream's breaker, per owner: two tenants' models of the same name are different upstreams. */
+const breakerKey = (plan: RoutePlan, candidate: { model: string }): string =>
+  plan.owner === undefined ? candidate.model : `${plan.owner}/${candidate.model}`;
 
 function describe(a: AttemptRecord): string {
   if (a.outcome === "skipped") return `${a.model} circuit open`;
