@@ -1,8 +1,7 @@
-import { resolveOverlaps, type Finding } from "./finding.js";
+import type { Finding } from "./finding.js";
 import { injectionFindings } from "./injection/detector.js";
 import { PiiScanner } from "./pii/pii-scanner.js";
 
-export type Direction = "input" | "output";
 export type Verdict = "allow" | "redact" | "block";
 
 export interface GuardCheckResult {
@@ -32,17 +31,17 @@ const LABELS: Record<string, string> = { PROMPT_INJECTION: "prompt_injection", J
 export class GuardChecker {
   constructor(private readonly pii = new PiiScanner()) {}
 
-  check(text: string, direction: Direction): GuardCheckResult {
+  /** The same guards run in both directions: a model's answer (or a tool result fed back) can carry PII or smuggled instructions too. */
+  check(text: string): GuardCheckResult {
     const pii = this.pii.scan(text);
-    // Instructions smuggled into a model's answer (or a tool result fed back) matter too.
     const injection = injectionFindings(text);
-    const findings = resolveOverlaps([...pii]).concat(injection);
+    const findings = [...pii, ...injection];
     const labels = new Set<string>();
     for (const f of findings) labels.add(LABELS[f.type] ?? "contains_pii");
     const actions = findings.map((f) => ACTIONS[f.type] ?? DEFAULT_ACTION);
     const verdict: Verdict = actions.includes("block") ? "block" : actions.includes("redact") ? "redact" : "allow";
     const redacted = redact(text, pii.filter((f) => (ACTIONS[f.type] ?? DEFAULT_ACTION) === "redact"));
-    return { verdict, findings, labels: [...labels].sort(), redacted: direction === "input" || direction === "output" ? redacted : text };
+    return { verdict, findings, labels: [...labels].sort(), redacted };
   }
 }
 

@@ -20,7 +20,7 @@ export class InputGuard implements Guard {
     const labels = new Set<string>();
     const messages = call.request.messages.map((message) => {
       if (message.role === "assistant" || message.content.length === 0) return message;
-      const result = this.checker.check(message.content, "input");
+      const result = this.checker.check(message.content);
       for (const label of result.labels) labels.add(label);
       if (result.verdict === "block") {
         const finding = result.findings.find((f) => f.type === "PROMPT_INJECTION" || f.type === "JAILBREAK");

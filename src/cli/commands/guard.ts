@@ -15,7 +15,7 @@ export function guardCommands(program: Command): void {
     .option("--direction <direction>", "input (to a model) or output (from one)", "input")
     .action(async (options: { direction: string }) => {
       if (options.direction !== "input" && options.direction !== "output") throw new Error("--direction must be input or output");
-      const result = new GuardChecker().check(await readStdin(), options.direction);
+      const result = new GuardChecker().check(await readStdin());
       console.log(JSON.stringify(result, null, 2));
       if (result.verdict === "block") process.exitCode = 1;
     });

@@ -45,9 +45,9 @@ export async function guardCheckRoutes(app: FastifyInstance, options: { gatehous
     const body = bodyOf(request, guardCheckSchema);
     let result: GuardCheckResult & { messages?: { role: string; content: string }[] };
     if (body.text !== undefined) {
-      result = checker.check(body.text, body.direction);
+      result = checker.check(body.text);
     } else {
-      const checked = (body.messages ?? []).map((m) => ({ role: m.role, result: checker.check(m.content, body.direction) }));
+      const checked = (body.messages ?? []).map((m) => ({ role: m.role, result: checker.check(m.content) }));
       const worst = checked.reduce((v, c) => (severity[c.result.verdict] > severity[v] ? c.result.verdict : v), "allow" as GuardCheckResult["verdict"]);
       result = {
         verdict: worst,

@@ -10,7 +10,7 @@ export const routeSchema = z
   .object({
     /** What callers put in `model`; a route name wins over a model name or alias. */
     name: recordName,
-    /** Task classes the route serves; empty: any task class its models serve. */
+    /** Task classes the route serves; when empty, every task class its models serve. */
     taskClasses: z.array(recordName).default([]),
     /** Environments the route is approved in; empty: every environment. */
     environments: z.array(recordName).default([]),
