@@ -41,6 +41,8 @@ export interface ChatRequest {
   tools?: ToolDefinition[];
   toolChoice?: ToolChoice;
   responseFormat?: ResponseFormat;
+  /** Ask the upstream for token log-probabilities (the confidence guard sets this; providers that have none ignore it). */
+  logprobs?: boolean;
 }
 
 export interface Usage {
@@ -57,11 +59,13 @@ export interface ChatResponse {
   toolCalls: ToolCall[];
   finishReason: FinishReason;
   usage: Usage;
+  /** The answer's token log-probabilities, when they were asked for and the upstream gave them. */
+  logprobs?: number[];
 }
 
 /** One step of a streamed answer; a stream ends with exactly one `finish`. */
 export type StreamEvent =
-  | { type: "text"; text: string }
+  | { type: "text"; text: string; logprobs?: number[] }
   | { type: "tool_call_start"; index: number; id: string; name: string }
   | { type: "tool_call_arguments"; index: number; arguments: string }
   | { type: "finish"; finishReason: FinishReason; usage: Usage };

@@ -45,10 +45,20 @@ export class GuardChecker {
   }
 }
 
-/** Replaces each finding with [TYPE_n], numbered per type in order of first appearance; the same value keeps its number. */
-export function redact(text: string, findings: Finding[]): string {
-  const numbers = new Map<string, number>();
-  const counts = new Map<string, number>();
+/** How placeholders are numbered: per type, the same value keeping its number. */
+export interface PlaceholderNumbers {
+  numbers: Map<string, number>;
+  counts: Map<string, number>;
+}
+
+export const newPlaceholderNumbers = (): PlaceholderNumbers => ({ numbers: new Map(), counts: new Map() });
+
+/**
+ * Replaces each finding with [TYPE_n], numbered per type in order of first appearance; the same
+ * value keeps its number. Pieces of one text redacted in turn (a stream) share `placeholders`.
+ */
+export function redact(text: string, findings: Finding[], placeholders: PlaceholderNumbers = newPlaceholderNumbers()): string {
+  const { numbers, counts } = placeholders;
   let out = "";
   let at = 0;
   for (const f of [...findings].sort((a, b) => a.start - b.start)) {

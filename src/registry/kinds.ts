@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { restrictedTermSchema } from "../guards/output/settings.js";
 import { policyTextProblem } from "../policy/policy-engine.js";
 
 /**
@@ -73,8 +74,15 @@ export const dataSourceSpec = z
     sensitivity: z.enum(sensitivities),
     region,
     retentionDays: z.number().int().min(1).max(36_500),
+    /** Strings that mark this source's data (e.g. CONFIDENTIAL-ACME): a model answer carrying one is a leak (the output guards). */
+    markers: z.array(restrictedTermSchema).max(50).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((spec, ctx) => {
+    if (spec.markers?.length && sensitivityRank(spec.sensitivity) < sensitivityRank("confidential")) {
+      ctx.addIssue({ code: "custom", path: ["markers"], message: "only confidential and restricted data sources declare markers" });
+    }
+  });
 
 export const modelSpec = z
   .object({

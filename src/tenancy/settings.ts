@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { tenantLimitsSchema } from "../gateway/limits/limits-config.js";
 import { routingSettingsSchema } from "../gateway/routing/route-config.js";
+import { outputGuardSettingsSchema } from "../guards/output/settings.js";
 
 /** Per-tenant governance settings. */
 export const tenantSettingsSchema = z
@@ -27,6 +28,14 @@ export const tenantSettingsSchema = z
     limits: tenantLimitsSchema.optional(),
     /** Model gateway route definitions (docs/configuration.md); absent: none. */
     routing: routingSettingsSchema.optional(),
+    /** Model gateway guards (docs/configuration.md); absent: the defaults. */
+    guards: z
+      .object({
+        /** What the output guards do with what they find in answers (src/guards/output/settings.ts). */
+        output: outputGuardSettingsSchema.optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 

@@ -67,6 +67,19 @@ export interface Served {
   fallbackReason?: string;
 }
 
+/** What an output guard found in an answer, for the record: the kind and how often, never the text. */
+export interface OutputFinding {
+  /** The guard that found it: pii, secrets, restricted-terms, markers, toxicity, json-schema, confidence. */
+  guard: string;
+  /** What was found, e.g. CREDIT_CARD, RESTRICTED_TERM, THREAT, SCHEMA_INVALID, LOW_CONFIDENCE. */
+  type: string;
+  /** What the guard did: replaced it, refused the answer, let it through and noted it, or asked the model again. */
+  action: "redact" | "block" | "flag" | "repair";
+  count: number;
+  /** Which term, data source, schema error or score, when that helps an auditor (never the matched text). */
+  detail?: string;
+}
+
 /**
  * One model call as it walks the pipeline. Each stage reads what earlier stages settled and
  * adds its own part; the record stage writes down whatever is known when the call ends.
@@ -93,6 +106,8 @@ export interface ModelCall {
   stream?: AsyncIterable<StreamEvent>;
   /** The final answer (a stream's events assembled), which output guards and the record see. */
   response?: ChatResponse;
+  /** What the output guards found, streams included (record.ts writes it to the audit event). */
+  outputFindings?: OutputFinding[];
   /** Milliseconds each stage took, in the order they ran. */
   timings: Partial<Record<StageName, number>>;
   startedAt: number;

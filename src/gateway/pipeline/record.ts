@@ -42,7 +42,7 @@ export function costOf(call: ModelCall): number {
 /**
  * Writes the call's one audit event (model.invoke): who, tenant, environment, the model asked
  * for and the one that served (with every attempt and why it fell back), template version,
- * tokens, cost, each stage's latency and the outcome. Refused and failed calls are recorded too. The recorder fails closed: when this
+ * tokens, cost, what the output guards found, each stage's latency and the outcome. Refused and failed calls are recorded too. The recorder fails closed: when this
  * stage throws, the call is not answered as a success.
  */
 export class RecordStage implements Stage {
@@ -86,6 +86,7 @@ export class RecordStage implements Stage {
         usage: response?.usage ?? null,
         costUsd: costOf(call),
         policies: call.decision?.policies ?? [],
+        outputGuards: call.outputFindings ?? [],
         stageMs: Object.fromEntries(Object.entries(call.timings).map(([k, v]) => [k, roundMs(v)])),
         totalMs: roundMs(performance.now() - call.startedAt),
         error: failure ?? null,

@@ -14,8 +14,8 @@ const beforeAnswer: readonly StageName[] = ["identify", "admit", "inspect_input"
 /**
  * Runs a call through identify → admit → inspect input → decide → execute → inspect output →
  * record, timing each stage. Whatever happens, the call ends in the record stage exactly once;
- * if recording fails, the call fails with it (fail closed). A streamed answer is passed through
- * as it arrives, and the output stages run when it ends.
+ * if recording fails, the call fails with it (fail closed). A streamed answer passes through the
+ * output guards as it arrives (they may cut it); its end waits for the output stage and the record.
  */
 export class Pipeline {
   /** Calls that have reached the record stage (each does exactly once). */
@@ -24,13 +24,21 @@ export class Pipeline {
   constructor(private readonly stages: Stages) {}
 
   async run(call: ModelCall): Promise<PipelineResult> {
+    const output = this.stages.inspect_output;
     try {
-      for (const name of beforeAnswer) await this.timed(this.stages[name], call);
+      for (const name of beforeAnswer) {
+        // The output guards get ready before the answer exists (they may ask the upstream for more).
+        if (name === "execute" && output.prepare) await this.measure(output.name, call, () => output.prepare?.(call));
+        await this.timed(this.stages[name], call);
+      }
     } catch (error) {
       await this.end(call, callerGone(call, error));
       throw error;
     }
-    if (call.stream) return { kind: "stream", events: this.streamThrough(call, call.stream) };
+    if (call.stream) {
+      const guarded = output.guardStream?.(call, call.stream) ?? call.stream;
+      return { kind: "stream", events: this.streamThrough(call, guarded) };
+    }
     const response = call.completion;
     if (!response) {
       const error = new Error("execute produced no answer");
@@ -39,7 +47,8 @@ export class Pipeline {
     }
     call.response = response;
     await this.afterAnswer(call);
-    return { kind: "complete", response };
+    // What the output guards let through (redacted, repaired), not what the upstream said.
+    return { kind: "complete", response: call.response };
   }
 
   /**
@@ -112,12 +121,16 @@ export class Pipeline {
     await this.timed(this.stages.record, call);
   }
 
-  private async timed(stage: Stage, call: ModelCall): Promise<void> {
+  private timed(stage: Stage, call: ModelCall): Promise<void> {
+    return this.measure(stage.name, call, () => stage.run(call));
+  }
+
+  private async measure(name: StageName, call: ModelCall, step: () => Promise<void> | undefined): Promise<void> {
     const start = performance.now();
     try {
-      await stage.run(call);
+      await step();
     } finally {
-      call.timings[stage.name] = (call.timings[stage.name] ?? 0) + performance.now() - start;
+      call.timings[name] = (call.timings[name] ?? 0) + performance.now() - start;
     }
   }
 }

@@ -1,3 +1,4 @@
+import type { StreamEvent } from "../chat.js";
 import type { ModelCall } from "./model-call.js";
 
 export const stageNames = ["identify", "admit", "inspect_input", "decide", "execute", "inspect_output", "record"] as const;
@@ -12,5 +13,14 @@ export interface Stage {
   run(call: ModelCall): Promise<void>;
 }
 
+/**
+ * The inspect_output stage may also prepare a call before execute and watch a stream while it
+ * arrives (see OutputGuard); a plain Stage there inspects the finished answer only.
+ */
+export interface OutputStage extends Stage {
+  prepare?(call: ModelCall): Promise<void>;
+  guardStream?(call: ModelCall, events: AsyncIterable<StreamEvent>): AsyncIterable<StreamEvent>;
+}
+
 /** Every stage by name; the composition root chooses the implementations. */
-export type Stages = { readonly [N in StageName]: Stage & { readonly name: N } };
+export type Stages = { readonly [N in StageName]: (N extends "inspect_output" ? OutputStage : Stage) & { readonly name: N } };

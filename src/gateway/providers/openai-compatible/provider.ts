@@ -4,7 +4,7 @@ import type { UpstreamPools } from "../pools.js";
 import type { Provider, UpstreamTarget } from "../provider.js";
 import { parseEventData, postJson, primed, readJson, readSse } from "../upstream-http.js";
 import { parseWire } from "../wire.js";
-import { chunkSchema, completionSchema, finishReasonOf, requestBody } from "./wire-format.js";
+import { chunkSchema, completionSchema, finishReasonOf, logprobsOf, requestBody } from "./wire-format.js";
 
 export interface OpenAiCompatibleOptions {
   pools: UpstreamPools;
@@ -28,12 +28,14 @@ export class OpenAiCompatibleProvider implements Provider {
     const answer = parseWire(target, completionSchema, await readJson(target, response), "chat completion");
     const choice = answer.choices[0];
     if (!choice) throw new UpstreamError("malformed", target.name, `upstream ${target.name} answered without a choice`);
+    const logprobs = logprobsOf(choice.logprobs);
     return {
       model: answer.model,
       content: choice.message.content ?? "",
       toolCalls: (choice.message.tool_calls ?? []).map((c) => ({ id: c.id, name: c.function.name, arguments: c.function.arguments })),
       finishReason: finishReasonOf(choice.finish_reason),
       usage: { inputTokens: answer.usage?.prompt_tokens ?? 0, outputTokens: answer.usage?.completion_tokens ?? 0 },
+      ...(logprobs ? { logprobs } : {}),
     };
   }
 
@@ -57,7 +59,10 @@ export class OpenAiCompatibleProvider implements Provider {
       for (const choice of chunk.choices) {
         if (choice.finish_reason) finishReason = choice.finish_reason;
         const delta = choice.delta;
-        if (delta?.content) yield { type: "text", text: delta.content };
+        if (delta?.content) {
+          const logprobs = logprobsOf(choice.logprobs);
+          yield logprobs ? { type: "text", text: delta.content, logprobs } : { type: "text", text: delta.content };
+        }
         for (const call of delta?.tool_calls ?? []) {
           if (!started.has(call.index)) {
             if (!call.id || !call.function?.name) {

@@ -10,6 +10,11 @@ const toolCall = z.object({
 
 const usage = z.object({ prompt_tokens: z.number().int().min(0), completion_tokens: z.number().int().min(0) });
 
+/** Token log-probabilities of the content (`logprobs: true`); only the numbers are read. */
+const logprobs = z.object({ content: z.array(z.object({ logprob: z.number() })).nullable().optional() }).nullable().optional();
+
+export const logprobsOf = (value: z.output<typeof logprobs>): number[] | undefined => value?.content?.map((t) => t.logprob);
+
 export const completionSchema = z.object({
   model: z.string(),
   choices: z
@@ -17,6 +22,7 @@ export const completionSchema = z.object({
       z.object({
         message: z.object({ content: z.string().nullable().optional(), tool_calls: z.array(toolCall).nullable().optional() }),
         finish_reason: z.string().nullable(),
+        logprobs,
       }),
     )
     .min(1),
@@ -43,6 +49,7 @@ export const chunkSchema = z.object({
         })
         .optional(),
       finish_reason: z.string().nullable().optional(),
+      logprobs,
     }),
   ),
   usage: usage.nullable().optional(),
@@ -79,6 +86,7 @@ export function requestBody(upstreamModel: string, request: ChatRequest, stream:
     body.tools = request.tools.map((t) => ({ type: "function", function: { name: t.name, description: t.description, parameters: t.parameters } }));
   }
   if (request.toolChoice) body.tool_choice = toolChoiceBody(request.toolChoice);
+  if (request.logprobs) body.logprobs = true;
   const format = request.responseFormat;
   if (format?.type === "json_schema") {
     body.response_format = { type: "json_schema", json_schema: { name: format.name, schema: format.schema, strict: format.strict } };

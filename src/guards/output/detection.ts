@@ -1,0 +1,30 @@
+import type { Finding } from "../finding.js";
+
+/** What the output guards do with one finding: replace it with a placeholder, refuse the answer, or let it through and note it. */
+export type DetectionAction = "redact" | "block" | "flag";
+
+/** A finding in an answer, with the guard that made it and what the tenant's settings say to do. */
+export interface Detection extends Finding {
+  guard: string;
+  action: DetectionAction;
+  /** For the record and the refusal: which term, data source or rule (never the matched text). */
+  detail?: string;
+}
+
+/** One content check over a text (an answer, or the window of a stream the inspector holds). */
+export interface ContentDetector {
+  find(text: string): Detection[];
+}
+
+/** Words a refusal uses for each kind of finding: it must say why without repeating what was found. */
+const described: Record<string, string> = {
+  RESTRICTED_TERM: "a restricted term",
+  DATA_SOURCE_MARKER: "the marker of a confidential data source",
+  SECRET: "a credential",
+  THREAT: "a threat of violence",
+  SELF_HARM: "encouragement of self-harm",
+  HARASSMENT: "harassment",
+  IDENTITY_ATTACK: "a slur",
+};
+
+export const describeDetection = (d: Pick<Detection, "type">): string => described[d.type] ?? `personal data (${d.type})`;

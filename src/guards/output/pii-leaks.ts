@@ -1,0 +1,24 @@
+import { PiiScanner } from "../pii/pii-scanner.js";
+import type { ContentDetector, Detection, DetectionAction } from "./detection.js";
+
+/**
+ * Personal data and credentials in an answer, found by the same recognizers as the input guards
+ * (validated: Luhn, mod-97 …). Credentials are their own guard, `secrets`, because a key in an
+ * answer is a leak to refuse where an e-mail address is usually data to redact.
+ */
+export class PiiLeakDetector implements ContentDetector {
+  constructor(
+    private readonly actions: { pii: DetectionAction | "off"; secrets: DetectionAction | "off" },
+    private readonly scanner: PiiScanner = new PiiScanner(),
+  ) {}
+
+  find(text: string): Detection[] {
+    const found: Detection[] = [];
+    for (const f of this.scanner.scan(text)) {
+      const guard = f.type === "SECRET" ? "secrets" : "pii";
+      const action = f.type === "SECRET" ? this.actions.secrets : this.actions.pii;
+      if (action !== "off") found.push({ ...f, guard, action });
+    }
+    return found;
+  }
+}

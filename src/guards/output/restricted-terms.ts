@@ -1,0 +1,66 @@
+import { HOMOGLYPHS, INVISIBLE } from "../injection/normalise.js";
+import type { ContentDetector, Detection, DetectionAction } from "./detection.js";
+
+/** A term to look for, and how a finding of it is reported. */
+export interface RestrictedTerm {
+  text: string;
+  type: "RESTRICTED_TERM" | "DATA_SOURCE_MARKER";
+  guard: string;
+  /** Names the term without repeating it: "term 3", "data source crm". */
+  detail: string;
+  action: DetectionAction;
+}
+
+const invisible = `(?:${INVISIBLE.source})*`;
+/** Between the words of a term: nothing, or up to three spaces, dashes, dots, underscores, slashes or colons. */
+const separator = `(?:[\\s_.:/\\-]|${INVISIBLE.source}){0,3}`;
+
+/** Latin letters and the Cyrillic and Greek letters that look like them (so "Fаlcon" with a Cyrillic а still matches). */
+const lookAlikes = new Map<string, string[]>();
+for (const [glyph, latin] of Object.entries(HOMOGLYPHS)) {
+  const key = latin.toLowerCase();
+  lookAlikes.set(key, [...(lookAlikes.get(key) ?? []), glyph]);
+}
+
+/** One letter or digit of a term (terms are split into words of letters and digits, so nothing needs escaping). */
+function charPattern(c: string): string {
+  const glyphs = lookAlikes.get(c.toLowerCase());
+  return glyphs ? `[${c}${glyphs.join("")}]` : c;
+}
+
+/**
+ * A term as a pattern that also matches what a model (or someone steering it) does to dodge a
+ * keyword filter: any case, other separators or none between its words ("project-falcon",
+ * "ProjectFalcon"), invisible characters between its letters, look-alike letters. It matches
+ * whole words only: "Falcon" does not match "Falconry".
+ */
+export function termPattern(term: string): RegExp {
+  const words = term.split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+  const body = words.map((w) => [...w].map(charPattern).join(invisible)).join(separator);
+  return new RegExp(`(?<![\\p{L}\\p{N}])${body}(?![\\p{L}\\p{N}])`, "giu");
+}
+
+/** Finds restricted terms and data-source markers; patterns are compiled once per detector. */
+export class RestrictedTermDetector implements ContentDetector {
+  private readonly patterns: { term: RestrictedTerm; pattern: RegExp }[];
+
+  constructor(terms: readonly RestrictedTerm[]) {
+    this.patterns = terms.map((term) => ({ term, pattern: termPattern(term.text) }));
+  }
+
+  /** The longest text a match can span with its separators, for the stream's hold-back. */
+  get longestMatch(): number {
+    return Math.max(0, ...this.patterns.map(({ term }) => term.text.length * 2));
+  }
+
+  find(text: string): Detection[] {
+    const found: Detection[] = [];
+    for (const { term, pattern } of this.patterns) {
+      pattern.lastIndex = 0;
+      for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
+        found.push({ type: term.type, start: m.index, end: m.index + m[0].length, score: 1, guard: term.guard, action: term.action, detail: term.detail });
+      }
+    }
+    return found;
+  }
+}
