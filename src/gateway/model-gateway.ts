@@ -1,4 +1,5 @@
 import { InputGuard } from "../guards/input-guard.js";
+import { defaultOutputGuards } from "../guards/output/output-guards.js";
 import { CedarDecider } from "../policy/cedar-decider.js";
 import { PolicyEngine } from "../policy/policy-engine.js";
 import type { Recorder } from "../audit/recorder.js";
@@ -13,7 +14,7 @@ import { openRateWindowStore, SqlBudgetLedger, UsageLimiter } from "./limits/ind
 import { AdmitStage, type Admission } from "./pipeline/admit.js";
 import { DecideStage, registryDecider, type Decider } from "./pipeline/decide.js";
 import { ExecuteStage } from "./pipeline/execute.js";
-import type { Guard } from "./pipeline/guard.js";
+import type { Guard, OutputGuard } from "./pipeline/guard.js";
 import { IdentifyStage } from "./pipeline/identify.js";
 import { InspectInputStage } from "./pipeline/inspect-input.js";
 import { InspectOutputStage } from "./pipeline/inspect-output.js";
@@ -37,7 +38,8 @@ export interface ModelGatewayOptions {
   /** Routing (execute): retries, backoff and circuit breakers; the attempt timeout is upstreamTimeoutMs. */
   routing?: Partial<RouterOptions>;
   inputGuards?: readonly Guard[];
-  outputGuards?: readonly Guard[];
+  /** Inspect output; JSON schema, confidence, then leaks and abuse (src/guards/output) by default. */
+  outputGuards?: readonly OutputGuard[];
   /** How long an upstream may take to start answering, and between two parts of an answer. */
   upstreamTimeoutMs?: number;
   /** Prompts estimated above this many tokens are refused with 413. */
@@ -72,6 +74,7 @@ export async function createModelGateway(
   const router = new Router({ attemptTimeoutMs: timeoutMs, ...options.routing });
   const windows = await openRateWindowStore({ redisUrl: options.redisUrl });
   const admission = options.admission ?? new UsageAdmission(new UsageLimiter(windows, new SqlBudgetLedger(services.store)));
+  const upstreams = new UpstreamRouter(router, providers, credentials);
   const pipeline = new Pipeline({
     identify: new IdentifyStage({
       apiKeys: services.apiKeys,
@@ -83,8 +86,8 @@ export async function createModelGateway(
     admit: new AdmitStage(admission),
     inspect_input: new InspectInputStage(options.inputGuards ?? [new InputGuard()]),
     decide: new DecideStage(decider),
-    execute: new ExecuteStage(new UpstreamRouter(router, providers, credentials)),
-    inspect_output: new InspectOutputStage(options.outputGuards ?? []),
+    execute: new ExecuteStage(upstreams),
+    inspect_output: new InspectOutputStage(options.outputGuards ?? defaultOutputGuards(upstreams, services.registry)),
     record: new RecordStage(services.recorder, db),
   });
   return {

@@ -25,6 +25,7 @@ const described: Record<string, string> = {
   SELF_HARM: "encouragement of self-harm",
   HARASSMENT: "harassment",
   IDENTITY_ATTACK: "a slur",
+  UNREDACTABLE: "personal data that cannot be redacted without breaking its JSON",
 };
 
 export const describeDetection = (d: Pick<Detection, "type">): string => described[d.type] ?? `personal data (${d.type})`;

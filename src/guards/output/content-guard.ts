@@ -1,0 +1,189 @@
+import type { StreamEvent } from "../../gateway/chat.js";
+import type { OutputGuard } from "../../gateway/pipeline/guard.js";
+import type { ModelCall } from "../../gateway/pipeline/model-call.js";
+import type { Registry } from "../../registry/registry.js";
+import { sensitivityRank } from "../../registry/kinds.js";
+import { newPlaceholderNumbers } from "../guard-check.js";
+import { PiiScanner } from "../pii/pii-scanner.js";
+import type { ContentDetector, Detection } from "./detection.js";
+import { noteDetection, refusalFor } from "./findings.js";
+import { DEFAULT_HOLD_BACK, HeldText, judgeText, type Judge } from "./held-text.js";
+import { PiiLeakDetector } from "./pii-leaks.js";
+import { RestrictedTermDetector, type RestrictedTerm } from "./restricted-terms.js";
+import { outputGuardSettingsOf, type OutputGuardSettings } from "./settings.js";
+import { ToxicityDetector } from "./toxicity.js";
+import { timed } from "./timing.js";
+
+/** The markers a tenant's confidential and restricted data sources declare. */
+export type MarkerSource = (tenantId: string) => Promise<{ dataSource: string; markers: string[] }[]>;
+
+export const registryMarkers =
+  (registry: Registry): MarkerSource =>
+  async (tenantId) =>
+    (await registry.list(tenantId, "data_source"))
+      .filter((r) => sensitivityRank(r.spec.sensitivity) >= sensitivityRank("confidential") && (r.spec.markers?.length ?? 0) > 0)
+      .map((r) => ({ dataSource: r.name, markers: r.spec.markers ?? [] }));
+
+/** The checks one call's answer goes through, as its tenant's settings and data sources make them. */
+interface ContentPolicy {
+  detectors: ContentDetector[];
+  holdBack: number;
+}
+
+const CACHED_TERM_SETS = 256;
+
+/**
+ * Leaks and abuse in an answer: personal data and credentials (the input guards' recognizers),
+ * the tenant's restricted terms, the markers of its confidential data sources, and toxicity, in
+ * the text and in tool call arguments. What is found is redacted, refused (403 naming the guard)
+ * or flagged, as `guards.output` says. A stream is judged while it arrives: each run of text is
+ * held back by a few dozen characters (see HeldText) so that a leak is cut before the caller has
+ * any of it, with an error event in the API's own shape.
+ */
+export class ContentGuard implements OutputGuard {
+  readonly name = "content";
+  private readonly policies = new WeakMap<ModelCall, ContentPolicy>();
+  private readonly termDetectors = new Map<string, RestrictedTermDetector>();
+
+  constructor(
+    private readonly markers: MarkerSource,
+    private readonly scanner = new PiiScanner(),
+  ) {}
+
+  async prepare(call: ModelCall): Promise<void> {
+    await this.policyFor(call);
+  }
+
+  async inspect(call: ModelCall): Promise<void> {
+    const response = call.response;
+    if (!response) return;
+    const { detectors } = await this.policyFor(call);
+    const judge = this.judge(call, false);
+    const placeholders = newPlaceholderNumbers();
+    const content = judgeText(response.content, detectors, judge, placeholders);
+    const toolCalls = response.toolCalls.map((c) => ({ ...c, arguments: judgeText(c.arguments, detectors, judge, placeholders) }));
+    const format = call.request.responseFormat?.type;
+    if (content !== response.content && (format === "json_object" || format === "json_schema") && !parses(content)) {
+      // A redaction outside a JSON string (a card number as a number) would hand the caller broken JSON.
+      judge.refuse({ type: "UNREDACTABLE", start: 0, end: 0, score: 1, guard: "pii", action: "block" });
+    }
+    call.response = { ...response, content, toolCalls };
+  }
+
+  guardStream(call: ModelCall, events: AsyncIterable<StreamEvent>): AsyncIterable<StreamEvent> {
+    return this.watch(call, events);
+  }
+
+  private async *watch(call: ModelCall, events: AsyncIterable<StreamEvent>): AsyncGenerator<StreamEvent> {
+    const { detectors, holdBack } = await this.policyFor(call);
+    const judge = this.judge(call, true);
+    const placeholders = newPlaceholderNumbers();
+    const runs = new Map<string, HeldText>();
+    let current: string | undefined;
+    const run = (key: string): HeldText => {
+      let held = runs.get(key);
+      if (!held) runs.set(key, (held = new HeldText(detectors, holdBack, judge, placeholders)));
+      return held;
+    };
+    const eventFor = (key: string, text: string): StreamEvent | undefined => {
+      if (text === "") return undefined;
+      return key === "text" ? { type: "text", text } : { type: "tool_call_arguments", index: Number(key), arguments: text };
+    };
+    /** Text of another run may not go out after events that follow it: a run ends when another begins. */
+    const switchTo = (key: string | undefined): StreamEvent | undefined => {
+      if (current === undefined || current === key) {
+        current = key;
+        return undefined;
+      }
+      const previous = current;
+      current = key;
+      return eventFor(previous, timed(call, () => run(previous).flush()));
+    };
+
+    for await (const event of events) {
+      if (event.type === "finish") {
+        const last = switchTo(undefined);
+        if (last) yield last;
+        yield event;
+        return;
+      }
+      const key = event.type === "text" ? "text" : event.type === "tool_call_arguments" ? String(event.index) : undefined;
+      const flushed = switchTo(key);
+      if (flushed) yield flushed;
+      if (key === undefined) {
+        yield event;
+        continue;
+      }
+      const piece = event.type === "text" ? event.text : event.type === "tool_call_arguments" ? event.arguments : "";
+      const out = eventFor(key, timed(call, () => run(key).push(piece)));
+      if (out) yield out;
+    }
+  }
+
+  private judge(call: ModelCall, streamed: boolean): Judge {
+    return {
+      note: (d: Detection) => noteDetection(call, d),
+      refuse: (d: Detection) => {
+        throw refusalFor(call, d, streamed);
+      },
+    };
+  }
+
+  private async policyFor(call: ModelCall): Promise<ContentPolicy> {
+    const known = this.policies.get(call);
+    if (known) return known;
+    const settings = outputGuardSettingsOf(call.caller?.settings.guards?.output);
+    const terms = await this.restrictedTerms(call, settings);
+    const detectors: ContentDetector[] = [new PiiLeakDetector({ pii: settings.pii, secrets: settings.secrets }, this.scanner)];
+    let holdBack = DEFAULT_HOLD_BACK;
+    if (terms.length > 0) {
+      const detector = this.termDetector(terms);
+      detectors.push(detector);
+      holdBack = Math.max(holdBack, detector.longestMatch + 8);
+    }
+    if (settings.toxicity !== "off") detectors.push(new ToxicityDetector(settings.toxicity));
+    const policy = { detectors, holdBack };
+    this.policies.set(call, policy);
+    return policy;
+  }
+
+  private async restrictedTerms(call: ModelCall, settings: OutputGuardSettings): Promise<RestrictedTerm[]> {
+    const terms: RestrictedTerm[] = settings.restrictedTerms.map((text, i) => ({
+      text,
+      type: "RESTRICTED_TERM",
+      guard: "restricted-terms",
+      detail: `term ${i + 1}`,
+      action: "block",
+    }));
+    if (settings.markers !== "off" && call.caller) {
+      for (const source of await this.markers(call.caller.tenantId)) {
+        for (const text of source.markers) {
+          terms.push({ text, type: "DATA_SOURCE_MARKER", guard: "markers", detail: `data source ${source.dataSource}`, action: settings.markers });
+        }
+      }
+    }
+    return terms;
+  }
+
+  /** Term patterns are compiled once per distinct set (tenants' settings change rarely). */
+  private termDetector(terms: RestrictedTerm[]): RestrictedTermDetector {
+    const key = JSON.stringify(terms);
+    let detector = this.termDetectors.get(key);
+    if (!detector) {
+      detector = new RestrictedTermDetector(terms);
+      this.termDetectors.set(key, detector);
+      if (this.termDetectors.size > CACHED_TERM_SETS) this.termDetectors.delete(this.termDetectors.keys().next().value as string);
+    }
+    return detector;
+  }
+}
+
+function parses(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+

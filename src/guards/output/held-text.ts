@@ -1,0 +1,118 @@
+import { redact, type PlaceholderNumbers } from "../guard-check.js";
+import type { ContentDetector, Detection } from "./detection.js";
+
+/**
+ * How many characters of a stream's text the content guards keep back before sending: a finding
+ * only becomes recognisable once its end has arrived, and the text it starts with must still be
+ * here then. 96 covers every built-in pattern (a grouped card number is at most 25 characters,
+ * an IBAN 42, a key or token is recognised within 41, an abusive phrase within about 90) and is
+ * about two dozen tokens, a fraction of a second of a model's output. Restricted terms and
+ * markers longer than half of it raise it for their tenant (see ContentGuard).
+ */
+export const DEFAULT_HOLD_BACK = 96;
+
+/** What happens to findings while text is judged: they are noted for the record, and a refusal ends it. */
+export interface Judge {
+  note(d: Detection): void;
+  refuse(d: Detection): never;
+}
+
+function findAll(detectors: readonly ContentDetector[], text: string): Detection[] {
+  return detectors.flatMap((d) => d.find(text));
+}
+
+/** Judges a complete text: refuses on the first blocking finding, returns it with the redactions made. */
+export function judgeText(text: string, detectors: readonly ContentDetector[], judge: Judge, placeholders: PlaceholderNumbers): string {
+  const found = findAll(detectors, text);
+  const blocking = found.find((d) => d.action === "block");
+  if (blocking) judge.refuse(blocking);
+  for (const d of found) judge.note(d);
+  return redact(text, found.filter((d) => d.action === "redact"), placeholders);
+}
+
+/**
+ * One run of streamed text (the answer's text, or one tool call's arguments) on its way to the
+ * caller. Each push adds what arrived and returns what may go out now: everything but the last
+ * `holdBack` characters, and nothing from where a finding that may still be growing starts
+ * (a match that runs to the end of what has arrived: "4111 1111 1111 1111" may be followed by
+ * more digits, "Falcon" by "ry"). A finding that has ended is judged at once: a blocking one
+ * refuses (the caller never gets it), a redacted one goes out as its placeholder. The detectors
+ * see the text still held plus the last `holdBack` characters sent, so a finding across the
+ * boundary is seen too; such a finding was partly sent already, and refuses unless it is only
+ * flagged.
+ */
+export class HeldText {
+  private sent = "";
+  private held = "";
+  /** Characters sent before `sent` (which keeps only the last holdBack of them). */
+  private sentBefore = 0;
+  private readonly noted = new Set<string>();
+
+  constructor(
+    private readonly detectors: readonly ContentDetector[],
+    private readonly holdBack: number,
+    private readonly judge: Judge,
+    private readonly placeholders: PlaceholderNumbers,
+  ) {}
+
+  push(text: string): string {
+    this.held += text;
+    return this.release(false);
+  }
+
+  /** The run has ended: judges what is held as final and returns all of it. */
+  flush(): string {
+    return this.release(true);
+  }
+
+  private note(d: Detection, windowStart: number): void {
+    const key = `${d.guard}\u0000${d.type}\u0000${windowStart + d.start}`;
+    if (this.noted.has(key)) return;
+    this.noted.add(key);
+    this.judge.note(d);
+  }
+
+  private release(final: boolean): string {
+    const window = this.sent + this.held;
+    const offset = this.sent.length;
+    const windowStart = this.sentBefore;
+    let limit = final ? this.held.length : Math.max(0, this.held.length - this.holdBack);
+    const ended: Detection[] = [];
+    for (const d of findAll(this.detectors, window)) {
+      if (d.end <= offset) continue; // judged when it went out
+      if (d.start < offset) {
+        if (d.action === "flag") this.note(d, windowStart);
+        else this.judge.refuse(d);
+        continue;
+      }
+      const inHeld = { ...d, start: d.start - offset, end: d.end - offset };
+      if (!final && d.end === window.length) {
+        if (d.action !== "flag") limit = Math.min(limit, inHeld.start);
+        continue;
+      }
+      if (d.action === "block") this.judge.refuse(d);
+      ended.push(inHeld);
+    }
+    // A redaction goes out whole or not at all: the limit backs off to its start.
+    for (let moved = true; moved; ) {
+      moved = false;
+      for (const r of ended) {
+        if (r.action === "redact" && r.start < limit && r.end > limit) {
+          limit = r.start;
+          moved = true;
+        }
+      }
+    }
+    const out = this.held.slice(0, limit);
+    const going = ended.filter((d) => d.start < limit);
+    for (const d of going) this.note({ ...d, start: d.start + offset }, windowStart);
+    this.sent = (this.sent + out).slice(-this.holdBack);
+    this.sentBefore += offset + out.length - this.sent.length;
+    this.held = this.held.slice(limit);
+    return redact(
+      out,
+      going.filter((d) => d.action === "redact"),
+      this.placeholders,
+    );
+  }
+}
