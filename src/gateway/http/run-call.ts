@@ -6,8 +6,10 @@ import { gatewayErrorOf, type GatewayError } from "./errors.js";
 import { SseStream } from "./sse.js";
 import { markPipelineRan } from "./error-handler.js";
 
-/** How one API writes a streamed answer: its events in order, then its end, or an error in its shape. */
+/** How one API writes a streamed answer: its opening, its events in order, then its end, or an error in its shape. */
 export interface StreamWriter {
+  /** The API's opening event (OpenAI's role chunk, Anthropic's message_start), sent before the first event if not already. */
+  open(): Promise<void>;
   event(event: StreamEvent): Promise<void>;
   error(error: GatewayError): Promise<void>;
 }
@@ -40,6 +42,8 @@ export async function runCall(gatehouse: Gatehouse, request: FastifyRequest, rep
   const writer = dialect.streamWriter(call, sse);
   const events = result.events[Symbol.asyncIterator]();
   try {
+    // Opened at once: the output guards may hold the first text back for a moment.
+    await writer.open();
     for (;;) {
       if (sse.closed) {
         await events.return?.();

@@ -28,7 +28,7 @@ class MessageEventWriter implements StreamWriter {
     return this.sse.send(JSON.stringify({ type, ...data }), type);
   }
 
-  private async start(): Promise<void> {
+  async open(): Promise<void> {
     if (this.started) return;
     this.started = true;
     await this.send("message_start", {
@@ -51,7 +51,7 @@ class MessageEventWriter implements StreamWriter {
     this.openBlock = undefined;
   }
 
-  private async open(kind: "text" | "tool", contentBlock: Record<string, unknown>, toolIndex?: number): Promise<number> {
+  private async startBlock(kind: "text" | "tool", contentBlock: Record<string, unknown>, toolIndex?: number): Promise<number> {
     await this.closeBlock();
     const index = this.nextBlock++;
     this.openBlock = { index, kind, toolIndex };
@@ -60,14 +60,14 @@ class MessageEventWriter implements StreamWriter {
   }
 
   async event(event: StreamEvent): Promise<void> {
-    await this.start();
+    await this.open();
     switch (event.type) {
       case "text": {
-        const index = this.openBlock?.kind === "text" ? this.openBlock.index : await this.open("text", { type: "text", text: "" });
+        const index = this.openBlock?.kind === "text" ? this.openBlock.index : await this.startBlock("text", { type: "text", text: "" });
         return this.send("content_block_delta", { index, delta: { type: "text_delta", text: event.text } });
       }
       case "tool_call_start":
-        await this.open("tool", { type: "tool_use", id: event.id, name: event.name, input: {} }, event.index);
+        await this.startBlock("tool", { type: "tool_use", id: event.id, name: event.name, input: {} }, event.index);
         return;
       case "tool_call_arguments": {
         const block = this.openBlock;

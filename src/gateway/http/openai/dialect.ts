@@ -33,11 +33,14 @@ class ChunkWriter implements StreamWriter {
     });
   }
 
+  async open(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    await this.sse.send(this.chunk({ role: "assistant", content: "" }));
+  }
+
   async event(event: StreamEvent): Promise<void> {
-    if (!this.started) {
-      this.started = true;
-      await this.sse.send(this.chunk({ role: "assistant", content: "" }));
-    }
+    await this.open();
     switch (event.type) {
       case "text":
         return this.sse.send(this.chunk({ content: event.text }));
