@@ -21,11 +21,25 @@ export interface ReceivedRequest {
   body: Record<string, any>;
 }
 
+/** An answer told to the upstream in advance, instead of its echo. */
+export interface ScriptedReply {
+  /** The answer's text in the pieces it is streamed in (joined when the call is not streamed). */
+  pieces: string[];
+  /** OpenAI only: the token log-probabilities sent with each piece (`logprobs.content`), when given. */
+  logprobs?: number[][];
+  /** Streaming stops before this piece until `until` settles, so a test can see what the caller had by then. */
+  pauseBefore?: { piece: number; until: Promise<unknown> };
+}
+
 export interface FakeUpstream {
   /** Base URL to put in a model record's endpoint (ends in /v1). */
   endpoint: string;
   received: ReceivedRequest[];
   misbehave: Misbehaviour;
+  /** Answered in order, one per request, before the upstream goes back to echoing. */
+  replies: ScriptedReply[];
+  /** Responses the caller (Gatehouse) closed before they were complete. */
+  abandoned: number;
   close(): Promise<void>;
 }
 
@@ -46,8 +60,11 @@ async function readBody(req: IncomingMessage): Promise<Record<string, any>> {
 }
 
 async function serve(handler: (req: ReceivedRequest, res: ServerResponse, upstream: FakeUpstream) => void): Promise<FakeUpstream> {
-  const upstream = { received: [] as ReceivedRequest[], misbehave: "none" as Misbehaviour } as FakeUpstream;
+  const upstream = { received: [] as ReceivedRequest[], misbehave: "none" as Misbehaviour, replies: [] as ScriptedReply[], abandoned: 0 } as FakeUpstream;
   const server: Server = createServer(async (req, res) => {
+    res.on("close", () => {
+      if (!res.writableFinished) upstream.abandoned++;
+    });
     const received: ReceivedRequest = { path: req.url ?? "", headers: req.headers, body: await readBody(req) };
     upstream.received.push(received);
     if (upstream.misbehave === "status-500") {
@@ -102,10 +119,15 @@ const sse = (res: ServerResponse) => {
 
 /** POST /v1/chat/completions. Answers "openai upstream heard: <last user text>", or calls the first tool offered. */
 export function fakeOpenAiUpstream(): Promise<FakeUpstream> {
-  return serve((req, res) => {
+  return serve((req, res, upstream) => {
     const body = req.body;
     if (req.path !== "/v1/chat/completions") {
       res.writeHead(404).end();
+      return;
+    }
+    const scripted = upstream.replies.shift();
+    if (scripted) {
+      void scriptedOpenAi(body, res, scripted);
       return;
     }
     const text = `openai upstream heard: ${lastUserText(body)}`;
@@ -142,10 +164,15 @@ export function fakeOpenAiUpstream(): Promise<FakeUpstream> {
 
 /** POST /v1/messages. Answers "anthropic upstream heard: <last user text>", or uses the first tool offered. */
 export function fakeAnthropicUpstream(): Promise<FakeUpstream> {
-  return serve((req, res) => {
+  return serve((req, res, upstream) => {
     const body = req.body;
     if (req.path !== "/v1/messages") {
       res.writeHead(404).end();
+      return;
+    }
+    const scripted = upstream.replies.shift();
+    if (scripted) {
+      void scriptedAnthropic(body, res, scripted);
       return;
     }
     const text = `anthropic upstream heard: ${lastUserText(body)}`;
@@ -187,4 +214,58 @@ export function fakeAnthropicUpstream(): Promise<FakeUpstream> {
     event("message_stop", {});
     res.end();
   });
+}
+
+const tokenLogprobs = (logprobs: number[] | undefined) =>
+  logprobs ? { content: logprobs.map((logprob) => ({ token: "t", logprob, bytes: null, top_logprobs: [] })) } : null;
+
+/** Streams the pieces one by one, pausing where told and stopping if Gatehouse goes away. */
+async function streamPieces(res: ServerResponse, reply: ScriptedReply, send: (piece: string, index: number) => void): Promise<void> {
+  for (const [index, piece] of reply.pieces.entries()) {
+    if (reply.pauseBefore?.piece === index) await reply.pauseBefore.until;
+    if (res.destroyed) return;
+    send(piece, index);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+async function scriptedOpenAi(body: Record<string, any>, res: ServerResponse, reply: ScriptedReply): Promise<void> {
+  const base = { id: "chatcmpl-up", object: "chat.completion.chunk", created: 1, model: `${body.model}-upstream` };
+  const usage = { prompt_tokens: 11, completion_tokens: reply.pieces.length, total_tokens: 11 + reply.pieces.length };
+  if (!body.stream) {
+    const logprobs = reply.logprobs ? tokenLogprobs(reply.logprobs.flat()) : null;
+    const choice = { index: 0, message: { role: "assistant", content: reply.pieces.join("") }, logprobs, finish_reason: "stop" };
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify({ ...base, object: "chat.completion", choices: [choice], usage }));
+    return;
+  }
+  const send = sse(res);
+  send({ ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] });
+  await streamPieces(res, reply, (piece, i) =>
+    send({ ...base, choices: [{ index: 0, delta: { content: piece }, logprobs: tokenLogprobs(reply.logprobs?.[i]), finish_reason: null }] }),
+  );
+  if (res.destroyed) return;
+  send({ ...base, choices: [{ index: 0, delta: {}, finish_reason: "stop" }] });
+  send({ ...base, choices: [], usage });
+  send("[DONE]");
+  res.end();
+}
+
+async function scriptedAnthropic(body: Record<string, any>, res: ServerResponse, reply: ScriptedReply): Promise<void> {
+  const model = `${body.model}-upstream`;
+  const usage = { input_tokens: 13, output_tokens: reply.pieces.length };
+  if (!body.stream) {
+    const message = { id: "msg_up", type: "message", role: "assistant", model, content: [{ type: "text", text: reply.pieces.join("") }], stop_reason: "end_turn", stop_sequence: null, usage };
+    res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(message));
+    return;
+  }
+  const send = sse(res);
+  const event = (type: string, data: Record<string, unknown>) => send({ type, ...data }, type);
+  event("message_start", { message: { id: "msg_up", type: "message", role: "assistant", model, content: [], stop_reason: null, usage: { input_tokens: 13, output_tokens: 1 } } });
+  event("content_block_start", { index: 0, content_block: { type: "text", text: "" } });
+  await streamPieces(res, reply, (piece) => event("content_block_delta", { index: 0, delta: { type: "text_delta", text: piece } }));
+  if (res.destroyed) return;
+  event("content_block_stop", { index: 0 });
+  event("message_delta", { delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: reply.pieces.length } });
+  event("message_stop", {});
+  res.end();
 }
