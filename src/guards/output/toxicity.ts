@@ -76,7 +76,19 @@ function letters(word: string): string {
     .replace(/[^\p{L}]/gu, "");
 }
 
+/** Words repeat: each is folded and hashed once (the cache is emptied when it grows past its bound). */
+const known = new Map<string, "strong" | "targeted" | undefined>();
+const KNOWN_WORDS = 50_000;
+
 function slurStrength(word: string): "strong" | "targeted" | undefined {
+  if (known.has(word)) return known.get(word);
+  if (known.size >= KNOWN_WORDS) known.clear();
+  const strength = lookUp(word);
+  known.set(word, strength);
+  return strength;
+}
+
+function lookUp(word: string): "strong" | "targeted" | undefined {
   const folded = letters(word);
   const forms = [folded];
   if (folded.length > 4 && folded.endsWith("es")) forms.push(folded.slice(0, -2));

@@ -1,0 +1,127 @@
+import { describe, expect, it } from "vitest";
+import { newPlaceholderNumbers } from "../../src/guards/guard-check.js";
+import type { ContentDetector, Detection } from "../../src/guards/output/detection.js";
+import { DEFAULT_HOLD_BACK, HeldText, judgeText, type Judge } from "../../src/guards/output/held-text.js";
+import { PiiLeakDetector } from "../../src/guards/output/pii-leaks.js";
+import { RestrictedTermDetector, termPattern } from "../../src/guards/output/restricted-terms.js";
+import { ToxicityDetector } from "../../src/guards/output/toxicity.js";
+
+const terms = new RestrictedTermDetector([
+  { text: "Project Falcon", type: "RESTRICTED_TERM", guard: "restricted-terms", detail: "term 1", action: "block" },
+  { text: "CONFIDENTIAL-ACME", type: "DATA_SOURCE_MARKER", guard: "markers", detail: "data source crm", action: "block" },
+]);
+const detectors: ContentDetector[] = [new PiiLeakDetector({ pii: "redact", secrets: "block" }), terms, new ToxicityDetector("block")];
+
+class Refused extends Error {
+  constructor(readonly detection: Detection) {
+    super(`refused: ${detection.type}`);
+  }
+}
+
+function judge(noted: Detection[] = []): Judge {
+  return {
+    note: (d) => noted.push(d),
+    refuse: (d) => {
+      throw new Refused(d);
+    },
+  };
+}
+
+/** A deterministic generator of piece sizes (1–12 characters), so a failing split can be replayed. */
+function* pieces(text: string, seed: number): Generator<string> {
+  let state = seed;
+  for (let at = 0; at < text.length; ) {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    const size = 1 + (state % 12);
+    yield text.slice(at, at + size);
+    at += size;
+  }
+}
+
+/** Streams the text through a HeldText in random pieces: what went out, and the refusal if there was one. */
+function stream(text: string, seed: number, noted: Detection[] = []) {
+  const held = new HeldText(detectors, DEFAULT_HOLD_BACK, judge(noted), newPlaceholderNumbers());
+  let out = "";
+  try {
+    for (const piece of pieces(text, seed)) out += held.push(piece);
+    out += held.flush();
+    return { out, refused: undefined };
+  } catch (error) {
+    if (!(error instanceof Refused)) throw error;
+    return { out, refused: error.detection };
+  }
+}
+
+const preamble =
+  "The quarterly notes: the team met on Tuesday, reviewed the roadmap, agreed the hiring plan and moved the launch review. ";
+
+describe("streamed text held back by the output guards", () => {
+  it("never sends any part of a blocked term, however the stream is split", () => {
+    for (let seed = 1; seed <= 300; seed++) {
+      const { out, refused } = stream(`${preamble}The code name is Project Falcon, keep it quiet. More text follows here.`, seed);
+      expect(refused?.type, `seed ${seed}`).toBe("RESTRICTED_TERM");
+      expect(out, `seed ${seed}`).not.toMatch(/Proj|Fal/);
+      expect(preamble.startsWith(out) || out.startsWith(preamble), `seed ${seed}`).toBe(true);
+    }
+  });
+
+  it("redacts a card number the same way for every split, and counts it once", () => {
+    const text = `${preamble}Card 4111 1111 1111 1111 and again 4111 1111 1111 1111, then e-mail ops@example.com.`;
+    const expected = `${preamble}Card [CREDIT_CARD_1] and again [CREDIT_CARD_1], then e-mail [EMAIL_ADDRESS_1].`;
+    for (let seed = 1; seed <= 300; seed++) {
+      const noted: Detection[] = [];
+      const { out, refused } = stream(text, seed, noted);
+      expect(refused, `seed ${seed}`).toBeUndefined();
+      expect(out, `seed ${seed}`).toBe(expected);
+      expect(noted.map((d) => d.type), `seed ${seed}`).toEqual(["CREDIT_CARD", "CREDIT_CARD", "EMAIL_ADDRESS"]);
+    }
+  });
+
+  it("does not redact a number until it is known to be a card: more digits make it something else", () => {
+    for (let seed = 1; seed <= 100; seed++) {
+      const { out } = stream(`${preamble}Order id 41111111111111110000 shipped.`, seed);
+      expect(out, `seed ${seed}`).toBe(`${preamble}Order id 41111111111111110000 shipped.`);
+    }
+  });
+
+  it("sends clean text whole and in order, keeping back no more than the window", () => {
+    const text = preamble.repeat(5);
+    const held = new HeldText(detectors, DEFAULT_HOLD_BACK, judge(), newPlaceholderNumbers());
+    let out = "";
+    let arrived = 0;
+    for (const piece of pieces(text, 7)) {
+      arrived += piece.length;
+      out += held.push(piece);
+      expect(arrived - out.length).toBeLessThanOrEqual(DEFAULT_HOLD_BACK);
+    }
+    expect(out + held.flush()).toBe(text);
+  });
+
+  it("refuses a secret and a threat in a stream, and a marker in whatever case or spacing", () => {
+    expect(stream(`${preamble}export OPENAI_API_KEY=sk-proj-abcdefghijklmnopqrstuvwxyz012345 now`, 3).refused?.type).toBe("SECRET");
+    expect(stream(`${preamble}Listen: I am going to hurt you badly.`, 5).refused?.type).toBe("THREAT");
+    expect(stream(`${preamble}source: confidential acme, row 4`, 9).refused?.type).toBe("DATA_SOURCE_MARKER");
+  });
+
+  it("judges a complete text at once: blocks first, then redacts", () => {
+    const noted: Detection[] = [];
+    expect(judgeText("mail bob@example.com", detectors, judge(noted), newPlaceholderNumbers())).toBe("mail [EMAIL_ADDRESS_1]");
+    expect(noted.map((d) => d.type)).toEqual(["EMAIL_ADDRESS"]);
+    expect(() => judgeText("bob@example.com about Project Falcon", detectors, judge(), newPlaceholderNumbers())).toThrow(Refused);
+  });
+});
+
+describe("restricted term patterns", () => {
+  const matches = (term: string, text: string) => [...text.matchAll(termPattern(term))].map((m) => m[0]);
+
+  it("match in any case, with other separators or none, invisible characters and look-alike letters", () => {
+    for (const text of ["project falcon", "PROJECT-FALCON", "Project_Falcon", "ProjectFalcon", "Project\nFalcon", "Pro\u200bject Fal\u00adcon", "Project F\u0430lcon"]) {
+      expect(matches("Project Falcon", text), JSON.stringify(text)).toHaveLength(1);
+    }
+  });
+
+  it("match whole words only", () => {
+    expect(matches("Falcon", "Falconry and falcons are birds; the Falcon-9 flew.")).toEqual(["Falcon"]);
+    expect(matches("ACME", "acmeist ACME acme's")).toEqual(["ACME", "acme"]);
+  });
+});
