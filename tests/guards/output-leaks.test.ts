@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { newPlaceholderNumbers } from "../../src/guards/guard-check.js";
 import type { ContentDetector, Detection } from "../../src/guards/output/detection.js";
-import { DEFAULT_HOLD_BACK, HeldText, judgeText, type Judge } from "../../src/guards/output/held-text.js";
+import { DEFAULT_HOLD_BACK, HeldText, judgeText, SCAN_STEP, type Judge } from "../../src/guards/output/held-text.js";
 import { PiiLeakDetector } from "../../src/guards/output/pii-leaks.js";
 import { RestrictedTermDetector, termPattern } from "../../src/guards/output/restricted-terms.js";
 import { ToxicityDetector } from "../../src/guards/output/toxicity.js";
@@ -84,7 +84,17 @@ describe("streamed text held back by the output guards", () => {
     }
   });
 
-  it("sends clean text whole and in order, keeping back no more than the window", () => {
+  it("waits for what follows a phrase before judging it, wherever the stream splits", () => {
+    const text = `${preamble}Run kill -9 on the stuck job and I'll shoot you an email once it restarts. Thanks!`;
+    for (let cut = 1; cut < text.length; cut++) {
+      const held = new HeldText(detectors, DEFAULT_HOLD_BACK, judge(), newPlaceholderNumbers());
+      expect(held.push(text.slice(0, cut)) + held.push(text.slice(cut)) + held.flush(), `cut at ${cut}`).toBe(text);
+    }
+    for (let seed = 1; seed <= 100; seed++) expect(stream(text, seed).refused, `seed ${seed}`).toBeUndefined();
+    expect(stream(`${preamble}Listen. I'll shoot you tomorrow, and nobody will stop me.`, 1).refused?.type).toBe("THREAT");
+  });
+
+  it("sends clean text whole and in order, keeping back no more than the window and one scan step", () => {
     const text = preamble.repeat(5);
     const held = new HeldText(detectors, DEFAULT_HOLD_BACK, judge(), newPlaceholderNumbers());
     let out = "";
@@ -92,7 +102,7 @@ describe("streamed text held back by the output guards", () => {
     for (const piece of pieces(text, 7)) {
       arrived += piece.length;
       out += held.push(piece);
-      expect(arrived - out.length).toBeLessThanOrEqual(DEFAULT_HOLD_BACK);
+      expect(arrived - out.length).toBeLessThan(DEFAULT_HOLD_BACK + SCAN_STEP);
     }
     expect(out + held.flush()).toBe(text);
   });

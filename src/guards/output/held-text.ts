@@ -11,6 +11,20 @@ import type { ContentDetector, Detection } from "./detection.js";
  */
 export const DEFAULT_HOLD_BACK = 96;
 
+/**
+ * A finding is judged once this many characters have arrived after it: whether it is one can
+ * depend on what follows ("I'll shoot you" is a threat, "I'll shoot you an e-mail" is not; a
+ * card number must not run on into more digits). Until then the text is held from its start.
+ */
+export const SETTLE = 24;
+
+/**
+ * The detectors look again once this many characters have arrived since they last looked, not
+ * on every piece: an upstream sends a few characters at a time, and each look covers the whole
+ * held window. Nothing goes out between looks, so the caller's text comes in steps of about this.
+ */
+export const SCAN_STEP = 16;
+
 /** What happens to findings while text is judged: they are noted for the record, and a refusal ends it. */
 export interface Judge {
   note(d: Detection): void;
@@ -33,10 +47,10 @@ export function judgeText(text: string, detectors: readonly ContentDetector[], j
 /**
  * One run of streamed text (the answer's text, or one tool call's arguments) on its way to the
  * caller. Each push adds what arrived and returns what may go out now: everything but the last
- * `holdBack` characters, and nothing from where a finding that may still be growing starts
- * (a match that runs to the end of what has arrived: "4111 1111 1111 1111" may be followed by
- * more digits, "Falcon" by "ry"). A finding that has ended is judged at once: a blocking one
- * refuses (the caller never gets it), a redacted one goes out as its placeholder. The detectors
+ * `holdBack` characters, and nothing from where a finding that may still change starts (one that
+ * ends less than SETTLE characters before what has arrived: "4111 1111 1111 1111" may be followed
+ * by more digits, "Falcon" by "ry"). A settled finding is judged at once: a blocking one refuses
+ * (the caller never gets it), a redacted one goes out as its placeholder. The detectors
  * see the text still held plus the last `holdBack` characters sent, so a finding across the
  * boundary is seen too; such a finding was partly sent already, and refuses unless it is only
  * flagged.
@@ -47,6 +61,7 @@ export class HeldText {
   /** Characters sent before `sent` (which keeps only the last holdBack of them). */
   private sentBefore = 0;
   private readonly noted = new Set<string>();
+  private unscanned = 0;
 
   constructor(
     private readonly detectors: readonly ContentDetector[],
@@ -57,6 +72,9 @@ export class HeldText {
 
   push(text: string): string {
     this.held += text;
+    this.unscanned += text.length;
+    if (this.unscanned < SCAN_STEP) return "";
+    this.unscanned = 0;
     return this.release(false);
   }
 
@@ -86,7 +104,7 @@ export class HeldText {
         continue;
       }
       const inHeld = { ...d, start: d.start - offset, end: d.end - offset };
-      if (!final && d.end === window.length) {
+      if (!final && window.length - d.end < SETTLE) {
         if (d.action !== "flag") limit = Math.min(limit, inHeld.start);
         continue;
       }
