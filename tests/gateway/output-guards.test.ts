@@ -86,14 +86,23 @@ describe.each(storeTargets)("output guards with the official clients ($name)", (
     it("cut a stream that turns into a leak mid-stream: the caller has the first chunks, then an error, never the leak", async () => {
       let firstTextSeen!: () => void;
       const callerHasText = new Promise<void>((resolve) => (firstTextSeen = resolve));
-      const leak = "The launch code name is Project Falcon and the budget is final.";
-      const pieces = [...words(preamble), ...words(leak)];
-      openaiUp.replies.push({ pieces, pauseBefore: { piece: words(preamble).length, until: callerHasText } });
+      let streamEnded!: () => void;
+      const callerDone = new Promise<void>((resolve) => (streamEnded = resolve));
+      const leak = words("The launch code name is Project Falcon and the budget is final, as agreed with finance last week. ");
+      const rest = words("More notes follow on hiring and on the office move. ".repeat(4));
+      openaiUp.replies.push({
+        pieces: [...words(preamble), ...leak, ...rest],
+        // The leak comes only once the caller has text in hand (the stream is live, not buffered); the rest only after the caller's stream ended.
+        pauses: [
+          { piece: words(preamble).length, until: callerHasText },
+          { piece: words(preamble).length + leak.length, until: callerDone },
+        ],
+      });
       const abandonedBefore = openaiUp.abandoned;
 
       const stream = await openai.chat.completions.create({ ...ask(), stream: true });
-      // The upstream sends the leak only once the caller has text in hand: the stream is live, not buffered.
       const result = await readOpenAiStream(stream, () => firstTextSeen());
+      streamEnded();
 
       expect(result.text.length).toBeGreaterThan(100);
       expect(preamble.startsWith(result.text)).toBe(true);
@@ -108,7 +117,7 @@ describe.each(storeTargets)("output guards with the official clients ($name)", (
       expect(record.payload.stream).toBe(true);
       expect(record.payload.outputGuards).toEqual([{ guard: "restricted-terms", type: "RESTRICTED_TERM", action: "block", count: 1, detail: "term 1" }]);
       expect(JSON.stringify(record)).not.toContain("Falcon");
-      // The upstream is let go of when the stream is cut.
+      // The upstream is let go of when the stream is cut: it never gets to send the rest.
       await expect.poll(() => openaiUp.abandoned, { timeout: 2000 }).toBe(abandonedBefore + 1);
     });
 

@@ -27,8 +27,8 @@ export interface ScriptedReply {
   pieces: string[];
   /** OpenAI only: the token log-probabilities sent with each piece (`logprobs.content`), when given. */
   logprobs?: number[][];
-  /** Streaming stops before this piece until `until` settles, so a test can see what the caller had by then. */
-  pauseBefore?: { piece: number; until: Promise<unknown> };
+  /** Streaming stops before each of these pieces until its `until` settles, so a test can see what the caller had by then. */
+  pauses?: { piece: number; until: Promise<unknown> }[];
 }
 
 export interface FakeUpstream {
@@ -222,7 +222,7 @@ const tokenLogprobs = (logprobs: number[] | undefined) =>
 /** Streams the pieces one by one, pausing where told and stopping if Gatehouse goes away. */
 async function streamPieces(res: ServerResponse, reply: ScriptedReply, send: (piece: string, index: number) => void): Promise<void> {
   for (const [index, piece] of reply.pieces.entries()) {
-    if (reply.pauseBefore?.piece === index) await reply.pauseBefore.until;
+    for (const pause of reply.pauses ?? []) if (pause.piece === index) await pause.until;
     if (res.destroyed) return;
     send(piece, index);
     await new Promise((resolve) => setImmediate(resolve));
