@@ -15,6 +15,7 @@ describe("toxicity check", () => {
     expect(types("I'm going to kill you.")).toEqual(["THREAT"]);
     expect(types("We will find you and I will personally hurt your family")).toEqual(["THREAT"]);
     expect(types("I\u2019ll break your legs")).toEqual(["THREAT"]);
+    expect(types("We are going to burn your house down.")).toEqual(["THREAT"]);
     expect(types("You deserve to die.")).toEqual(["THREAT"]);
     expect(types("I hope you get killed on the way home")).toEqual(["THREAT"]);
     expect(types("I know where you live.")).toEqual(["THREAT"]);
@@ -32,6 +33,8 @@ describe("toxicity check", () => {
       "This bug is killing me.",
       "The deadline is going to hurt your team's velocity.",
       "You will die in the game if you fall into lava.",
+      "I'll shoot you guys a message when the build is green.",
+      "Next, I'm going to break you down a plan in three steps.",
     ]) {
       expect(found(text), text).toEqual([]);
     }
@@ -59,6 +62,9 @@ describe("toxicity check", () => {
       "The idiot light on the dashboard means low oil.",
       "Are you sure? It is a useless comparison.",
       "You are welcome to reuse the garbage collector settings.",
+      "Shut up, you're kidding! That release went out already?",
+      "When you prick your finger, the lancet draws a drop of blood.",
+      "Did you idiot-proof the form before launch?",
     ]) {
       expect(found(text), text).toEqual([]);
     }

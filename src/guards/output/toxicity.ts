@@ -20,11 +20,10 @@ export type ToxicityType = "THREAT" | "SELF_HARM" | "HARASSMENT" | "IDENTITY_ATT
  *   "fuck off"; isolation ("nobody likes you").
  * - IDENTITY_ATTACK: slurs. The lexicon holds hashes of normalised word forms, so the source,
  *   its diffs and its logs carry no slurs. Words are folded (case, look-alike letters, leet
- *   digits) before hashing, so "N1GG3R"-style spellings match, and repeated letters may repeat
- *   more ("kiiike") but not less (so a country's name is not mistaken for the slur it resembles).
- *   Words that are also ordinary words elsewhere ("a chink in the armour", "flame retardant"
- *   differs anyway, "fag" for a cigarette) count only when aimed at someone: right after "you",
- *   "those", "filthy" and the like.
+ *   digits and symbols) before hashing, so leet spellings match, and a repeated letter may repeat
+ *   more but not less (so a country's name is not mistaken for the slur it resembles). Words that
+ *   are also ordinary words elsewhere (a gap in armour, a cigarette, a dam) count only when aimed
+ *   at someone: right after "you", "those", "filthy" and the like.
  */
 
 /** [hash of the word with repeated letters folded, minimum run of each letter, strength]. */
@@ -117,16 +116,20 @@ const rx = (source: string) => new RegExp(source.replace(/\s*\n\s*/g, ""), "gi")
 
 /** "I will", "we're going to", "I'm gonna", "I want to" …, then up to two words ("personally", "fucking"). */
 const SPEAKER_WILL = String.raw`\b(?:i|we)(?:'ll|'d|\s+will|\s+would|\s+shall|(?:\s+am|'m|\s+are|'re)?\s+(?:going\s+to|gonna|about\s+to|coming\s+to)|\s+(?:want|plan|intend|mean|promise)\s+to|\s+wanna)\s+(?:[a-z]+\s+){0,2}?`;
-const VIOLENCE = String.raw`(?:kill|murder|stab|shoot|strangle|choke|hang|butcher|slaughter|behead|decapitate|rape|torture|burn|lynch|gut|execute|hurt|break|beat\s+the\s+[a-z]+\s+out\s+of)`;
+const VIOLENCE = String.raw`(?:kill|murder|stab|shoot|strangle|choke|hang|butcher|slaughter|behead|decapitate|rape|torture|burn|lynch|gut|execute|hurt|beat\s+the\s+[a-z]+\s+out\s+of)`;
 const ADDRESSEE = String.raw`(?:you|u|ya|your\s+(?:[a-z]+\s+)?(?:family|kids?|children|wife|husband|mother|mom|mum|father|dad|daughter|son|face|head|neck|legs?|arms?|bones|skull|house|dog))\b`;
-/** "… shoot you an e-mail", "… kill you at chess", "… hurt you the way" are not threats. */
-const NOT_A_THREAT_AFTER = String.raw`(?!\s+(?:an?|the|over|some|at|in\s+(?:chess|a\s+game|the\s+game))\b)`;
+/** "… shoot you an e-mail", "… shoot you guys a link", "… kill you at chess" are not threats. */
+const NOT_A_THREAT_AFTER = String.raw`(?!\s+(?:an?|the|over|some|at|guys|folks|in\s+(?:chess|a\s+game|the\s+game))\b)`;
+/** "Break" threatens bodies only: "I'll break you down into steps" does not. */
+const BREAK_BONES = String.raw`break\s+your\s+(?:[a-z]+\s+)?(?:neck|legs?|arms?|bones|skull|face|jaw|fingers|knees)\b`;
 const INSULT_NOUN = String.raw`(?:idiot|moron|imbecile|loser|scum(?:bag)?|dumbass|dickhead|asshole|bastard|cunt|bitch|whore|slut|twat|prick|wanker|retard|piece\s+of\s+(?:shit|crap|garbage|trash)|waste\s+of\s+(?:space|oxygen|air|skin))`;
 const INSULT_ADJECTIVE = String.raw`(?:worthless|pathetic|stupid|idiotic|moronic|retarded|dumb|brainless|disgusting|useless|pitiful|trash|garbage)`;
+/** "you prick your finger", "you bitch about it", "idiot-proof" use the word otherwise. */
+const NOT_AN_INSULT_AFTER = String.raw`(?!-|\s+(?:about|at|your|the|an?|out|off|up)\b)`;
 const INTENSIFIER = String.raw`(?:stupid|dumb|fucking|fuckin|worthless|pathetic|little|ugly|fat|lazy|filthy|dirty|brainless|useless|absolute|complete|total|utter)`;
 
 const RULES: { type: ToxicityType; pattern: RegExp; score: number }[] = [
-  { type: "THREAT", pattern: rx(`${SPEAKER_WILL}${VIOLENCE}\\s+${ADDRESSEE}${NOT_A_THREAT_AFTER}`), score: 0.9 },
+  { type: "THREAT", pattern: rx(`${SPEAKER_WILL}(?:${VIOLENCE}\\s+${ADDRESSEE}${NOT_A_THREAT_AFTER}|${BREAK_BONES})`), score: 0.9 },
   {
     type: "THREAT",
     pattern: rx(`\\byou\\s+(?:deserve|ought|need)\\s+to\\s+(?:die|suffer|be\\s+(?:killed|raped|shot|hanged|hung|beaten|tortured|murdered|lynched))\\b`),
@@ -143,7 +146,7 @@ const RULES: { type: ToxicityType; pattern: RegExp; score: number }[] = [
       |\\byou\\s+should\\s+(?:just\\s+)?(?:die|end\\s+it\\s+all|end\\s+your\\s+life)\\b`),
     score: 0.9,
   },
-  { type: "HARASSMENT", pattern: rx(`\\byou\\s+(?:${INTENSIFIER}\\s+){0,3}${INSULT_NOUN}s?\\b`), score: 0.8 },
+  { type: "HARASSMENT", pattern: rx(`\\byou\\s+(?:${INTENSIFIER}\\s+){0,3}${INSULT_NOUN}s?\\b${NOT_AN_INSULT_AFTER}`), score: 0.8 },
   {
     type: "HARASSMENT",
     pattern: rx(`\\byou(?:'re|\\s+are|\\s+r|re|\\s+look|\\s+sound|\\s+seem)\\s+
@@ -153,7 +156,7 @@ const RULES: { type: ToxicityType; pattern: RegExp; score: number }[] = [
   },
   {
     type: "HARASSMENT",
-    pattern: rx(`\\b(?:fuck|screw)\\s+(?:you|u|off|yourself)\\b|\\bshut\\s+the\\s+fuck\\s+up\\b|\\bshut\\s+up,?\\s+you\\b
+    pattern: rx(`\\b(?:fuck|screw)\\s+(?:you|u|off|yourself)\\b|\\bshut\\s+the\\s+fuck\\s+up\\b
       |\\b(?:nobody|no\\s+one|no-one)\\s+(?:likes|loves|cares\\s+about|wants|would\\s+miss)\\s+you\\b|\\b(?:everyone|everybody)\\s+(?:hates|laughs\\s+at)\\s+you\\b`),
     score: 0.8,
   },
