@@ -61,17 +61,24 @@ export class PolicyEngine {
     return new SlicedPolicySet(named, this.pool);
   }
 
-  /** One decision over these sources, the prepared set remembered by their names and texts. */
-  decide(sources: readonly PolicySource[], environment: string, request: PolicyRequest): PolicyDecision {
+  /** prepare(), remembered by the sources' names and texts: for callers that do not keep the set themselves. */
+  prepared(sources: readonly PolicySource[], environment: string): SlicedPolicySet {
     const applicable = sources.filter(appliesIn(environment));
     const key = applicable.map((p) => `${p.name}@${hashOf(p.text)}`).join("\n");
     let set = this.sets.get(key);
-    if (!set) {
+    if (set) {
+      this.sets.delete(key);
+    } else {
       set = this.prepare(applicable, environment);
       if (this.sets.size >= MAX_REMEMBERED_SETS) this.sets.delete(this.sets.keys().next().value as string);
-      this.sets.set(key, set);
     }
-    return set.decide(request);
+    this.sets.set(key, set);
+    return set;
+  }
+
+  /** One decision over these sources (see prepared). */
+  decide(sources: readonly PolicySource[], environment: string, request: PolicyRequest): PolicyDecision {
+    return this.prepared(sources, environment).decide(request);
   }
 
   private parts(source: PolicySource): { text: string; shape: PolicyShape }[] {

@@ -137,4 +137,15 @@ export const sampleSpecs = {
   },
   prompt_template: { text: "Hello {{name}}", variables: ["name"], maxSensitivity: "internal" },
   policy: { text: 'permit (principal, action, resource);', environments: [] },
+  policy_test: {
+    fixtures: [
+      {
+        name: "an application may call an internal model",
+        principal: { type: "Application", id: "app", attrs: { environment: "production" } },
+        action: "invoke_model",
+        resource: { type: "Model", id: "internal", attrs: { provider: "vllm", region: "eu", external: false, task_classes: ["chat"], owner: "platform" } },
+        expect: "allow",
+      },
+    ],
+  },
 } as const;
