@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { policyTextProblem, validatePolicyText } from "../../src/policy/policy-engine.js";
 import { policyFixtureSchema, runFixtures } from "../../src/policy/policy-fixtures.js";
-import { adminActions } from "../../src/policy/schema.js";
+import type { adminActions } from "../../src/policy/schema.js";
 
 const A = (id: string) => `Gatehouse::Action::"${id}"`;
 
