@@ -38,7 +38,7 @@ afterAll(() => {
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-const demoCounts = { Tenant: 1, Agent: 3, Tool: 4, DataSource: 4, Model: 3, PromptTemplate: 1, Policy: 4 };
+const demoCounts = { Tenant: 1, Agent: 3, Tool: 4, DataSource: 4, Model: 3, PromptTemplate: 1, Policy: 4, PolicyTest: 1 };
 const demoTotal = Object.values(demoCounts).reduce((a, b) => a + b, 0);
 
 describe.each(storeTargets)("configuration as code on $name", (target) => {
@@ -65,7 +65,7 @@ describe.each(storeTargets)("configuration as code on $name", (target) => {
   const seeded = async () => {
     const t = await tenant();
     await apply(t, demoDocuments(t.name));
-    expect(await approveAllPending(h, t)).toBe(8);
+    expect(await approveAllPending(h, t)).toBe(9);
     return t;
   };
 
@@ -105,7 +105,7 @@ describe.each(storeTargets)("configuration as code on $name", (target) => {
       ["support-assistant", "pending_approval"],
     ]);
     const waiting = await pending(t);
-    expect(waiting).toHaveLength(8);
+    expect(waiting).toHaveLength(9);
     expect(waiting.every((cr) => cr.justification === "bootstrap from the demo" && cr.requesterId === t.principalIds.developer)).toBe(true);
     for (const r of results.filter((r) => r.result === "pending")) {
       expect(waiting.find((cr) => cr.id === r.changeRequest)?.target.name).toBe(r.name);
@@ -122,7 +122,7 @@ describe.each(storeTargets)("configuration as code on $name", (target) => {
     const firstPolicy = find(results, "Policy", "pii-never-external").changeRequest;
     expect((await h.admin(t.keys.approver, "POST", `/change-requests/${firstPolicy}/approve`, { justification: "ok" })).body.status).toBe("pending");
     expect((await h.admin(t.keys.viewer, "GET", "/policies/pii-never-external")).status).toBe(404);
-    expect(await approveAllPending(h, t)).toBe(8);
+    expect(await approveAllPending(h, t)).toBe(9);
 
     const after = await plan(t, documents);
     expect(after).toHaveLength(demoTotal);
@@ -162,6 +162,8 @@ describe.each(storeTargets)("configuration as code on $name", (target) => {
         "data-sources.yaml",
         "models.yaml",
         "policies.yaml",
+        "policy-tests.yaml",
+        "policy-tests/baseline.yaml",
         "prompt-templates.yaml",
         "tenant.yaml",
         "tools.yaml",
@@ -286,7 +288,28 @@ describe.each(storeTargets)("configuration as code on $name", (target) => {
     expect(await pending(t)).toHaveLength(3);
     expect((await h.admin(t.keys.viewer, "GET", "/models/demo/versions")).body.items).toHaveLength(2);
 
-    for (const id of Object.values(crIds)) await approveFully(h, t, id);
+    // The demo's fixtures expect restricted-stays-in-tenant to decide: deleting it breaks one, so it cannot be approved yet.
+    expect(find(replanned, "Policy", "restricted-stays-in-tenant").fixtures).toMatchObject({
+      passed: 7,
+      failed: 1,
+      broken: 1,
+      failures: [{ test: "baseline", name: "restricted data never leaves its tenant", problem: "expected deny, got allow", preexisting: false }],
+    });
+    expect(find(replanned, "Policy", "pii-never-external").fixtures).toEqual({ passed: 8, failed: 0, broken: 0, failures: [] });
+    await approveFully(h, t, crIds["support-assistant"] as string);
+    await approveFully(h, t, crIds["pii-never-external"] as string);
+    const refused = await h.admin(t.keys.approver, "POST", `/change-requests/${crIds["restricted-stays-in-tenant"]}/approve`, { justification: "ok" });
+    expect(refused.status).toBe(409);
+    expect(refused.body.error.message).toBe(
+      `change request ${crIds["restricted-stays-in-tenant"]} cannot be approved: it makes 1 of 8 policy fixtures fail that pass without it: baseline: restricted data never leaves its tenant — expected deny, got allow`,
+    );
+    // The fixture goes first (a reviewed change of its own), then the deletion passes.
+    const baseline = recordOf(documents, "PolicyTest", "baseline");
+    baseline.spec.fixtures = (baseline.spec.fixtures as { name: string }[]).filter((f) => f.name !== "restricted data never leaves its tenant");
+    const fixtureChange = (await apply(t, documents, { prune: true })).find((r) => r.kind === "PolicyTest");
+    expect(fixtureChange).toMatchObject({ action: "update", result: "pending", approvals: 1, reasons: ["changing the policy test fixtures"] });
+    await approveFully(h, t, fixtureChange.changeRequest);
+    await approveFully(h, t, crIds["restricted-stays-in-tenant"] as string);
     expect((await plan(t, documents, true)).filter((e) => e.action !== "unchanged")).toEqual([]);
     // The research agent was left out of the directory but agents are never pruned.
     expect((await h.admin(t.keys.viewer, "GET", "/agents/research-agent")).status).toBe(200);
@@ -363,7 +386,7 @@ describe.each(storeTargets)("configuration as code on $name", (target) => {
       const dir = path.join(tempDir(), "workspace");
 
       const exported = await cli(key, "export", "-o", dir);
-      expect(exported, exported.stderr).toMatchObject({ code: 0, stdout: `wrote 11 file(s) to ${dir}\n` });
+      expect(exported, exported.stderr).toMatchObject({ code: 0, stdout: `wrote 13 file(s) to ${dir}\n` });
       expect(readFileSync(path.join(dir, "policies.yaml"), "utf8")).toContain("source: policies/pii-never-external.cedar");
 
       const clean = await cli(key, "plan", "-f", dir, "--detailed-exitcode");

@@ -53,6 +53,10 @@ function recordRequirement(
   if (kind === "prompt_template") {
     return { approvals: required, reasons: ["publishing a prompt template version"] };
   }
+  if (kind === "policy_test") {
+    // The fixtures gate policy changes: weakening them is itself a reviewed change.
+    return { approvals: required, reasons: ["changing the policy test fixtures"] };
+  }
   if (kind === "policy") {
     const envSets = [ctx.current?.deleted ? undefined : ctx.current?.spec, proposal.action === "record.put" ? proposal.spec : undefined]
       .map((spec) => policyEnvironments(spec))

@@ -11,8 +11,10 @@ import type { Principal } from "../tenancy/principals.js";
 import type { Tenant, Tenants } from "../tenancy/tenants.js";
 import { tenantSettingsSchema, type TenantSettings } from "../tenancy/settings.js";
 import { parseInput } from "../shared/validation.js";
+import type { FixtureReport } from "../policy/policy-fixtures.js";
 import { requirementFor, type Requirement } from "./approval-rules.js";
 import type { ChangeRequest, ChangeRequests, ChangeStatus } from "./change-requests.js";
+import { fixtureRefusal, PolicyFixtureCheck, touchesPolicies } from "./policy-fixture-check.js";
 import { proposalTarget, type Proposal } from "./proposals.js";
 
 export type Assessment =
@@ -23,6 +25,8 @@ export type Assessment =
       proposal: Proposal;
       requirement: Requirement;
       diff: FieldChange[];
+      /** For a change to a policy or the policy fixtures: how the tenant's fixtures fare with it. */
+      fixtures?: FixtureReport;
       tenant: Tenant;
     };
 
@@ -35,9 +39,13 @@ export type ProposalOutcome =
  * The approval workflow: every governed change is proposed here. A change that needs no
  * approval is applied at once; any other becomes a change request that applies itself once
  * enough approvers other than the requester have approved it (the two-person rule), and
- * changes nothing if it is rejected, cancelled or expires.
+ * changes nothing if it is rejected, cancelled or expires. A change request about policies
+ * shows how the tenant's policy fixtures fare with it, and a policy change that makes a
+ * fixture fail that passes without it cannot be approved.
  */
 export class ChangeControl {
+  private readonly fixtureCheck: PolicyFixtureCheck;
+
   constructor(
     private readonly db: Db,
     private readonly recorder: Recorder,
@@ -45,7 +53,9 @@ export class ChangeControl {
     private readonly registry: Registry,
     private readonly lifecycle: AgentLifecycle,
     private readonly requests: ChangeRequests,
-  ) {}
+  ) {
+    this.fixtureCheck = new PolicyFixtureCheck(registry);
+  }
 
   /** Validates a proposal against the live state and says what applying it would need. */
   async assess(executor: Executor, tenantId: string, proposal: Proposal): Promise<Assessment> {
@@ -58,7 +68,8 @@ export class ChangeControl {
     const prepared = await this.prepare(executor, proposal, tenant, live, agentState);
     if (prepared === "unchanged") return { unchanged: true, live };
     const requirement = requirementFor(prepared, { settings: tenant.settings, environments, current: live, agentState });
-    return { unchanged: false, live, proposal: prepared, requirement, diff: await this.diffOf(executor, prepared, tenant, live), tenant };
+    const fixtures = touchesPolicies(prepared) ? await this.fixtureCheck.run(executor, tenantId, prepared) : undefined;
+    return { unchanged: false, live, proposal: prepared, requirement, diff: await this.diffOf(executor, prepared, tenant, live), ...(fixtures ? { fixtures } : {}), tenant };
   }
 
   async propose(
@@ -74,6 +85,9 @@ export class ChangeControl {
     const prepared = assessment.proposal;
     const target = proposalTarget(prepared);
     if (requirement.approvals === 0) {
+      // Policy changes always need approval (approvals.required is at least 1); should that change, the fixtures still gate them.
+      const refusal = touchesPolicies(prepared) && prepared.kind === "policy" && assessment.fixtures ? fixtureRefusal(assessment.fixtures) : undefined;
+      if (refusal) throw conflict(`the change cannot be applied: ${refusal}`);
       await this.apply(executor, ctx, tenantId, prepared, null, justification);
       return { status: "applied" };
     }
@@ -92,6 +106,7 @@ export class ChangeControl {
       justification,
       requiredApprovals: requirement.approvals,
       reasons: requirement.reasons,
+      ...(assessment.fixtures ? { fixtures: assessment.fixtures } : {}),
       createdAt: now,
       expiresAt: now + tenant.settings.approvals.expiresAfterHours * 3_600_000,
     });
@@ -99,7 +114,7 @@ export class ChangeControl {
       action: "change_request.create",
       resource: { kind: "change_request", id: changeRequest.id, name: `${target.kind}/${target.name}` },
       decision: { outcome: "allowed", reasons: requirement.reasons },
-      payload: { proposal: prepared, diff: changeRequest.diff, requiredApprovals: requirement.approvals, justification },
+      payload: { proposal: prepared, diff: changeRequest.diff, requiredApprovals: requirement.approvals, justification, ...(assessment.fixtures ? { fixtures: assessment.fixtures } : {}) },
     });
     return { status: "pending", changeRequest };
   }
@@ -122,6 +137,11 @@ export class ChangeControl {
       }
       if (reviewer.kind !== "user") throw forbidden("change requests are reviewed by people, not service accounts");
       if (cr.reviews.some((r) => r.reviewerId === reviewer.id)) throw conflict(`${reviewer.name} has already reviewed ${id}`);
+      if (decision === "approve" && touchesPolicies(cr.proposal) && cr.proposal.kind === "policy") {
+        // Against the fixtures and policies as they are now, not as they were when the request was made.
+        const refusal = fixtureRefusal(await this.fixtureCheck.run(trx, tenantId, cr.proposal));
+        if (refusal) throw conflict(`change request ${id} cannot be approved: ${refusal}`);
+      }
       await this.requests.addReview(trx, id, { reviewerId: reviewer.id, reviewer: reviewer.name, decision, justification, at: Date.now() });
       await this.recorder.record(trx, ctx, {
         action: `change_request.${decision}`,
@@ -162,9 +182,12 @@ export class ChangeControl {
     return this.requests.list(tenantId, { status });
   }
 
+  /** A request; a pending one about policies shows its fixtures run again against the tenant's records as they are now. */
   async get(ctx: ActionContext, tenantId: string, id: string): Promise<ChangeRequest> {
     await this.expireDue(ctx, tenantId);
-    return this.requests.get(tenantId, id);
+    const cr = await this.requests.get(tenantId, id);
+    if (cr.status !== "pending" || !touchesPolicies(cr.proposal)) return cr;
+    return { ...cr, fixtures: await this.fixtureCheck.run(this.db, tenantId, cr.proposal) };
   }
 
   /** Live pending requests carrying exactly this proposal (an expired one is never reused). */

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Dialect } from "../store/dialect.js";
 import type { Db, Executor } from "../store/database.js";
 import type { ChangeRequestTable, ChangeReviewTable } from "../store/schema.js";
+import type { FixtureReport } from "../policy/policy-fixtures.js";
 import type { FieldChange } from "../registry/diff.js";
 import { notFound } from "../shared/errors.js";
 import { canonicalJson, parseJson } from "../shared/json.js";
@@ -30,6 +31,11 @@ export interface ChangeRequest {
   justification: string | null;
   requiredApprovals: number;
   reasons: string[];
+  /**
+   * For a change to a policy or to the policy fixtures: the tenant's fixtures run against the
+   * policies the change would leave (as of creation; as of now while it is pending and read alone).
+   */
+  fixtures?: FixtureReport;
   status: ChangeStatus;
   /** Why a request ended the way it did (stale, expired, cancelled by retirement, …). */
   outcome: string | null;
@@ -42,6 +48,7 @@ export interface ChangeRequest {
 interface StoredProposal {
   proposal: Proposal;
   reasons: string[];
+  fixtures?: FixtureReport;
 }
 
 const toReview = (row: ChangeReviewTable): Review => ({
@@ -66,6 +73,7 @@ function toChangeRequest(row: ChangeRequestTable, reviews: Review[]): ChangeRequ
     justification: row.justification,
     requiredApprovals: row.required_approvals,
     reasons: stored.reasons,
+    ...(stored.fixtures ? { fixtures: stored.fixtures } : {}),
     status: row.status as ChangeStatus,
     outcome: row.outcome,
     createdAt: row.created_at,
@@ -92,7 +100,7 @@ export class ChangeRequests {
       target_kind: input.target.kind,
       target_name: input.target.name,
       base_version: input.baseVersion,
-      proposal: canonicalJson({ proposal: input.proposal, reasons: input.reasons } satisfies StoredProposal),
+      proposal: canonicalJson({ proposal: input.proposal, reasons: input.reasons, ...(input.fixtures ? { fixtures: input.fixtures } : {}) } satisfies StoredProposal),
       diff: canonicalJson(input.diff),
       requested_by: input.requestedBy,
       requester_id: input.requesterId,

@@ -3,6 +3,7 @@ import type { ChangeControl, ProposalOutcome } from "../approvals/change-control
 import type { Proposal, RecordProposal } from "../approvals/proposals.js";
 import type { AgentLifecycle } from "../lifecycle/agent-lifecycle.js";
 import type { AgentOperations } from "../lifecycle/agent-operations.js";
+import type { FixtureReport } from "../policy/policy-fixtures.js";
 import { diffValues, type FieldChange } from "../registry/diff.js";
 import { kindNames, kinds, type Kind } from "../registry/kinds.js";
 import type { Registry } from "../registry/registry.js";
@@ -22,6 +23,8 @@ export interface PlanEntry {
   reasons: string[];
   /** An identical change already waiting for approval. */
   pendingChangeRequest?: string;
+  /** For a policy or policy test: the tenant's fixtures against the policies this change alone would leave. */
+  fixtures?: FixtureReport;
 }
 
 export interface ApplyResult extends PlanEntry {
@@ -188,7 +191,15 @@ export class ConfigAsCode {
       reasons = ["a new agent is submitted for approval"];
     }
     const [pending] = await this.changes.pendingFor(executor, tenantId, assessment.proposal);
-    return { ...base, action, changes: assessment.diff, approvals, reasons, ...(pending ? { pendingChangeRequest: pending.id } : {}) };
+    return {
+      ...base,
+      action,
+      changes: assessment.diff,
+      approvals,
+      reasons,
+      ...(pending ? { pendingChangeRequest: pending.id } : {}),
+      ...(assessment.fixtures ? { fixtures: assessment.fixtures } : {}),
+    };
   }
 
   /** Live records the directory no longer declares. Agents are never pruned: they are retired. */

@@ -2,6 +2,7 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, 
 import path from "node:path";
 import { parseAllDocuments, stringify } from "yaml";
 import { kindNames, kinds } from "../registry/kinds.js";
+import { readFixtureFile } from "../policy/policy-fixtures.js";
 import { fieldPath } from "../shared/validation.js";
 import { documentsSchema, type ConfigDocument } from "./documents.js";
 
@@ -12,7 +13,8 @@ export class DirectoryError extends Error {
 /**
  * Reads a configuration directory: every *.yaml / *.yml file below it (multi-document files
  * allowed). A Policy's Cedar text may live in its own file, named by spec.source relative to
- * the YAML file that declares it.
+ * the YAML file that declares it; so may a PolicyTest's fixtures (a fixture file of
+ * policy-tests/, as `gatehouse policy test` reads it).
  */
 export function readDirectory(dir: string): ConfigDocument[] {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) throw new DirectoryError(`${dir} is not a directory`);
@@ -35,7 +37,7 @@ export function readDirectory(dir: string): ConfigDocument[] {
   return result.data;
 }
 
-/** Fixtures for `gatehouse policy test` live beside the documents, in policy-tests/, and are not documents. */
+/** Fixture files live beside the documents, in policy-tests/, and are not documents (PolicyTest documents name them). */
 const FIXTURE_DIR = "policy-tests";
 
 function yamlFiles(dir: string): string[] {
@@ -53,10 +55,17 @@ function resolveSource(file: string, doc: unknown): unknown {
   if (typeof source !== "string") throw new DirectoryError(`${file}: spec.source must be a file path`);
   const sourceFile = path.resolve(path.dirname(file), source);
   if (!existsSync(sourceFile)) throw new DirectoryError(`${file}: spec.source ${source} does not exist`);
+  if ((doc as { kind?: unknown }).kind === "PolicyTest") {
+    try {
+      return { ...doc, spec: { ...rest, fixtures: readFixtureFile(sourceFile) } };
+    } catch (error) {
+      throw new DirectoryError(`${file}: spec.source ${source}: ${(error as Error).message}`);
+    }
+  }
   return { ...doc, spec: { ...rest, text: readFileSync(sourceFile, "utf8") } };
 }
 
-/** Writes documents in the layout readDirectory reads: one file per kind, Cedar policies in policies/. */
+/** Writes documents in the layout readDirectory reads: one file per kind, Cedar policies in policies/, fixtures in policy-tests/. */
 export function writeDirectory(dir: string, documents: ConfigDocument[]): string[] {
   mkdirSync(dir, { recursive: true });
   const written: string[] = [];
@@ -75,11 +84,20 @@ export function writeDirectory(dir: string, documents: ConfigDocument[]): string
     const docs = documents.filter((d) => d.kind === kinds[kind].title);
     if (docs.length === 0) continue;
     const out = docs.map((doc) => {
-      if (kind !== "policy" || doc.kind === "Tenant") return doc;
-      const { text, ...rest } = doc.spec as { text: string };
-      const source = `policies/${doc.name}.cedar`;
-      write(source, text);
-      return { ...doc, spec: { ...rest, source } };
+      if (doc.kind === "Tenant") return doc;
+      if (kind === "policy") {
+        const { text, ...rest } = doc.spec as { text: string };
+        const source = `policies/${doc.name}.cedar`;
+        write(source, text);
+        return { ...doc, spec: { ...rest, source } };
+      }
+      if (kind === "policy_test") {
+        const { fixtures, ...rest } = doc.spec as { fixtures: unknown[] };
+        const source = `${FIXTURE_DIR}/${doc.name}.yaml`;
+        write(source, stringify(fixtures, { lineWidth: 0 }));
+        return { ...doc, spec: { ...rest, source } };
+      }
+      return doc;
     });
     write(`${kinds[kind].plural}.yaml`, yaml(out));
   }

@@ -2,6 +2,7 @@ import { InputGuard } from "../guards/input-guard.js";
 import { defaultOutputGuards } from "../guards/output/output-guards.js";
 import { CedarDecider } from "../policy/cedar-decider.js";
 import { PolicyEngine } from "../policy/policy-engine.js";
+import { TenantPolicies } from "../policy/tenant-policies.js";
 import type { Recorder } from "../audit/recorder.js";
 import type { Registry } from "../registry/registry.js";
 import type { SecretBox } from "../secrets/secret-box.js";
@@ -70,7 +71,7 @@ export async function createModelGateway(
   const providers = builtInProviders({ pools, timeoutMs });
   const credentials = new ProviderCredentials(db, services.secrets, services.registry, services.recorder);
   const models = new ModelCatalog(services.registry);
-  const decider = options.decider ?? new CedarDecider(services.registry, new PolicyEngine(), registryDecider);
+  const decider = options.decider ?? new CedarDecider(new TenantPolicies(services.registry, new PolicyEngine()), registryDecider);
   const router = new Router({ attemptTimeoutMs: timeoutMs, ...options.routing });
   const windows = await openRateWindowStore({ redisUrl: options.redisUrl });
   const admission = options.admission ?? new UsageAdmission(new UsageLimiter(windows, new SqlBudgetLedger(services.store)));

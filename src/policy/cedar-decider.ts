@@ -2,9 +2,8 @@ import type { CedarValueJson, EntityJson } from "@cedar-policy/cedar-wasm/nodejs
 import type { Decider, Decision } from "../gateway/pipeline/decide.js";
 import { defaultTaskClass } from "../gateway/pipeline/decide.js";
 import type { ModelCall } from "../gateway/pipeline/model-call.js";
-import type { Registry } from "../registry/registry.js";
-import type { PolicyEngine, PolicySource } from "./policy-engine.js";
 import { NAMESPACE } from "./schema.js";
+import type { TenantPolicies } from "./tenant-policies.js";
 
 const principalType = { user: "User", service_account: "ServiceAccount", application: "Application" } as const;
 
@@ -14,8 +13,7 @@ const principalType = { user: "User", service_account: "ServiceAccount", applica
  */
 export class CedarDecider implements Decider {
   constructor(
-    private readonly registry: Registry,
-    private readonly engine: PolicyEngine,
+    private readonly policies: TenantPolicies,
     private readonly base: Decider,
   ) {}
 
@@ -23,8 +21,7 @@ export class CedarDecider implements Decider {
     const baseline = await this.base.decide(call);
     const { caller, model } = call;
     if (!baseline.allowed || !caller || !model) return baseline;
-    const records = await this.registry.list(caller.tenantId, "policy");
-    const sources: PolicySource[] = records.map((r) => ({ name: r.name, text: r.spec.text, environments: r.spec.environments, version: r.version }));
+    const policies = await this.policies.current(caller.tenantId);
     const agent = caller.agent;
     const principal: { type: string; id: string; attrs: Record<string, CedarValueJson> } = agent
       ? { type: "Agent", id: agent.name, attrs: { environment: caller.environment.name, owner: "", task_classes: [] } }
@@ -50,7 +47,7 @@ export class CedarDecider implements Decider {
     };
     if (headers.taskId) context.task = headers.taskId;
     if (headers.purpose) context.purpose = headers.purpose;
-    const decision = this.engine.decide(sources, caller.environment.name, {
+    const decision = policies.forEnvironment(caller.environment.name).decide({
       principal,
       action: "invoke_model",
       resource: { type: "Model", id: model.name },
@@ -59,7 +56,7 @@ export class CedarDecider implements Decider {
     });
     if (decision.allowed) return { allowed: true, reasons: baseline.reasons, policies: [] };
     const described = decision.policies.map((name) => {
-      const description = records.find((r) => r.name === name)?.spec.description;
+      const description = policies.description(name);
       return description ? `${name} (${description})` : name;
     });
     return { allowed: false, reasons: [`refused by policy ${described.join(", ")}`], policies: decision.policies };

@@ -1,40 +1,28 @@
 import { createHash } from "node:crypto";
-import { policySetTextToParts, preparsePolicySet, statefulIsAuthorized, validate, type DetailedError, type EntityJson } from "@cedar-policy/cedar-wasm/nodejs";
+import { policySetTextToParts, validate } from "@cedar-policy/cedar-wasm/nodejs";
 import { GatehouseError } from "../shared/errors.js";
-import { cedarSchema, NAMESPACE, type PolicyAction } from "./schema.js";
+import { policyShape, type PolicyShape } from "./policy-scope.js";
+import { describeErrors, preparsedSets, type PreparsedSets } from "./preparsed-sets.js";
+import { cedarSchema } from "./schema.js";
+import { SlicedPolicySet, type NamedPolicy, type PolicyDecision, type PolicyRequest } from "./sliced-policy-set.js";
+
+export type { PolicyDecision, PolicyRequest } from "./sliced-policy-set.js";
+export { SlicedPolicySet } from "./sliced-policy-set.js";
 
 /** A published policy: its record name, text and the environments it applies in (none: all). */
 export interface PolicySource {
   name: string;
   text: string;
   environments: string[];
-  /** The record's version: when given, the text is split and the set parsed once per version, not hashed per call. */
+  /** The record's version, when it comes from the registry. */
   version?: number;
 }
-
-export interface PolicyRequest {
-  principal: { type: string; id: string };
-  action: PolicyAction;
-  resource: { type: string; id: string };
-  context: Record<string, unknown>;
-  /** The principal's and resource's entities, with their attributes. */
-  entities: EntityJson[];
-}
-
-export interface PolicyDecision {
-  allowed: boolean;
-  /** The ids (record names) of the policies that decided: the forbids that matched. */
-  policies: string[];
-}
-
-/** Cedar's own words for what is wrong with a policy. */
-const describe = (errors: DetailedError[]) => errors.map((e) => [e.message, e.help].filter(Boolean).join(" — ")).join("; ");
 
 /** What is wrong with a policy's text against the schema, in Cedar's words; undefined when nothing is. */
 export function policyTextProblem(text: string): string | undefined {
   const answer = validate({ schema: cedarSchema, policies: { staticPolicies: text } });
-  if (answer.type === "failure") return describe(answer.errors);
-  if (answer.validationErrors.length > 0) return describe(answer.validationErrors.map((e) => e.error));
+  if (answer.type === "failure") return describeErrors(answer.errors);
+  if (answer.validationErrors.length > 0) return describeErrors(answer.validationErrors.map((e) => e.error));
   return undefined;
 }
 
@@ -44,54 +32,72 @@ export function validatePolicyText(text: string, field = "spec.text"): void {
   if (problem) throw new GatehouseError("invalid_request", `${field}: ${problem}`, field);
 }
 
+const appliesIn = (environment: string) => (p: PolicySource) => p.environments.length === 0 || p.environments.includes(environment);
+
+/** Records whose text was parsed, kept; past this the memory starts over. */
+const MAX_PARSED_TEXTS = 20_000;
+/** Sets remembered by decide(); callers that hold a set (prepare) are not limited by this. */
+const MAX_REMEMBERED_SETS = 64;
+
 /**
- * Cedar evaluation. What the registries allow is allowed unless a policy forbids it (a permit
- * of everything sits under the published policies), so tenants write guardrails as forbid
- * rules. Each tenant's set of policies for an environment is parsed once and reused until it
- * changes. Any evaluation error refuses (fail closed).
+ * Cedar evaluation of published policies. A record's text is parsed once (by its content, so a
+ * new version of one record parses that record alone); prepare() makes an environment's
+ * decision-ready set from the records, which a caller keeps for as long as the records do not
+ * change (see TenantPolicies).
  */
 export class PolicyEngine {
-  /** Parsed policy sets by the names and versions they hold (the parsed sets live in the Cedar module). */
-  private readonly setIds = new Map<string, string>();
+  private readonly parsed = new Map<string, { text: string; shape: PolicyShape }[]>();
+  private readonly sets = new Map<string, SlicedPolicySet>();
 
-  decide(sources: readonly PolicySource[], environment: string, request: PolicyRequest): PolicyDecision {
-    const setId = this.prepare(sources.filter((p) => p.environments.length === 0 || p.environments.includes(environment)));
-    const answer = statefulIsAuthorized({
-      principal: { type: `${NAMESPACE}::${request.principal.type}`, id: request.principal.id },
-      action: { type: `${NAMESPACE}::Action`, id: request.action },
-      resource: { type: `${NAMESPACE}::${request.resource.type}`, id: request.resource.id },
-      context: request.context as Record<string, never>,
-      preparsedPolicySetId: setId,
-      entities: request.entities,
-    });
-    if (answer.type === "failure") throw new Error(`policy evaluation failed: ${describe(answer.errors)}`);
-    const { decision, diagnostics } = answer.response;
-    if (diagnostics.errors.length > 0) {
-      throw new Error(`policy evaluation failed: ${diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`).join("; ")}`);
+  constructor(private readonly pool: PreparsedSets = preparsedSets) {}
+
+  /** The set of the policies that apply in this environment. Throws when a text does not parse (nothing is decided then). */
+  prepare(sources: readonly PolicySource[], environment: string): SlicedPolicySet {
+    const named: NamedPolicy[] = [];
+    for (const source of sources.filter(appliesIn(environment))) {
+      // A record may hold several policies; each is named after the record ("name[2]" for the second on).
+      this.parts(source).forEach((part, i) => named.push({ id: i === 0 ? source.name : `${source.name}[${i + 1}]`, ...part }));
     }
-    const policies = diagnostics.reason.filter((id) => id !== BASELINE_ID).map((id) => id.replace(/\[\d+\]$/, ""));
-    return { allowed: decision === "allow", policies: [...new Set(policies)] };
+    return new SlicedPolicySet(named, this.pool);
   }
 
-  private prepare(sources: readonly PolicySource[]): string {
-    const key = sources.map((p) => `${p.name}@${p.version ?? createHash("sha256").update(p.text).digest("hex")}`).join("\n");
-    let id = this.setIds.get(key);
-    if (id !== undefined) return id;
-    const policies: Record<string, string> = { [BASELINE_ID]: BASELINE };
-    for (const p of sources) {
-      // A record may hold several policies; each is named after the record ("name[2]" for the second on).
-      const parts = policySetTextToParts(p.text);
-      if (parts.type === "failure") throw new Error(`policy ${p.name} does not parse: ${describe(parts.errors)}`);
-      parts.policies.forEach((text, i) => (policies[i === 0 ? p.name : `${p.name}[${i + 1}]`] = text));
+  /** prepare(), remembered by the sources' names and texts: for callers that do not keep the set themselves. */
+  prepared(sources: readonly PolicySource[], environment: string): SlicedPolicySet {
+    const applicable = sources.filter(appliesIn(environment));
+    const key = applicable.map((p) => `${p.name}@${hashOf(p.text)}`).join("\n");
+    let set = this.sets.get(key);
+    if (set) {
+      this.sets.delete(key);
+    } else {
+      set = this.prepare(applicable, environment);
+      if (this.sets.size >= MAX_REMEMBERED_SETS) this.sets.delete(this.sets.keys().next().value as string);
     }
-    id = createHash("sha256").update(key).digest("hex");
-    const answer = preparsePolicySet(id, { staticPolicies: policies });
-    if (answer.type === "failure") throw new Error(`the published policies do not parse: ${describe(answer.errors)}`);
-    if (this.setIds.size >= 1000) this.setIds.clear();
-    this.setIds.set(key, id);
-    return id;
+    this.sets.set(key, set);
+    return set;
+  }
+
+  /** One decision over these sources (see prepared). */
+  decide(sources: readonly PolicySource[], environment: string, request: PolicyRequest): PolicyDecision {
+    return this.prepared(sources, environment).decide(request);
+  }
+
+  private parts(source: PolicySource): { text: string; shape: PolicyShape }[] {
+    const key = hashOf(source.text);
+    const known = this.parsed.get(key);
+    if (known) return known;
+    const answer = policySetTextToParts(source.text);
+    if (answer.type === "failure") throw new Error(`policy ${source.name} does not parse: ${describeErrors(answer.errors)}`);
+    if (answer.policy_templates.length > 0) throw new Error(`policy ${source.name} holds a template; only static policies are evaluated`);
+    let parts: { text: string; shape: PolicyShape }[];
+    try {
+      parts = answer.policies.map((text) => ({ text, shape: policyShape(text) }));
+    } catch (error) {
+      throw new Error(`policy ${source.name} does not parse: ${(error as Error).message}`);
+    }
+    if (this.parsed.size >= MAX_PARSED_TEXTS) this.parsed.clear();
+    this.parsed.set(key, parts);
+    return parts;
   }
 }
 
-const BASELINE_ID = "gatehouse-registry-baseline";
-const BASELINE = "permit (principal, action, resource);";
+const hashOf = (text: string) => createHash("sha256").update(text).digest("base64url");

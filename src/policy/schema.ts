@@ -1,12 +1,25 @@
 /**
  * The Cedar schema policies are written and validated against: who calls (agents, users,
  * service accounts, applications), what they do (the actions), what they touch (models, tools,
- * data sources, agents, prompt templates), each with the attributes the registries hold, and
- * the request context the pipeline fills in (what the input guards found, task, environment).
+ * data sources, agents, prompt templates, policies and their test fixtures), each with the attributes the registries
+ * hold, and the request context the pipeline fills in (what the input guards found, task,
+ * environment).
  */
 export const NAMESPACE = "Gatehouse";
 
-export const actions = ["invoke_model", "call_tool", "read_data", "send_message", "request_grant"] as const;
+/** What calls through the gateway do. */
+export const callActions = ["invoke_model", "call_tool", "read_data", "send_message", "request_grant"] as const;
+
+/**
+ * What people and service accounts do through the admin API to the governed records (see
+ * docs/operator-guide.md, "Policies"): propose a change to a policy or to another record,
+ * review a change request (the resource is the record it changes), operate an agent's
+ * lifecycle, retire one, and set a model's provider credential. The operation (create, update,
+ * delete, submit, activate, …) is in context.operation.
+ */
+export const adminActions = ["publish_policy", "change_record", "approve_change", "reject_change", "operate_agent", "retire_agent", "manage_credential"] as const;
+
+export const actions = [...callActions, ...adminActions] as const;
 export type PolicyAction = (typeof actions)[number];
 
 export const cedarSchema = `namespace ${NAMESPACE} {
@@ -19,6 +32,8 @@ export const cedarSchema = `namespace ${NAMESPACE} {
   entity Tool = { side_effect: String, owner: String };
   entity DataSource = { sensitivity: String, region: String, owner: String };
   entity PromptTemplate = { max_sensitivity: String, owner: String };
+  entity Policy = { environments: Set<String>, owner: String };
+  entity PolicyTest = { owner: String };
 
   type RequestContext = {
     tenant: String,
@@ -31,6 +46,7 @@ export const cedarSchema = `namespace ${NAMESPACE} {
     data_regions: Set<String>,
     grants: Set<String>,
     destination_tenant?: String,
+    operation?: String,
     time: Long,
   };
 
@@ -39,4 +55,12 @@ export const cedarSchema = `namespace ${NAMESPACE} {
   action read_data appliesTo { principal: [User, ServiceAccount, Application, Agent], resource: [DataSource], context: RequestContext };
   action send_message appliesTo { principal: [User, ServiceAccount, Application, Agent], resource: [Agent], context: RequestContext };
   action request_grant appliesTo { principal: [Agent], resource: [Tool, DataSource, Model], context: RequestContext };
+
+  action publish_policy appliesTo { principal: [User, ServiceAccount], resource: [Policy], context: RequestContext };
+  action change_record appliesTo { principal: [User, ServiceAccount], resource: [Model, Tool, DataSource, PromptTemplate, Agent, PolicyTest], context: RequestContext };
+  action approve_change appliesTo { principal: [User], resource: [Model, Tool, DataSource, PromptTemplate, Agent, Policy, PolicyTest], context: RequestContext };
+  action reject_change appliesTo { principal: [User], resource: [Model, Tool, DataSource, PromptTemplate, Agent, Policy, PolicyTest], context: RequestContext };
+  action operate_agent appliesTo { principal: [User, ServiceAccount], resource: [Agent], context: RequestContext };
+  action retire_agent appliesTo { principal: [User, ServiceAccount], resource: [Agent], context: RequestContext };
+  action manage_credential appliesTo { principal: [User, ServiceAccount], resource: [Model], context: RequestContext };
 }`;

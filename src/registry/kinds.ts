@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { restrictedTermSchema } from "../guards/output/settings.js";
 import { policyTextProblem } from "../policy/policy-engine.js";
+import { policyFixtureSchema } from "../policy/policy-fixtures.js";
 
 /**
  * The governed record kinds and the shape of each one's spec. A record is
@@ -133,6 +134,18 @@ export const policySpec = z
     if (problem) ctx.addIssue({ code: "custom", path: ["text"], message: problem });
   });
 
+/**
+ * A tenant's policy test fixtures: requests and the decisions its policies must reach. Every
+ * change request for a policy shows how they fare against the policies it would leave, and
+ * one they fail cannot be approved.
+ */
+export const policyTestSpec = z
+  .object({
+    description: z.string().max(2000).default(""),
+    fixtures: z.array(policyFixtureSchema).min(1, "must hold at least one fixture").max(1000),
+  })
+  .strict();
+
 export const kinds = {
   agent: { spec: agentSpec, plural: "agents", title: "Agent" },
   tool: { spec: toolSpec, plural: "tools", title: "Tool" },
@@ -140,6 +153,7 @@ export const kinds = {
   model: { spec: modelSpec, plural: "models", title: "Model" },
   prompt_template: { spec: promptTemplateSpec, plural: "prompt-templates", title: "PromptTemplate" },
   policy: { spec: policySpec, plural: "policies", title: "Policy" },
+  policy_test: { spec: policyTestSpec, plural: "policy-tests", title: "PolicyTest" },
 } as const;
 
 export type Kind = keyof typeof kinds;

@@ -137,6 +137,22 @@ export class Registry {
     return rows.map((row) => toRecord<K>(row));
   }
 
+  /**
+   * A number that grows with every change to the tenant's records of a kind, deleted ones
+   * included: each change adds a record at version 1 or raises one record's version by 1, and
+   * records are never removed. Another process compares it with the one it last saw to learn,
+   * in one small query, whether what it holds is still current.
+   */
+  async generation(tenantId: string, kind: Kind, executor: Executor = this.db): Promise<number> {
+    const row = await executor
+      .selectFrom("registry_records")
+      .select((eb) => eb.fn.sum<number | string | null>("version").as("generation"))
+      .where("tenant_id", "=", tenantId)
+      .where("kind", "=", kind)
+      .executeTakeFirst();
+    return Number(row?.generation ?? 0);
+  }
+
   async versions<K extends Kind>(tenantId: string, kind: K, name: string): Promise<RecordVersion<K>[]> {
     const record = await this.find(tenantId, kind, name);
     if (!record) throw notFound(`${kind.replace("_", " ")} '${name}'`);

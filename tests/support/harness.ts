@@ -27,6 +27,8 @@ export interface TestTenant {
 
 export interface Harness {
   gatehouse: Gatehouse;
+  /** The database it runs on (another harness may share it: options.sameDatabaseAs). */
+  database: { databaseUrl: string; schema?: string };
   app: FastifyInstance;
   /** Calls the admin API in-process (Fastify inject): path is relative to /admin/v1. */
   admin<T = any>(key: string | undefined, method: InjectOptions["method"], path: string, body?: unknown): Promise<Response<T>>;
@@ -34,8 +36,12 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function startHarness(target: StoreTarget, options: { bodyLimitBytes?: number; gateway?: ModelGatewayOptions } = {}): Promise<Harness> {
-  const db = await target.fresh();
+export async function startHarness(
+  target: StoreTarget,
+  options: { bodyLimitBytes?: number; gateway?: ModelGatewayOptions; /** Run as a second process on this harness's database (left to it to remove). */ sameDatabaseAs?: Harness } = {},
+): Promise<Harness> {
+  const shared = options.sameDatabaseAs?.database;
+  const db = shared ? { ...shared, dispose: async () => undefined } : await target.fresh();
   const gatehouse = await createGatehouse({
     databaseUrl: db.databaseUrl,
     schema: db.schema,
@@ -99,6 +105,7 @@ export async function startHarness(target: StoreTarget, options: { bodyLimitByte
 
   return {
     gatehouse,
+    database: { databaseUrl: db.databaseUrl, ...(db.schema ? { schema: db.schema } : {}) },
     app,
     admin,
     createTenant,
@@ -137,4 +144,15 @@ export const sampleSpecs = {
   },
   prompt_template: { text: "Hello {{name}}", variables: ["name"], maxSensitivity: "internal" },
   policy: { text: 'permit (principal, action, resource);', environments: [] },
+  policy_test: {
+    fixtures: [
+      {
+        name: "an application may call an internal model",
+        principal: { type: "Application", id: "app", attrs: { environment: "production" } },
+        action: "invoke_model",
+        resource: { type: "Model", id: "internal", attrs: { provider: "vllm", region: "eu", external: false, task_classes: ["chat"], owner: "platform" } },
+        expect: "allow",
+      },
+    ],
+  },
 } as const;

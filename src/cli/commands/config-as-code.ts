@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import type { ApplyResult, PlanEntry } from "../../config-as-code/config-as-code.js";
 import type { ConfigDocument } from "../../config-as-code/documents.js";
 import { readDirectory, writeDirectory } from "../../config-as-code/directory.js";
-import { formatChanges, printJson } from "../output.js";
+import { formatChanges, formatFixtures, printJson } from "../output.js";
 import { clientOf } from "./admin.js";
 
 const symbol: Record<PlanEntry["action"], string> = { create: "+", update: "~", delete: "-", unchanged: "=" };
@@ -12,7 +12,7 @@ function formatEntry(entry: PlanEntry | ApplyResult): string {
   const pending = entry.pendingChangeRequest ? `, already pending as ${entry.pendingChangeRequest}` : "";
   const result = "result" in entry ? ` → ${entry.result}${entry.changeRequest ? ` as change request ${entry.changeRequest}` : ""}` : "";
   const head = `${symbol[entry.action]} ${entry.kind} ${entry.name} (${entry.action}${approval}${pending})${result}`;
-  const body = entry.action === "create" ? "" : formatChanges(entry.changes);
+  const body = [entry.action === "create" ? "" : formatChanges(entry.changes), entry.fixtures ? formatFixtures(entry.fixtures) : ""].filter(Boolean).join("\n");
   return body ? `${head}\n${body}` : head;
 }
 

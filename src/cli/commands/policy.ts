@@ -11,7 +11,7 @@ export function policyCommands(program: Command): void {
     .option("--config <dir>", "the configuration directory holding the policies (default: the parent of DIR)")
     .action((dir: string, options: { config?: string }) => {
       const results = runPolicyTests(dir, options.config ?? path.dirname(path.resolve(dir)));
-      for (const r of results) console.log(`${r.ok ? "ok  " : "FAIL"} ${path.basename(r.file)}: ${r.name}${r.problem ? ` — ${r.problem}` : ""}`);
+      for (const r of results) console.log(`${r.ok ? "ok  " : "FAIL"} ${path.basename(r.source)}: ${r.name}${r.problem ? ` — ${r.problem}` : ""}`);
       const failed = results.filter((r) => !r.ok).length;
       console.log(`${results.length - failed} passed, ${failed} failed`);
       if (failed > 0 || results.length === 0) process.exitCode = 1;

@@ -1,0 +1,154 @@
+import { statefulIsAuthorized, type CedarValueJson, type EntityJson } from "@cedar-policy/cedar-wasm/nodejs";
+import { mayMatchAction, mayMatchEntity, mergeNeeds, noNeeds, type AttributeNeed, type AttributeNeeds, type PolicyShape } from "./policy-scope.js";
+import { describeErrors, type PreparsedSets } from "./preparsed-sets.js";
+import { NAMESPACE, type PolicyAction } from "./schema.js";
+
+export interface PolicyRequest {
+  principal: { type: string; id: string };
+  action: PolicyAction;
+  resource: { type: string; id: string };
+  context: Record<string, unknown>;
+  /** The principal's and resource's entities, with their attributes. */
+  entities: EntityJson[];
+}
+
+export interface PolicyDecision {
+  allowed: boolean;
+  /** The ids (record names) of the policies that decided: the forbids that matched. */
+  policies: string[];
+}
+
+/** One policy of a set, named after its record ("name[2]" for a record's second policy on). */
+export interface NamedPolicy {
+  id: string;
+  text: string;
+  shape: PolicyShape;
+}
+
+/** The policies whose scope can match one kind of request, and what they read. */
+interface Slice {
+  ids: string[];
+  needs: AttributeNeeds;
+}
+
+export const BASELINE_ID = "gatehouse-registry-baseline";
+const BASELINE = "permit (principal, action, resource);";
+/** Request kinds remembered per set; past this the memory starts over (slices are cheap to find again). */
+const MAX_REMEMBERED_REQUESTS = 10_000;
+
+/**
+ * One environment's policies, parsed, ready to decide. Each request goes to Cedar with only the
+ * policies whose scope can match it (its slice: by action, principal and resource) and only the
+ * attributes those policies read, which is what makes a decision cost the policies that
+ * concern it rather than all of them. Dropping the others changes no decision: Cedar skips a
+ * policy whose scope does not match before looking at its conditions, and nothing reads an
+ * attribute no policy names. A slice no policy is in is decided without Cedar: the registries'
+ * permit stands.
+ *
+ * What the registries allow is allowed unless a policy forbids it (a permit of everything sits
+ * under the published policies), so tenants write guardrails as forbid rules. Any evaluation
+ * error refuses (fail closed).
+ */
+export class SlicedPolicySet {
+  private readonly slices = new Map<string, Slice>();
+  /** Slices by their policies, so request kinds with the same policies share one parsed set. */
+  private readonly byMembers = new Map<string, Slice>();
+  private readonly texts: Map<string, string>;
+
+  constructor(
+    private readonly policies: readonly NamedPolicy[],
+    private readonly pool: PreparsedSets,
+  ) {
+    this.texts = new Map(policies.map((p) => [p.id, p.text]));
+  }
+
+  get size(): number {
+    return this.policies.length;
+  }
+
+  /** The ids of the policies Cedar is given for this request (the baseline permit aside). */
+  sliceOf(request: Pick<PolicyRequest, "principal" | "action" | "resource">): string[] {
+    return this.slice(request).ids;
+  }
+
+  decide(request: PolicyRequest): PolicyDecision {
+    const slice = this.slice(request);
+    if (slice.ids.length === 0) return { allowed: true, policies: [] };
+    const setId = this.pool.idFor(slice, () => {
+      const policies: Record<string, string> = { [BASELINE_ID]: BASELINE };
+      for (const id of slice.ids) policies[id] = this.texts.get(id) as string;
+      return policies;
+    });
+    const principal = { type: `${NAMESPACE}::${request.principal.type}`, id: request.principal.id };
+    const resource = { type: `${NAMESPACE}::${request.resource.type}`, id: request.resource.id };
+    const answer = statefulIsAuthorized({
+      principal,
+      action: { type: `${NAMESPACE}::Action`, id: request.action },
+      resource,
+      context: pick(request.context, slice.needs.context) as Record<string, CedarValueJson>,
+      preparsedPolicySetId: setId,
+      entities: entitiesFor(request.entities, slice.needs, principal, resource),
+    });
+    if (answer.type === "failure") throw new Error(`policy evaluation failed: ${describeErrors(answer.errors)}`);
+    const { decision, diagnostics } = answer.response;
+    if (diagnostics.errors.length > 0) {
+      throw new Error(`policy evaluation failed: ${diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`).join("; ")}`);
+    }
+    const policies = diagnostics.reason.filter((id) => id !== BASELINE_ID).map((id) => id.replace(/\[\d+\]$/, ""));
+    return { allowed: decision === "allow", policies: [...new Set(policies)] };
+  }
+
+  private slice(request: Pick<PolicyRequest, "principal" | "action" | "resource">): Slice {
+    const { principal: p, resource: r } = request;
+    const key = `${request.action}\u0000${p.type}\u0000${p.id}\u0000${r.type}\u0000${r.id}`;
+    const known = this.slices.get(key);
+    if (known) return known;
+    const principalType = `${NAMESPACE}::${p.type}`;
+    const resourceType = `${NAMESPACE}::${r.type}`;
+    const members = this.policies.filter(
+      ({ shape: { scope } }) =>
+        mayMatchAction(scope.action, `${NAMESPACE}::Action`, request.action) &&
+        mayMatchEntity(scope.principal, principalType, p.id) &&
+        mayMatchEntity(scope.resource, resourceType, r.id),
+    );
+    const membersKey = members.map((m) => m.id).join("\n");
+    let slice = this.byMembers.get(membersKey);
+    if (!slice) {
+      const needs = noNeeds();
+      for (const m of members) mergeNeeds(needs, m.shape.needs);
+      slice = { ids: members.map((m) => m.id), needs };
+      this.byMembers.set(membersKey, slice);
+    }
+    if (this.slices.size >= MAX_REMEMBERED_REQUESTS) this.slices.clear();
+    this.slices.set(key, slice);
+    return slice;
+  }
+}
+
+function pick(values: Record<string, unknown>, need: AttributeNeed): Record<string, unknown> {
+  if (need.all) return values;
+  const out: Record<string, unknown> = {};
+  for (const name of need.names) if (name in values) out[name] = values[name];
+  return out;
+}
+
+const sameUid = (e: EntityJson, uid: { type: string; id: string }) => {
+  const u = "__entity" in e.uid ? e.uid.__entity : e.uid;
+  return u.type === uid.type && u.id === uid.id;
+};
+
+/** The entities the slice reads, with only the attributes it reads; none when it reads none. */
+function entitiesFor(entities: EntityJson[], needs: AttributeNeeds, principal: { type: string; id: string }, resource: { type: string; id: string }): EntityJson[] {
+  const everything = needs.principal.all || needs.resource.all;
+  if (everything) return entities;
+  const out: EntityJson[] = [];
+  for (const e of entities) {
+    const isPrincipal = sameUid(e, principal);
+    const isResource = sameUid(e, resource);
+    // The same entity can be both (an agent messaging itself): it gets what either reads.
+    const names = isPrincipal && isResource ? new Set([...needs.principal.names, ...needs.resource.names]) : isPrincipal ? needs.principal.names : isResource ? needs.resource.names : undefined;
+    if (!names || names.size === 0) continue;
+    out.push({ uid: e.uid, attrs: pick(e.attrs, { all: false, names }) as Record<string, CedarValueJson>, parents: e.parents });
+  }
+  return out;
+}

@@ -1,0 +1,68 @@
+import type { Registry, RegistryRecord } from "../registry/registry.js";
+import type { PolicyEngine, PolicySource, SlicedPolicySet } from "./policy-engine.js";
+
+/** A tenant's published policies as they stood at one generation of its policy records. */
+export class TenantPolicySnapshot {
+  private readonly sets = new Map<string, SlicedPolicySet>();
+  private readonly sources: PolicySource[];
+
+  constructor(
+    readonly generation: number,
+    readonly records: readonly RegistryRecord<"policy">[],
+    private readonly engine: PolicyEngine,
+  ) {
+    this.sources = records.map((r) => ({ name: r.name, text: r.spec.text, environments: r.spec.environments, version: r.version }));
+  }
+
+  /** The policies that apply in an environment, parsed on first use. */
+  forEnvironment(environment: string): SlicedPolicySet {
+    let set = this.sets.get(environment);
+    if (!set) {
+      set = this.engine.prepare(this.sources, environment);
+      this.sets.set(environment, set);
+    }
+    return set;
+  }
+
+  description(name: string): string | undefined {
+    return this.records.find((r) => r.name === name)?.spec.description || undefined;
+  }
+}
+
+/**
+ * Each tenant's policies, parsed once per change. Several processes share the registry, so
+ * every decision first asks the store for the generation of the tenant's policy records (one
+ * aggregate over them, see Registry.generation) and reloads when it moved: a policy changed by
+ * any process applies from the next call on, in every process.
+ */
+export class TenantPolicies {
+  private readonly held = new Map<string, TenantPolicySnapshot>();
+  private readonly loading = new Map<string, Promise<TenantPolicySnapshot>>();
+
+  constructor(
+    private readonly registry: Registry,
+    private readonly engine: PolicyEngine,
+  ) {}
+
+  async current(tenantId: string): Promise<TenantPolicySnapshot> {
+    const generation = await this.registry.generation(tenantId, "policy");
+    const held = this.held.get(tenantId);
+    if (held?.generation === generation) return held;
+    const key = `${tenantId}\u0000${generation}`;
+    let pending = this.loading.get(key);
+    if (!pending) {
+      pending = this.load(tenantId, generation).finally(() => this.loading.delete(key));
+      this.loading.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async load(tenantId: string, generation: number): Promise<TenantPolicySnapshot> {
+    // Read after the generation: records changed in between are newer than it says, and the next call reloads them again.
+    const records = await this.registry.list(tenantId, "policy");
+    const snapshot = new TenantPolicySnapshot(generation, records, this.engine);
+    const held = this.held.get(tenantId);
+    if (!held || held.generation <= generation) this.held.set(tenantId, snapshot);
+    return snapshot;
+  }
+}
