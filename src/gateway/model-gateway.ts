@@ -1,3 +1,4 @@
+import type { GuardSettings } from "../guards/guard-policy.js";
 import { InputGuard } from "../guards/input-guard.js";
 import { CedarDecider } from "../policy/cedar-decider.js";
 import { PolicyEngine } from "../policy/policy-engine.js";
@@ -37,6 +38,8 @@ export interface ModelGatewayOptions {
   /** Routing (execute): retries, backoff and circuit breakers; the attempt timeout is upstreamTimeoutMs. */
   routing?: Partial<RouterOptions>;
   inputGuards?: readonly Guard[];
+  /** The guards' policy under every tenant's own (the configuration's `guards`); the built-in defaults when absent. */
+  guards?: GuardSettings;
   outputGuards?: readonly Guard[];
   /** How long an upstream may take to start answering, and between two parts of an answer. */
   upstreamTimeoutMs?: number;
@@ -46,6 +49,8 @@ export interface ModelGatewayOptions {
 
 export interface ModelGateway {
   pipeline: Pipeline;
+  /** The input guards, which POST /v1/guard/check runs too, under the same policy. */
+  inputGuard: InputGuard;
   models: ModelCatalog;
   decider: Decider;
   credentials: ProviderCredentials;
@@ -71,6 +76,7 @@ export async function createModelGateway(
   const decider = options.decider ?? new CedarDecider(services.registry, new PolicyEngine(), registryDecider);
   const router = new Router({ attemptTimeoutMs: timeoutMs, ...options.routing });
   const windows = await openRateWindowStore({ redisUrl: options.redisUrl });
+  const inputGuard = new InputGuard(undefined, options.guards?.input);
   const admission = options.admission ?? new UsageAdmission(new UsageLimiter(windows, new SqlBudgetLedger(services.store)));
   const pipeline = new Pipeline({
     identify: new IdentifyStage({
@@ -81,7 +87,7 @@ export async function createModelGateway(
       maxPromptTokens: options.maxPromptTokens ?? defaultMaxPromptTokens,
     }),
     admit: new AdmitStage(admission),
-    inspect_input: new InspectInputStage(options.inputGuards ?? [new InputGuard()]),
+    inspect_input: new InspectInputStage(options.inputGuards ?? [inputGuard]),
     decide: new DecideStage(decider),
     execute: new ExecuteStage(new UpstreamRouter(router, providers, credentials)),
     inspect_output: new InspectOutputStage(options.outputGuards ?? []),
@@ -89,6 +95,7 @@ export async function createModelGateway(
   });
   return {
     pipeline,
+    inputGuard,
     models,
     decider,
     credentials,

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { tenantLimitsSchema } from "../gateway/limits/limits-config.js";
 import { routingSettingsSchema } from "../gateway/routing/route-config.js";
+import { guardSettingsSchema } from "../guards/guard-policy.js";
 
 /** Per-tenant governance settings. */
 export const tenantSettingsSchema = z
@@ -27,6 +28,8 @@ export const tenantSettingsSchema = z
     limits: tenantLimitsSchema.optional(),
     /** Model gateway route definitions (docs/configuration.md); absent: none. */
     routing: routingSettingsSchema.optional(),
+    /** The guards' policy (docs/configuration.md, "Guards"); absent: the process defaults. */
+    guards: guardSettingsSchema.optional(),
   })
   .strict();
 

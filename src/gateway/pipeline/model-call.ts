@@ -2,6 +2,7 @@ import type { AgentSpec } from "../../registry/kinds.js";
 import type { RegistryRecord } from "../../registry/registry.js";
 import type { ApiKey } from "../../tenancy/api-keys.js";
 import type { Principal } from "../../tenancy/principals.js";
+import type { Restorer } from "../../guards/restore.js";
 import type { TenantSettings } from "../../tenancy/settings.js";
 import type { ChatRequest, ChatResponse, StreamEvent } from "../chat.js";
 import type { Pricing } from "../limits/usage.js";
@@ -87,6 +88,8 @@ export interface ModelCall {
   /** What the input guards found, for the policy context: data classes (pii, …), labels, data regions. */
   inspection?: { dataClasses: string[]; labels: string[]; dataRegions: string[] };
   decision?: { reasons: string[]; policies: string[] };
+  /** Puts redacted values back into the answer for the caller, where the tenant's guard policy allows it; in memory only, never recorded. */
+  restorer?: Restorer;
   served?: Served;
   /** A complete answer from execute, or the stream it opened. */
   completion?: ChatResponse;
