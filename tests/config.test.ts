@@ -397,6 +397,6 @@ describe("loadConfig refuses invalid configuration, naming the key", () => {
     const redactThreat = refusal(() => loadConfig({ env: { GATEHOUSE_GUARDS: '{"input":{"actions":{"JAILBREAK":"redact"}}}' }, cwd }));
     expect(redactThreat.message).toContain("GATEHOUSE_GUARDS at input.actions.JAILBREAK: JAILBREAK cannot be redacted: block or allow it");
     expect(refusal(() => loadConfig({ env: { GATEHOUSE_GUARDS: '{"output":{}}' }, cwd })).message).toMatch(/GATEHOUSE_GUARDS: Unrecognized key: "output"/);
-    expect(refusal(() => loadConfig({ env: { GATEHOUSE_GUARDS: "{not json" }, cwd })).message).toMatch(/^  GATEHOUSE_GUARDS: /m);
+    expect(refusal(() => loadConfig({ env: { GATEHOUSE_GUARDS: "{not json" }, cwd })).message).toMatch(/^ {2}GATEHOUSE_GUARDS: /m);
   });
 });
