@@ -3,9 +3,11 @@ import { creditCardRecognizer } from "./credit-card.js";
 import { emailRecognizer } from "./email.js";
 import { ibanRecognizer } from "./iban.js";
 import { ipAddressRecognizer } from "./ip-address.js";
+import { personRecognizer } from "./person.js";
 import { phoneRecognizer } from "./phone.js";
 import type { PiiRecognizer } from "./recognizer.js";
 import { secretRecognizer } from "./secret.js";
+import { TextIndex } from "./text-index.js";
 import { usSsnRecognizer } from "./us-ssn.js";
 
 export const defaultRecognizers: readonly PiiRecognizer[] = [
@@ -16,6 +18,7 @@ export const defaultRecognizers: readonly PiiRecognizer[] = [
   ipAddressRecognizer,
   phoneRecognizer,
   secretRecognizer,
+  personRecognizer,
 ];
 
 /** Runs every recognizer over a text; where findings overlap, the more certain one stands. */
@@ -28,7 +31,8 @@ export class PiiScanner {
 
   scan(text: string): Finding[] {
     const found: Finding[] = [];
-    for (const recognizer of this.recognizers) found.push(...recognizer.find(text));
+    const index = new TextIndex(text);
+    for (const recognizer of this.recognizers) found.push(...recognizer.find(text, index));
     return resolveOverlaps(found);
   }
 }
