@@ -7,6 +7,7 @@ import { personRecognizer } from "./person.js";
 import { phoneRecognizer } from "./phone.js";
 import type { PiiRecognizer } from "./recognizer.js";
 import { secretRecognizer } from "./secret.js";
+import { streetAddressRecognizer } from "./street-address.js";
 import { TextIndex } from "./text-index.js";
 import { usSsnRecognizer } from "./us-ssn.js";
 
@@ -19,7 +20,18 @@ export const defaultRecognizers: readonly PiiRecognizer[] = [
   phoneRecognizer,
   secretRecognizer,
   personRecognizer,
+  streetAddressRecognizer,
 ];
+
+/**
+ * Drops the names found inside street addresses: there they are a street's or a town's
+ * ("Victor Hugo u. 49", "María Albina, Uruguay"), and the address is what to act on.
+ */
+function withoutPlaceNames(found: Finding[]): Finding[] {
+  const addresses = found.filter((f) => f.type === "STREET_ADDRESS");
+  if (addresses.length === 0) return found;
+  return found.filter((f) => f.type !== "PERSON" || !addresses.some((a) => f.start < a.end && a.start < f.end));
+}
 
 /** Runs every recognizer over a text; where findings overlap, the more certain one stands. */
 export class PiiScanner {
@@ -33,6 +45,6 @@ export class PiiScanner {
     const found: Finding[] = [];
     const index = new TextIndex(text);
     for (const recognizer of this.recognizers) found.push(...recognizer.find(text, index));
-    return resolveOverlaps(found);
+    return resolveOverlaps(withoutPlaceNames(found));
   }
 }
