@@ -1,7 +1,8 @@
 import type { Finding } from "../finding.js";
-import type { PiiRecognizer } from "./recognizer.js";
+import { isDigit, type PiiRecognizer } from "./recognizer.js";
 import type { Word } from "./text-index.js";
-import { countryWords, englishWords, personNames, type EnglishWords } from "./word-lists.js";
+import { countryWords, englishWords, personNames } from "./word-lists.js";
+import { WordTable } from "./word-table.js";
 
 /** Titles that put a name after them. */
 const HONORIFICS = new Set(
@@ -37,23 +38,30 @@ const NEVER_NAMES = new Set(
   ).split(" "),
 );
 
-/** Words shortly before a name that say one follows. */
-const CUE_BEFORE =
-  /(?:\bname(?:'s| is|:)|\bi'm|\bi am|\bthis is|\bcalled|\bnamed|\bby|\bdear|\bhi|\bhello|\bthanks|\bthank you|\bunder|\bask for|\bcontact|\bspeak (?:to|with)|\bspoke (?:to|with)|\bmeet|\bmet|\bwife|\bhusband|\bson|\bdaughter|\bmother|\bfather|\bbrother|\bsister|\bkid|\bfriend|\bpartner|\bcolleague|\bboss|\bmanager|\bproducer|\bdirector|\bauthor|\bsinger|\bwriter)[\s,:]*$/i;
+/** Words shortly before a name that say one follows (the word right before, or the two). */
+const CUE_WORDS = new Set(
+  (
+    "called named by dear hi hello thanks under contact meet met wife husband son daughter mother father brother sister kid friend " +
+    "partner colleague boss manager producer director author singer writer i'm name's"
+  ).split(" "),
+);
+const CUE_PAIRS = new Set(["name is", "i am", "this is", "thank you", "ask for", "speak to", "speak with", "spoke to", "spoke with"]);
+/** Prepositions before a lone capitalised word that make it a place. */
+const PLACE_WORDS = new Set("in at from to near into via across visit visiting of".split(" "));
 /** Words right after a name that say it was one. */
 const CUE_AFTER = /^(?:'s\b|’s\b|,? (?:said|says|wrote|writes|told|asked|replied|explained|listed|lives|works|joined|will be|has been|had|is a|was a)\b)/;
-/** Prepositions before a lone capitalised word that make it a place. */
-const PLACE_BEFORE = /\b(?:in|at|from|to|near|into|via|across|visit|visiting|of)\s+$/i;
 /** A house number or a postcode right after: the words are a street's or a town's name. */
 const NUMBER_AFTER = /^ (?:[a-zà-ÿ]{1,5}\.? )?\d/;
-const NUMBER_BEFORE = /\d,? $/;
 
-type Kind = "name" | "ambiguous" | "unknown" | "word";
+/** What a capitalised word is to a name: part of one (name, ambiguous, unknown), or what ends one. */
+type Kind = "name" | "ambiguous" | "unknown" | "word" | "honorific" | "suffix" | "thing";
 
 interface Candidate {
   words: Word[];
   kinds: Kind[];
   honorific: boolean;
+  /** The index in the text's capitalised words of the word after the candidate. */
+  next: number;
 }
 
 /**
@@ -65,44 +73,72 @@ interface Candidate {
  */
 export const personRecognizer: PiiRecognizer = {
   types: ["PERSON"],
+  prepare: () => void capitalisedLexicon(),
   find(text, index) {
-    const lists: Lists = { names: personNames(), english: englishWords(), countries: countryWords() };
+    const lexicon = capitalisedLexicon();
     const found: Finding[] = [];
     const known = new Set<string>();
+    const covered = new Set<number>();
     const words = index.capitalised;
-    for (const candidate of candidates(text, words, lists)) {
-      const score = judge(text, candidate, words);
+    for (const candidate of candidates(text, words, lexicon)) {
+      const score = judge(text, candidate, lexicon, words);
       if (score <= 0) continue;
       const first = candidate.words[0] as Word;
       const last = candidate.words[candidate.words.length - 1] as Word;
       found.push({ type: "PERSON", start: first.start, end: last.end, score });
+      for (const w of candidate.words) covered.add(w.start);
       if (score >= 0.7) candidate.words.forEach((w, i) => candidate.kinds[i] !== "word" && w.text.length > 2 && known.add(w.text));
     }
     // A name seen whole is a name where it comes back alone ("Faina D. Yefremova … early Yefremova").
     if (known.size > 0) {
       for (const w of words) {
-        if (known.has(w.text) && !found.some((f) => f.start <= w.start && w.end <= f.end)) found.push({ type: "PERSON", start: w.start, end: w.end, score: 0.7 });
+        if (!covered.has(w.start) && known.has(w.text)) found.push({ type: "PERSON", start: w.start, end: w.end, score: 0.7 });
       }
     }
     return found;
   },
 };
 
-interface Lists {
-  names: ReadonlySet<string>;
-  english: EnglishWords;
-  countries: ReadonlySet<string>;
+const isInitial = (w: Word) => w.text.length === 1;
+function isAllCaps(w: Word): boolean {
+  if (w.text.length < 2) return false;
+  const second = w.text.charCodeAt(1);
+  if (second < 0xc0 && (second < 0x41 || second > 0x5a)) return false;
+  return w.text === w.text.toUpperCase();
 }
 
-const isInitial = (w: Word) => w.text.length === 1;
-const isAllCaps = (w: Word) => w.text.length > 1 && w.text === w.text.toUpperCase();
+const KINDS: readonly Kind[] = ["unknown", "name", "ambiguous", "word", "honorific", "suffix", "thing"];
+const code = (kind: Kind) => KINDS.indexOf(kind);
 
-function kindOf(w: Word, lists: Lists): Kind {
-  const lower = w.text.toLowerCase();
-  if (lists.english.frequent.has(lower) || lists.countries.has(w.text) || NEVER_NAMES.has(w.text)) return "word";
-  const name = lists.names.has(w.text);
-  const common = lists.english.common.has(lower);
-  return name ? (common ? "ambiguous" : "name") : common ? "word" : "unknown";
+/** What a capitalised word is to a name, by the lists. */
+export interface Lexicon {
+  kindOf(text: string, word: Word): Kind;
+}
+
+let lexicon: Lexicon | undefined;
+
+/**
+ * Every capitalised word the lists know, with what it is to a name: one lookup per word while
+ * scanning (built once per process). Words not in it are unknown.
+ */
+function capitalisedLexicon(): Lexicon {
+  if (lexicon) return lexicon;
+  const { frequent, common } = englishWords();
+  const names = personNames();
+  const capitalise = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
+  const table = new WordTable(common.size + names.length + 2000);
+  const word = code("word");
+  for (const w of common) table.set(capitalise(w), word);
+  const [name, ambiguous] = [code("name"), code("ambiguous")];
+  for (const n of names) table.set(n, common.has(n.toLowerCase()) ? ambiguous : name);
+  for (const w of frequent) table.set(capitalise(w), word);
+  for (const w of countryWords()) table.set(w, word);
+  for (const w of NEVER_NAMES) table.set(w, word);
+  for (const w of NAMES_OF_THINGS) table.set(w, code("thing"));
+  for (const w of SUFFIXES) table.set(w, code("suffix"));
+  for (const w of HONORIFICS) table.set(w, code("honorific"));
+  lexicon = { kindOf: (text, word) => KINDS[table.get(text, word.start, word.end)] as Kind };
+  return lexicon;
 }
 
 /**
@@ -110,12 +146,14 @@ function kindOf(w: Word, lists: Lists): Kind {
  * stretches that could be one person's name: words that are plainly English words, titles,
  * all-capital words and the names of things end a stretch.
  */
-function* candidates(text: string, words: readonly Word[], lists: Lists): Generator<Candidate> {
+function candidates(text: string, words: readonly Word[], lexicon: Lexicon): Candidate[] {
+  const out: Candidate[] = [];
   let current: Word[] = [];
   let kinds: Kind[] = [];
   let honorific = false;
   let previous: Word | undefined;
-  function* flush(): Generator<Candidate> {
+  let previousKind: Kind = "unknown";
+  const flush = (next: number) => {
     // Initials lead nowhere and end nothing: "J" alone is not a name.
     while (current.length > 0 && isInitial(current[current.length - 1] as Word)) {
       current.pop();
@@ -125,82 +163,117 @@ function* candidates(text: string, words: readonly Word[], lists: Lists): Genera
       current.shift();
       kinds.shift();
     }
-    if (current.length > 0 && current.length <= 5) yield { words: current, kinds, honorific };
+    if (current.length > 0 && current.length <= 5) out.push({ words: current, kinds, honorific, next });
     current = [];
     kinds = [];
     honorific = false;
-  }
-  for (const w of words) {
-    const continues = previous !== undefined && joined(text, previous, w);
+  };
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i] as Word;
+    const kind: Kind = isInitial(w) ? "name" : lexicon.kindOf(text, w);
+    const continues = previous !== undefined && joined(text, previous, previousKind, w);
     previous = w;
-    if (!continues) yield* flush();
-    if (HONORIFICS.has(w.text) && !(continues && current.length > 0)) {
-      yield* flush();
-      honorific = true;
-      continue;
+    previousKind = kind;
+    if (!continues) flush(i);
+    switch (kind) {
+      case "honorific":
+        if (continues && current.length > 0) break;
+        flush(i);
+        honorific = true;
+        continue;
+      case "thing":
+        // "Elisabeth Parks", "Aunt Bertha Inc": the words before were a thing's name.
+        current = [];
+        kinds = [];
+        honorific = false;
+        continue;
+      case "suffix":
+        if (current.length > 0) {
+          current.push(w);
+          kinds.push("suffix");
+        }
+        continue;
+      case "word":
+        if (!honorific) {
+          flush(i);
+          continue;
+        }
+        break;
     }
-    if (NAMES_OF_THINGS.has(w.text)) {
-      // "Elisabeth Parks", "Aunt Bertha Inc": the words before were a thing's name.
-      current = [];
-      kinds = [];
-      honorific = false;
-      continue;
-    }
-    if (isAllCaps(w) && !SUFFIXES.has(w.text)) {
-      yield* flush();
-      continue;
-    }
-    if (SUFFIXES.has(w.text)) {
-      if (current.length > 0) {
-        current.push(w);
-        kinds.push("name");
-      }
-      continue;
-    }
-    const kind = isInitial(w) ? "name" : kindOf(w, lists);
-    if (kind === "word" && !honorific) {
-      yield* flush();
+    if (isAllCaps(w)) {
+      flush(i);
       continue;
     }
     current.push(w);
     kinds.push(kind);
   }
-  yield* flush();
+  flush(words.length);
+  return out;
 }
 
 /** Two words belong to one name when only a space, or an initial's or a title's dot and a space, lies between them. */
-function joined(text: string, a: Word, b: Word): boolean {
+function joined(text: string, a: Word, aKind: Kind, b: Word): boolean {
   const gap = b.start - a.end;
   if (gap === 1) return text.charCodeAt(a.end) === 0x20;
-  if (gap === 2) return text[a.end] === "." && text[a.end + 1] === " " && (a.text.length === 1 || HONORIFICS.has(a.text) || SUFFIXES.has(a.text));
+  if (gap === 2) return text.charCodeAt(a.end) === 0x2e && text.charCodeAt(a.end + 1) === 0x20 && (a.text.length === 1 || aKind === "honorific" || aKind === "suffix");
   return false;
 }
 
-/** How likely a candidate is a person's name (0 or less when not at all). */
-function judge(text: string, c: Candidate, all: readonly Word[]): number {
-  const counted = c.kinds.filter((_, i) => !isInitial(c.words[i] as Word) && !SUFFIXES.has((c.words[i] as Word).text));
+const SKIPPED = new Set([0x20, 0x2c, 0x3a]); // space , :
+const ENDS_WORD = new Set([0x20, 0x0a, 0x2c, 0x3a, 0x2e, 0x3f, 0x21]); // space \n , : . ? !
+
+/** The lower-case words right before `start` (nearest last), skipping spaces, commas and colons; at most `n`. */
+function wordsBefore(text: string, start: number, n: number): string[] {
+  const words: string[] = [];
+  let i = start - 1;
+  while (words.length < n) {
+    while (i >= 0 && SKIPPED.has(text.charCodeAt(i))) i--;
+    const end = i + 1;
+    while (i >= 0 && !ENDS_WORD.has(text.charCodeAt(i))) i--;
+    if (end === i + 1) break;
+    words.unshift(text.slice(i + 1, end).toLowerCase());
+    if (text.charCodeAt(i) !== 0x20) break;
+  }
+  return words;
+}
+
+/** How likely a candidate is a person's name (0 when not at all). */
+function judge(text: string, c: Candidate, lexicon: Lexicon, all: readonly Word[]): number {
   const first = c.words[0] as Word;
   const last = c.words[c.words.length - 1] as Word;
-  const before = text.slice(Math.max(0, first.start - 24), first.start);
-  const after = text.slice(last.end, last.end + 16);
   // A street or a town: a number before or after, or the name of a thing right after.
-  if (NUMBER_BEFORE.test(before) || NUMBER_AFTER.test(after)) return 0;
-  const next = all.find((w) => w.start > last.end);
-  if (next && joined(text, last, next) && NAMES_OF_THINGS.has(next.text)) return 0;
-  if (/\bthe $/i.test(before) && !c.honorific) return 0;
+  let b = first.start - 1;
+  if (text[b] === " ") b--;
+  if (text[b] === ",") b--;
+  if (b < first.start - 1 && isDigit(text.charCodeAt(b))) return 0;
+  const after = text.slice(last.end, last.end + 16);
+  if (NUMBER_AFTER.test(after)) return 0;
+  const next = all[c.next];
+  if (next && joined(text, last, "name", next) && lexicon.kindOf(text, next) === "thing") return 0;
+  const before = wordsBefore(text, first.start, 2);
+  const previous = before[before.length - 1];
+  if (previous === "the" && !c.honorific) return 0;
   if (c.honorific) return 0.9;
-  const names = counted.filter((k) => k === "name").length;
-  const ambiguous = counted.filter((k) => k === "ambiguous").length;
+  let counted = 0;
+  let names = 0;
+  let ambiguous = 0;
+  c.words.forEach((w, i) => {
+    const kind = c.kinds[i];
+    if (isInitial(w) || kind === "suffix") return;
+    counted++;
+    if (kind === "name") names++;
+    else if (kind === "ambiguous") ambiguous++;
+  });
   const opens = startsSentence(text, first.start);
   const speaker = after.startsWith(":") && (first.start === 0 || text[first.start - 1] === "\n");
   let score: number;
-  if (counted.length >= 2) score = names > 0 ? 0.85 : ambiguous > 0 ? (opens ? 0.6 : 0.75) : opens ? 0.5 : 0.6;
+  if (counted >= 2) score = names > 0 ? 0.85 : ambiguous > 0 ? (opens ? 0.6 : 0.75) : opens ? 0.5 : 0.6;
   else if (names === 1) score = opens && !speaker ? 0.55 : 0.7;
   else if (ambiguous === 1) score = opens && !speaker ? 0.2 : 0.5;
   else score = speaker ? 0.6 : opens ? 0.2 : 0.35;
-  if (CUE_BEFORE.test(before)) score += 0.2;
+  if ((previous !== undefined && CUE_WORDS.has(previous)) || (before.length === 2 && CUE_PAIRS.has(before.join(" ")))) score += 0.2;
   else if (CUE_AFTER.test(after)) score += 0.15;
-  if (counted.length === 1 && PLACE_BEFORE.test(before)) score -= 0.3;
+  if (counted === 1 && previous !== undefined && PLACE_WORDS.has(previous)) score -= 0.3;
   return Math.min(0.95, Math.round(score * 100) / 100);
 }
 

@@ -35,7 +35,9 @@ function withoutPlaceNames(found: Finding[]): Finding[] {
 
 /** Runs every recognizer over a text; where findings overlap, the more certain one stands. */
 export class PiiScanner {
-  constructor(private readonly recognizers: readonly PiiRecognizer[] = defaultRecognizers) {}
+  constructor(private readonly recognizers: readonly PiiRecognizer[] = defaultRecognizers) {
+    for (const recognizer of recognizers) recognizer.prepare?.();
+  }
 
   get types(): string[] {
     return [...new Set(this.recognizers.flatMap((r) => r.types))];

@@ -8,6 +8,8 @@ import type { TextIndex } from "./text-index.js";
 export interface PiiRecognizer {
   readonly types: readonly string[];
   find(text: string, index: TextIndex): Finding[];
+  /** Loads what the recognizer needs (word lists) ahead of the first text, so that no caller waits for it. */
+  prepare?(): void;
 }
 
 const CONTEXT_WINDOW = 48;

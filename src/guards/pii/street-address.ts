@@ -16,7 +16,8 @@ const STREET_WORDS = new Set(
   ).split(" "),
 );
 /** Endings of one-word street names ("Koskikatu", "Søndergade", "Bundesstrasse"). */
-const STREET_ENDINGS = /(?:straße|strasse|gasse|weg|platz|allee|laan|straat|vej|gade|gata|gatan|vägen|veien|gaten|stræti|katu|tie|kuja|polku|utca|ulica|cesta|road|street)$/;
+const STREET_ENDINGS = new Set("straße strasse gasse weg platz allee laan straat vej gade gata gatan vägen veien gaten stræti katu tie kuja polku utca ulica cesta road street".split(" "));
+const ENDING_LENGTHS = [...new Set([...STREET_ENDINGS].map((e) => e.length))];
 /** Small words inside street and town names. */
 const CONNECTORS = new Set("do da de del della dei dos das di du la le les van von der den am an al el y of the e".split(" "));
 /** Street words that end a street's name in English, capitalised as part of it. */
@@ -37,7 +38,12 @@ interface Token {
 }
 
 const LETTER = /[\p{L}]/u;
-const isLetterAt = (text: string, i: number) => i >= 0 && i < text.length && LETTER.test(text[i] as string);
+function isLetterAt(text: string, i: number): boolean {
+  if (i < 0 || i >= text.length) return false;
+  const code = text.charCodeAt(i);
+  if (code < 0xc0) return ((code | 0x20) >= 0x61 && (code | 0x20) <= 0x7a) || code === 0xaa || code === 0xb5 || code === 0xba;
+  return LETTER.test(text[i] as string);
+}
 
 /** The word starting at `at` (letters, apostrophes, hyphens and a final dot), or undefined. */
 function wordAt(text: string, at: number): Token | undefined {
@@ -58,8 +64,13 @@ function wordBefore(text: string, end: number): Token | undefined {
   return { start, end, text: text.slice(start, end) };
 }
 
-const bare = (word: string) => word.replace(/\.$/, "").toLowerCase();
-const isStreetWord = (word: string) => STREET_WORDS.has(bare(word)) || STREET_ENDINGS.test(bare(word));
+const bare = (word: string) => (word.charCodeAt(word.length - 1) === 0x2e ? word.slice(0, -1) : word).toLowerCase();
+function isStreetWord(word: string): boolean {
+  const lower = bare(word);
+  if (STREET_WORDS.has(lower)) return true;
+  for (const n of ENDING_LENGTHS) if (lower.length > n && STREET_ENDINGS.has(lower.slice(-n))) return true;
+  return false;
+}
 const isCapitalised = (word: string) => word[0] !== word[0]?.toLowerCase();
 const isNameWord = (word: string) => isCapitalised(word) || CONNECTORS.has(word) || isStreetWord(word);
 
@@ -67,9 +78,14 @@ const isNameWord = (word: string) => isCapitalised(word) || CONNECTORS.has(word)
 function wordsAfter(text: string, at: number, max: number, anyCase = false): Token[] {
   const words: Token[] = [];
   let p = at;
-  while (words.length < max && text[p] === " ") {
+  let plain = 0;
+  while (words.length < max && text.charCodeAt(p) === 0x20) {
     const w = wordAt(text, p + 1);
-    if (!w || !(anyCase || isNameWord(w.text))) break;
+    if (!w) break;
+    if (!isNameWord(w.text)) {
+      // Lower-case words count only on the way to a street word ("3911 fourth avenue").
+      if (!anyCase || ++plain > 2) break;
+    } else plain = 0;
     words.push(w);
     p = w.end;
   }
@@ -103,6 +119,7 @@ const isHouseNumber = (text: string, run: NumberRun) => run.digits <= 12 && HOUS
  */
 export const streetAddressRecognizer: PiiRecognizer = {
   types: ["STREET_ADDRESS"],
+  prepare: () => void englishWords(),
   find(text, index) {
     const found: Finding[] = [];
     const add = (start: number, end: number, score: number) => {
@@ -122,7 +139,7 @@ export const streetAddressRecognizer: PiiRecognizer = {
       if (core.score + (context ? 0.1 : 0) < 0.5) continue;
       add(core.start, extend(text, core.end), Math.min(0.95, core.score + (context ? 0.1 : 0)));
     }
-    if (BOX_HINT.test(text)) {
+    if (text.includes("ox") || text.includes("OX")) {
       for (let at = text.search(BOX_HINT); at >= 0; ) {
         // Box addresses start up to a few words before the word "Box".
         for (let s = Math.max(0, at - 14); s <= at; s++) {

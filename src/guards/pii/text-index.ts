@@ -20,8 +20,13 @@ export interface Word {
 
 const UPPER = "A-Z\\u00C0-\\u00D6\\u00D8-\\u00DE\\u0100-\\u017F\\u0181-\\u024F\\u0386-\\u038F\\u0391-\\u03AB\\u0400-\\u042F";
 const LETTER = "A-Za-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u024F\\u0370-\\u03FF\\u0400-\\u04FF";
-/** A word that begins with a capital letter (Latin, Greek, Cyrillic), apostrophes and hyphens inside it. */
-const CAPITALISED = new RegExp(`(?<![${LETTER}'’-])[${UPPER}][${LETTER}]*(?:['’-][${LETTER}]+)*`, "g");
+/**
+ * A word that begins with a capital letter (Latin, Greek, Cyrillic), apostrophes and hyphens
+ * inside it. That it does not begin inside another word is checked by hand: a lookbehind here
+ * halves the speed of the scan.
+ */
+const CAPITALISED = new RegExp(`[${UPPER}][${LETTER}]*(?:['’-][${LETTER}]+)*`, "g");
+const LETTER_OR_JOINER = new RegExp(`[${LETTER}'’-]`);
 
 /**
  * What one pass over a text tells every recognizer, so that each looks only where it could
@@ -66,6 +71,10 @@ function findCapitalised(text: string): Word[] {
   CAPITALISED.lastIndex = 0;
   for (let m = CAPITALISED.exec(text); m !== null; m = CAPITALISED.exec(text)) {
     let word = m[0];
+    if (m.index > 0) {
+      const before = text.charCodeAt(m.index - 1);
+      if (isAlphanumeric(before) ? !isDigit(before) : before > 0x7f || before === 0x27 || before === 0x2d ? LETTER_OR_JOINER.test(text[m.index - 1] as string) : false) continue;
+    }
     // Latin Extended-A mixes capitals and small letters in one range.
     if (word.charCodeAt(0) >= 0x100 && word[0] === word[0]?.toLowerCase()) continue;
     // A possessive is the word's own ending, not part of it.

@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 
-let names: ReadonlySet<string> | undefined;
+let names: readonly string[] | undefined;
 let countries: ReadonlySet<string> | undefined;
 
 /**
@@ -11,8 +11,11 @@ let countries: ReadonlySet<string> | undefined;
  * female, first and last names from censuses and social media, English and other languages).
  * Loaded once per process, on first use.
  */
-export function personNames(): ReadonlySet<string> {
-  names ??= new Set(readFileSync(require.resolve("humannames/list.txt"), "utf8").split(/\r?\n/).filter((n) => n.length > 1));
+export function personNames(): readonly string[] {
+  names ??= readFileSync(require.resolve("humannames/list.txt"), "utf8")
+    .split("\n")
+    .map((line) => (line.endsWith("\r") ? line.slice(0, -1) : line))
+    .filter((name) => name.length > 1);
   return names;
 }
 
