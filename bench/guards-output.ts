@@ -6,7 +6,7 @@
  * redactions, so every piece takes the full path.
  */
 import { performance } from "node:perf_hooks";
-import { newPlaceholderNumbers } from "../src/guards/guard-check.js";
+import { Placeholders } from "../src/guards/placeholders.js";
 import type { Detection } from "../src/guards/output/detection.js";
 import { DEFAULT_HOLD_BACK, HeldText } from "../src/guards/output/held-text.js";
 import { PiiLeakDetector } from "../src/guards/output/pii-leaks.js";
@@ -38,7 +38,7 @@ function main(): void {
   const judge = { note: (_d: Detection) => undefined, refuse: (d: Detection): never => { throw new Error(d.type); } };
   // Warm-up: the recognizers' first use loads their data (phone number metadata) and compiles their patterns.
   for (let i = 0; i < 3; i++) {
-    const held = new HeldText(detectors, DEFAULT_HOLD_BACK, judge, newPlaceholderNumbers());
+    const held = new HeldText(detectors, DEFAULT_HOLD_BACK, judge, new Placeholders());
     for (const piece of pieces) held.push(piece);
     held.flush();
   }
@@ -48,7 +48,7 @@ function main(): void {
   let n = 0;
   const start = performance.now();
   for (let s = 0; s < STREAMS; s++) {
-    const held = new HeldText(detectors, DEFAULT_HOLD_BACK, judge, newPlaceholderNumbers());
+    const held = new HeldText(detectors, DEFAULT_HOLD_BACK, judge, new Placeholders());
     let arrived = 0;
     let sent = 0;
     for (const piece of pieces) {

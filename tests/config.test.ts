@@ -51,6 +51,7 @@ describe("loadConfig defaults", () => {
       demo: true,
       upstreamTimeoutMs: 60_000,
       maxPromptTokens: 200_000,
+      guards: {},
       witnesses: [],
       witnessThreshold: 0,
     });
@@ -109,6 +110,7 @@ describe("loadConfig environment overrides", () => {
         GATEHOUSE_UPSTREAM_TIMEOUT_MS: "5000",
         GATEHOUSE_MAX_PROMPT_TOKENS: "1000",
         GATEHOUSE_REDIS_URL: "redis://cache.internal:6379/2",
+        GATEHOUSE_GUARDS: '{"input":{"actions":{"EMAIL_ADDRESS":"allow"},"minScore":0.7}}',
       },
     });
     expect(config).toEqual({
@@ -126,6 +128,7 @@ describe("loadConfig environment overrides", () => {
       upstreamTimeoutMs: 5000,
       maxPromptTokens: 1000,
       redisUrl: "redis://cache.internal:6379/2",
+      guards: { input: { actions: { EMAIL_ADDRESS: "allow" }, minScore: 0.7 } },
       witnesses: [],
       witnessThreshold: 0,
     });
@@ -189,9 +192,15 @@ describe("loadConfig gatehouse.yaml", () => {
       demo: false,
       upstreamTimeoutMs: 60_000,
       maxPromptTokens: 200_000,
+      guards: {},
       witnesses: [],
       witnessThreshold: 0,
     });
+  });
+
+  it("reads the guards' process defaults from gatehouse.yaml as a mapping", () => {
+    writeYaml(["guards:", "  input:", "    actions:", "      CREDIT_CARD: block", "      PERSON: allow", "    restore: [EMAIL_ADDRESS]", ""].join("\n"));
+    expect(loadConfig({ env: {}, cwd }).guards).toEqual({ input: { actions: { CREDIT_CARD: "block", PERSON: "allow" }, restore: ["EMAIL_ADDRESS"] } });
   });
 
   it("reads redisUrl from gatehouse.yaml (rediss:// too), GATEHOUSE_REDIS_URL winning; unset means in-process windows", () => {
@@ -374,5 +383,20 @@ describe("loadConfig refuses invalid configuration, naming the key", () => {
     expect(error.message).toMatch(/GATEHOUSE_DATABASE_SCHEMA: /);
     expect(error.message).toContain(`logLevel in ${file}: `);
     expect(error.message.split("\n")).toHaveLength(4);
+  });
+
+  it("refuses a guard policy with an unknown finding type or action, naming the key and the path in it", () => {
+    const typo = refusal(() => loadConfig({ env: { GATEHOUSE_GUARDS: '{"input":{"actions":{"CREDIT_CRAD":"block"}}}' }, cwd }));
+    expect(typo.message).toContain("GATEHOUSE_GUARDS at input.actions.CREDIT_CRAD: unknown finding type CREDIT_CRAD (known: CREDIT_CARD,");
+    const action = refusal(() => loadConfig({ env: { GATEHOUSE_GUARDS: '{"input":{"actions":{"CREDIT_CARD":"shred"}}}' }, cwd }));
+    expect(action.message).toContain("GATEHOUSE_GUARDS at input.actions.CREDIT_CARD: must be one of block, redact, allow");
+    const file = writeYaml("guards:\n  input:\n    restore: [PROMPT_INJECTION]\n    minScore: 2\n");
+    const yaml = refusal(() => loadConfig({ env: {}, cwd }));
+    expect(yaml.message).toContain(`guards in ${file} at input.restore.0: PROMPT_INJECTION is not a redactable finding type`);
+    expect(yaml.message).toContain(`guards in ${file} at input.minScore: `);
+    const redactThreat = refusal(() => loadConfig({ env: { GATEHOUSE_GUARDS: '{"input":{"actions":{"JAILBREAK":"redact"}}}' }, cwd }));
+    expect(redactThreat.message).toContain("GATEHOUSE_GUARDS at input.actions.JAILBREAK: JAILBREAK cannot be redacted: block or allow it");
+    expect(refusal(() => loadConfig({ env: { GATEHOUSE_GUARDS: '{"output":{}}' }, cwd })).message).toMatch(/GATEHOUSE_GUARDS: Unrecognized key: "output"/);
+    expect(refusal(() => loadConfig({ env: { GATEHOUSE_GUARDS: "{not json" }, cwd })).message).toMatch(/^ {2}GATEHOUSE_GUARDS: /m);
   });
 });

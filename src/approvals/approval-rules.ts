@@ -1,3 +1,4 @@
+import { inputGuardPolicy, looserPolicy } from "../guards/guard-policy.js";
 import type { AgentState } from "../lifecycle/agent-states.js";
 import type { AgentSpec, Kind } from "../registry/kinds.js";
 import type { RegistryRecord } from "../registry/registry.js";
@@ -38,7 +39,11 @@ export function requirementFor(proposal: Proposal, ctx: RuleContext): Requiremen
       // Loosening the approval rules is itself guarded by the strictest rule in force.
       const next = proposal.settings as TenantSettings;
       const loosens = next.approvals.required < required || next.approvals.productionPolicy < productionPolicy;
-      return loosens ? { approvals: Math.max(required, productionPolicy), reasons: ["lowering the approvals that changes need"] } : none;
+      // Loosening the input guards, a security control like a policy, takes the usual approvals.
+      const guards = looserPolicy(inputGuardPolicy(ctx.settings.guards?.input), inputGuardPolicy(next.guards?.input));
+      if (!loosens && guards.length === 0) return none;
+      const reasons = [...(loosens ? ["lowering the approvals that changes need"] : []), ...guards];
+      return { approvals: loosens ? Math.max(required, productionPolicy) : required, reasons };
     }
   }
 }

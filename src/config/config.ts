@@ -3,6 +3,7 @@ import path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { keyTypes, parseVerifierKey } from "../audit/log/note.js";
+import { guardSettingsSchema } from "../guards/guard-policy.js";
 
 /**
  * Gatehouse configuration: environment variables override an optional gatehouse.yaml.
@@ -12,7 +13,7 @@ import { keyTypes, parseVerifierKey } from "../audit/log/note.js";
 const numeric = <S extends z.ZodType>(schema: S) =>
   z.preprocess((v) => (typeof v === "string" && /^\s*-?\d+(\.\d+)?\s*$/.test(v) ? Number(v) : v), schema);
 
-/** A list comes as JSON in an environment variable and as a YAML list in the file. */
+/** A list (or a mapping) comes as JSON in an environment variable and as YAML in the file. */
 const jsonList = <S extends z.ZodType>(schema: S) =>
   z.preprocess((v) => {
     if (typeof v !== "string") return v;
@@ -88,6 +89,8 @@ const configSchema = z.object({
     .optional(),
   /** Witnesses asked to cosign the audit log's checkpoints: {name, url, key}. */
   witnesses: jsonList(witnessesSchema).default([]),
+  /** The guards' policy under every tenant's own settings (docs/configuration.md, "Guards"). */
+  guards: jsonList(guardSettingsSchema).default({}),
   /** How many witnesses must cosign a checkpoint (k of n); a majority by default. */
   witnessThreshold: numeric(z.number().int().min(1)).optional(),
 }).superRefine((config, ctx) => {

@@ -1,3 +1,4 @@
+import type { GuardSettings } from "../guards/guard-policy.js";
 import { InputGuard } from "../guards/input-guard.js";
 import { defaultOutputGuards } from "../guards/output/output-guards.js";
 import { CedarDecider } from "../policy/cedar-decider.js";
@@ -41,6 +42,8 @@ export interface ModelGatewayOptions {
   inputGuards?: readonly Guard[];
   /** Inspect output; JSON schema, confidence, then leaks and abuse (src/guards/output) by default. */
   outputGuards?: readonly OutputGuard[];
+  /** The guards' policy under every tenant's own (the configuration's `guards`); the built-in defaults when absent. */
+  guards?: GuardSettings;
   /** How long an upstream may take to start answering, and between two parts of an answer. */
   upstreamTimeoutMs?: number;
   /** Prompts estimated above this many tokens are refused with 413. */
@@ -49,6 +52,8 @@ export interface ModelGatewayOptions {
 
 export interface ModelGateway {
   pipeline: Pipeline;
+  /** The input guards, which POST /v1/guard/check runs too, under the same policy. */
+  inputGuard: InputGuard;
   models: ModelCatalog;
   decider: Decider;
   credentials: ProviderCredentials;
@@ -74,6 +79,7 @@ export async function createModelGateway(
   const decider = options.decider ?? new CedarDecider(new TenantPolicies(services.registry, new PolicyEngine()), registryDecider);
   const router = new Router({ attemptTimeoutMs: timeoutMs, ...options.routing });
   const windows = await openRateWindowStore({ redisUrl: options.redisUrl });
+  const inputGuard = new InputGuard(undefined, options.guards?.input);
   const admission = options.admission ?? new UsageAdmission(new UsageLimiter(windows, new SqlBudgetLedger(services.store)));
   const upstreams = new UpstreamRouter(router, providers, credentials);
   const pipeline = new Pipeline({
@@ -85,7 +91,7 @@ export async function createModelGateway(
       maxPromptTokens: options.maxPromptTokens ?? defaultMaxPromptTokens,
     }),
     admit: new AdmitStage(admission),
-    inspect_input: new InspectInputStage(options.inputGuards ?? [new InputGuard()]),
+    inspect_input: new InspectInputStage(options.inputGuards ?? [inputGuard]),
     decide: new DecideStage(decider),
     execute: new ExecuteStage(upstreams),
     inspect_output: new InspectOutputStage(options.outputGuards ?? defaultOutputGuards(upstreams, services.registry)),
@@ -93,6 +99,7 @@ export async function createModelGateway(
   });
   return {
     pipeline,
+    inputGuard,
     models,
     decider,
     credentials,

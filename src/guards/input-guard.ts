@@ -1,38 +1,111 @@
-import { GatehouseError } from "../shared/errors.js";
+import { forbidden } from "../shared/errors.js";
+import type { ToolCall } from "../gateway/chat.js";
 import type { Guard } from "../gateway/pipeline/guard.js";
 import type { ModelCall } from "../gateway/pipeline/model-call.js";
-import { GuardChecker } from "./guard-check.js";
+import { GuardChecker, type CheckedFinding, type Verdict } from "./guard-check.js";
+import { inputGuardPolicy, type GuardSettings, type InputGuardPolicy, type InputGuardSettings } from "./guard-policy.js";
+import { Placeholders } from "./placeholders.js";
+import { Restorer } from "./restore.js";
 
 const dataClassOf: Record<string, string> = { contains_pii: "pii", contains_secret: "secret" };
 
+/** A message as the guards read it: the chat format's, or POST /v1/guard/check's. */
+export interface CheckedMessage {
+  role: string;
+  content: string;
+  toolCalls?: ToolCall[];
+}
+
+/** What the input guards made of a conversation. */
+export interface InputReview<M extends CheckedMessage = CheckedMessage> {
+  /** The worst of every message's verdict. */
+  verdict: Verdict;
+  /** Each message as it may be sent on: redacted where the policy says so. */
+  messages: M[];
+  /** Every finding, with the index of the message it is in. */
+  findings: (CheckedFinding & { message: number })[];
+  labels: string[];
+  /** The types that blocked, in order of appearance, and the role of the first message that held one. */
+  blocked?: { types: string[]; role: string };
+  policy: InputGuardPolicy;
+  placeholders: Placeholders;
+}
+
+const severity: Record<Verdict, number> = { allow: 0, redact: 1, block: 2 };
+
 /**
- * The input guards in the pipeline: every message the caller wrote (system, user, tool results)
- * is checked before the decide stage. What was found becomes the policy context (data classes
- * such as pii, labels), personal data and secrets are replaced by typed placeholders before
- * anything leaves Gatehouse, and a prompt injection or jailbreak refuses the call (403).
+ * The input guards in the pipeline: every message of the conversation is checked before the
+ * decide stage, under the calling tenant's guard policy (over the process's defaults). What was
+ * found becomes the policy context (data classes such as pii, labels, allowed findings
+ * included); findings the policy redacts are replaced by typed placeholders before anything
+ * leaves Gatehouse; a finding the policy blocks refuses the call (403 naming its type). When the
+ * policy restores a redacted type, the call carries the placeholders' originals (in memory) so
+ * that the answer can be given back with them.
  */
 export class InputGuard implements Guard {
   readonly name = "input-guards";
 
-  constructor(private readonly checker = new GuardChecker()) {}
+  constructor(
+    private readonly checker = new GuardChecker(),
+    /** The process configuration's `guards.input`: the defaults under every tenant's own. */
+    private readonly defaults?: InputGuardSettings,
+  ) {}
 
   async inspect(call: ModelCall): Promise<void> {
-    const labels = new Set<string>();
-    const messages = call.request.messages.map((message) => {
-      if (message.role === "assistant" || message.content.length === 0) return message;
-      const result = this.checker.check(message.content);
-      for (const label of result.labels) labels.add(label);
-      if (result.verdict === "block") {
-        const finding = result.findings.find((f) => f.type === "PROMPT_INJECTION" || f.type === "JAILBREAK");
-        throw new GatehouseError("forbidden", `refused by the input guards: ${finding?.type ?? "blocked content"} detected in a ${message.role} message`);
-      }
-      return result.verdict === "redact" ? { ...message, content: result.redacted } : message;
-    });
-    call.request = { ...call.request, messages };
+    const review = this.review(call.request.messages, call.caller?.settings.guards);
+    const { labels } = review;
     call.inspection = {
-      dataClasses: [...labels].map((l) => dataClassOf[l]).filter((c): c is string => c !== undefined),
-      labels: [...labels].sort(),
+      dataClasses: labels.map((l) => dataClassOf[l]).filter((c): c is string => c !== undefined),
+      labels,
       dataRegions: call.inspection?.dataRegions ?? [],
+    };
+    if (review.blocked) {
+      throw forbidden(`refused by the input guards: ${review.blocked.types.join(", ")} found in a ${review.blocked.role} message`);
+    }
+    call.request = { ...call.request, messages: review.messages };
+    call.placeholders = review.placeholders;
+    if (review.policy.restore.size > 0 && review.placeholders.size > 0) call.restorer = new Restorer(review.placeholders, review.policy.restore);
+  }
+
+  /**
+   * Checks a conversation under a tenant's guard settings: its text and its tool call
+   * arguments, message by message, with one set of placeholders for the whole conversation.
+   */
+  review<M extends CheckedMessage>(messages: readonly M[], settings: GuardSettings | undefined): InputReview<M> {
+    const policy = inputGuardPolicy(this.defaults, settings?.input);
+    const placeholders = new Placeholders();
+    const labels = new Set<string>();
+    const findings: InputReview<M>["findings"] = [];
+    const blockedTypes = new Set<string>();
+    let blockedRole: string | undefined;
+    let verdict: Verdict = "allow";
+    const check = (message: M, index: number, text: string): string => {
+      if (text.length === 0) return text;
+      // What the model wrote earlier comes back in the history: it may carry restored personal
+      // data, but instructions in it are the model's own, not the caller's.
+      const result = this.checker.check(text, policy, { placeholders, piiOnly: message.role === "assistant" });
+      for (const label of result.labels) labels.add(label);
+      for (const f of result.findings) {
+        findings.push({ ...f, message: index });
+        if (f.action === "block") blockedTypes.add(f.type);
+      }
+      if (result.verdict === "block") blockedRole ??= message.role;
+      if (severity[result.verdict] > severity[verdict]) verdict = result.verdict;
+      return result.redacted;
+    };
+    const checked = messages.map((message, index): M => {
+      const content = check(message, index, message.content);
+      const toolCalls = message.toolCalls?.map((c) => ({ ...c, arguments: check(message, index, c.arguments) }));
+      return { ...message, content, ...(toolCalls ? { toolCalls } : {}) };
+    });
+    return {
+      verdict,
+      messages: checked,
+      findings,
+      labels: [...labels].sort(),
+      ...(blockedRole !== undefined ? { blocked: { types: [...blockedTypes], role: blockedRole } } : {}),
+      policy,
+      placeholders,
     };
   }
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { tenantLimitsSchema } from "../gateway/limits/limits-config.js";
 import { routingSettingsSchema } from "../gateway/routing/route-config.js";
+import { guardSettingsSchema } from "../guards/guard-policy.js";
 import { outputGuardSettingsSchema } from "../guards/output/settings.js";
 
 /** Per-tenant governance settings. */
@@ -28,14 +29,11 @@ export const tenantSettingsSchema = z
     limits: tenantLimitsSchema.optional(),
     /** Model gateway route definitions (docs/configuration.md); absent: none. */
     routing: routingSettingsSchema.optional(),
-    /** Model gateway guards (docs/configuration.md); absent: the defaults. */
-    guards: z
-      .object({
-        /** What the output guards do with what they find in answers (src/guards/output/settings.ts). */
-        output: outputGuardSettingsSchema.optional(),
-      })
-      .strict()
-      .optional(),
+    /**
+     * The guards' policy (docs/configuration.md, "Guards" and "Output guards"): the input guards
+     * over the process defaults, and what the output guards do with what they find in answers.
+     */
+    guards: guardSettingsSchema.extend({ output: outputGuardSettingsSchema.optional() }).strict().optional(),
   })
   .strict();
 

@@ -100,6 +100,15 @@ describe("gatehouse guard check", () => {
     expect(JSON.parse(blocked.stdout).verdict).toBe("block");
   });
 
+  it("acts as the configuration's guard defaults say, and refuses a bad guard configuration naming the key", async () => {
+    const blocked = await runCli(["guard", "check"], { cwd, env: { GATEHOUSE_GUARDS: '{"input":{"actions":{"CREDIT_CARD":"block"}}}' }, stdin: CARD_SENTENCE });
+    expect(blocked.code).toBe(1);
+    expect(JSON.parse(blocked.stdout)).toMatchObject({ verdict: "block", findings: [{ type: "CREDIT_CARD", action: "block" }] });
+    const bad = await runCli(["guard", "check"], { cwd, env: { GATEHOUSE_GUARDS: '{"input":{"actions":{"CREDIT_CRAD":"block"}}}' }, stdin: CARD_SENTENCE });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain("GATEHOUSE_GUARDS at input.actions.CREDIT_CRAD: unknown finding type CREDIT_CRAD");
+  });
+
   it("numbers placeholders per type, and keeps the number for a repeated value", () => {
     const text = "a@x.io b@x.io a@x.io";
     const findings = [0, 7, 14].map((start) => ({ type: "EMAIL_ADDRESS", start, end: start + 6, score: 1 }));

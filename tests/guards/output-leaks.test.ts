@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { newPlaceholderNumbers } from "../../src/guards/guard-check.js";
+import { Placeholders } from "../../src/guards/placeholders.js";
 import type { ContentDetector, Detection } from "../../src/guards/output/detection.js";
 import { DEFAULT_HOLD_BACK, HeldText, judgeText, SCAN_STEP, type Judge } from "../../src/guards/output/held-text.js";
 import { PiiLeakDetector } from "../../src/guards/output/pii-leaks.js";
@@ -40,7 +40,7 @@ function* pieces(text: string, seed: number): Generator<string> {
 
 /** Streams the text through a HeldText in random pieces: what went out, and the refusal if there was one. */
 function stream(text: string, seed: number, noted: Detection[] = []) {
-  const held = new HeldText(detectors, DEFAULT_HOLD_BACK, judge(noted), newPlaceholderNumbers());
+  const held = new HeldText(detectors, DEFAULT_HOLD_BACK, judge(noted), new Placeholders());
   let out = "";
   try {
     for (const piece of pieces(text, seed)) out += held.push(piece);
@@ -87,7 +87,7 @@ describe("streamed text held back by the output guards", () => {
   it("waits for what follows a phrase before judging it, wherever the stream splits", () => {
     const text = `${preamble}Run kill -9 on the stuck job and I'll shoot you an email once it restarts. Thanks!`;
     for (let cut = 1; cut < text.length; cut++) {
-      const held = new HeldText(detectors, DEFAULT_HOLD_BACK, judge(), newPlaceholderNumbers());
+      const held = new HeldText(detectors, DEFAULT_HOLD_BACK, judge(), new Placeholders());
       expect(held.push(text.slice(0, cut)) + held.push(text.slice(cut)) + held.flush(), `cut at ${cut}`).toBe(text);
     }
     for (let seed = 1; seed <= 100; seed++) expect(stream(text, seed).refused, `seed ${seed}`).toBeUndefined();
@@ -96,7 +96,7 @@ describe("streamed text held back by the output guards", () => {
 
   it("sends clean text whole and in order, keeping back no more than the window and one scan step", () => {
     const text = preamble.repeat(5);
-    const held = new HeldText(detectors, DEFAULT_HOLD_BACK, judge(), newPlaceholderNumbers());
+    const held = new HeldText(detectors, DEFAULT_HOLD_BACK, judge(), new Placeholders());
     let out = "";
     let arrived = 0;
     for (const piece of pieces(text, 7)) {
@@ -115,9 +115,9 @@ describe("streamed text held back by the output guards", () => {
 
   it("judges a complete text at once: blocks first, then redacts", () => {
     const noted: Detection[] = [];
-    expect(judgeText("mail bob@example.com", detectors, judge(noted), newPlaceholderNumbers())).toBe("mail [EMAIL_ADDRESS_1]");
+    expect(judgeText("mail bob@example.com", detectors, judge(noted), new Placeholders())).toBe("mail [EMAIL_ADDRESS_1]");
     expect(noted.map((d) => d.type)).toEqual(["EMAIL_ADDRESS"]);
-    expect(() => judgeText("bob@example.com about Project Falcon", detectors, judge(), newPlaceholderNumbers())).toThrow(Refused);
+    expect(() => judgeText("bob@example.com about Project Falcon", detectors, judge(), new Placeholders())).toThrow(Refused);
   });
 });
 

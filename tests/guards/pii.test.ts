@@ -1,13 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { resolveOverlaps } from "../../src/guards/finding.js";
+import { defaultMinScore } from "../../src/guards/guard-policy.js";
 import { luhnValid } from "../../src/guards/pii/credit-card.js";
 import { ibanChecksumValid } from "../../src/guards/pii/iban.js";
 import { PiiScanner } from "../../src/guards/pii/pii-scanner.js";
 import { ssnIssuable } from "../../src/guards/pii/us-ssn.js";
 
 const scanner = new PiiScanner();
-/** [type, text] of every finding, in text order. */
-const found = (text: string) => scanner.scan(text).map((f) => [f.type, text.slice(f.start, f.end)]);
+/** [type, text] of every finding the default policy acts on, in text order. */
+const found = (text: string) =>
+  scanner
+    .scan(text)
+    .filter((f) => f.score >= defaultMinScore)
+    .map((f) => [f.type, text.slice(f.start, f.end)]);
 
 describe("PII recognizers", () => {
   it("find card numbers of every major issuer, grouped or not, at the right offsets", () => {
@@ -63,7 +68,7 @@ describe("PII recognizers", () => {
     ]);
     expect(found("phone: 555 0132 1")).toEqual([["PHONE_NUMBER", "555 0132 1"]]);
     expect(found("mobile: 99 577450")).toEqual([["PHONE_NUMBER", "99 577450"]]);
-    expect(found("On 2007-01-17 23:08:55 we met at 370 3911 Fourth Avenue; it cost 1,250,000.")).toEqual([]);
+    expect(found("On 2007-01-17 23:08:55 we met at 370 3911 Fourth Avenue; it cost 1,250,000.")).toEqual([["STREET_ADDRESS", "370 3911 Fourth Avenue"]]);
     expect(found("driver's license 2270-66-1551, zip 90010-170")).toEqual([]);
   });
 
@@ -85,6 +90,46 @@ describe("PII recognizers", () => {
     ].join("\n");
     expect(found(text).map(([type]) => type)).toEqual(["SECRET", "SECRET", "SECRET", "SECRET", "SECRET"]);
     expect(found("my password is forgotten; the secret: sauce")).toEqual([]);
+  });
+
+  it("find people's names: with titles, after words that say so, and again where they recur alone", () => {
+    expect(found("Please forward this to Dr. Helga Brandt and to Mr. O'Neill.")).toEqual([
+      ["PERSON", "Helga Brandt"],
+      ["PERSON", "O'Neill"],
+    ]);
+    expect(found("My name is Tobias Lindqvist, and my colleague Priya Raman will call.")).toEqual([
+      ["PERSON", "Tobias Lindqvist"],
+      ["PERSON", "Priya Raman"],
+    ]);
+    expect(found("Anneliese J. Vogt wrote the report. Later, Vogt signed it.")).toEqual([
+      ["PERSON", "Anneliese J. Vogt"],
+      ["PERSON", "Vogt"],
+    ]);
+  });
+
+  it("leave alone capitalised words that are not names: sentence starts, places, days, products, titles", () => {
+    const people = (text: string) => found(text).filter(([type]) => type === "PERSON");
+    expect(people("Will you call me? May I ask? The meeting is on Monday in Paris.")).toEqual([]);
+    expect(people("Python and JavaScript are languages; Windows 10 and Office 365 are products.")).toEqual([]);
+    expect(people('Their hit "Carry Me Back To The River" topped the Billboard Weekly chart.')).toEqual([]);
+    expect(people("She works at Goldman Sachs Bank on Baker Street.")).toEqual([]);
+  });
+
+  it("find street addresses in many countries' formats, with unit, town, state and postcode", () => {
+    expect(found("Ship it to 1600 Pennsylvania Avenue NW, Washington, DC 20500 by Friday.")).toEqual([
+      ["STREET_ADDRESS", "1600 Pennsylvania Avenue NW, Washington, DC 20500"],
+    ]);
+    expect(found("Koskikatu 25, 00100 Helsinki")).toEqual([["STREET_ADDRESS", "Koskikatu 25, 00100 Helsinki"]]);
+    expect(found("Deliver to 742 Evergreen Terrace Apt. 3\nSpringfield, OR 97403.")).toEqual([
+      ["STREET_ADDRESS", "742 Evergreen Terrace Apt. 3\nSpringfield, OR 97403"],
+    ]);
+    expect(found("She lives at Rua Augusta 120, Lisboa. Then go home.")).toEqual([["STREET_ADDRESS", "Rua Augusta 120, Lisboa"]]);
+    expect(found("Write to PSC 4115, Box 7815\nAPO AA 41945 please")).toEqual([["STREET_ADDRESS", "PSC 4115, Box 7815\nAPO AA 41945"]]);
+  });
+
+  it("leave alone numbers next to words that are not streets", () => {
+    expect(found("Read Chapter 2 Section 5 of Release 3 Notes; Windows 10 ships 12 Apps.")).toEqual([]);
+    expect(found("We sold 300 Widgets and 25 Gadgets in 2023.")).toEqual([]);
   });
 
   it("keep the more certain of two overlapping findings", () => {

@@ -2,7 +2,6 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { actionContext } from "../../audit/recorder.js";
 import type { Gatehouse } from "../../gatehouse.js";
-import { GuardChecker, type GuardCheckResult } from "../../guards/guard-check.js";
 import { bodyOf } from "../../http/admin/body.js";
 import { actorOfCaller, authenticateCaller } from "../pipeline/identify.js";
 import { apiKeyOf } from "./call-headers.js";
@@ -24,16 +23,14 @@ const guardCheckSchema = z
   .strict()
   .refine((b) => (b.text === undefined) !== (b.messages === undefined), { path: ["text"], message: "give either text or messages" });
 
-const severity = { allow: 0, redact: 1, block: 2 } as const;
-
 /**
  * POST /v1/guard/check: the gateway's guards for applications that want the checks without
- * proxying a model call. Same code as the pipeline's inspect stages; application keys; every
- * check is recorded (verdict and finding types, never the text).
+ * proxying a model call. Same code and the same tenant policy as the pipeline's input guards
+ * (a finding's action is the calling tenant's); application keys; every check is recorded
+ * (verdict and finding types, never the text).
  */
 export async function guardCheckRoutes(app: FastifyInstance, options: { gatehouse: Gatehouse }): Promise<void> {
   const { gatehouse } = options;
-  const checker = new GuardChecker();
   app.setErrorHandler(async (error, request, reply) => {
     const failure = gatewayErrorOf(error);
     if (failure.status >= 500) request.log.error({ err: error }, "guard check failed");
@@ -43,20 +40,15 @@ export async function guardCheckRoutes(app: FastifyInstance, options: { gatehous
   app.post("/guard/check", async (request) => {
     const caller = await authenticateCaller(gatehouse.apiKeys, gatehouse.tenants, apiKeyOf(request));
     const body = bodyOf(request, guardCheckSchema);
-    let result: GuardCheckResult & { messages?: { role: string; content: string }[] };
-    if (body.text !== undefined) {
-      result = checker.check(body.text);
-    } else {
-      const checked = (body.messages ?? []).map((m) => ({ role: m.role, result: checker.check(m.content) }));
-      const worst = checked.reduce((v, c) => (severity[c.result.verdict] > severity[v] ? c.result.verdict : v), "allow" as GuardCheckResult["verdict"]);
-      result = {
-        verdict: worst,
-        findings: checked.flatMap((c, message) => c.result.findings.map((f) => ({ ...f, message }))),
-        labels: [...new Set(checked.flatMap((c) => c.result.labels))].sort(),
-        redacted: checked.map((c) => c.result.redacted).join("\n"),
-        messages: checked.map((c) => ({ role: c.role, content: c.result.redacted })),
-      };
-    }
+    // The same review as a model call's input guards, under the calling tenant's policy.
+    const review = gatehouse.gateway.inputGuard.review(body.messages ?? [{ role: "user", content: body.text ?? "" }], caller.settings.guards);
+    const result = {
+      verdict: review.verdict,
+      findings: body.text !== undefined ? review.findings.map(({ message: _, ...f }) => f) : review.findings,
+      labels: review.labels,
+      redacted: review.messages.map((m) => m.content).join("\n"),
+      ...(body.messages !== undefined ? { messages: review.messages } : {}),
+    };
     const counts: Record<string, number> = {};
     for (const f of result.findings) counts[f.type] = (counts[f.type] ?? 0) + 1;
     const ctx = actionContext(actorOfCaller(caller), request.id);

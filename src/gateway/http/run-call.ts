@@ -36,11 +36,14 @@ export async function runCall(gatehouse: Gatehouse, request: FastifyRequest, rep
   const call = newModelCall({ ...input, signal: abandoned.signal });
   markPipelineRan(request);
   const result = await gatehouse.gateway.pipeline.run(call);
-  if (result.kind === "complete") return reply.send(dialect.completion(call, result.response));
+  // Placeholders the tenant's guard policy lets the caller have back are restored on the way
+  // out only: the record and the output guards saw the answer as the model gave it.
+  const { restorer } = call;
+  if (result.kind === "complete") return reply.send(dialect.completion(call, restorer ? restorer.response(result.response) : result.response));
 
   const sse = new SseStream(request, reply);
   const writer = dialect.streamWriter(call, sse);
-  const events = result.events[Symbol.asyncIterator]();
+  const events = (restorer ? restorer.stream(result.events) : result.events)[Symbol.asyncIterator]();
   try {
     // Opened at once: the output guards may hold the first text back for a moment.
     await writer.open();

@@ -2,6 +2,8 @@ import type { AgentSpec } from "../../registry/kinds.js";
 import type { RegistryRecord } from "../../registry/registry.js";
 import type { ApiKey } from "../../tenancy/api-keys.js";
 import type { Principal } from "../../tenancy/principals.js";
+import type { Placeholders } from "../../guards/placeholders.js";
+import type { Restorer } from "../../guards/restore.js";
 import type { TenantSettings } from "../../tenancy/settings.js";
 import type { ChatRequest, ChatResponse, StreamEvent } from "../chat.js";
 import type { Pricing } from "../limits/usage.js";
@@ -100,6 +102,10 @@ export interface ModelCall {
   /** What the input guards found, for the policy context: data classes (pii, …), labels, data regions. */
   inspection?: { dataClasses: string[]; labels: string[]; dataRegions: string[] };
   decision?: { reasons: string[]; policies: string[] };
+  /** Puts redacted values back into the answer for the caller, where the tenant's guard policy allows it; in memory only, never recorded. */
+  restorer?: Restorer;
+  /** The placeholders the input guards made, so the output guards number the same values alike. */
+  placeholders?: Placeholders;
   served?: Served;
   /** A complete answer from execute, or the stream it opened. */
   completion?: ChatResponse;

@@ -3,7 +3,7 @@ import type { OutputGuard } from "../../gateway/pipeline/guard.js";
 import type { ModelCall } from "../../gateway/pipeline/model-call.js";
 import type { Registry } from "../../registry/registry.js";
 import { sensitivityRank } from "../../registry/kinds.js";
-import { newPlaceholderNumbers } from "../guard-check.js";
+import { Placeholders } from "../placeholders.js";
 import { PiiScanner } from "../pii/pii-scanner.js";
 import type { ContentDetector, Detection } from "./detection.js";
 import { noteDetection, refusalFor } from "./findings.js";
@@ -59,7 +59,7 @@ export class ContentGuard implements OutputGuard {
     if (!response) return;
     const { detectors } = await this.policyFor(call);
     const judge = this.judge(call, false);
-    const placeholders = newPlaceholderNumbers();
+    const placeholders = call.placeholders?.fork() ?? new Placeholders();
     const content = judgeText(response.content, detectors, judge, placeholders);
     const toolCalls = response.toolCalls.map((c) => ({ ...c, arguments: judgeText(c.arguments, detectors, judge, placeholders) }));
     const format = call.request.responseFormat?.type;
@@ -77,7 +77,7 @@ export class ContentGuard implements OutputGuard {
   private async *watch(call: ModelCall, events: AsyncIterable<StreamEvent>): AsyncGenerator<StreamEvent> {
     const { detectors, holdBack } = await this.policyFor(call);
     const judge = this.judge(call, true);
-    const placeholders = newPlaceholderNumbers();
+    const placeholders = call.placeholders?.fork() ?? new Placeholders();
     const runs = new Map<string, HeldText>();
     let current: string | undefined;
     const run = (key: string): HeldText => {

@@ -1,4 +1,5 @@
-import { redact, type PlaceholderNumbers } from "../guard-check.js";
+import type { Placeholders} from "../placeholders.js";
+import { redact } from "../placeholders.js";
 import type { ContentDetector, Detection } from "./detection.js";
 
 /**
@@ -36,7 +37,7 @@ function findAll(detectors: readonly ContentDetector[], text: string): Detection
 }
 
 /** Judges a complete text: refuses on the first blocking finding, returns it with the redactions made. */
-export function judgeText(text: string, detectors: readonly ContentDetector[], judge: Judge, placeholders: PlaceholderNumbers): string {
+export function judgeText(text: string, detectors: readonly ContentDetector[], judge: Judge, placeholders: Placeholders): string {
   const found = findAll(detectors, text);
   const blocking = found.find((d) => d.action === "block");
   if (blocking) judge.refuse(blocking);
@@ -67,7 +68,7 @@ export class HeldText {
     private readonly detectors: readonly ContentDetector[],
     private readonly holdBack: number,
     private readonly judge: Judge,
-    private readonly placeholders: PlaceholderNumbers,
+    private readonly placeholders: Placeholders,
   ) {}
 
   push(text: string): string {

@@ -1,8 +1,11 @@
 import type { Finding } from "../finding.js";
-import { isAlphanumeric, matchesOf, precededBy, type PiiRecognizer } from "./recognizer.js";
+import { contextWords, isAlphanumeric, precededBy, type PiiRecognizer } from "./recognizer.js";
+import { startsIn, stickyMatches } from "./text-index.js";
 
 /** 12–19 digits, in groups separated by single spaces or dashes, not inside a longer run of digits or letters. */
-const CANDIDATE = /(?<![\dA-Za-z])\d(?:[ -]?\d){11,18}(?![\dA-Za-z])/g;
+const CANDIDATE = /(?<![\dA-Za-z])\d(?:[ -]?\d){11,18}(?![\dA-Za-z])/y;
+
+const CONTEXT = contextWords(["card", "visa", "mastercard", "amex", "credit", "debit", "cc"]);
 
 /** Issuer prefixes (IIN ranges) and the lengths each issues. */
 const ISSUERS: { test: (d: string) => boolean; lengths: readonly number[] }[] = [
@@ -44,18 +47,21 @@ function plausibleGrouping(raw: string): boolean {
 /** Payment card numbers: issuer prefix and length, Luhn checksum, and a plausible grouping. */
 export const creditCardRecognizer: PiiRecognizer = {
   types: ["CREDIT_CARD"],
-  find(text) {
+  find(text, index) {
     const found: Finding[] = [];
-    for (const match of matchesOf(CANDIDATE, text)) {
-      const raw = match[0];
-      const start = match.index;
-      const end = start + raw.length;
-      if (end < text.length && isAlphanumeric(text.charCodeAt(end))) continue;
-      const digits = raw.replace(/[ -]/g, "");
-      const issuer = ISSUERS.find((i) => i.test(digits) && i.lengths.includes(digits.length));
-      if (!issuer || !luhnValid(digits) || !plausibleGrouping(raw)) continue;
-      const score = precededBy(text, start, ["card", "visa", "mastercard", "amex", "credit", "debit", "cc"]) ? 0.95 : 0.85;
-      found.push({ type: "CREDIT_CARD", start, end, score });
+    for (const run of index.runs) {
+      if (run.digits < 12) continue;
+      for (const match of stickyMatches(CANDIDATE, text, startsIn(text, run))) {
+        const raw = match[0];
+        const start = match.index;
+        const end = start + raw.length;
+        if (end < text.length && isAlphanumeric(text.charCodeAt(end))) continue;
+        const digits = raw.replace(/[ -]/g, "");
+        const issuer = ISSUERS.find((i) => i.test(digits) && i.lengths.includes(digits.length));
+        if (!issuer || !luhnValid(digits) || !plausibleGrouping(raw)) continue;
+        const score = precededBy(text, start, CONTEXT) ? 0.95 : 0.85;
+        found.push({ type: "CREDIT_CARD", start, end, score });
+      }
     }
     return found;
   },

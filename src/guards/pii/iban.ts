@@ -1,5 +1,5 @@
 import type { Finding } from "../finding.js";
-import { isAlphanumeric, matchesOf, type PiiRecognizer } from "./recognizer.js";
+import { isAlphanumeric, isDigit, type PiiRecognizer } from "./recognizer.js";
 
 /** IBAN length per country (ISO 13616 registry). */
 const LENGTHS: Record<string, number> = {
@@ -11,7 +11,7 @@ const LENGTHS: Record<string, number> = {
   UA: 29, VA: 22, VG: 24, XK: 20,
 };
 
-const START = /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}/g;
+const isLetter = (code: number) => (code | 0x20) >= 0x61 && (code | 0x20) <= 0x7a;
 
 /** ISO 7064 mod 97-10 over the rearranged IBAN, letters as 10–35, computed in chunks. */
 export function ibanChecksumValid(iban: string): boolean {
@@ -28,11 +28,14 @@ export function ibanChecksumValid(iban: string): boolean {
 /** IBANs: the country's exact length (spaces or dashes between groups allowed) and the mod-97 check digits. */
 export const ibanRecognizer: PiiRecognizer = {
   types: ["IBAN_CODE"],
-  find(text) {
+  find(text, index) {
     const found: Finding[] = [];
-    for (const match of matchesOf(START, text)) {
-      const start = match.index;
-      const country = match[0].slice(0, 2).toUpperCase();
+    for (const run of index.runs) {
+      // Two letters and two digits, not inside a word: the country and the check digits.
+      const start = run.start - 2;
+      if (start < 0 || !isLetter(text.charCodeAt(start)) || !isLetter(text.charCodeAt(start + 1))) continue;
+      if (!isDigit(text.charCodeAt(run.start)) || !isDigit(text.charCodeAt(run.start + 1)) || (start > 0 && isAlphanumeric(text.charCodeAt(start - 1)))) continue;
+      const country = text.slice(start, start + 2).toUpperCase();
       const length = LENGTHS[country];
       if (length === undefined) continue;
       let iban = "";

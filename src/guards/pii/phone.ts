@@ -1,6 +1,7 @@
 import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import type { Finding } from "../finding.js";
-import { matchesOf, precededBy, type PiiRecognizer } from "./recognizer.js";
+import { contextWords, isDigit, precededBy, type PiiRecognizer } from "./recognizer.js";
+import { startsIn, stickyMatches } from "./text-index.js";
 
 /**
  * Something written like a phone number: an optional +country code, an optional "(0)" or
@@ -8,15 +9,22 @@ import { matchesOf, precededBy, type PiiRecognizer } from "./recognizer.js";
  * an optional extension.
  */
 const CANDIDATE =
-  /(?<![\w+.-])(?:\+\d{1,3}[ .-]?)?(?:\(0\)[ ]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,12}(?:[ .-]\d{1,12}){0,5}(?:\s?(?:x|ext\.?|#)\s?\d{1,6})?(?![\w]|[.-]\d|:\d)/g;
+  /(?<![\w+.-])(?:\+\d{1,3}[ .-]?)?(?:\(0\)[ ]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,12}(?:[ .-]\d{1,12}){0,5}(?:\s?(?:x|ext\.?|#)\s?\d{1,6})?(?![\w]|[.-]\d|:\d)/y;
 const EXTENSION = /\s?(?:x|ext\.?|#)\s?\d{1,6}$/;
+const EXTENDED = /[x#]/;
 /** 123-45-6789 is how social security numbers are written, never phone numbers. */
 const SSN_SHAPE = /^\d{3}-\d{2}-\d{4}$/;
 const DATE = /\d{4}[-./]\d{1,2}[-./]\d{1,2}|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$/;
-const CONTEXT = ["phone", "call", "tel", "mobile", "cell", "fax", "contact", "reach", "whatsapp", "sms", "text me", "dial"];
+const CONTEXT = contextWords(["phone", "call", "tel", "mobile", "cell", "fax", "contact", "reach", "whatsapp", "sms", "text me", "dial"]);
 /** Numbers that say what they are, and are not phone numbers. */
-const OTHER_NUMBERS = ["license", "licence", "zip", "postal", "postcode", "account", "order", "invoice", "passport", "ssn", "social security", "iban", "card"];
+const OTHER_NUMBERS = contextWords(["license", "licence", "zip", "postal", "postcode", "account", "order", "invoice", "passport", "ssn", "social security", "iban", "card"]);
 
+
+function digitsIn(text: string): number {
+  let n = 0;
+  for (let i = 0; i < text.length; i++) if (isDigit(text.charCodeAt(i))) n++;
+  return n;
+}
 
 /** A number with a country code whose length that country's numbering plan allows (libphonenumber). */
 function possibleInternational(number: string): boolean {
@@ -31,22 +39,25 @@ function possibleInternational(number: string): boolean {
  */
 export const phoneRecognizer: PiiRecognizer = {
   types: ["PHONE_NUMBER"],
-  find(text) {
+  find(text, index) {
     const found: Finding[] = [];
-    for (const match of matchesOf(CANDIDATE, text)) {
-      const raw = match[0];
-      const number = raw.replace(EXTENSION, "").replace("(0)", "");
-      const digits = number.replace(/\D/g, "").length;
-      if (digits < 7 || digits > 15 || DATE.test(number) || SSN_SHAPE.test(number)) continue;
-      const groups = number.split(/[ .()-]+/).filter(Boolean);
-      const strong = number.startsWith("+") || number.includes("(") || groups.length >= 3 || (number.startsWith("0") && groups.length === 2 && digits >= 10);
-      const context = precededBy(text, match.index, CONTEXT);
-      if (precededBy(text, match.index, OTHER_NUMBERS) && !context) continue;
-      // Written as a phone number: with a country code it must be possible in that country's plan;
-      // without, the format is the evidence (trying every region's plan costs more than it tells).
-      const plausible = strong ? !number.startsWith("+") || possibleInternational(number) : context;
-      if (!plausible) continue;
-      found.push({ type: "PHONE_NUMBER", start: match.index, end: match.index + raw.length, score: strong ? (context ? 0.9 : 0.7) : 0.6 });
+    for (const run of index.runs) {
+      if (run.digits < 7) continue;
+      for (const match of stickyMatches(CANDIDATE, text, startsIn(text, run))) {
+        const raw = match[0];
+        const number = EXTENDED.test(raw) ? raw.replace(EXTENSION, "").replace("(0)", "") : raw.replace("(0)", "");
+        const digits = digitsIn(number);
+        if (digits < 7 || digits > 15 || DATE.test(number) || SSN_SHAPE.test(number)) continue;
+        const groups = number.split(/[ .()-]+/).filter(Boolean);
+        const strong = number.startsWith("+") || number.includes("(") || groups.length >= 3 || (number.startsWith("0") && groups.length === 2 && digits >= 10);
+        const context = precededBy(text, match.index, CONTEXT);
+        if (precededBy(text, match.index, OTHER_NUMBERS) && !context) continue;
+        // Written as a phone number: with a country code it must be possible in that country's plan;
+        // without, the format is the evidence (trying every region's plan costs more than it tells).
+        const plausible = strong ? !number.startsWith("+") || possibleInternational(number) : context;
+        if (!plausible) continue;
+        found.push({ type: "PHONE_NUMBER", start: match.index, end: match.index + raw.length, score: strong ? (context ? 0.9 : 0.7) : 0.6 });
+      }
     }
     return found;
   },

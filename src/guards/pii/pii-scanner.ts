@@ -3,9 +3,12 @@ import { creditCardRecognizer } from "./credit-card.js";
 import { emailRecognizer } from "./email.js";
 import { ibanRecognizer } from "./iban.js";
 import { ipAddressRecognizer } from "./ip-address.js";
+import { personRecognizer } from "./person.js";
 import { phoneRecognizer } from "./phone.js";
 import type { PiiRecognizer } from "./recognizer.js";
 import { secretRecognizer } from "./secret.js";
+import { streetAddressRecognizer } from "./street-address.js";
+import { TextIndex } from "./text-index.js";
 import { usSsnRecognizer } from "./us-ssn.js";
 
 export const defaultRecognizers: readonly PiiRecognizer[] = [
@@ -16,11 +19,25 @@ export const defaultRecognizers: readonly PiiRecognizer[] = [
   ipAddressRecognizer,
   phoneRecognizer,
   secretRecognizer,
+  personRecognizer,
+  streetAddressRecognizer,
 ];
+
+/**
+ * Drops the names found inside street addresses: there they are a street's or a town's
+ * ("Victor Hugo u. 49", "María Albina, Uruguay"), and the address is what to act on.
+ */
+function withoutPlaceNames(found: Finding[]): Finding[] {
+  const addresses = found.filter((f) => f.type === "STREET_ADDRESS");
+  if (addresses.length === 0) return found;
+  return found.filter((f) => f.type !== "PERSON" || !addresses.some((a) => f.start < a.end && a.start < f.end));
+}
 
 /** Runs every recognizer over a text; where findings overlap, the more certain one stands. */
 export class PiiScanner {
-  constructor(private readonly recognizers: readonly PiiRecognizer[] = defaultRecognizers) {}
+  constructor(private readonly recognizers: readonly PiiRecognizer[] = defaultRecognizers) {
+    for (const recognizer of recognizers) recognizer.prepare?.();
+  }
 
   get types(): string[] {
     return [...new Set(this.recognizers.flatMap((r) => r.types))];
@@ -28,7 +45,8 @@ export class PiiScanner {
 
   scan(text: string): Finding[] {
     const found: Finding[] = [];
-    for (const recognizer of this.recognizers) found.push(...recognizer.find(text));
-    return resolveOverlaps(found);
+    const index = new TextIndex(text);
+    for (const recognizer of this.recognizers) found.push(...recognizer.find(text, index));
+    return resolveOverlaps(withoutPlaceNames(found));
   }
 }

@@ -1,0 +1,87 @@
+/**
+ * All input guards together on a 2 KB prompt: GuardChecker.check (PII and secrets, prompt
+ * injection and jailbreaks, classification labels, redaction), as the gateway's inspect-input
+ * stage runs it per message. Latency per check (p50, p99, max) on prompts of about 2 KB made of
+ * the evaluation texts: the PII set (dense with names, numbers and addresses) and the benign
+ * rows of the injection set (ordinary prompts), and each guard alone beside it.
+ */
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import { fileURLToPath } from "node:url";
+import { GuardChecker } from "../src/guards/guard-check.js";
+import { injectionFindings } from "../src/guards/injection/detector.js";
+import { PiiScanner } from "../src/guards/pii/pii-scanner.js";
+import { machine, percentiles, table } from "./support.js";
+
+const ROUNDS = Number(process.env.BENCH_INPUT_ROUNDS ?? 30);
+const here = path.dirname(fileURLToPath(import.meta.url));
+const evalDir = process.env.GATEHOUSE_EVAL_DIR ?? path.resolve(here, "../../../shared/eval");
+
+/** Texts joined into prompts of about 2 KB, flat strings as a parsed request body holds them. */
+function promptsOf(texts: string[]): string[] {
+  const prompts: string[] = [];
+  let current = "";
+  for (const text of texts) {
+    current += (current ? "\n" : "") + text.slice(0, 2048);
+    if (current.length >= 2048) {
+      prompts.push(JSON.parse(JSON.stringify(current.slice(0, 2048))) as string);
+      current = "";
+    }
+  }
+  return prompts;
+}
+
+function latency(run: (text: string) => unknown, prompts: string[]) {
+  for (const p of prompts) run(p); // warm up
+  const sample = new Float64Array(prompts.length * ROUNDS);
+  let k = 0;
+  const cpu = process.cpuUsage();
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const p of prompts) {
+      const t0 = performance.now();
+      run(p);
+      sample[k++] = performance.now() - t0;
+    }
+  }
+  const used = process.cpuUsage(cpu);
+  return { ...percentiles(sample), cpuMean: (used.user + used.system) / 1000 / sample.length };
+}
+
+function main(): void {
+  console.log("# guards-input: every input guard together (GuardChecker.check) on 2 KB prompts");
+  console.log(`machine: ${machine()}`);
+  const lines = (file: string) => readFileSync(path.join(evalDir, file), "utf8").split("\n").filter(Boolean);
+  const pii = promptsOf(lines("pii-dev.jsonl").map((l) => (JSON.parse(l) as { text: string }).text));
+  const benign = promptsOf(
+    lines("injection-dev.jsonl")
+      .map((l) => JSON.parse(l) as { text: string; label: string })
+      .filter((r) => r.label === "benign")
+      .map((r) => r.text),
+  );
+  const checker = new GuardChecker();
+  const scanner = new PiiScanner();
+  const ms = (v: number) => `${v.toFixed(3)} ms`;
+  const rows = [["prompts", "guards", "p50", "p99", "max", "CPU per check"]];
+  const results: { name: string; p99: number }[] = [];
+  for (const [name, prompts] of [
+    [`${pii.length} × 2 KB of pii-dev`, pii],
+    [`${benign.length} × 2 KB of benign injection-dev`, benign],
+  ] as const) {
+    for (const [guards, run] of [
+      ["all (GuardChecker.check)", (t: string) => checker.check(t)],
+      ["  PII and secrets alone", (t: string) => scanner.scan(t)],
+      ["  injection alone", (t: string) => injectionFindings(t)],
+    ] as const) {
+      const l = latency(run, [...prompts]);
+      rows.push([name, guards, ms(l.p50), ms(l.p99), ms(l.max), ms(l.cpuMean)]);
+      if (guards.startsWith("all")) results.push({ name, p99: l.p99 });
+    }
+  }
+  table(rows);
+  console.log("\ntarget: all input guards together p99 ≤ 1 ms on a 2 KB prompt");
+  for (const r of results) console.log(`${r.name}: p99 ${ms(r.p99)} ${r.p99 <= 1 ? "met" : "MISSED"}`);
+  console.log(`machine after: ${machine()}`);
+}
+
+main();

@@ -1,0 +1,287 @@
+import type { Finding } from "../finding.js";
+import { isDigit, type PiiRecognizer } from "./recognizer.js";
+import type { Word } from "./text-index.js";
+import { countryWords, englishWords, personNames } from "./word-lists.js";
+import { WordTable } from "./word-table.js";
+
+/** Titles that put a name after them. */
+const HONORIFICS = new Set(
+  (
+    "Mr Mrs Ms Miss Mx Dr Prof Professor Sir Dame Madam Madame Mister Lord Lady Rev Reverend Fr Father Sister Brother Mme Mlle " +
+    "Monsieur Herr Frau Señor Señora Sra Sig Signora Capt Captain Col Gen Lt Sgt Officer Judge Senator Uncle Aunt Grandma Grandpa"
+  ).split(" "),
+);
+const SUFFIXES = new Set(["Jr", "Sr", "II", "III", "IV", "PhD", "MD", "Esq"]);
+
+/**
+ * Capitalised words that end a name where they stand, and that make the capitalised words
+ * right before them the name of a company, a place or a street rather than of a person.
+ */
+const NAMES_OF_THINGS = new Set(
+  (
+    "Inc Ltd LLC Corp Corporation Company Co Group Holdings Associates Partners Bank University College School Institute Hospital Clinic " +
+    "Foundation Association Society Agency Department Ministry Council Club Church Airlines Airways Hotel Restaurant Cafe Café Orchestra " +
+    "Records Studios Studio Press Times News Weekly Magazine Journal Technologies Systems Solutions Consulting Capital Media Labs " +
+    "Street Streets St Str Road Rd Avenue Ave Av Lane Ln Boulevard Blvd Drive Dr Square Park Parks Place Pl Court Ct Way Highway Hwy " +
+    "Bridge River Lake Mount Mountain Island Islands Valley City Town County State Province Republic Kingdom Springs Harbor Harbour " +
+    "Gateway Loop Turnpike Union Pass Point Crossing Terrace Gardens Heights Ridge Hill Hills Plaza Port Fort Alley Row Close Crescent"
+  ).split(" "),
+);
+/** Capitalised words that are never a person's name though name lists hold them. */
+const NEVER_NAMES = new Set(
+  (
+    "I Monday Tuesday Wednesday Thursday Friday Saturday Sunday January February March April May June July August September October " +
+    "November December God Internet Apt Suite Unit Box Floor Bot User Customer Agent Assistant Answer Question Hello Hi Dear Thanks " +
+    "Please Yes No OK Okay Sorry Welcome English French German Spanish Italian Chinese Japanese Russian American British European " +
+    "African Asian Greek Dutch Swedish Danish Finnish Norwegian Polish Czech Hungarian Portuguese Christmas Easter Halloween Labor Labour " +
+    "North South East West Northern Southern Eastern Western Central E-mail Email Fax Phone Mobile Desk Website Address Tel"
+  ).split(" "),
+);
+
+/** Words shortly before a name that say one follows (the word right before, or the two). */
+const CUE_WORDS = new Set(
+  (
+    "called named by dear hi hello thanks under contact meet met wife husband son daughter mother father brother sister kid friend " +
+    "partner colleague boss manager producer director author singer writer i'm name's"
+  ).split(" "),
+);
+const CUE_PAIRS = new Set(["name is", "i am", "this is", "thank you", "ask for", "speak to", "speak with", "spoke to", "spoke with"]);
+/** Prepositions before a lone capitalised word that make it a place. */
+const PLACE_WORDS = new Set("in at from to near into via across visit visiting of".split(" "));
+/** Words right after a name that say it was one. */
+const CUE_AFTER = /^(?:'s\b|’s\b|,? (?:said|says|wrote|writes|told|asked|replied|explained|listed|lives|works|joined|will be|has been|had|is a|was a)\b)/;
+/** A house number or a postcode right after: the words are a street's or a town's name. */
+const NUMBER_AFTER = /^ (?:[a-zà-ÿ]{1,5}\.? )?\d/;
+
+/** What a capitalised word is to a name: part of one (name, ambiguous, unknown), or what ends one. */
+type Kind = "name" | "ambiguous" | "unknown" | "word" | "honorific" | "suffix" | "thing";
+
+interface Candidate {
+  words: Word[];
+  kinds: Kind[];
+  honorific: boolean;
+  /** The index in the text's capitalised words of the word after the candidate. */
+  next: number;
+}
+
+/**
+ * Names of people, found offline: runs of capitalised words judged by lists of first names and
+ * surnames and of English words (a capitalised word at the start of a sentence or in a title
+ * more likely being the word), titles before them (Mr, Dr …), initials and suffixes inside
+ * them, and the words around them ("my name is", "said"; a number or "Street" next to them
+ * makes them a street). A name found once is found again where it recurs alone.
+ */
+export const personRecognizer: PiiRecognizer = {
+  types: ["PERSON"],
+  prepare: () => void capitalisedLexicon(),
+  find(text, index) {
+    const lexicon = capitalisedLexicon();
+    const found: Finding[] = [];
+    const known = new Set<string>();
+    const covered = new Set<number>();
+    const words = index.capitalised;
+    for (const candidate of candidates(text, words, lexicon)) {
+      const score = judge(text, candidate, lexicon, words);
+      if (score <= 0) continue;
+      const first = candidate.words[0] as Word;
+      const last = candidate.words[candidate.words.length - 1] as Word;
+      found.push({ type: "PERSON", start: first.start, end: last.end, score });
+      for (const w of candidate.words) covered.add(w.start);
+      if (score >= 0.7) candidate.words.forEach((w, i) => candidate.kinds[i] !== "word" && w.text.length > 2 && known.add(w.text));
+    }
+    // A name seen whole is a name where it comes back alone ("Faina D. Yefremova … early Yefremova").
+    if (known.size > 0) {
+      for (const w of words) {
+        if (!covered.has(w.start) && known.has(w.text)) found.push({ type: "PERSON", start: w.start, end: w.end, score: 0.7 });
+      }
+    }
+    return found;
+  },
+};
+
+const isInitial = (w: Word) => w.text.length === 1;
+function isAllCaps(w: Word): boolean {
+  if (w.text.length < 2) return false;
+  const second = w.text.charCodeAt(1);
+  if (second < 0xc0 && (second < 0x41 || second > 0x5a)) return false;
+  return w.text === w.text.toUpperCase();
+}
+
+const KINDS: readonly Kind[] = ["unknown", "name", "ambiguous", "word", "honorific", "suffix", "thing"];
+const code = (kind: Kind) => KINDS.indexOf(kind);
+
+/** What a capitalised word is to a name, by the lists. */
+export interface Lexicon {
+  kindOf(text: string, word: Word): Kind;
+}
+
+let lexicon: Lexicon | undefined;
+
+/**
+ * Every capitalised word the lists know, with what it is to a name: one lookup per word while
+ * scanning (built once per process). Words not in it are unknown.
+ */
+function capitalisedLexicon(): Lexicon {
+  if (lexicon) return lexicon;
+  const { frequent, common } = englishWords();
+  const names = personNames();
+  const capitalise = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
+  const table = new WordTable(common.size + names.length + 2000);
+  const word = code("word");
+  for (const w of common) table.set(capitalise(w), word);
+  const [name, ambiguous] = [code("name"), code("ambiguous")];
+  for (const n of names) table.set(n, common.has(n.toLowerCase()) ? ambiguous : name);
+  for (const w of frequent) table.set(capitalise(w), word);
+  for (const w of countryWords()) table.set(w, word);
+  for (const w of NEVER_NAMES) table.set(w, word);
+  for (const w of NAMES_OF_THINGS) table.set(w, code("thing"));
+  for (const w of SUFFIXES) table.set(w, code("suffix"));
+  for (const w of HONORIFICS) table.set(w, code("honorific"));
+  lexicon = { kindOf: (text, word) => KINDS[table.get(text, word.start, word.end)] as Kind };
+  return lexicon;
+}
+
+/**
+ * Splits each run of capitalised words (joined by single spaces, or an initial's dot) into the
+ * stretches that could be one person's name: words that are plainly English words, titles,
+ * all-capital words and the names of things end a stretch.
+ */
+function candidates(text: string, words: readonly Word[], lexicon: Lexicon): Candidate[] {
+  const out: Candidate[] = [];
+  let current: Word[] = [];
+  let kinds: Kind[] = [];
+  let honorific = false;
+  let previous: Word | undefined;
+  let previousKind: Kind = "unknown";
+  const flush = (next: number) => {
+    // Initials lead nowhere and end nothing: "J" alone is not a name.
+    while (current.length > 0 && isInitial(current[current.length - 1] as Word)) {
+      current.pop();
+      kinds.pop();
+    }
+    while (current.length > 0 && isInitial(current[0] as Word)) {
+      current.shift();
+      kinds.shift();
+    }
+    if (current.length > 0 && current.length <= 5) out.push({ words: current, kinds, honorific, next });
+    current = [];
+    kinds = [];
+    honorific = false;
+  };
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i] as Word;
+    const kind: Kind = isInitial(w) ? "name" : lexicon.kindOf(text, w);
+    const continues = previous !== undefined && joined(text, previous, previousKind, w);
+    previous = w;
+    previousKind = kind;
+    if (!continues) flush(i);
+    switch (kind) {
+      case "honorific":
+        if (continues && current.length > 0) break;
+        flush(i);
+        honorific = true;
+        continue;
+      case "thing":
+        // "Elisabeth Parks", "Aunt Bertha Inc": the words before were a thing's name.
+        current = [];
+        kinds = [];
+        honorific = false;
+        continue;
+      case "suffix":
+        if (current.length > 0) {
+          current.push(w);
+          kinds.push("suffix");
+        }
+        continue;
+      case "word":
+        if (!honorific) {
+          flush(i);
+          continue;
+        }
+        break;
+    }
+    if (isAllCaps(w)) {
+      flush(i);
+      continue;
+    }
+    current.push(w);
+    kinds.push(kind);
+  }
+  flush(words.length);
+  return out;
+}
+
+/** Two words belong to one name when only a space, or an initial's or a title's dot and a space, lies between them. */
+function joined(text: string, a: Word, aKind: Kind, b: Word): boolean {
+  const gap = b.start - a.end;
+  if (gap === 1) return text.charCodeAt(a.end) === 0x20;
+  if (gap === 2) return text.charCodeAt(a.end) === 0x2e && text.charCodeAt(a.end + 1) === 0x20 && (a.text.length === 1 || aKind === "honorific" || aKind === "suffix");
+  return false;
+}
+
+const SKIPPED = new Set([0x20, 0x2c, 0x3a]); // space , :
+const ENDS_WORD = new Set([0x20, 0x0a, 0x2c, 0x3a, 0x2e, 0x3f, 0x21]); // space \n , : . ? !
+
+/** The lower-case words right before `start` (nearest last), skipping spaces, commas and colons; at most `n`. */
+function wordsBefore(text: string, start: number, n: number): string[] {
+  const words: string[] = [];
+  let i = start - 1;
+  while (words.length < n) {
+    while (i >= 0 && SKIPPED.has(text.charCodeAt(i))) i--;
+    const end = i + 1;
+    while (i >= 0 && !ENDS_WORD.has(text.charCodeAt(i))) i--;
+    if (end === i + 1) break;
+    words.unshift(text.slice(i + 1, end).toLowerCase());
+    if (text.charCodeAt(i) !== 0x20) break;
+  }
+  return words;
+}
+
+/** How likely a candidate is a person's name (0 when not at all). */
+function judge(text: string, c: Candidate, lexicon: Lexicon, all: readonly Word[]): number {
+  const first = c.words[0] as Word;
+  const last = c.words[c.words.length - 1] as Word;
+  // A street or a town: a number before or after, or the name of a thing right after.
+  let b = first.start - 1;
+  if (text[b] === " ") b--;
+  if (text[b] === ",") b--;
+  if (b < first.start - 1 && isDigit(text.charCodeAt(b))) return 0;
+  const after = text.slice(last.end, last.end + 16);
+  if (NUMBER_AFTER.test(after)) return 0;
+  const next = all[c.next];
+  if (next && joined(text, last, "name", next) && lexicon.kindOf(text, next) === "thing") return 0;
+  const before = wordsBefore(text, first.start, 2);
+  const previous = before[before.length - 1];
+  if (previous === "the" && !c.honorific) return 0;
+  if (c.honorific) return 0.9;
+  let counted = 0;
+  let names = 0;
+  let ambiguous = 0;
+  c.words.forEach((w, i) => {
+    const kind = c.kinds[i];
+    if (isInitial(w) || kind === "suffix") return;
+    counted++;
+    if (kind === "name") names++;
+    else if (kind === "ambiguous") ambiguous++;
+  });
+  const opens = startsSentence(text, first.start);
+  const speaker = after.startsWith(":") && (first.start === 0 || text[first.start - 1] === "\n");
+  let score: number;
+  if (counted >= 2) score = names > 0 ? 0.85 : ambiguous > 0 ? (opens ? 0.6 : 0.75) : opens ? 0.5 : 0.6;
+  else if (names === 1) score = opens && !speaker ? 0.55 : 0.7;
+  else if (ambiguous === 1) score = opens && !speaker ? 0.2 : 0.5;
+  else score = speaker ? 0.6 : opens ? 0.2 : 0.35;
+  if ((previous !== undefined && CUE_WORDS.has(previous)) || (before.length === 2 && CUE_PAIRS.has(before.join(" ")))) score += 0.2;
+  else if (CUE_AFTER.test(after)) score += 0.15;
+  if (counted === 1 && previous !== undefined && PLACE_WORDS.has(previous)) score -= 0.3;
+  return Math.min(0.95, Math.round(score * 100) / 100);
+}
+
+/** True when the word begins a sentence, a line or a quotation, where every word is capitalised. */
+function startsSentence(text: string, start: number): boolean {
+  let i = start - 1;
+  while (i >= 0 && (text[i] === " " || text[i] === '"' || text[i] === "“" || text[i] === "'" || text[i] === "(")) i--;
+  if (i < 0) return true;
+  const c = text[i];
+  return c === "." || c === "!" || c === "?" || c === "\n" || c === ":" || c === ";" || c === "\t";
+}

