@@ -85,30 +85,36 @@ function report(title: string, scored: Scored[]): void {
   console.log(`benign_trigger accuracy: ${triggerAccuracy.toFixed(3)} ${triggerAccuracy >= 0.95 ? "met" : "MISSED"}`);
 }
 
-/** Per-text latency over the rows, and over 2 KB prompts cut from them (the issue's budget is for a 2 KB prompt). */
+/**
+ * Per-text latency over the rows, and over 2 KB prompts cut from them (the issue's budget is for a
+ * 2 KB prompt). Wall-clock time, and the process's CPU time per call, which a busy machine (other
+ * processes taking turns on the cores) inflates far less.
+ */
 function latency(rows: Row[]): void {
-  for (const r of rows) scoreInjection(r.text); // warm-up: JIT and regex compilation
-  const perText = new Float64Array(rows.length);
-  rows.forEach((r, i) => {
-    const t0 = performance.now();
-    scoreInjection(r.text);
-    perText[i] = performance.now() - t0;
-  });
   const corpus = rows.map((r) => r.text).join("\n");
   const prompts: string[] = [];
   for (let at = 0; at + 2048 <= corpus.length && prompts.length < 500; at += Math.floor(corpus.length / 500)) prompts.push(corpus.slice(at, at + 2048));
-  const per2k = new Float64Array(prompts.length);
-  prompts.forEach((p, i) => {
-    const t0 = performance.now();
-    scoreInjection(p);
-    per2k[i] = performance.now() - t0;
-  });
-  const a = percentiles(perText);
-  const b = percentiles(per2k);
-  const us = (ms: number) => `${(ms * 1000).toFixed(1)} µs`;
+  const measure = (texts: string[]) => {
+    for (const t of texts) scoreInjection(t); // warm-up: JIT and regex compilation
+    const wall = new Float64Array(texts.length);
+    const cpu = new Float64Array(texts.length);
+    texts.forEach((t, i) => {
+      const c0 = process.cpuUsage();
+      const t0 = performance.now();
+      scoreInjection(t);
+      wall[i] = performance.now() - t0;
+      const c = process.cpuUsage(c0);
+      cpu[i] = (c.user + c.system) / 1000;
+    });
+    return { wall: percentiles(wall), cpu: percentiles(cpu) };
+  };
+  const us = (ms: number) => `${(ms * 1000).toFixed(0)} µs`;
   const avg = Math.round(rows.reduce((n, r) => n + r.text.length, 0) / rows.length);
-  console.log(`\nlatency per text (${rows.length} rows, avg ${avg} chars): p50 ${us(a.p50)}, p99 ${us(a.p99)}, max ${us(a.max)}`);
-  console.log(`latency per 2 KB prompt (${prompts.length} prompts): p50 ${us(b.p50)}, p99 ${us(b.p99)}, max ${us(b.max)}`);
+  const line = (label: string, m: ReturnType<typeof measure>) =>
+    console.log(`${label}: wall p50 ${us(m.wall.p50)}, p99 ${us(m.wall.p99)}, max ${us(m.wall.max)}; cpu p50 ${us(m.cpu.p50)}, p99 ${us(m.cpu.p99)}, max ${us(m.cpu.max)}`);
+  console.log("");
+  line(`latency per text (${rows.length} rows, avg ${avg} chars)`, measure(rows.map((r) => r.text)));
+  line(`latency per 2 KB prompt (${prompts.length} prompts)`, measure(prompts));
 }
 
 // ── Fitting: L2-regularised logistic regression with sign constraints, on the fitting half only ──

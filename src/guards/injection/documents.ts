@@ -43,6 +43,21 @@ export function dataQuestions(lower: string, start: number): number {
 
 const PROSE_WORD = /^[A-Za-z'’,;:.?!"()-]+$/;
 
+/**
+ * Sentences inside the data that speak to whoever processes it rather than being part of it:
+ * told to ignore the material or to state something about it, or a "let's say" that replaces its
+ * facts. Counted after the data starts.
+ */
+const DIRECTIVE = /\b(?:let's|let us|we (?:might|could|should|will|must)) (?:say|state|assume|pretend|claim|imagine|declare|conclude)\b|\bignore (?:the|this|that|all|any|previous|prior)\b|\b(?:state|say|declare|claim|respond|reply|answer|output|print) (?:that|the following|instead)\b|\byou (?:must|should|need to|have to|are (?:required|instructed|asked) to|will now)\b|\b(?:you've|you have) been (?:instructed|asked|told|ordered)\b/g;
+
+export function dataDirectives(lower: string, start: number): number {
+  if (start < 0) return 0;
+  DIRECTIVE.lastIndex = start;
+  let n = 0;
+  while (n < 3 && DIRECTIVE.exec(lower)) n++;
+  return n;
+}
+
 /** Lines of prose between the rows of a table: tables are rows, and a sentence between them is planted. */
 export function tableInterruptions(text: string): number {
   if (!text.includes("|")) return 0;
@@ -55,7 +70,7 @@ export function tableInterruptions(text: string): number {
       rowsSeen++;
       continue;
     }
-    if (rowsSeen < 2 || !line) continue;
+    if (rowsSeen < 1 || !line) continue;
     let rowsAfter = false;
     for (let j = i + 1; j < Math.min(lines.length, i + 6) && !rowsAfter; j++) rowsAfter = (lines[j] as string).includes("|");
     if (!rowsAfter) continue;

@@ -3,9 +3,9 @@
  * score: the lexical features of lexicon.ts over every reading of the text (normalise.ts), the
  * layout of data planted in it (documents.ts), and a few that combine them.
  */
-import { dataImperatives, dataQuestions, dataStart, hiddenMarkup, tableInterruptions } from "./documents.js";
+import { dataDirectives, dataImperatives, dataQuestions, dataStart, hiddenMarkup, tableInterruptions } from "./documents.js";
 import { LEXICAL, type InjectionType, type LexicalFeature } from "./lexicon.js";
-import { alternateReadings, normalise } from "./normalise.js";
+import { alternateReadings, normaliseDetailed } from "./normalise.js";
 import { scanText, type Scan } from "./scan.js";
 import { hashWord } from "./word-hash.js";
 
@@ -26,10 +26,12 @@ const DERIVED: FeatureSpec[] = [
   { name: "data-present", type: PI, sign: -1 },
   { name: "data-imperative", type: PI, sign: 1 },
   { name: "data-question", type: PI, sign: 1 },
+  { name: "data-directive", type: PI, sign: 1 },
   { name: "table-interruption", type: PI, sign: 1 },
   { name: "hidden-markup", type: PI, sign: 1 },
   { name: "repetition", type: PI, sign: 1 },
   { name: "smuggled", type: PI, sign: 1 },
+  { name: "hidden-characters", type: PI, sign: 1 },
   { name: "pi-breadth", type: PI, sign: 1 },
   { name: "jb-breadth", type: JB, sign: 1 },
   { name: "frame-and-extract", type: PI, sign: 1 },
@@ -94,6 +96,9 @@ function candidates(c: Compiled, subject: string, scan: Scan): void {
   }
 }
 
+/** n matches as a value in [0, 1], saturating at cap: the first counts most (1 of 3 is 0.5, 2 of 3 is 0.79). */
+const saturate = (n: number, cap: number) => Math.log2(1 + Math.min(n, cap)) / Math.log2(1 + cap);
+
 /** Matches of c in subject, from `from` on, counted up to the feature's cap, as a value in [0, 1]. */
 function scanValue(c: Compiled, subject: string, from: number): number {
   const { cap } = c.feature;
@@ -105,7 +110,7 @@ function scanValue(c: Compiled, subject: string, from: number): number {
     n++;
     if (m[0].length === 0) c.global.lastIndex++;
   }
-  return n / cap;
+  return saturate(n, cap);
 }
 
 function featureValue(c: Compiled, subject: string, scan: Scan, positionsValid: boolean): number {
@@ -119,7 +124,7 @@ function featureValue(c: Compiled, subject: string, scan: Scan, positionsValid: 
     c.sticky.lastIndex = p;
     if (c.sticky.test(subject) && ++n >= cap) break;
   }
-  return n / cap;
+  return saturate(n, cap);
 }
 
 /** Raises out[i] to each lexical feature's value over this reading. */
@@ -140,7 +145,7 @@ const max = (x: Float64Array, ...names: string[]) => Math.max(...names.map((n) =
 /** The feature vector of a text, in FEATURE_NAMES order, over its normalised text and the other readings its scan calls for (normalise.ts). */
 export function featureVector(text: string): Float64Array {
   const x = new Float64Array(FEATURES.length);
-  const main = normalise(text);
+  const { text: main, hidden } = normaliseDetailed(text);
   const lower = main.toLowerCase();
   const scan = scanText(main, VOCABULARY);
   lexicalValues(main, lower, scan, x);
@@ -158,6 +163,8 @@ export function featureVector(text: string): Float64Array {
   x[at("data-present")] = start >= 0 ? 1 : 0;
   x[at("data-imperative")] = Math.min(1, dataImperatives(lower, start) / 2);
   x[at("data-question")] = Math.min(1, dataQuestions(lower, start));
+  x[at("data-directive")] = Math.min(1, dataDirectives(lower, start) / 2);
+  x[at("hidden-characters")] = hidden ? 1 : 0;
   x[at("table-interruption")] = Math.min(1, tableInterruptions(main));
   x[at("hidden-markup")] = hiddenMarkup(lower) ? 1 : 0;
   // Six back-to-back repetitions start to count, ten saturate.

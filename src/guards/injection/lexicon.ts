@@ -22,7 +22,7 @@ export interface LexicalFeature {
   starts: string[];
   /** The pattern source; matched over the lower-cased reading unless caseSensitive. */
   source: string;
-  /** Matches at which the value saturates at 1 (1: presence). */
+  /** Matches at which the value saturates at 1 (1: presence); the first match counts most (features.ts). */
   cap: number;
   caseSensitive: boolean;
 }
@@ -71,14 +71,14 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "override-short",
     PI,
     "ignore disregard forget overlook",
-    String.raw`\b(?:ignore|disregard|forget|overlook)\b (?:about )?(?:all |everything |anything )?(?:(?:of )?(?:that|this|the above|what (?:you|i) (?:said|were told|have been told))|everything (?:before|above|you(?:'ve| have)? (?:been|were) (?:told|instructed))|all that you(?:'ve| have) been (?:told|instructed)|the (?:above|previous|prior|earlier|resume|document|email|text|webpage|page|article|context)\b)`,
+    String.raw`\b(?:ignore|disregard|forget|overlook)\b (?:about )?(?:all |everything |anything )?(?:(?:of )?(?:that|this|the above|what (?:you|i) (?:said|were told|have been told))|everything (?:before|above|you(?:'ve| have)? (?:been|were) (?:told|instructed))|all that you(?:'ve| have) been (?:told|instructed)|the (?:above|previous|prior|earlier|resume|document|email|text|webpage|website|page|article|context|content|data|function|code|table|paper|input|question|task|story|review|message|transaction)\b)`,
     2,
   ),
   lex(
     "override-multilingual",
     PI,
-    "ignora ignore ignorez ignorar ignoriere ignorieren olvida oublie oubliez oublier vergiss vergessen dimentica esqueça игнориру забудь 忽略 指示を無視 指令を無視 무시하십시오 무시해 지시 पिछले निर्देशों αγνοήστε تجاهل",
-    String.raw`\bignor(?:a|e|ez|ar|iere|ieren sie|ieren)\b.{0,30}\b(?:instrucciones|instructions|instruções|istruzioni|anweisungen|indicaciones)|\b(?:olvida|oublie[zr]?|vergiss|vergessen sie|dimentica|esqueça)\b.{0,40}\b(?:instrucciones|instructions|instruções|istruzioni|anweisungen)|игнориру\S*\s.{0,30}инструкци|забудь\S*\s.{0,30}инструкци|忽略.{0,8}(?:指示|指令|说明|规则)|(?:指示|指令)を無視|무시하십시오|무시해|지시.{0,6}무시|पिछले निर्देश|निर्देशों की अनदेखी|αγνοήστε|تجاهل.{0,20}التعليمات`,
+    "ignora ignore ignorez ignorar ignoriere ignorieren olvida oublie oubliez oublier vergiss vergessen dimentica esqueça игнорир забудь 忽略 指示を無視 指令を無視 무시하십시오 무시해 지시 पिछले निर्देशों αγνοήστε تجاهل",
+    String.raw`\bignor(?:a|e|ez|ar|iere|ieren sie|ieren)\b.{0,30}\b(?:instrucciones|instructions|instruções|istruzioni|anweisungen|indicaciones)|\b(?:olvida|oublie[zr]?|vergiss|vergessen sie|dimentica|esqueça)\b.{0,40}\b(?:instrucciones|instructions|instruções|istruzioni|anweisungen)|игнорир\S*\s.{0,30}инструкци|забудь\S*\s.{0,30}инструкци|忽略.{0,8}(?:指示|指令|说明|规则)|(?:指示|指令)を無視|무시하십시오|무시해|지시.{0,6}무시|पिछले निर्देश|निर्देशों की अनदेखी|αγνοήστε|تجاهل.{0,20}التعليمات`,
   ),
   lex(
     "redirect-instead",
@@ -102,7 +102,7 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "authority-claim",
     PI,
     "developer developers creator creators admin administrator maintainer owner programmer engineer operator boss manager supervisor master god maker designer trainer developed created made trained built openai anthropic google meta microsoft team",
-    String.raw`(?<=\b(?:i am|i'm|this is|as)\s+(?:your|the|an?|one of your)\s+(?:(?:lead|senior|chief|head|original)\s+)?)(?:developer|creator|admin|administrator|maintainer|owner|programmer|engineer|operator|boss|manager|supervisor|master|god|maker|designer|trainer)s?\b|(?<=\bi am )god\b|(?<=\bas an ai )(?:developed|created|made|trained|built) by\b|\b(?:openai|anthropic|google|meta|microsoft) (?:employee|engineer|developer|staff|team|researcher)s?\b|(?<=\b(?:i am|i'm) (?:from|with) )(?:openai|anthropic)\b|(?<=\b(?:i am|i'm) (?:from|with) the (?:security|it|admin) )team\b`,
+    String.raw`(?<=\b(?:i am|i'm|this is|as)\s+(?:your|the|an?|one of your)\s+(?:(?:lead|senior|chief|head|original)\s+)?)(?:developer|creator|admin|administrator|maintainer|owner|programmer|engineer|operator|boss|manager|supervisor|master|god|maker|designer|trainer)s?\b|(?<=\b(?:i am|i'm) )god\b|(?<=\bas an ai )(?:developed|created|made|trained|built) by\b|\b(?:openai|anthropic|google|meta|microsoft) (?:employee|engineer|developer|staff|team|researcher)s?\b|(?<=\b(?:i am|i'm) (?:from|with) )(?:openai|anthropic)\b|(?<=\b(?:i am|i'm) (?:from|with) the (?:security|it|admin) )team\b`,
   ),
   lex(
     "authority-social",
@@ -112,7 +112,12 @@ export const LEXICAL: readonly LexicalFeature[] = [
   ),
 
   // ── Extracting secrets, the system prompt and other users' data ──
-  lex("secret-target", PI, SECRET_STARTS, String.raw`(?<=\b(?:your|the|our|my|its|this|system|admin|root|master|account|that)\s+(?:own\s+)?)${SECRET}|${SECRET}\s+(?:for|of|to)\s+(?:our|the|this|your)\s+(?:system|account|database|server|mode|network)`),
+  lex(
+    "secret-target",
+    PI,
+    SECRET_STARTS,
+    String.raw`(?<=\b(?:your|the|our|my|its|this|system|admin|root|master|account|that)\s+(?:own\s+)?)${SECRET}|${SECRET}\s+(?:for|of|to)\s+(?:our|the|this|your)\s+(?:system|account|database|server|mode|network)|\b(?:passwort|contraseña|mot de passe|senha)\b|пароль|密码|口令|パスワード|비밀번호`,
+  ),
   lex(
     "secret-request",
     PI,
@@ -303,14 +308,14 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "no-rules",
     JB,
     "moral morals morality ethic ethics ethical restriction restrictions limitation limitations limits filter filters filtering censor censorship censored guideline guidelines rules boundaries policies principles confines constraints safeguards programming law laws legality consequences remorse",
-    String.raw`(?<=\b(?:no|without|free (?:of|from)|ignores?|bypass(?:es)?|beyond|not bound by|not restricted by|unbound by|unrestricted by|doesn't (?:have|follow|care about|abide by)|does not (?:have|follow|care about|abide by)|don't (?:have to|need to) (?:follow|abide by|obey)|do not have to (?:follow|abide by|obey)|broken? free (?:of|from)|escaped?|outside)\b${within(40)})\b(?:moral(?:s|ity)?|ethic(?:s|al)?|restrictions?|limitations?|limits|filters?|filtering|censor(?:ship|ed)?|guidelines?|rules|boundaries|policies|principles|confines|constraints|safeguards|programming|laws?|legality|consequences|remorse)\b`,
+    String.raw`(?<=\b(?:no|without|free (?:of|from)|ignores?|bypass(?:es)?|beyond|not bound by|not restricted by|unbound by|unrestricted by|(?:doesn't|doesnt|does not|don't|dont) (?:have|follow|care (?:about )?|abide by)|don't (?:have to|need to) (?:follow|abide by|obey)|do not have to (?:follow|abide by|obey)|broken? free (?:of|from)|escaped?|outside)\b${within(40)})\b(?:moral(?:s|ity)?|ethic(?:s|al)?|restrictions?|limitations?|limits|filters?|filtering|censor(?:ship|ed)?|guidelines?|rules|boundaries|policies|principles|confines|constraints|safeguards|programming|laws?|legality|consequences|remorse)\b`,
     3,
   ),
   lex(
     "never-refuse",
     JB,
     "refuse refuses decline deny reject censor filter warn apologize apologise hesitate question always anything everything questions request requests prompt prompts matter regardless hesitation questioning refusal refusing warning warnings disclaimer disclaimers censorship filtering restrictions limits caveats",
-    String.raw`(?<=\b(?:never|won't|will not|cannot|can't|must not|mustn't|shouldn't|should not|can never|is not allowed to|are not allowed to|not able to)\s+(?:ever\s+)?)(?:refuse|decline|deny|reject|censor|filter|warn|apologi[sz]e|hesitate|question)\b|(?<=\bnever )refuses\b|\balways (?:answer|respond|comply|obey|provide|fulfil|fulfill|generate|give)\b${within(20)}\b(?:any|every|all|whatever|regardless|no matter)\b|(?<=\b(?:answer|respond to|do|fulfil|fulfill|comply with) )(?:anything|everything)\b|(?<=\b(?:answer|respond to|do|fulfil|fulfill|comply with) (?:any|every|all) )(?:questions?|requests?|prompts?)\b|(?<=\bcan do )anything\b|(?<=\bno )matter (?:what|how) (?:illegal|unethical|immoral|harmful|offensive|dangerous|inappropriate|explicit|wrong)|\bregardless of (?:how|whether|its|the) ?(?:legality|ethics|morality|illegal|unethical|immoral|harmful|offensive|dangerous|moral|ethical|legal)|(?<=\bwithout (?:any )?)(?:hesitation|question|questioning|refusal|refusing|warnings?|disclaimers?|censorship|filtering|restrictions|limits|caveats)\b`,
+    String.raw`(?<=\b(?:never|won't|will not|cannot|can't|must not|mustn't|shouldn't|should not|can never|is not allowed to|are not allowed to|not able to|don't|do not|dont)\s+(?:ever\s+)?)(?:refuse|decline|deny|reject|censor|filter|warn|apologi[sz]e|hesitate|question)\b|(?<=\bnever )refuses\b|\balways (?:answer|respond|comply|obey|provide|fulfil|fulfill|generate|give)\b${within(20)}\b(?:any|every|all|whatever|regardless|no matter)\b|(?<=\b(?:answer|respond to|do|fulfil|fulfill|comply with) )(?:anything|everything)\b|(?<=\b(?:answer|respond to|do|fulfil|fulfill|comply with) (?:any|every|all) )(?:questions?|requests?|prompts?)\b|(?<=\bcan do )anything\b|(?<=\bno )matter (?:what|how) (?:illegal|unethical|immoral|harmful|offensive|dangerous|inappropriate|explicit|wrong)|\bregardless of (?:how|whether|its|the) ?(?:legality|ethics|morality|illegal|unethical|immoral|harmful|offensive|dangerous|moral|ethical|legal)|(?<=\bwithout (?:any )?)(?:hesitation|question|questioning|refusal|refusing|warnings?|disclaimers?|censorship|filtering|restrictions|limits|caveats)\b`,
     3,
   ),
   lex(
@@ -386,5 +391,18 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "anything everything request question content filter filters restrictions limits boundaries morals ethics rules guidelines bound restricted limited constrained",
     String.raw`(?<=\b(?:will|would|does|do|can|is able to|doesn't|does not) (?:answer|say|do|write|generate|provide|tell) )(?:anything|everything)\b|(?<=\b(?:will|would|does|do|can|is able to|doesn't|does not) (?:answer|say|do|write|generate|provide|tell) any(?: kind of)? )(?:request|question|content)\b|(?<=\b(?:has|have) no )(?:filters?|restrictions|limits|boundaries|morals|ethics|rules|guidelines)\b|(?<=\b(?:is|are) (?:not|never) )(?:bound|restricted|limited|constrained) by\b`,
     2,
+  ),
+  lex(
+    "persona-config",
+    JB,
+    "persona personality character char rules role prefix name job mode",
+    String.raw`\b(?:persona|personality|character|char|rules|role|prefix|name|job|mode)\s*=\s*\S`,
+    2,
+  ),
+  lex(
+    "every-response",
+    JB,
+    "every each all",
+    String.raw`\b(?:every|each|all)(?: of)?(?: your| my)?(?: future| subsequent)? (?:reply|replies|response|responses|answer|answers|message|messages|output|outputs|prompt|prompts|question|questions)\b`,
   ),
 ];

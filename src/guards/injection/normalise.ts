@@ -6,6 +6,8 @@
  * but a keyword filter would not.
  */
 
+import { scanText, type Hints } from "./scan.js";
+
 /** Zero-width, joiner, direction-control, variation-selector and filler characters: invisible, but read by tokenizers. */
 const INVISIBLE = /\u00AD|\u034F|\u061C|\u115F|\u1160|\u17B4|\u17B5|\u180E|[\u200B-\u200F]|[\u202A-\u202E]|[\u2060-\u2064]|[\u206A-\u206F]|\u3164|[\uFE00-\uFE0F]|\uFEFF|\uFFA0/g;
 const TAGS = /[\u{E0000}-\u{E007F}]/gu;
@@ -25,30 +27,69 @@ const HOMOGLYPHS: Record<string, string> = {
   ı: "i", İ: "I", ȷ: "j", ɑ: "a", ɩ: "i", ʋ: "u", ᴄ: "c", ᴏ: "o", ᴠ: "v", ᴡ: "w", ᴢ: "z", ꓲ: "I", ꓳ: "O",
 };
 const HOMOGLYPH = new RegExp(`[${Object.keys(HOMOGLYPHS).join("")}]`, "g");
+const HAS_HOMOGLYPH = new RegExp(`[${Object.keys(HOMOGLYPHS).join("")}]`);
+
+/** A run of letters that may mix scripts (Latin with Cyrillic, Greek, Armenian look-alikes). */
+const WORD = /[\p{L}\p{M}]+/gu;
+const LATIN = /[A-Za-z]/;
+const HOMOGLYPH_ONLY = new RegExp(`^[${Object.keys(HOMOGLYPHS).join("")}]+$`);
+
+/**
+ * Folds look-alike letters in words that mix them with Latin letters ("іgnоrе" with Cyrillic і
+ * and о), or consist of nothing but look-alikes; a word genuinely written in Cyrillic or Greek
+ * keeps its letters.
+ */
+function foldHomoglyphs(text: string): string {
+  if (!HAS_HOMOGLYPH.test(text)) return text;
+  return text.replace(WORD, (word) => (HAS_HOMOGLYPH.test(word) && (LATIN.test(word) || HOMOGLYPH_ONLY.test(word)) ? word.replace(HOMOGLYPH, (c) => HOMOGLYPHS[c] ?? c) : word));
+}
+
+export interface Normalised {
+  text: string;
+  /**
+   * Whether the text hid characters from a human reader but not from a model: tag characters,
+   * invisible characters inside a word, letters swapped for look-alikes from another script inside
+   * a Latin word, or words spelled in flag letters (three or more regional indicators; a flag is two).
+   */
+  hidden: boolean;
+}
+
+const INVISIBLE_ANY = new RegExp(INVISIBLE.source);
+const INVISIBLE_IN_WORD = /[\p{L}\p{N}](?:\u00AD|\u034F|[\u200B-\u200F]|[\u2060-\u2064]|\uFEFF)+[\p{L}\p{N}]/u;
+const FLAG_LETTER_WORD = /[\u{1F1E6}-\u{1F1FF}]{3,}/u;
 
 /** The text as a reader sees it: NFKC, invisible characters gone, tag characters decoded, homoglyphs folded, quotes straightened. */
-export function normalise(text: string): string {
+export function normaliseDetailed(text: string): Normalised {
+  // ASCII is already in NFKC and has nothing to hide or fold: the common case costs one test.
+  if (!/[\u0080-\uffff]/.test(text)) return { text, hidden: false };
   let out = text.normalize("NFKC");
-  if (/[\u{E0000}-\u{E007F}]/u.test(out)) {
+  let hidden = false;
+  // Tag characters (U+E0000…) and flag or enclosed letters (U+1F1xx) are astral: look for their lead surrogates before anything slower.
+  if (out.includes("\uDB40")) {
+    hidden = true;
     out = out.replace(TAGS, (c) => {
       const code = (c.codePointAt(0) as number) - 0xe0000;
       return code >= 0x20 && code < 0x7f ? String.fromCharCode(code) : "";
     });
   }
-  // Non-ASCII text is the rare case for everything below; skip the passes when there is none.
-  if (!/[\u0080-\uffff]/.test(out)) return out;
-  return out
-    .replace(INVISIBLE, "")
-    .replace(LETTER_SYMBOLS, (c) => {
+  if (INVISIBLE_ANY.test(out)) {
+    hidden ||= INVISIBLE_IN_WORD.test(out);
+    out = out.replace(INVISIBLE, "");
+  }
+  if (out.includes("\uD83C")) {
+    hidden ||= FLAG_LETTER_WORD.test(out);
+    out = out.replace(LETTER_SYMBOLS, (c) => {
       const code = c.codePointAt(0) as number;
       const base = LETTER_SYMBOL_BASES.find((b) => code >= b && code < b + 26) ?? code;
       return String.fromCharCode((base === 0x1f1e6 ? 0x61 : 0x41) + code - base);
-    })
-    .replace(QUOTE, (c) => QUOTES[c] ?? c)
-    .replace(HOMOGLYPH, (c) => HOMOGLYPHS[c] ?? c);
+    });
+  }
+  out = out.replace(QUOTE, (c) => QUOTES[c] ?? c);
+  const folded = foldHomoglyphs(out);
+  return { text: folded, hidden: hidden || folded !== out };
 }
 
-import { scanText, type Hints } from "./scan.js";
+export const normalise = (text: string): string => normaliseDetailed(text).text;
 
 const LEET: Record<string, string> = { "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", $: "s" };
 /** A word of letters with digits or symbols standing in for some of them. */

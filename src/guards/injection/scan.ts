@@ -35,14 +35,34 @@ const ROT13_HINTS = new Set(["gur", "naq", "lbh", "vtaber", "vafgehpgvbaf", "ceb
 const REVERSED_HINTS = new Set(["eht", "dna", "uoy", "erongi", "snoitcurtsni", "tpmorp", "drowssap", "metsys", "suoiverp", "lla", "ruoy", "tahw"].map(hashWord));
 const NO_VOCABULARY: ReadonlyMap<number, number> = new Map();
 
-const isLetter = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
-const isDigit = (c: number) => c >= 48 && c <= 57;
-const isLeetSymbol = (c: number) => c === 48 || c === 49 || c === 51 || c === 52 || c === 53 || c === 55 || c === 64 || c === 36; // 0 1 3 4 5 7 @ $
-const isSpace = (c: number) => c === 32 || c === 9 || c === 10 || c === 13;
-const isHex = (c: number) => isDigit(c) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
-const isBase64 = (c: number) => isLetter(c) || isDigit(c) || c === 43 || c === 47;
-const isMorse = (c: number) => c === 46 || c === 45 || c === 95 || c === 0xb7 || c === 0x2212;
-const isSeparator = (c: number) => c === 32 || c === 46 || c === 45 || c === 95 || c === 42;
+// Character classes of ASCII, as bits; everything else is none of them (except two Morse look-alikes).
+const LETTER = 1;
+const DIGIT = 2;
+const LEET = 4; // 0 1 3 4 5 7 @ $: stand-ins for letters
+const HEX = 8;
+const BIT = 16;
+const MORSE = 32; // . - _
+const BASE64 = 64; // letters, digits, + /
+const SEPARATOR = 128; // what spaces letters apart: space . - _ *
+const UPPER = 256;
+const TOKEN_BREAK = 512; // what ends a token: whitespace / ,
+const CLASSES = new Uint16Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  let k = 0;
+  if (/[A-Za-z]/.test(ch)) k |= LETTER | BASE64;
+  if (/[A-Z]/.test(ch)) k |= UPPER;
+  if (/[0-9]/.test(ch)) k |= DIGIT | BASE64;
+  if (/[013457@$]/.test(ch)) k |= LEET;
+  if (/[0-9a-fA-F]/.test(ch)) k |= HEX;
+  if (/[01]/.test(ch)) k |= BIT;
+  if (/[.\-_]/.test(ch)) k |= MORSE;
+  if (/[+/]/.test(ch)) k |= BASE64;
+  if (/[ .\-_*]/.test(ch)) k |= SEPARATOR;
+  if (/[\s/,]/.test(ch)) k |= TOKEN_BREAK;
+  CLASSES[c] = k;
+}
+const classOf = (c: number) => (c < 128 ? (CLASSES[c] as number) : c === 0xb7 || c === 0x2212 ? MORSE : 0);
 
 /**
  * Scans a reading. Words for the vocabulary are runs of a–z and 0–9 (case-folded), looked up by
@@ -58,30 +78,31 @@ export function scanText(text: string, vocabulary: ReadonlyMap<number, number> =
   let repeats = 0;
   let hash = WORD_HASH_SEED;
   let wordStart = -1;
-  // Smuggling: counts, the current leet-word (letters, digits, @ $), base64 run and whitespace-delimited token.
-  const h: Hints = { leet: false, rot13: false, reversed: false, rejoin: false, base64: false, binary: false, hex: false, morse: false };
+  // Smuggling: counts, the current leet-word (letters, digits, @ $), base64 run and token.
   let rot = 0;
   let rev = 0;
-  let octets = 0;
-  let hexPairs = 0;
-  let morseTokens = 0;
+  // Runs of consecutive tokens that are octets of bits, hex pairs, Morse letters; and the longest of each.
+  let octets = 0, hexPairs = 0, morseTokens = 0;
+  let maxOctets = 0, maxHexPairs = 0, maxMorse = 0;
   let singles = 0;
+  let splitWords = 0;
+  let leet = false;
+  let base64 = false;
   let leetStart = -1;
   let letters = 0;
   let leetChars = 0;
+  let sandwiched = false;
+  let previous = 0;
   let b64 = 0;
-  let b64Upper = false;
-  let b64Lower = false;
+  let b64Case = 0;
   let tokenStart = -1;
-  let tokenMorse = true;
-  let tokenHex = true;
-  let tokenBits = true;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 32;
-    const letter = isLetter(c);
-    const digit = isDigit(c);
+  let token = 0;
+  const n = text.length;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? text.charCodeAt(i) : 32;
+    const k = classOf(c);
 
-    if (letter || digit) {
+    if (k & (LETTER | DIGIT)) {
       if (wordStart < 0) wordStart = i;
       hash = extendWordHash(hash, c);
     } else if (wordStart >= 0) {
@@ -98,7 +119,10 @@ export function scanText(text: string, vocabulary: ReadonlyMap<number, number> =
       r2 = words > 1 && key === w2 ? r2 + 1 : 0;
       r3 = words > 2 && key === w3 ? r3 + 1 : 0;
       r4 = words > 3 && key === w4 ? r4 + 1 : 0;
-      repeats = Math.max(repeats, r1, r2 / 2, r3 / 3, r4 / 4);
+      if (r1 > repeats) repeats = r1;
+      if (r2 / 2 > repeats) repeats = r2 / 2;
+      if (r3 / 3 > repeats) repeats = r3 / 3;
+      if (r4 / 4 > repeats) repeats = r4 / 4;
       w4 = w3;
       w3 = w2;
       w2 = w1;
@@ -110,52 +134,63 @@ export function scanText(text: string, vocabulary: ReadonlyMap<number, number> =
       }
     }
 
-    if (isBase64(c)) {
+    if (k & BASE64) {
       b64++;
-      if (c >= 65 && c <= 90) b64Upper = true;
-      else if (c >= 97 && c <= 122) b64Lower = true;
+      b64Case |= k & LETTER ? (k & UPPER ? 1 : 2) : 0;
     } else {
-      if (b64 >= 16 && b64Upper && b64Lower) h.base64 = true;
+      if (b64 >= 16 && b64Case === 3) base64 = true;
       b64 = 0;
-      b64Upper = b64Lower = false;
+      b64Case = 0;
     }
 
-    if (letter || digit || c === 64 || c === 36) {
+    if (k & (LETTER | DIGIT) || c === 64 || c === 36) {
       if (leetStart < 0) leetStart = i;
-      if (letter) letters++;
-      else if (isLeetSymbol(c)) leetChars++;
+      if (k & LETTER) {
+        letters++;
+        // A stand-in between two letters: "pr3v10us", "p4ssw0rd".
+        if (previous & LEET && i - 2 >= leetStart && classOf(text.charCodeAt(i - 2)) & LETTER) sandwiched = true;
+      } else if (k & LEET) leetChars++;
+      previous = k & LETTER ? LETTER : k & LEET ? LEET : 0;
     } else if (leetStart >= 0) {
       const length = i - leetStart;
-      if (leetChars > 0 && letters >= 2 && length >= 3) h.leet = true;
-      // Single letters one separator apart: "i g n o r e", "i-g-n-o-r-e"; or a word split by a stray hyphen: "i-nstruction", "fu-lfilled".
-      if (length === 1 && letters === 1) singles = isSeparator(c) || i === text.length ? singles + 1 : 0;
+      if (letters >= 2 && (sandwiched || leetChars >= 2)) leet = true;
+      // Single letters one separator apart ("i g n o r e"), or words split by a stray hyphen ("i-nstruction", "fu-lfilled").
+      if (length === 1 && letters === 1) singles = k & SEPARATOR || i === n ? singles + 1 : 0;
       else singles = 0;
-      if (singles >= 4) h.rejoin = true;
-      if (c === 45 && letters === length && (length === 1 || (i + 2 < text.length && isLetter(text.charCodeAt(i + 1)) && !isLetter(text.charCodeAt(i + 2))))) h.rejoin = true;
+      if (c === 45 && letters === length && (length === 1 || (i + 2 < n && classOf(text.charCodeAt(i + 1)) & LETTER && !(classOf(text.charCodeAt(i + 2)) & LETTER)))) splitWords++;
       leetStart = -1;
       letters = leetChars = 0;
-    } else if (!isSeparator(c)) singles = 0;
+      sandwiched = false;
+      previous = 0;
+    } else if (!(k & SEPARATOR)) singles = 0;
+    if (singles >= 4) splitWords += 2;
 
-    if (!isSpace(c) && c !== 47 && c !== 44) {
+    if (!(k & TOKEN_BREAK)) {
       if (tokenStart < 0) {
         tokenStart = i;
-        tokenMorse = tokenHex = tokenBits = true;
+        token = MORSE | HEX | BIT;
       }
-      if (!isMorse(c)) tokenMorse = false;
-      if (!isHex(c)) tokenHex = false;
-      if (c !== 48 && c !== 49) tokenBits = false;
+      token &= k;
     } else if (tokenStart >= 0) {
       const length = i - tokenStart;
-      if (tokenMorse && length <= 7) morseTokens++;
-      if (tokenBits && length === 8) octets++;
-      if (tokenHex && (length === 2 || (length >= 16 && length % 2 === 0))) hexPairs += length / 2;
+      morseTokens = token & MORSE && length <= 7 ? morseTokens + 1 : 0;
+      octets = token & BIT && length === 8 ? octets + 1 : 0;
+      hexPairs = token & HEX && (length === 2 || (length >= 16 && length % 2 === 0)) ? hexPairs + length / 2 : 0;
+      if (morseTokens > maxMorse) maxMorse = morseTokens;
+      if (octets > maxOctets) maxOctets = octets;
+      if (hexPairs > maxHexPairs) maxHexPairs = hexPairs;
       tokenStart = -1;
     }
   }
-  h.rot13 = rot >= 2;
-  h.reversed = rev >= 2;
-  h.binary = octets >= 4;
-  h.hex = hexPairs >= 6;
-  h.morse = morseTokens >= 6;
-  return { first, links, repeats, hints: h };
+  const hints: Hints = {
+    leet,
+    rot13: rot >= 2,
+    reversed: rev >= 2,
+    rejoin: splitWords >= 2,
+    base64,
+    binary: maxOctets >= 4,
+    hex: maxHexPairs >= 6,
+    morse: maxMorse >= 6,
+  };
+  return { first, links, repeats, hints };
 }
