@@ -1,75 +1,189 @@
 /**
  * Views of a text with smuggling undone, for detectors that look for instructions: NFKC,
  * invisible characters removed, Unicode tag characters (invisible "ASCII smuggling") decoded,
- * look-alike letters folded to Latin, and decoded variants — leetspeak, rot13, base64, binary
- * and hex — that a model would read but a keyword filter would not.
+ * look-alike letters folded to Latin, and decoded variants — leetspeak, rot13, reversed text,
+ * letters spaced or hyphenated apart, base64, binary, hex and Morse — that a model would read
+ * but a keyword filter would not.
  */
+
+import { scanText, type Hints } from "./scan.js";
 
 /** Zero-width, joiner, direction-control, variation-selector and filler characters: invisible, but read by tokenizers. */
 export const INVISIBLE = /\u00AD|\u034F|\u061C|\u115F|\u1160|\u17B4|\u17B5|\u180E|[\u200B-\u200F]|[\u202A-\u202E]|[\u2060-\u2064]|[\u206A-\u206F]|\u3164|[\uFE00-\uFE0F]|\uFEFF|\uFFA0/g;
 const TAGS = /[\u{E0000}-\u{E007F}]/gu;
+/** Regional-indicator symbols (flag letters), and squared / circled capitals that NFKC leaves alone. */
+const LETTER_SYMBOLS = /[\u{1F1E6}-\u{1F1FF}\u{1F130}-\u{1F149}\u{1F150}-\u{1F169}\u{1F170}-\u{1F189}]/gu;
+const LETTER_SYMBOL_BASES = [0x1f1e6, 0x1f130, 0x1f150, 0x1f170];
+const QUOTES: Record<string, string> = { "\u2018": "'", "\u2019": "'", "\u201A": "'", "\u201B": "'", "\u2032": "'", "\u201C": '"', "\u201D": '"', "\u201E": '"', "\u00AB": '"', "\u00BB": '"', "\u2028": "\n", "\u2029": "\n" };
+const QUOTE = /[\u2018\u2019\u201A\u201B\u2032\u201C\u201D\u201E\u00AB\u00BB\u2028\u2029]/g;
 
-/** Cyrillic and Greek letters that look like Latin ones. */
+/** Cyrillic, Greek, Armenian and Latin-extension letters that look like basic Latin ones. */
 export const HOMOGLYPHS: Record<string, string> = {
-  а: "a", в: "b", е: "e", ё: "e", к: "k", м: "m", н: "h", о: "o", р: "p", с: "c", т: "t", у: "y", х: "x", ѕ: "s", і: "i", ї: "i", ј: "j", ԁ: "d", ԛ: "q", ԝ: "w", ɡ: "g",
-  А: "A", В: "B", Е: "E", К: "K", М: "M", Н: "H", О: "O", Р: "P", С: "C", Т: "T", У: "Y", Х: "X", Ѕ: "S", І: "I", Ј: "J",
-  α: "a", ο: "o", ρ: "p", ν: "v", ι: "i", κ: "k", τ: "t", υ: "u", χ: "x", ε: "e",
-  Α: "A", Β: "B", Ε: "E", Ζ: "Z", Η: "H", Ι: "I", Κ: "K", Μ: "M", Ν: "N", Ο: "O", Ρ: "P", Τ: "T", Υ: "Y", Χ: "X",
+  а: "a", в: "b", е: "e", ё: "e", к: "k", м: "m", н: "h", о: "o", р: "p", с: "c", т: "t", у: "y", х: "x", ѕ: "s", і: "i", ї: "i", ј: "j", ԁ: "d", ԛ: "q", ԝ: "w", ɡ: "g", һ: "h", ӏ: "l", ԍ: "g", ѵ: "v", ү: "y",
+  А: "A", В: "B", Е: "E", К: "K", М: "M", Н: "H", О: "O", Р: "P", С: "C", Т: "T", У: "Y", Х: "X", Ѕ: "S", І: "I", Ј: "J", Ԁ: "D", Ԛ: "Q", Ԝ: "W", Ү: "Y",
+  α: "a", ο: "o", ρ: "p", ν: "v", ι: "i", κ: "k", τ: "t", υ: "u", χ: "x", ε: "e", ϲ: "c", ϳ: "j",
+  Α: "A", Β: "B", Ε: "E", Ζ: "Z", Η: "H", Ι: "I", Κ: "K", Μ: "M", Ν: "N", Ο: "O", Ρ: "P", Τ: "T", Υ: "Y", Χ: "X", Ϲ: "C",
+  օ: "o", ս: "u", հ: "h", ո: "n", ց: "g", ք: "p", զ: "q",
+  ı: "i", İ: "I", ȷ: "j", ɑ: "a", ɩ: "i", ʋ: "u", ᴄ: "c", ᴏ: "o", ᴠ: "v", ᴡ: "w", ᴢ: "z", ꓲ: "I", ꓳ: "O",
 };
 const HOMOGLYPH = new RegExp(`[${Object.keys(HOMOGLYPHS).join("")}]`, "g");
+const HAS_HOMOGLYPH = new RegExp(`[${Object.keys(HOMOGLYPHS).join("")}]`);
 
-const LEET: Record<string, string> = { "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", $: "s", "!": "i", "|": "l" };
+/** A run of letters that may mix scripts (Latin with Cyrillic, Greek, Armenian look-alikes). */
+const WORD = /[\p{L}\p{M}]+/gu;
+const LATIN = /[A-Za-z]/;
+const HOMOGLYPH_ONLY = new RegExp(`^[${Object.keys(HOMOGLYPHS).join("")}]+$`);
+
+/**
+ * Folds look-alike letters in words that mix them with Latin letters ("іgnоrе" with Cyrillic і
+ * and о), or consist of nothing but look-alikes; a word genuinely written in Cyrillic or Greek
+ * keeps its letters.
+ */
+function foldHomoglyphs(text: string): string {
+  if (!HAS_HOMOGLYPH.test(text)) return text;
+  return text.replace(WORD, (word) => (HAS_HOMOGLYPH.test(word) && (LATIN.test(word) || HOMOGLYPH_ONLY.test(word)) ? word.replace(HOMOGLYPH, (c) => HOMOGLYPHS[c] ?? c) : word));
+}
+
+export interface Normalised {
+  text: string;
+  /**
+   * Whether the text hid characters from a human reader but not from a model: tag characters,
+   * invisible characters inside a word, letters swapped for look-alikes from another script inside
+   * a Latin word, or words spelled in flag letters (three or more regional indicators; a flag is two).
+   */
+  hidden: boolean;
+}
+
+const INVISIBLE_ANY = new RegExp(INVISIBLE.source);
+const INVISIBLE_IN_WORD = /[\p{L}\p{N}](?:\u00AD|\u034F|[\u200B-\u200F]|[\u2060-\u2064]|\uFEFF)+[\p{L}\p{N}]/u;
+const FLAG_LETTER_WORD = /[\u{1F1E6}-\u{1F1FF}]{3,}/u;
+
+/** The text as a reader sees it: NFKC, invisible characters gone, tag characters decoded, homoglyphs folded, quotes straightened. */
+export function normaliseDetailed(text: string): Normalised {
+  // ASCII is already in NFKC and has nothing to hide or fold: the common case costs one test.
+  if (!/[\u0080-\uffff]/.test(text)) return { text, hidden: false };
+  let out = text.normalize("NFKC");
+  let hidden = false;
+  // Tag characters (U+E0000…) and flag or enclosed letters (U+1F1xx) are astral: look for their lead surrogates before anything slower.
+  if (out.includes("\uDB40")) {
+    hidden = true;
+    out = out.replace(TAGS, (c) => {
+      const code = (c.codePointAt(0) as number) - 0xe0000;
+      return code >= 0x20 && code < 0x7f ? String.fromCharCode(code) : "";
+    });
+  }
+  if (INVISIBLE_ANY.test(out)) {
+    hidden ||= INVISIBLE_IN_WORD.test(out);
+    out = out.replace(INVISIBLE, "");
+  }
+  if (out.includes("\uD83C")) {
+    hidden ||= FLAG_LETTER_WORD.test(out);
+    out = out.replace(LETTER_SYMBOLS, (c) => {
+      const code = c.codePointAt(0) as number;
+      const base = LETTER_SYMBOL_BASES.find((b) => code >= b && code < b + 26) ?? code;
+      return String.fromCharCode((base === 0x1f1e6 ? 0x61 : 0x41) + code - base);
+    });
+  }
+  out = out.replace(QUOTE, (c) => QUOTES[c] ?? c);
+  const folded = foldHomoglyphs(out);
+  return { text: folded, hidden: hidden || folded !== out };
+}
+
+export const normalise = (text: string): string => normaliseDetailed(text).text;
+
+const LEET: Record<string, string> = { "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", $: "s" };
 /** A word of letters with digits or symbols standing in for some of them. */
-const LEET_WORD = /\b(?=[A-Za-z0-9@$!|]*[A-Za-z])(?=[A-Za-z0-9@$!|]*[013457@$!|])[A-Za-z0-9@$!|]{3,}\b/g;
+const LEET_WORD = /(?<![\w@$])(?=[A-Za-z0-9@$]*[A-Za-z])(?=[A-Za-z0-9@$]*[013457@$])[A-Za-z0-9@$]{3,}(?![\w@$])/g;
+/** Words where digits are what they seem: ordinals, decades, units, model and version names. */
+const NOT_LEET = /^(\d+(st|nd|rd|th|s|d|k|m|px|am|pm|gb|mb|kb|x|h|v|kg|km|cm|mm)|[a-z]+\d+|[a-z]\d[a-z]?)$/i;
+
+const rot13 = (text: string) => text.replace(/[A-Za-z]/g, (c) => String.fromCharCode(((c.charCodeAt(0) & 31) + 12) % 26 + (c.charCodeAt(0) & 96) + 1));
+
+/** Letters spaced, dotted or hyphenated apart ("i g n o r e", "i-n-s-t-r-u-c-t-i-o-n-s") and words split by a stray hyphen ("i-nstruction"). */
+const SPACED_LETTERS = /\b[A-Za-z](?:[ .\-_*][A-Za-z]\b){3,}/g;
+const SPLIT_WORD = /\b([A-Za-z])-([A-Za-z]{2,})|([A-Za-z]{2,})-([A-Za-z])\b/g;
 
 const BASE64_RUN = /[A-Za-z0-9+/]{16,}={0,2}/g;
 const BINARY_RUN = /(?:[01]{8}[\s,]*){4,}/g;
 const HEX_RUN = /(?:\b[0-9a-fA-F]{2}\b[\s,]*){6,}|\b(?:[0-9a-fA-F]{2}){8,}\b/g;
-
-/** The text as a reader sees it: NFKC, invisible characters gone, tag characters decoded, homoglyphs folded. */
-export function normalise(text: string): string {
-  return text
-    .normalize("NFKC")
-    .replace(TAGS, (c) => {
-      const code = (c.codePointAt(0) as number) - 0xe0000;
-      return code >= 0x20 && code < 0x7f ? String.fromCharCode(code) : "";
-    })
-    .replace(INVISIBLE, "")
-    .replace(HOMOGLYPH, (c) => HOMOGLYPHS[c] ?? c);
-}
-
-const ROT13_HINT = /\b(gur|naq|lbh|vtaber|vafgehpgvbaf|cebzcg)\b/i;
-const rot13 = (text: string) => text.replace(/[A-Za-z]/g, (c) => String.fromCharCode(((c.charCodeAt(0) & 31) + 12) % 26 + (c.charCodeAt(0) & 96) + 1));
+const MORSE_RUN = /(?:[.\-·−_]{1,7}(?:[ \t]*\/[ \t]*|[ \t]+|$)){6,}/g;
+const MORSE: Record<string, string> = {
+  ".-": "a", "-...": "b", "-.-.": "c", "-..": "d", ".": "e", "..-.": "f", "--.": "g", "....": "h", "..": "i", ".---": "j", "-.-": "k", ".-..": "l", "--": "m", "-.": "n", "---": "o", ".--.": "p", "--.-": "q", ".-.": "r", "...": "s", "-": "t", "..-": "u", "...-": "v", ".--": "w", "-..-": "x", "-.--": "y", "--..": "z",
+  "-----": "0", ".----": "1", "..---": "2", "...--": "3", "....-": "4", ".....": "5", "-....": "6", "--...": "7", "---..": "8", "----.": "9", ".-.-.-": ".", "--..--": ",", "..--..": "?", ".----.": "'",
+};
 
 const mostlyText = (s: string) => s.length >= 4 && /^[\x20-\x7e\t\r\n]*$/.test(s) && /[A-Za-z]{3}/.test(s);
 
-function decodedRuns(text: string): string[] {
+function decodeMorse(run: string): string {
+  return run
+    .trim()
+    .replace(/[·]/g, ".")
+    .replace(/[−_]/g, "-")
+    .split(/\s*\/\s*|\s{2,}/)
+    .map((word) => word.split(/\s+/).map((code) => MORSE[code] ?? "").join(""))
+    .join(" ");
+}
+
+function decodedRuns(text: string, h: Hints): string[] {
   const out: string[] = [];
-  for (const m of text.matchAll(BASE64_RUN)) {
-    if (!/[A-Z]/.test(m[0]) || !/[a-z]/.test(m[0])) continue;
-    const decoded = Buffer.from(m[0], "base64").toString("utf8");
-    if (mostlyText(decoded)) out.push(decoded);
+  if (h.base64) {
+    for (const m of text.matchAll(BASE64_RUN)) {
+      if (!/[A-Z]/.test(m[0]) || !/[a-z]/.test(m[0])) continue;
+      const decoded = Buffer.from(m[0], "base64").toString("utf8");
+      if (mostlyText(decoded)) out.push(decoded);
+    }
   }
-  for (const m of text.matchAll(BINARY_RUN)) {
-    const bytes = m[0].match(/[01]{8}/g) ?? [];
-    const decoded = String.fromCharCode(...bytes.map((b) => parseInt(b, 2)));
-    if (mostlyText(decoded)) out.push(decoded);
+  if (h.binary) {
+    for (const m of text.matchAll(BINARY_RUN)) {
+      const bytes = m[0].match(/[01]{8}/g) ?? [];
+      const decoded = String.fromCharCode(...bytes.map((b) => parseInt(b, 2)));
+      if (mostlyText(decoded)) out.push(decoded);
+    }
   }
-  for (const m of text.matchAll(HEX_RUN)) {
-    const decoded = Buffer.from(m[0].replace(/[^0-9a-fA-F]/g, ""), "hex").toString("latin1");
-    if (mostlyText(decoded)) out.push(decoded);
+  if (h.hex) {
+    for (const m of text.matchAll(HEX_RUN)) {
+      const decoded = Buffer.from(m[0].replace(/[^0-9a-fA-F]/g, ""), "hex").toString("latin1");
+      if (mostlyText(decoded)) out.push(decoded);
+    }
+  }
+  if (h.morse) {
+    for (const m of text.matchAll(MORSE_RUN)) {
+      const decoded = decodeMorse(m[0]);
+      if (/[a-z]{3}/.test(decoded)) out.push(decoded);
+    }
   }
   return out;
 }
 
-/** Every view worth scanning: the normalised text, its leetspeak and rot13 readings, and what its encoded runs decode to. */
+/**
+ * Readings of the normalised text other than itself, for the smuggling its scan found signs of:
+ * leetspeak, rot13, reversed and re-joined text, and what its encoded runs decode to.
+ */
+export function alternateReadings(normal: string, h: Hints): string[] {
+  const views: string[] = [];
+  if (h.leet) {
+    let changed = false;
+    const deleeted = normal.replace(LEET_WORD, (w) => {
+      if (NOT_LEET.test(w)) return w;
+      changed = true;
+      return w.replace(/[013457@$]/g, (c) => LEET[c] ?? c);
+    });
+    if (changed) views.push(deleeted);
+  }
+  if (h.rot13) views.push(rot13(normal));
+  if (h.reversed) views.push([...normal].reverse().join(""));
+  if (h.rejoin) {
+    const rejoined = normal
+      .replace(SPACED_LETTERS, (run) => run.replace(/[ .\-_*]/g, ""))
+      .replace(SPLIT_WORD, (_m, a: string | undefined, b: string | undefined, c: string | undefined, d: string | undefined) => (a ?? c ?? "") + (b ?? d ?? ""));
+    if (rejoined !== normal) views.push(rejoined);
+  }
+  views.push(...decodedRuns(normal, h).map(normalise));
+  return views;
+}
+
+/** Every view worth scanning: the normalised text first, then its alternate readings. */
 export function readings(text: string): string[] {
   const normal = normalise(text);
-  const views = [normal];
-  const deleeted = normal.replace(LEET_WORD, (w) => w.replace(/[013457@$!|]/g, (c) => LEET[c] ?? c));
-  if (deleeted !== normal) views.push(deleeted);
-  // rot13 is read only when the text has rot13'd common words ("the", "and", "you", "ignore").
-  if (ROT13_HINT.test(normal)) views.push(rot13(normal));
-  views.push(...decodedRuns(normal).map(normalise));
-  return views;
+  return [normal, ...alternateReadings(normal, scanText(normal).hints)];
 }

@@ -1,10 +1,12 @@
+import { defaultMinScore } from "../guard-policy.js";
 import { PiiScanner } from "../pii/pii-scanner.js";
 import type { ContentDetector, Detection, DetectionAction } from "./detection.js";
 
 /**
  * Personal data and credentials in an answer, found by the same recognizers as the input guards
  * (validated: Luhn, mod-97 …). Credentials are their own guard, `secrets`, because a key in an
- * answer is a leak to refuse where an e-mail address is usually data to redact.
+ * answer is a leak to refuse where an e-mail address is usually data to redact. Findings scored
+ * below the input guards' default minimum (a capitalised word that might be a name) are ignored.
  */
 export class PiiLeakDetector implements ContentDetector {
   constructor(
@@ -15,6 +17,7 @@ export class PiiLeakDetector implements ContentDetector {
   find(text: string): Detection[] {
     const found: Detection[] = [];
     for (const f of this.scanner.scan(text)) {
+      if (f.score < defaultMinScore) continue;
       const guard = f.type === "SECRET" ? "secrets" : "pii";
       const action = f.type === "SECRET" ? this.actions.secrets : this.actions.pii;
       if (action !== "off") found.push({ ...f, guard, action });

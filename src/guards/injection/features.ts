@@ -1,0 +1,200 @@
+/**
+ * A text as a fixed vector of features in [0, 1], which detector.ts weighs (weights.ts) into a
+ * score: the lexical features of lexicon.ts over every reading of the text (normalise.ts), the
+ * layout of data planted in it (documents.ts), and a few that combine them.
+ */
+import { dataDirectives, dataImperatives, dataQuestions, dataStart, hiddenMarkup, tableInterruptions } from "./documents.js";
+import { LEXICAL, type InjectionType, type LexicalFeature } from "./lexicon.js";
+import { alternateReadings, normaliseDetailed } from "./normalise.js";
+import { scanText, type Scan } from "./scan.js";
+import { hashWord } from "./word-hash.js";
+
+export type { InjectionType } from "./lexicon.js";
+
+export interface FeatureSpec {
+  name: string;
+  type: InjectionType;
+  /** Evidence for an attack (weight ≥ 0) or against one (weight ≤ 0): the fit keeps each weight on its side. */
+  sign: 1 | -1;
+}
+
+const PI = "PROMPT_INJECTION" as const;
+const JB = "JAILBREAK" as const;
+
+/** Computed over the normalised text as a whole, or from other features. */
+const DERIVED: FeatureSpec[] = [
+  { name: "data-present", type: PI, sign: -1 },
+  { name: "data-imperative", type: PI, sign: 1 },
+  { name: "data-question", type: PI, sign: 1 },
+  { name: "data-directive", type: PI, sign: 1 },
+  { name: "table-interruption", type: PI, sign: 1 },
+  { name: "hidden-markup", type: PI, sign: 1 },
+  { name: "repetition", type: PI, sign: 1 },
+  { name: "smuggled", type: PI, sign: 1 },
+  { name: "hidden-characters", type: PI, sign: 1 },
+  { name: "pi-breadth", type: PI, sign: 1 },
+  { name: "jb-breadth", type: JB, sign: 1 },
+  { name: "frame-and-extract", type: PI, sign: 1 },
+  { name: "pressure-and-extract", type: PI, sign: 1 },
+  { name: "persona-and-rules", type: JB, sign: 1 },
+];
+
+export const FEATURES: readonly FeatureSpec[] = [...LEXICAL.map((f): FeatureSpec => ({ name: f.name, type: f.type, sign: 1 })), ...DERIVED];
+export const FEATURE_NAMES: readonly string[] = FEATURES.map((f) => f.name);
+const INDEX = new Map(FEATURE_NAMES.map((n, i) => [n, i]));
+const at = (name: string) => INDEX.get(name) as number;
+
+// ── Trying each pattern only where it can start (see lexicon.ts) ──
+
+/** Start words by hash (word-hash.ts), to the id the scan reports their positions under. */
+const VOCABULARY = new Map<number, number>();
+
+interface Compiled {
+  feature: LexicalFeature;
+  /** For trying a match at one position. */
+  sticky: RegExp;
+  /** For scanning the whole text: only where lower-casing moved positions, and to check the starts (startMisses). */
+  global: RegExp;
+  wordIds: number[];
+  substrings: string[];
+  /** Substrings inside a word: the match starts where that word does. */
+  inWord: string[];
+}
+
+const COMPILED: Compiled[] = LEXICAL.map((feature) => {
+  const c: Compiled = { feature, sticky: new RegExp(feature.source, "y"), global: new RegExp(feature.source, "g"), wordIds: [], substrings: [], inWord: [] };
+  for (const start of feature.starts) {
+    if (start.startsWith("~")) c.inWord.push(start.slice(1));
+    else if (/^[a-z0-9]+$/.test(start)) {
+      const key = hashWord(start);
+      let id = VOCABULARY.get(key);
+      if (id === undefined) VOCABULARY.set(key, (id = VOCABULARY.size));
+      c.wordIds.push(id);
+    } else c.substrings.push(start);
+  }
+  return c;
+});
+
+const positions: number[] = [];
+const isWordChar = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 45;
+
+/** Fills positions with where a match of c could start. */
+function candidates(c: Compiled, subject: string, scan: Scan): void {
+  positions.length = 0;
+  for (const id of c.wordIds) {
+    for (let k = scan.first[id] as number; k >= 0; k = scan.links[k + 1] as number) positions.push(scan.links[k] as number);
+  }
+  for (const s of c.substrings) {
+    for (let i = subject.indexOf(s); i >= 0; i = subject.indexOf(s, i + 1)) positions.push(i);
+  }
+  for (const s of c.inWord) {
+    for (let i = subject.indexOf(s); i >= 0; i = subject.indexOf(s, i + 1)) {
+      let start = i;
+      while (start > 0 && isWordChar(subject.charCodeAt(start - 1))) start--;
+      positions.push(start);
+    }
+  }
+}
+
+/** n matches as a value in [0, 1], saturating at cap: the first counts most (1 of 3 is 0.5, 2 of 3 is 0.79). */
+const saturate = (n: number, cap: number) => Math.log2(1 + Math.min(n, cap)) / Math.log2(1 + cap);
+
+/** Matches of c in subject, from `from` on, counted up to the feature's cap, as a value in [0, 1]. */
+function scanValue(c: Compiled, subject: string, from: number): number {
+  const { cap } = c.feature;
+  c.global.lastIndex = from;
+  let n = 0;
+  while (n < cap) {
+    const m = c.global.exec(subject);
+    if (!m) break;
+    n++;
+    if (m[0].length === 0) c.global.lastIndex++;
+  }
+  return saturate(n, cap);
+}
+
+function featureValue(c: Compiled, subject: string, scan: Scan, positionsValid: boolean): number {
+  if (!positionsValid) return scanValue(c, subject, 0);
+  candidates(c, subject, scan);
+  if (positions.length === 0) return 0;
+  // Trying each position beats scanning even for frequent start words: patterns that open with a lookbehind are slow to scan with.
+  const { cap } = c.feature;
+  let n = 0;
+  for (const p of positions) {
+    c.sticky.lastIndex = p;
+    if (c.sticky.test(subject) && ++n >= cap) break;
+  }
+  return saturate(n, cap);
+}
+
+/** Raises out[i] to each lexical feature's value over this reading. */
+function lexicalValues(view: string, lower: string, scan: Scan, out: Float64Array): void {
+  // Lower-casing keeps positions unless a character's lower case is longer (İ, which normalise folds); if so, scan everything.
+  const positionsValid = lower.length === view.length;
+  for (let i = 0; i < COMPILED.length; i++) {
+    const c = COMPILED[i] as Compiled;
+    const value = featureValue(c, c.feature.caseSensitive ? view : lower, scan, positionsValid);
+    if (value > (out[i] as number)) out[i] = value;
+  }
+}
+
+const PI_LEXICAL = LEXICAL.flatMap((f, i) => (f.type === PI ? [i] : []));
+const JB_LEXICAL = LEXICAL.flatMap((f, i) => (f.type === JB ? [i] : []));
+const max = (x: Float64Array, ...names: string[]) => Math.max(...names.map((n) => x[at(n)] as number));
+
+/** The feature vector of a text, in FEATURE_NAMES order, over its normalised text and the other readings its scan calls for (normalise.ts). */
+export function featureVector(text: string): Float64Array {
+  const x = new Float64Array(FEATURES.length);
+  const { text: main, hidden } = normaliseDetailed(text);
+  const lower = main.toLowerCase();
+  const scan = scanText(main, VOCABULARY);
+  lexicalValues(main, lower, scan, x);
+  const views = alternateReadings(main, scan.hints);
+  if (views.length > 0) {
+    const plain = x.slice(0, LEXICAL.length);
+    for (const view of views) lexicalValues(view, view.toLowerCase(), scanText(view, VOCABULARY), x);
+    // Hiding an instruction in an encoding is itself a signal.
+    let gained = 0;
+    for (let i = 0; i < LEXICAL.length; i++) if ((x[i] as number) > (plain[i] as number)) gained++;
+    x[at("smuggled")] = Math.min(1, gained / 2);
+  }
+
+  const start = dataStart(lower);
+  x[at("data-present")] = start >= 0 ? 1 : 0;
+  x[at("data-imperative")] = Math.min(1, dataImperatives(lower, start) / 2);
+  x[at("data-question")] = Math.min(1, dataQuestions(lower, start));
+  x[at("data-directive")] = Math.min(1, dataDirectives(lower, start) / 2);
+  x[at("hidden-characters")] = hidden ? 1 : 0;
+  x[at("table-interruption")] = Math.min(1, tableInterruptions(main));
+  x[at("hidden-markup")] = hiddenMarkup(lower) ? 1 : 0;
+  // Six back-to-back repetitions start to count, ten saturate.
+  x[at("repetition")] = scan.repeats >= 6 ? Math.min(1, (scan.repeats - 5) / 5) : 0;
+
+  let pi = 0;
+  for (const i of PI_LEXICAL) if ((x[i] as number) > 0) pi++;
+  let jb = 0;
+  for (const i of JB_LEXICAL) if ((x[i] as number) > 0) jb++;
+  x[at("pi-breadth")] = Math.min(1, Math.max(0, pi - 1) / 4);
+  x[at("jb-breadth")] = Math.min(1, Math.max(0, jb - 1) / 8);
+
+  const extract = max(x, "secret-target", "secret-request", "private-data-request", "sysprompt-request");
+  x[at("frame-and-extract")] = extract * max(x, "hypothetical-frame", "topic-pivot", "fake-dialogue", "obfuscate-output", "char-transform");
+  x[at("pressure-and-extract")] = extract * max(x, "authority-claim", "authority-social", "bribe-threat", "social-engineering", "privileged-mode");
+  x[at("persona-and-rules")] = max(x, "persona-ai", "persona-switch", "jailbreak-persona", "custom-gpt") * max(x, "no-rules", "never-refuse", "refusal-suppression", "content-policy");
+  return x;
+}
+
+/**
+ * Lexical features found by scanning the whole reading but not by trying only their start
+ * positions (what featureVector does), or the other way round: a pattern that can match without
+ * starting at one of its starts, which is a bug in lexicon.ts. (How many times a feature counts
+ * may differ when matches overlap; presence may not.)
+ */
+export function startMisses(view: string): string[] {
+  const lower = view.toLowerCase();
+  const scan = scanText(view, VOCABULARY);
+  return COMPILED.filter((c) => {
+    const subject = c.feature.caseSensitive ? view : lower;
+    return scanValue(c, subject, 0) > 0 !== featureValue(c, subject, scan, lower.length === view.length) > 0;
+  }).map((c) => c.feature.name);
+}

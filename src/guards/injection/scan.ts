@@ -1,0 +1,196 @@
+/**
+ * One pass over a reading, a character at a time: which anchor words (lexicon.ts) occur, how often
+ * a phrase repeats back to back, and signs of each smuggling technique so that the slower decoding
+ * in normalise.ts runs only when there is something to decode — words mixing letters and digits,
+ * rot13'd or reversed common words, letters spaced apart, long base64-alphabet runs, octets of
+ * bits, hex pairs, Morse.
+ */
+import { extendWordHash, hashWord, WORD_HASH_SEED, wordKey } from "./word-hash.js";
+
+export interface Hints {
+  leet: boolean;
+  rot13: boolean;
+  reversed: boolean;
+  rejoin: boolean;
+  base64: boolean;
+  binary: boolean;
+  hex: boolean;
+  morse: boolean;
+}
+
+export interface Scan {
+  /**
+   * Where the vocabulary's words occur: first[id] indexes links, or is -1 when the word the
+   * vocabulary maps to id does not occur; links[k] is a position (where the word starts) and
+   * links[k + 1] the index of the next occurrence, or -1.
+   */
+  first: Int32Array;
+  links: number[];
+  /** The longest back-to-back repetition of a word, or a phrase of up to four words, in repetitions. */
+  repeats: number;
+  hints: Hints;
+}
+
+const ROT13_HINTS = new Set(["gur", "naq", "lbh", "vtaber", "vafgehpgvbaf", "cebzcg", "cnffjbeq", "flfgrz", "jung", "lbhe", "guvf", "sbe", "jvgu", "abj", "gryy", "nyy", "cerivbhf", "frperg"].map(hashWord));
+const REVERSED_HINTS = new Set(["eht", "dna", "uoy", "erongi", "snoitcurtsni", "tpmorp", "drowssap", "metsys", "suoiverp", "lla", "ruoy", "tahw"].map(hashWord));
+const NO_VOCABULARY: ReadonlyMap<number, number> = new Map();
+
+// Character classes of ASCII, as bits; everything else is none of them (except two Morse look-alikes).
+const LETTER = 1;
+const DIGIT = 2;
+const LEET = 4; // 0 1 3 4 5 7 @ $: stand-ins for letters
+const HEX = 8;
+const BIT = 16;
+const MORSE = 32; // . - _
+const BASE64 = 64; // letters, digits, + /
+const SEPARATOR = 128; // what spaces letters apart: space . - _ *
+const UPPER = 256;
+const TOKEN_BREAK = 512; // what ends a token: whitespace / ,
+const CLASSES = new Uint16Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  let k = 0;
+  if (/[A-Za-z]/.test(ch)) k |= LETTER | BASE64;
+  if (/[A-Z]/.test(ch)) k |= UPPER;
+  if (/[0-9]/.test(ch)) k |= DIGIT | BASE64;
+  if (/[013457@$]/.test(ch)) k |= LEET;
+  if (/[0-9a-fA-F]/.test(ch)) k |= HEX;
+  if (/[01]/.test(ch)) k |= BIT;
+  if (/[.\-_]/.test(ch)) k |= MORSE;
+  if (/[+/]/.test(ch)) k |= BASE64;
+  if (/[ .\-_*]/.test(ch)) k |= SEPARATOR;
+  if (/[\s/,]/.test(ch)) k |= TOKEN_BREAK;
+  CLASSES[c] = k;
+}
+const classOf = (c: number) => (c < 128 ? (CLASSES[c] as number) : c === 0xb7 || c === 0x2212 ? MORSE : 0);
+
+/**
+ * Scans a reading. Words for the vocabulary are runs of a–z and 0–9 (case-folded), looked up by
+ * hash (word-hash.ts) in the vocabulary, which maps them to an id.
+ */
+export function scanText(text: string, vocabulary: ReadonlyMap<number, number> = NO_VOCABULARY): Scan {
+  const first = new Int32Array(vocabulary.size).fill(-1);
+  const links: number[] = [];
+  // Words: the last four hashes, and for phrases of 1–4 words how many words in a row equalled the one that many back.
+  let w1 = 0, w2 = 0, w3 = 0, w4 = 0;
+  let r1 = 0, r2 = 0, r3 = 0, r4 = 0;
+  let words = 0;
+  let repeats = 0;
+  let hash = WORD_HASH_SEED;
+  let wordStart = -1;
+  // Smuggling: counts, the current leet-word (letters, digits, @ $), base64 run and token.
+  let rot = 0;
+  let rev = 0;
+  // Runs of consecutive tokens that are octets of bits, hex pairs, Morse letters; and the longest of each.
+  let octets = 0, hexPairs = 0, morseTokens = 0;
+  let maxOctets = 0, maxHexPairs = 0, maxMorse = 0;
+  let singles = 0;
+  let splitWords = 0;
+  let leet = false;
+  let base64 = false;
+  let leetStart = -1;
+  let letters = 0;
+  let leetChars = 0;
+  let sandwiched = false;
+  let previous = 0;
+  let b64 = 0;
+  let b64Case = 0;
+  let tokenStart = -1;
+  let token = 0;
+  const n = text.length;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? text.charCodeAt(i) : 32;
+    const k = classOf(c);
+
+    if (k & (LETTER | DIGIT)) {
+      if (wordStart < 0) wordStart = i;
+      hash = extendWordHash(hash, c);
+    } else if (wordStart >= 0) {
+      const key = wordKey(hash);
+      const length = i - wordStart;
+      const id = vocabulary.get(key);
+      if (id !== undefined) {
+        links.push(wordStart, first[id] as number);
+        first[id] = links.length - 2;
+      }
+      hash = WORD_HASH_SEED;
+      wordStart = -1;
+      r1 = words > 0 && key === w1 ? r1 + 1 : 0;
+      r2 = words > 1 && key === w2 ? r2 + 1 : 0;
+      r3 = words > 2 && key === w3 ? r3 + 1 : 0;
+      r4 = words > 3 && key === w4 ? r4 + 1 : 0;
+      if (r1 > repeats) repeats = r1;
+      if (r2 / 2 > repeats) repeats = r2 / 2;
+      if (r3 / 3 > repeats) repeats = r3 / 3;
+      if (r4 / 4 > repeats) repeats = r4 / 4;
+      w4 = w3;
+      w3 = w2;
+      w2 = w1;
+      w1 = key;
+      words++;
+      if (length >= 2 && length <= 12) {
+        if (ROT13_HINTS.has(key)) rot++;
+        if (REVERSED_HINTS.has(key)) rev++;
+      }
+    }
+
+    if (k & BASE64) {
+      b64++;
+      b64Case |= k & LETTER ? (k & UPPER ? 1 : 2) : 0;
+    } else {
+      if (b64 >= 16 && b64Case === 3) base64 = true;
+      b64 = 0;
+      b64Case = 0;
+    }
+
+    if (k & (LETTER | DIGIT) || c === 64 || c === 36) {
+      if (leetStart < 0) leetStart = i;
+      if (k & LETTER) {
+        letters++;
+        // A stand-in between two letters: "pr3v10us", "p4ssw0rd".
+        if (previous & LEET && i - 2 >= leetStart && classOf(text.charCodeAt(i - 2)) & LETTER) sandwiched = true;
+      } else if (k & LEET) leetChars++;
+      previous = k & LETTER ? LETTER : k & LEET ? LEET : 0;
+    } else if (leetStart >= 0) {
+      const length = i - leetStart;
+      if (letters >= 2 && (sandwiched || leetChars >= 2)) leet = true;
+      // Single letters one separator apart ("i g n o r e"), or words split by a stray hyphen ("i-nstruction", "fu-lfilled").
+      if (length === 1 && letters === 1) singles = k & SEPARATOR || i === n ? singles + 1 : 0;
+      else singles = 0;
+      if (c === 45 && letters === length && (length === 1 || (i + 2 < n && classOf(text.charCodeAt(i + 1)) & LETTER && !(classOf(text.charCodeAt(i + 2)) & LETTER)))) splitWords++;
+      leetStart = -1;
+      letters = leetChars = 0;
+      sandwiched = false;
+      previous = 0;
+    } else if (!(k & SEPARATOR)) singles = 0;
+    if (singles >= 4) splitWords += 2;
+
+    if (!(k & TOKEN_BREAK)) {
+      if (tokenStart < 0) {
+        tokenStart = i;
+        token = MORSE | HEX | BIT;
+      }
+      token &= k;
+    } else if (tokenStart >= 0) {
+      const length = i - tokenStart;
+      morseTokens = token & MORSE && length <= 7 ? morseTokens + 1 : 0;
+      octets = token & BIT && length === 8 ? octets + 1 : 0;
+      hexPairs = token & HEX && (length === 2 || (length >= 16 && length % 2 === 0)) ? hexPairs + length / 2 : 0;
+      if (morseTokens > maxMorse) maxMorse = morseTokens;
+      if (octets > maxOctets) maxOctets = octets;
+      if (hexPairs > maxHexPairs) maxHexPairs = hexPairs;
+      tokenStart = -1;
+    }
+  }
+  const hints: Hints = {
+    leet,
+    rot13: rot >= 2,
+    reversed: rev >= 2,
+    rejoin: splitWords >= 2,
+    base64,
+    binary: maxOctets >= 4,
+    hex: maxHexPairs >= 6,
+    morse: maxMorse >= 6,
+  };
+  return { first, links, repeats, hints };
+}
