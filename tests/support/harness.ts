@@ -27,6 +27,8 @@ export interface TestTenant {
 
 export interface Harness {
   gatehouse: Gatehouse;
+  /** Where the store is, for a second Gatehouse on it (another process's view). */
+  database: { databaseUrl: string; schema?: string };
   app: FastifyInstance;
   /** Calls the admin API in-process (Fastify inject): path is relative to /admin/v1. */
   admin<T = any>(key: string | undefined, method: InjectOptions["method"], path: string, body?: unknown): Promise<Response<T>>;
@@ -99,6 +101,7 @@ export async function startHarness(target: StoreTarget, options: { bodyLimitByte
 
   return {
     gatehouse,
+    database: { databaseUrl: db.databaseUrl, schema: db.schema },
     app,
     admin,
     createTenant,
