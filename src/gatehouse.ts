@@ -76,7 +76,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   const { db } = store;
   const personalData = new PersonalData(new SubjectKeys(options.secrets));
   const recorder = new Recorder(personalData);
-  const auditLog = new AuditLog(db, store.dialect, options.logSigner);
+  const auditLog = new AuditLog(db, store.dialect, options.logSigner, { durable: store.durable });
   recorder.onCommitted = () => auditLog.nudge();
   auditLog.start();
   const logger = options.logger ?? jsonLogger();

@@ -1,11 +1,8 @@
-import { mkdirSync } from "node:fs";
-import path from "node:path";
-import SQLite from "better-sqlite3";
-import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig, type Transaction } from "kysely";
+import { Kysely, Migrator, PostgresDialect, type Transaction } from "kysely";
 import { StoreChanges, trackingChanges, type StoreChangesOptions } from "./changes.js";
 import { dialectOf, type Dialect } from "./dialect.js";
 import { migrationProvider } from "./migrations/index.js";
-import { reusingStatements } from "./statement-cache.js";
+import { openSqlite } from "./sqlite.js";
 import type { Schema } from "./schema.js";
 
 export type Db = Kysely<Schema>;
@@ -17,6 +14,12 @@ export interface Store {
   dialect: Dialect;
   /** When the cached tables may have changed (every store openStore opens has one). */
   changes?: StoreChanges;
+  /**
+   * Resolves once everything committed so far is on disk. Writers need not call it (a write is
+   * answered only once durable); readers call it before they publish what they read, such as a
+   * signed checkpoint, since SQLite shows a commit a moment before its fsync ends.
+   */
+  durable?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -33,7 +36,8 @@ export interface StoreOptions {
 export async function openStore(options: StoreOptions): Promise<Store> {
   const dialect = dialectOf(options.databaseUrl);
   const changes: StoreChanges = new StoreChanges(() => readChangeCounter(db), options.changes);
-  const db: Db = dialect === "sqlite" ? openSqlite(options.databaseUrl, changes) : await openPostgres(options, changes);
+  const sqlite = dialect === "sqlite" ? openSqlite(options.databaseUrl, changes) : undefined;
+  const db: Db = sqlite ? sqlite.db : await openPostgres(options, changes);
   if (dialect === "postgres" && options.schema && options.schema !== "public") {
     await db.schema.createSchema(options.schema).ifNotExists().execute();
   }
@@ -41,6 +45,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     db,
     dialect,
     changes,
+    durable: sqlite ? sqlite.durable : () => Promise.resolve(),
     close: () => {
       changes.stop();
       return db.destroy();
@@ -59,38 +64,6 @@ export async function openStore(options: StoreOptions): Promise<Store> {
 async function readChangeCounter(db: Db): Promise<number> {
   const row = await db.selectFrom("store_generation").select("generation").where("id", "=", 1).executeTakeFirstOrThrow();
   return Number(row.generation);
-}
-
-function openSqlite(databaseUrl: string, changes: StoreChanges): Db {
-  const file = databaseUrl.slice("sqlite:".length);
-  if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const sqlite = new SQLite(file);
-  sqlite.pragma("journal_mode = WAL");
-  sqlite.pragma("synchronous = FULL");
-  sqlite.pragma("foreign_keys = ON");
-  sqlite.pragma("busy_timeout = 5000");
-  return new Kysely<Schema>({ dialect: trackingChanges(new ImmediateSqliteDialect({ database: reusingStatements(sqlite) }), changes) });
-}
-
-/**
- * SQLite transactions that take the write lock when they begin. A deferred transaction that
- * reads and then writes fails at once with SQLITE_BUSY when another process (a CLI command on
- * the same data directory) committed in between; an immediate one waits for busy_timeout.
- */
-class ImmediateSqliteDriver extends SqliteDriver {
-  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw("begin immediate"));
-  }
-}
-
-class ImmediateSqliteDialect extends SqliteDialect {
-  constructor(private readonly sqliteConfig: SqliteDialectConfig) {
-    super(sqliteConfig);
-  }
-
-  override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.sqliteConfig);
-  }
 }
 
 /** The pg driver is loaded only when a PostgreSQL store is opened: an embedded (SQLite) process saves its memory and start-up time. */

@@ -19,6 +19,8 @@ export interface SequencerOptions {
   checkpointIntervalMs?: number;
   /** How often the sequencer looks for new events when nobody nudged it. */
   pollIntervalMs?: number;
+  /** Resolves once everything committed so far is on disk (Store.durable): checkpoints are read only then. */
+  durable?: () => Promise<void>;
 }
 
 export interface StoredCheckpoint {
@@ -43,6 +45,7 @@ export class AuditLog {
   private lastCheckpointAt = 0;
   private readonly checkpointIntervalMs: number;
   private readonly pollIntervalMs: number;
+  private readonly durable: () => Promise<void>;
 
   /** Called after each new checkpoint is committed (the witnesses are asked from here). */
   onCheckpoint: (checkpoint: StoredCheckpoint) => void = () => undefined;
@@ -55,6 +58,7 @@ export class AuditLog {
   ) {
     this.checkpointIntervalMs = options.checkpointIntervalMs ?? 1000;
     this.pollIntervalMs = options.pollIntervalMs ?? 100;
+    this.durable = options.durable ?? (() => Promise.resolve());
   }
 
   get origin(): string {
@@ -191,13 +195,17 @@ export class AuditLog {
     return issued;
   }
 
+  /** The newest checkpoint; outside a transaction, answered only once it is on disk (it may be shown to anyone, witnesses included). */
   async latestCheckpoint(executor: Executor = this.db): Promise<StoredCheckpoint | undefined> {
     const row = await executor.selectFrom("log_checkpoints").selectAll().orderBy("size", "desc").limit(1).executeTakeFirst();
+    // After the read: the fsync then starts after the commit of whatever was read.
+    if (executor === this.db) await this.durable();
     return row ? { size: row.size, root: row.root, note: row.note, createdAt: row.created_at } : undefined;
   }
 
   async checkpoints(): Promise<StoredCheckpoint[]> {
     const rows = await this.db.selectFrom("log_checkpoints").selectAll().orderBy("size").execute();
+    await this.durable();
     return rows.map((row) => ({ size: row.size, root: row.root, note: row.note, createdAt: row.created_at }));
   }
 
