@@ -19,7 +19,7 @@ export interface BenchStore {
   dispose(): Promise<void>;
 }
 
-/** A fresh SQLite database file (WAL, synchronous=FULL, as openStore configures it) in a temporary directory. */
+/** A fresh SQLite database file (WAL, commits made durable by WalSync, as openStore configures it) in a temporary directory. */
 export async function freshSqlite(): Promise<BenchStore> {
   const dir = mkdtempSync(path.join(tmpdir(), "gatehouse-bench-"));
   const store = await openStore({ databaseUrl: `sqlite:${path.join(dir, "gatehouse.db")}` });

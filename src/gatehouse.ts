@@ -76,7 +76,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   const { db } = store;
   const personalData = new PersonalData(new SubjectKeys(options.secrets));
   const recorder = new Recorder(personalData);
-  const auditLog = new AuditLog(db, store.dialect, options.logSigner);
+  const auditLog = new AuditLog(db, store.dialect, options.logSigner, { durable: store.durable });
   recorder.onCommitted = () => auditLog.nudge();
   auditLog.start();
   const logger = options.logger ?? jsonLogger();
@@ -85,15 +85,15 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   auditLog.onCheckpoint = () => cosigner.nudge();
   cosigner.start();
   const retention = new Retention(db, recorder, logger);
-  const tenants = new Tenants(db, recorder);
-  const registry = new Registry(db, recorder);
+  const tenants = new Tenants(db, recorder, store.changes);
+  const registry = new Registry(db, recorder, store.changes);
   const revocation = new Revocation();
   const lifecycle = new AgentLifecycle(db, recorder, tenants, revocation);
   const changeRequests = new ChangeRequests(db, store.dialect);
   const changes = new ChangeControl(db, recorder, tenants, registry, lifecycle, changeRequests);
   const agents = new AgentOperations(registry, lifecycle, changes);
   revocation.register(changes.revoker());
-  const apiKeys = new ApiKeys(db, recorder);
+  const apiKeys = new ApiKeys(db, recorder, store.changes);
   let gateway: ModelGateway;
   try {
     gateway = await createModelGateway({ store, recorder, registry, apiKeys, tenants, secrets: options.secrets }, options.gateway);

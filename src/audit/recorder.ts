@@ -109,7 +109,7 @@ function insertText(numbered: boolean, n: number): string {
 export class Recorder {
   private lastAt = 0;
   private queue: Waiting[] = [];
-  private committing: Promise<void> | undefined;
+  private scheduled = false;
 
   /** Called after every group commit, so the log can sequence the new events promptly. */
   onCommitted: () => void = () => undefined;
@@ -164,24 +164,31 @@ export class Recorder {
   private enqueue(db: Executor, row: EventRow): Promise<number> {
     return new Promise((resolve, reject) => {
       this.queue.push({ row, resolve, reject });
-      if (!this.committing) this.committing = this.commitLoop(db);
+      if (!this.scheduled) {
+        this.scheduled = true;
+        // Let the calls of the current tick join the group.
+        setImmediate(() => this.commitQueued(db));
+      }
     });
   }
 
-  /** Commits queued events in groups until the queue is empty; what arrives meanwhile joins the next group. */
-  private async commitLoop(db: Executor): Promise<void> {
-    // Let the calls of the current tick join the first group.
-    await new Promise((resolve) => setImmediate(resolve));
+  /**
+   * Commits what is queued, in groups. A group does not wait for the one before it to become
+   * durable: its INSERT and COMMIT follow at once (SQLite's one connection takes them in turn),
+   * and the groups' fsyncs overlap or are shared (store/wal-sync.ts); each caller is answered once
+   * its own group is durable.
+   */
+  private commitQueued(db: Executor): void {
+    this.scheduled = false;
     while (this.queue.length > 0) {
       const group = this.queue.splice(0, GROUP_MAX);
-      try {
-        const seqs = await db.transaction().execute((trx) => this.insert(trx, group.map((w) => w.row)));
-        group.forEach((w, i) => w.resolve(seqs[i] as number));
-      } catch (error) {
-        group.forEach((w) => w.reject(error));
-      }
+      db.transaction()
+        .execute((trx) => this.insert(trx, group.map((w) => w.row)))
+        .then(
+          (seqs) => group.forEach((w, i) => w.resolve(seqs[i] as number)),
+          (error: unknown) => group.forEach((w) => w.reject(error)),
+        )
+        .finally(() => this.onCommitted());
     }
-    this.committing = undefined;
-    this.onCommitted();
   }
 }

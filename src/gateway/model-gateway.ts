@@ -74,7 +74,7 @@ export async function createModelGateway(
   const timeoutMs = options.upstreamTimeoutMs ?? defaultUpstreamTimeoutMs;
   const pools = new UpstreamPools();
   const providers = builtInProviders({ pools, timeoutMs });
-  const credentials = new ProviderCredentials(db, services.secrets, services.registry, services.recorder);
+  const credentials = new ProviderCredentials(db, services.secrets, services.registry, services.recorder, services.store.changes);
   const models = new ModelCatalog(services.registry);
   const decider = options.decider ?? new CedarDecider(new TenantPolicies(services.registry, new PolicyEngine()), registryDecider);
   const router = new Router({ attemptTimeoutMs: timeoutMs, ...options.routing });

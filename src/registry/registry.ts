@@ -1,7 +1,9 @@
 import { randomUUID } from "node:crypto";
 import type { ActionContext, Recorder } from "../audit/recorder.js";
 import { actorLabel } from "../audit/actor.js";
+import type { StoreChanges } from "../store/changes.js";
 import type { Db, Executor } from "../store/database.js";
+import { ReadCache } from "../store/read-cache.js";
 import type { RegistryRecordTable, RegistryVersionTable } from "../store/schema.js";
 import { conflict, notFound } from "../shared/errors.js";
 import { canonicalJson, jsonEqual, parseJson } from "../shared/json.js";
@@ -97,10 +99,16 @@ export const contentOf = <K extends Kind>(record: RegistryRecord<K> | undefined)
  * by the approvals workflow before it gets here.
  */
 export class Registry {
+  /** Live records per tenant and kind, read outside a transaction (the model catalog and policies on every call). */
+  private readonly lists: ReadCache<RegistryRecord[]>;
+
   constructor(
     private readonly db: Db,
     private readonly recorder: Recorder,
-  ) {}
+    changes?: StoreChanges,
+  ) {
+    this.lists = new ReadCache(changes);
+  }
 
   async find<K extends Kind>(
     tenantId: string,
@@ -125,7 +133,12 @@ export class Registry {
     return record;
   }
 
-  async list<K extends Kind>(tenantId: string, kind: K, executor: Executor = this.db): Promise<RegistryRecord<K>[]> {
+  list<K extends Kind>(tenantId: string, kind: K, executor: Executor = this.db): Promise<RegistryRecord<K>[]> {
+    if (executor !== this.db) return this.readList(tenantId, kind, executor);
+    return this.lists.get(`${tenantId}\u0000${kind}`, () => this.readList(tenantId, kind, executor)) as Promise<RegistryRecord<K>[]>;
+  }
+
+  private async readList<K extends Kind>(tenantId: string, kind: K, executor: Executor): Promise<RegistryRecord<K>[]> {
     const rows = await executor
       .selectFrom("registry_records")
       .selectAll()

@@ -1,10 +1,8 @@
-import { mkdirSync } from "node:fs";
-import path from "node:path";
-import SQLite from "better-sqlite3";
-import { CompiledQuery, Kysely, Migrator, PostgresDialect, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type SqliteDialectConfig, type Transaction } from "kysely";
+import { Kysely, Migrator, PostgresDialect, type Transaction } from "kysely";
+import { StoreChanges, trackingChanges, type StoreChangesOptions } from "./changes.js";
 import { dialectOf, type Dialect } from "./dialect.js";
 import { migrationProvider } from "./migrations/index.js";
-import { reusingStatements } from "./statement-cache.js";
+import { openSqlite } from "./sqlite.js";
 import type { Schema } from "./schema.js";
 
 export type Db = Kysely<Schema>;
@@ -14,6 +12,14 @@ export type Executor = Kysely<Schema> | Transaction<Schema>;
 export interface Store {
   db: Db;
   dialect: Dialect;
+  /** When the cached tables may have changed (every store openStore opens has one). */
+  changes?: StoreChanges;
+  /**
+   * Resolves once everything committed so far is on disk. Writers need not call it (a write is
+   * answered only once durable); readers call it before they publish what they read, such as a
+   * signed checkpoint, since SQLite shows a commit a moment before its fsync ends.
+   */
+  durable?(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -23,58 +29,45 @@ export interface StoreOptions {
   schema?: string;
   /** Size of the PostgreSQL connection pool. */
   poolSize?: number;
+  /** How often other processes' changes to cached tables are looked for, and how late they may be seen. */
+  changes?: StoreChangesOptions;
 }
 
 export async function openStore(options: StoreOptions): Promise<Store> {
   const dialect = dialectOf(options.databaseUrl);
-  const db = dialect === "sqlite" ? openSqlite(options.databaseUrl) : await openPostgres(options);
+  const changes: StoreChanges = new StoreChanges(() => readChangeCounter(db), options.changes);
+  const sqlite = dialect === "sqlite" ? openSqlite(options.databaseUrl, changes) : undefined;
+  const db: Db = sqlite ? sqlite.db : await openPostgres(options, changes);
   if (dialect === "postgres" && options.schema && options.schema !== "public") {
     await db.schema.createSchema(options.schema).ifNotExists().execute();
   }
-  const store: Store = { db, dialect, close: () => db.destroy() };
+  const store: Store = {
+    db,
+    dialect,
+    changes,
+    durable: sqlite ? sqlite.durable : () => Promise.resolve(),
+    close: () => {
+      changes.stop();
+      return db.destroy();
+    },
+  };
   try {
     await migrate(store, dialect === "postgres" ? (options.schema ?? "public") : undefined);
   } catch (error) {
     await db.destroy();
     throw error;
   }
+  changes.start();
   return store;
 }
 
-function openSqlite(databaseUrl: string): Db {
-  const file = databaseUrl.slice("sqlite:".length);
-  if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-  const sqlite = new SQLite(file);
-  sqlite.pragma("journal_mode = WAL");
-  sqlite.pragma("synchronous = FULL");
-  sqlite.pragma("foreign_keys = ON");
-  sqlite.pragma("busy_timeout = 5000");
-  return new Kysely<Schema>({ dialect: new ImmediateSqliteDialect({ database: reusingStatements(sqlite) }) });
-}
-
-/**
- * SQLite transactions that take the write lock when they begin. A deferred transaction that
- * reads and then writes fails at once with SQLITE_BUSY when another process (a CLI command on
- * the same data directory) committed in between; an immediate one waits for busy_timeout.
- */
-class ImmediateSqliteDriver extends SqliteDriver {
-  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw("begin immediate"));
-  }
-}
-
-class ImmediateSqliteDialect extends SqliteDialect {
-  constructor(private readonly sqliteConfig: SqliteDialectConfig) {
-    super(sqliteConfig);
-  }
-
-  override createDriver(): Driver {
-    return new ImmediateSqliteDriver(this.sqliteConfig);
-  }
+async function readChangeCounter(db: Db): Promise<number> {
+  const row = await db.selectFrom("store_generation").select("generation").where("id", "=", 1).executeTakeFirstOrThrow();
+  return Number(row.generation);
 }
 
 /** The pg driver is loaded only when a PostgreSQL store is opened: an embedded (SQLite) process saves its memory and start-up time. */
-async function openPostgres(options: StoreOptions): Promise<Db> {
+async function openPostgres(options: StoreOptions, changes: StoreChanges): Promise<Db> {
   const { default: pg } = await import("pg");
   // int8 (bigint) columns hold epoch milliseconds and sequence numbers, well inside 2^53.
   pg.types.setTypeParser(20, (value) => Number(value));
@@ -85,7 +78,7 @@ async function openPostgres(options: StoreOptions): Promise<Db> {
   });
   // An idle client that loses its connection must not crash the process; the next query fails instead.
   pool.on("error", () => undefined);
-  return new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
+  return new Kysely<Schema>({ dialect: trackingChanges(new PostgresDialect({ pool }), changes) });
 }
 
 async function migrate(store: Store, schema: string | undefined): Promise<void> {

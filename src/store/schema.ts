@@ -199,6 +199,12 @@ export interface GatewayBudgetHoldTable {
   expires_at: number;
 }
 
+/** One row (id 1): moves whenever a cached table changes (migration 0006, store/changes.ts). */
+export interface StoreGenerationTable {
+  id: number;
+  generation: number;
+}
+
 export interface Schema {
   tenants: TenantTable;
   environments: EnvironmentTable;
@@ -219,4 +225,5 @@ export interface Schema {
   provider_credentials: ProviderCredentialTable;
   gateway_budget_counters: GatewayBudgetCounterTable;
   gateway_budget_holds: GatewayBudgetHoldTable;
+  store_generation: StoreGenerationTable;
 }

@@ -1,7 +1,9 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { ActionContext, Recorder } from "../audit/recorder.js";
+import type { StoreChanges } from "../store/changes.js";
 import type { Db, Executor } from "../store/database.js";
+import { ReadCache } from "../store/read-cache.js";
 import type { ApiKeyTable } from "../store/schema.js";
 import { actorLabel } from "../audit/actor.js";
 import { forbidden, invalid, notFound } from "../shared/errors.js";
@@ -71,10 +73,16 @@ const toApiKey = (row: ApiKeyTable): ApiKey => ({
 });
 
 export class ApiKeys {
+  /** Keys and their principals by hash, live or not (checked on every use); unknown hashes are not kept. */
+  private readonly byHash: ReadCache<Authenticated | undefined>;
+
   constructor(
     private readonly db: Db,
     private readonly recorder: Recorder,
-  ) {}
+    changes?: StoreChanges,
+  ) {
+    this.byHash = new ReadCache(changes, { keep: (found) => found !== undefined });
+  }
 
   /** Issues a key; the plain key is returned here once and never stored. */
   async issue(
@@ -120,6 +128,14 @@ export class ApiKeys {
 
   /** Resolves a presented key to its live record and principal, or undefined. */
   async authenticate(plain: string): Promise<Authenticated | undefined> {
+    const hash = hashKey(plain);
+    const found = await this.byHash.get(hash, () => this.findByHash(hash));
+    if (!found || found.key.revokedAt !== null || found.principal.disabled) return undefined;
+    if (found.key.expiresAt !== null && found.key.expiresAt <= Date.now()) return undefined;
+    return found;
+  }
+
+  private async findByHash(hash: string): Promise<Authenticated | undefined> {
     const row = await this.db
       .selectFrom("api_keys")
       .innerJoin("principals", "principals.id", "api_keys.principal_id")
@@ -133,10 +149,9 @@ export class ApiKeys {
         "principals.created_at as p_created_at",
         "principals.created_by as p_created_by",
       ])
-      .where("api_keys.hash", "=", hashKey(plain))
+      .where("api_keys.hash", "=", hash)
       .executeTakeFirst();
-    if (!row || row.revoked_at !== null || row.p_disabled_at !== null) return undefined;
-    if (row.expires_at !== null && row.expires_at <= Date.now()) return undefined;
+    if (!row) return undefined;
     return {
       key: toApiKey(row),
       principal: toPrincipal({

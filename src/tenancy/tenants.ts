@@ -1,6 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { ActionContext, Recorder } from "../audit/recorder.js";
+import type { StoreChanges } from "../store/changes.js";
 import type { Db, Executor } from "../store/database.js";
+import { ReadCache } from "../store/read-cache.js";
 import { conflict, notFound } from "../shared/errors.js";
 import { canonicalJson, parseJson } from "../shared/json.js";
 import { tenantSettingsSchema, type EnvironmentSpec, type TenantSettings } from "./settings.js";
@@ -20,10 +22,18 @@ export interface Environment {
 }
 
 export class Tenants {
+  /** Reads outside a transaction, by tenant id (a transaction reads the store: it must see its own writes). */
+  private readonly tenants: ReadCache<Tenant>;
+  private readonly environmentLists: ReadCache<Environment[]>;
+
   constructor(
     private readonly db: Db,
     private readonly recorder: Recorder,
-  ) {}
+    changes?: StoreChanges,
+  ) {
+    this.tenants = new ReadCache(changes);
+    this.environmentLists = new ReadCache(changes);
+  }
 
   async create(
     executor: Executor,
@@ -48,7 +58,12 @@ export class Tenants {
     return tenant;
   }
 
-  async get(tenantId: string, executor: Executor = this.db): Promise<Tenant> {
+  get(tenantId: string, executor: Executor = this.db): Promise<Tenant> {
+    if (executor === this.db) return this.tenants.get(tenantId, () => this.read(tenantId, executor));
+    return this.read(tenantId, executor);
+  }
+
+  private async read(tenantId: string, executor: Executor): Promise<Tenant> {
     const row = await executor.selectFrom("tenants").selectAll().where("id", "=", tenantId).executeTakeFirst();
     if (!row) throw notFound("tenant");
     return { id: row.id, name: row.name, settings: tenantSettingsSchema.parse(parseJson(row.settings)), createdAt: row.created_at };
@@ -79,7 +94,12 @@ export class Tenants {
     return { ...before, settings };
   }
 
-  async environments(tenantId: string, executor: Executor = this.db): Promise<Environment[]> {
+  environments(tenantId: string, executor: Executor = this.db): Promise<Environment[]> {
+    if (executor === this.db) return this.environmentLists.get(tenantId, () => this.readEnvironments(tenantId, executor));
+    return this.readEnvironments(tenantId, executor);
+  }
+
+  private async readEnvironments(tenantId: string, executor: Executor): Promise<Environment[]> {
     const rows = await executor
       .selectFrom("environments")
       .selectAll()

@@ -23,5 +23,27 @@ export interface LogEntry {
 
 export const entryText = (entry: LogEntry): string => canonicalJson(entry);
 
+/** An entry whose structured fields are already canonical JSON text, as the outbox holds them (recorder.ts eventRow). */
+export interface CanonicalParts {
+  seq: number;
+  at: number;
+  tenant: string | null;
+  action: string;
+  actor: string;
+  resource: string;
+  decision: string;
+  context: string;
+  payloadHash: string;
+}
+
+/**
+ * entryText of the entry whose fields are `parts`, written around the fields' canonical text
+ * instead of parsing and serialising them again: the same bytes, in the keys' sorted order.
+ */
+export const entryTextOf = (parts: CanonicalParts): string =>
+  `{"action":${JSON.stringify(parts.action)},"actor":${parts.actor},"at":${JSON.stringify(parts.at)},"context":${parts.context},` +
+  `"decision":${parts.decision},"payloadHash":${JSON.stringify(parts.payloadHash)},"resource":${parts.resource},` +
+  `"seq":${JSON.stringify(parts.seq)},"tenant":${JSON.stringify(parts.tenant)}}`;
+
 /** The action of a retention run's entry; its context.prunedBefore accounts for the bodies it pruned. */
 export const RETENTION_RUN_ACTION = "audit.retention_run";

@@ -2,7 +2,9 @@ import type { ActionContext, Recorder } from "../../audit/recorder.js";
 import { actorLabel } from "../../audit/actor.js";
 import type { Registry } from "../../registry/registry.js";
 import type { SecretBox } from "../../secrets/secret-box.js";
+import type { StoreChanges } from "../../store/changes.js";
 import type { Db, Executor } from "../../store/database.js";
+import { ReadCache } from "../../store/read-cache.js";
 import { GatehouseError } from "../../shared/errors.js";
 
 export interface CredentialInfo {
@@ -20,12 +22,18 @@ const contextOf = (tenantId: string, model: string): string => `provider-credent
  * opens one, for the call it is making.
  */
 export class ProviderCredentials {
+  /** Opened credentials by tenant and model, for the calls that use them (in memory only, like any call's). */
+  private readonly opened: ReadCache<string | undefined>;
+
   constructor(
     private readonly db: Db,
     private readonly secrets: SecretBox,
     private readonly registry: Registry,
     private readonly recorder: Recorder,
-  ) {}
+    changes?: StoreChanges,
+  ) {
+    this.opened = new ReadCache(changes);
+  }
 
   async set(executor: Executor, ctx: ActionContext, tenantId: string, model: string, secret: string): Promise<CredentialInfo> {
     const record = await this.registry.get(tenantId, "model", model, executor);
@@ -58,7 +66,11 @@ export class ProviderCredentials {
   }
 
   /** The plain credential for a call, or undefined when the model has none. */
-  async open(tenantId: string, model: string): Promise<string | undefined> {
+  open(tenantId: string, model: string): Promise<string | undefined> {
+    return this.opened.get(`${tenantId}\u0000${model}`, () => this.read(tenantId, model));
+  }
+
+  private async read(tenantId: string, model: string): Promise<string | undefined> {
     const row = await this.db
       .selectFrom("provider_credentials")
       .select("sealed")

@@ -1,0 +1,131 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import SQLite from "better-sqlite3";
+import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnection, type Driver, type QueryResult } from "kysely";
+import { trackingChanges, type StoreChanges } from "./changes.js";
+import type { Schema } from "./schema.js";
+import { reusingStatements } from "./statement-cache.js";
+import { WalSync } from "./wal-sync.js";
+
+/**
+ * The embedded store: better-sqlite3 in WAL mode behind Kysely, prepared statements reused
+ * (statement-cache.ts), transactions that take the write lock when they begin, and every write
+ * acknowledged only once it is on disk, without an fsync on the event loop (wal-sync.ts).
+ */
+export function openSqlite(databaseUrl: string, changes: StoreChanges): { db: Kysely<Schema>; durable: () => Promise<void> } {
+  const file = databaseUrl.slice("sqlite:".length);
+  if (file !== ":memory:") mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const sqlite = new SQLite(file);
+  const wal = sqlite.pragma("journal_mode = WAL", { simple: true }) === "wal" && file !== ":memory:";
+  // In WAL mode commits are made durable by WalSync; anywhere else SQLite syncs every commit itself.
+  sqlite.pragma(wal ? "synchronous = NORMAL" : "synchronous = FULL");
+  sqlite.pragma("foreign_keys = ON");
+  sqlite.pragma("busy_timeout = 5000");
+  const sync = wal ? new WalSync(`${path.resolve(file)}-wal`) : undefined;
+  return {
+    db: new Kysely<Schema>({ dialect: trackingChanges(new DurableSqliteDialect(reusingStatements(sqlite), sync), changes) }),
+    durable: () => sync?.durable() ?? Promise.resolve(),
+  };
+}
+
+const writeStatement = /^\s*(insert|update|delete|replace|create|drop|alter|with)\b/i;
+
+/**
+ * SQLite's one connection, telling its driver about writes outside a transaction (each its own
+ * transaction, to be made durable before it is answered).
+ */
+class WriteNoticingConnection implements DatabaseConnection {
+  constructor(
+    private readonly inner: DatabaseConnection,
+    private readonly driver: DurableSqliteDriver,
+  ) {}
+
+  async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
+    const result = await this.inner.executeQuery<R>(query);
+    if (writeStatement.test(query.sql)) this.driver.wrote();
+    return result;
+  }
+
+  streamQuery<R>(query: CompiledQuery, chunkSize?: number): AsyncIterableIterator<QueryResult<R>> {
+    return this.inner.streamQuery<R>(query, chunkSize);
+  }
+}
+
+/**
+ * Transactions take the write lock when they begin: a deferred transaction that reads and then
+ * writes fails at once with SQLITE_BUSY when another process (a CLI command on the same data
+ * directory) committed in between; an immediate one waits for busy_timeout.
+ *
+ * A write is answered only once durable: the connection is handed back first (so reads and the
+ * next transaction go on meanwhile), then the caller waits for the WAL's fsync.
+ */
+class DurableSqliteDriver extends SqliteDriver {
+  private connection: WriteNoticingConnection | undefined;
+  private inTransaction = false;
+  private dirty = false;
+
+  constructor(
+    config: ConstructorParameters<typeof SqliteDriver>[0],
+    private readonly sync: WalSync | undefined,
+  ) {
+    super(config);
+  }
+
+  override async acquireConnection(): Promise<DatabaseConnection> {
+    const inner = await super.acquireConnection();
+    this.connection ??= new WriteNoticingConnection(inner, this);
+    return this.connection;
+  }
+
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw("begin immediate"));
+    this.inTransaction = true;
+  }
+
+  override async commitTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await super.commitTransaction(connection);
+    } finally {
+      this.inTransaction = false;
+    }
+  }
+
+  override async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
+    try {
+      await super.rollbackTransaction(connection);
+    } finally {
+      this.inTransaction = false;
+      this.dirty = false;
+    }
+  }
+
+  /** A statement that writes ran: in a transaction, its commit must be synced; outside one, the statement itself. */
+  wrote(): void {
+    this.dirty = true;
+  }
+
+  override async releaseConnection(): Promise<void> {
+    const wrote = this.dirty && !this.inTransaction;
+    if (wrote) this.dirty = false;
+    await super.releaseConnection();
+    if (wrote && this.sync) await this.sync.durable();
+  }
+
+  override async destroy(): Promise<void> {
+    await super.destroy();
+    await this.sync?.close();
+  }
+}
+
+class DurableSqliteDialect extends SqliteDialect {
+  constructor(
+    private readonly database: ReturnType<typeof reusingStatements>,
+    private readonly sync: WalSync | undefined,
+  ) {
+    super({ database });
+  }
+
+  override createDriver(): Driver {
+    return new DurableSqliteDriver({ database: this.database }, this.sync);
+  }
+}

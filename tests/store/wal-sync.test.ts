@@ -1,0 +1,80 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import SQLite from "better-sqlite3";
+import { sql } from "kysely";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { openStore } from "../../src/store/database.js";
+import { WalSync } from "../../src/store/wal-sync.js";
+
+/**
+ * SQLite commits are made durable by an fsync of the WAL on libuv's thread pool, not on the
+ * event loop: each waiter is answered only by an fsync that started after it asked, concurrent
+ * waiters share one, and once an fsync fails nothing is acknowledged any more.
+ */
+describe("WAL sync", () => {
+  let dir: string;
+  let db: SQLite.Database;
+
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(tmpdir(), "gatehouse-wal-"));
+    db = new SQLite(path.join(dir, "db.sqlite"));
+    db.pragma("journal_mode = WAL");
+    db.pragma("synchronous = NORMAL");
+    db.exec("create table t (v text)");
+  });
+
+  afterEach(() => {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("answers a waiter only with an fsync that started after it asked", async () => {
+    const sync = new WalSync(path.join(dir, "db.sqlite-wal"));
+    db.prepare("insert into t values ('a')").run();
+    const first = sync.durable();
+    // Committed while the first fsync may already be running: it needs one of its own.
+    db.prepare("insert into t values ('b')").run();
+    const second = sync.durable();
+    await first;
+    expect(sync.syncs).toBe(1);
+    await second;
+    expect(sync.syncs).toBe(2);
+    await sync.close();
+  });
+
+  it("lets concurrent waiters share fsyncs", async () => {
+    const sync = new WalSync(path.join(dir, "db.sqlite-wal"));
+    for (let i = 0; i < 100; i++) db.prepare("insert into t values (?)").run(String(i));
+    await Promise.all(Array.from({ length: 100 }, () => sync.durable()));
+    expect(sync.syncs).toBeLessThanOrEqual(2);
+    await sync.close();
+  });
+
+  it("acknowledges nothing once an fsync has failed (fail closed)", async () => {
+    const sync = new WalSync(path.join(dir, "missing", "db.sqlite-wal"));
+    await expect(sync.durable()).rejects.toThrow(/could not be synced/);
+    await expect(sync.durable()).rejects.toThrow(/could not be synced/);
+    await sync.close();
+  });
+});
+
+describe("the SQLite store", () => {
+  it("runs in WAL mode with synchronous=NORMAL (WalSync makes commits durable) and answers writes", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "gatehouse-wal-store-"));
+    const store = await openStore({ databaseUrl: `sqlite:${path.join(dir, "gatehouse.db")}` });
+    try {
+      const journal = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(store.db);
+      const synchronous = await sql<{ synchronous: number }>`pragma synchronous`.execute(store.db);
+      expect(journal.rows[0]?.journal_mode).toBe("wal");
+      expect(synchronous.rows[0]?.synchronous).toBe(1);
+      await store.db.transaction().execute((trx) => trx.insertInto("log_state").values({ id: 2, size: 0, frontier: "[]", last_at: 0 }).execute());
+      await store.db.deleteFrom("log_state").where("id", "=", 2).execute();
+      await store.durable?.();
+      expect(await store.db.selectFrom("log_state").select("id").execute()).toEqual([{ id: 1 }]);
+    } finally {
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
