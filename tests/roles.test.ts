@@ -13,6 +13,7 @@ import { sampleSpecs, startHarness, type Harness, type TestTenant } from "./supp
 import { actionContext } from "../src/audit/recorder.js";
 import { systemActor } from "../src/audit/actor.js";
 import { lastLoggedSeq } from "./support/log.js";
+import { generateAgentKey } from "../src/sdk/proof-signer.js";
 import { storeTargets } from "./support/stores.js";
 
 type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -178,6 +179,29 @@ function buildProbes(h: Harness, t: TestTenant): Probe[] {
         const name = unique("op-retire", role);
         await agentIn(h, t, name, "active");
         return { path: `/agents/${name}/retire`, body: { reason: "replaced" } };
+      },
+    },
+
+    // Agent keys
+    {
+      method: "PUT",
+      route: "/agents/:name/keys",
+      permission: "keys.manage",
+      status: 201,
+      prepare: async (role) => {
+        const name = unique("keyed", role);
+        await agentIn(h, t, name, "draft");
+        return { path: `/agents/${name}/keys`, body: { publicKey: (await generateAgentKey()).publicJwk } };
+      },
+    },
+    {
+      method: "GET",
+      route: "/agents/:name/keys",
+      permission: "keys.manage",
+      prepare: async (role) => {
+        const name = unique("key-list", role);
+        await agentIn(h, t, name, "draft");
+        return { path: `/agents/${name}/keys` };
       },
     },
 

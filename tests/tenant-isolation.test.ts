@@ -8,6 +8,7 @@ import { actionContext } from "../src/audit/recorder.js";
 import { systemActor } from "../src/audit/actor.js";
 import { loggedEventsAfter } from "./support/log.js";
 import { storeTargets } from "./support/stores.js";
+import { generateAgentKey } from "../src/sdk/proof-signer.js";
 
 type Method = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -44,6 +45,8 @@ interface Bravo {
   principalIds: string[];
   ownerId: string;
   keyIds: string[];
+  /** A public key registered for B's active agent (and offered again to each of B's agents by A). */
+  agentPublicKey: { kty: string; crv: string; x: string };
   /** Strings that must never appear in anything tenant A reads. */
   secrets: string[];
 }
@@ -103,6 +106,9 @@ describe.each(storeTargets)("tenant isolation on $name", (target) => {
       bravo.records.agent.push(name);
     }
     expect((await putRecord(h, b, "agent", "bravo-draft-agent", { owner: "bravo-team" })).version).toBe(2);
+    bravo.agentPublicKey = (await generateAgentKey()).publicJwk;
+    const keyed = await h.admin(b.keys.admin, "PUT", "/agents/bravo-active-agent/keys", { publicKey: bravo.agentPublicKey });
+    expect(keyed.status, JSON.stringify(keyed.body)).toBe(201);
     bravo.pendingChangeRequestId = (await pendingChange(h, b, "bravo-pending-template")).id;
     const extra = await newPrincipal(h, b, "bravo-extra", "developer");
     await newAdminKey(h, b, extra.id);
@@ -129,6 +135,7 @@ describe.each(storeTargets)("tenant isolation on $name", (target) => {
     const events = (await read(b, "/events?limit=1000")).items;
     bravo.logSeqs = events.slice(0, 3).map((e: any) => String(e.seq));
     bravo.secrets = [
+      bravo.agentPublicKey.x,
       "bravo", // every name in B contains it, including the tenant's and its principals'
       b.id,
       ...recordIds,
@@ -188,6 +195,8 @@ describe.each(storeTargets)("tenant isolation on $name", (target) => {
     }
     for (const name of bravo.records.agent) {
       for (const [op, body] of agentOperations) add("POST", `/agents/:name/${op}`, { name }, body);
+      add("PUT", "/agents/:name/keys", { name }, { publicKey: bravo.agentPublicKey });
+      add("GET", "/agents/:name/keys", { name });
     }
     for (const id of bravo.changeRequestIds) {
       add("GET", "/change-requests/:id", { id });

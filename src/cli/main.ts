@@ -3,6 +3,7 @@ import { ConfigError } from "../config/config.js";
 import { DirectoryError } from "../config-as-code/directory.js";
 import { AdminApiError } from "./admin-client.js";
 import { agentCommands, changeCommands, peopleCommands, registryCommands } from "./commands/admin.js";
+import { agentKeyCommands } from "./commands/agent-access.js";
 import { auditCommands } from "./commands/audit.js";
 import { configAsCodeCommands } from "./commands/config-as-code.js";
 import { guardCommands } from "./commands/guard.js";
@@ -23,7 +24,9 @@ const program = new Command()
 serveCommands(program);
 tenantCommands(program);
 registryCommands(program);
-agentCommands(program.commands.find((c) => c.name() === "agents") as Command);
+const agents = program.commands.find((c) => c.name() === "agents") as Command;
+agentCommands(agents);
+agentKeyCommands(agents);
 changeCommands(program);
 peopleCommands(program);
 configAsCodeCommands(program);

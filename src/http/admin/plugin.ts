@@ -2,6 +2,7 @@ import type { FastifyInstance } from "fastify";
 import type { Gatehouse } from "../../gatehouse.js";
 import { notFoundHandler } from "../errors.js";
 import { adminAuthentication } from "./authenticate.js";
+import { agentKeyRoutes } from "./routes/agent-keys.js";
 import { agentRoutes } from "./routes/agents.js";
 import { auditRoutes } from "./routes/audit.js";
 import { changeRequestRoutes } from "./routes/change-requests.js";
@@ -23,6 +24,7 @@ export async function adminApi(app: FastifyInstance, options: { gatehouse: Gateh
   registryRoutes(app, gatehouse);
   providerCredentialRoutes(app, gatehouse);
   agentRoutes(app, gatehouse);
+  agentKeyRoutes(app, gatehouse);
   changeRequestRoutes(app, gatehouse);
   configRoutes(app, gatehouse);
   eventRoutes(app, gatehouse);

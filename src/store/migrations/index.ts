@@ -5,6 +5,7 @@ import { auditLog } from "./0002-audit-log.js";
 import { auditRetention } from "./0003-audit-retention.js";
 import { gatewayUsage } from "./0004-gateway-usage.js";
 import { providerCredentials } from "./0005-provider-credentials.js";
+import { agents } from "./0006-agents.js";
 
 /** Migrations live in code (not loaded from disk) so the built package and the tests run the same list. */
 export function migrationProvider(dialect: Dialect): MigrationProvider {
@@ -16,6 +17,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         "0003-audit-retention": auditRetention(dialect),
         "0004-gateway-usage": gatewayUsage(dialect),
         "0005-provider-credentials": providerCredentials(),
+        "0006-agents": agents(),
       };
     },
   };

@@ -1,0 +1,43 @@
+import type { Recorder } from "../audit/recorder.js";
+import type { AgentLifecycle } from "../lifecycle/agent-lifecycle.js";
+import type { Revocation } from "../lifecycle/revocation.js";
+import type { Registry } from "../registry/registry.js";
+import type { Store } from "../store/database.js";
+import { AgentKeys } from "./identity/agent-keys.js";
+import { AgentTokens } from "./identity/agent-tokens.js";
+import { AgentAuthenticator } from "./identity/authenticate.js";
+import { openNonceStore, type NonceStore } from "./identity/nonces.js";
+
+/** Zero-trust agents: their keys and tokens, and how their requests are authenticated. */
+export interface AgentAccess {
+  keys: AgentKeys;
+  tokens: AgentTokens;
+  authenticator: AgentAuthenticator;
+  nonces: NonceStore;
+  close(): Promise<void>;
+}
+
+export interface AgentAccessServices {
+  store: Store;
+  recorder: Recorder;
+  registry: Registry;
+  lifecycle: AgentLifecycle;
+  revocation: Revocation;
+}
+
+/** Wires the agent services and registers what retirement must revoke (keys, tokens). */
+export async function createAgentAccess(services: AgentAccessServices, options: { redisUrl?: string } = {}): Promise<AgentAccess> {
+  const { store, recorder, registry, lifecycle, revocation } = services;
+  const nonces = await openNonceStore(store, options.redisUrl);
+  const keys = new AgentKeys(store.db, recorder, registry, lifecycle);
+  const tokens = new AgentTokens(store.db, recorder);
+  revocation.register(keys.revoker());
+  revocation.register(tokens.revoker());
+  return {
+    keys,
+    tokens,
+    authenticator: new AgentAuthenticator(store.db, recorder, nonces),
+    nonces,
+    close: () => nonces.close(),
+  };
+}
