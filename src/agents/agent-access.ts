@@ -7,13 +7,15 @@ import { AgentKeys } from "./identity/agent-keys.js";
 import { AgentTokens } from "./identity/agent-tokens.js";
 import { AgentAuthenticator } from "./identity/authenticate.js";
 import { openNonceStore, type NonceStore } from "./identity/nonces.js";
+import { Tasks } from "./tasks/tasks.js";
 
-/** Zero-trust agents: their keys and tokens, and how their requests are authenticated. */
+/** Zero-trust agents: their keys and tokens, how their requests are authenticated, and their tasks. */
 export interface AgentAccess {
   keys: AgentKeys;
   tokens: AgentTokens;
   authenticator: AgentAuthenticator;
   nonces: NonceStore;
+  tasks: Tasks;
   close(): Promise<void>;
 }
 
@@ -25,19 +27,22 @@ export interface AgentAccessServices {
   revocation: Revocation;
 }
 
-/** Wires the agent services and registers what retirement must revoke (keys, tokens). */
+/** Wires the agent services and registers what retirement must revoke (keys, tokens, open tasks). */
 export async function createAgentAccess(services: AgentAccessServices, options: { redisUrl?: string } = {}): Promise<AgentAccess> {
   const { store, recorder, registry, lifecycle, revocation } = services;
   const nonces = await openNonceStore(store, options.redisUrl);
   const keys = new AgentKeys(store.db, recorder, registry, lifecycle);
   const tokens = new AgentTokens(store.db, recorder);
+  const tasks = new Tasks(store.db, recorder);
   revocation.register(keys.revoker());
   revocation.register(tokens.revoker());
+  revocation.register(tasks.revoker());
   return {
     keys,
     tokens,
     authenticator: new AgentAuthenticator(store.db, recorder, nonces),
     nonces,
+    tasks,
     close: () => nonces.close(),
   };
 }
