@@ -8,14 +8,18 @@ import { AgentTokens } from "./identity/agent-tokens.js";
 import { AgentAuthenticator } from "./identity/authenticate.js";
 import { openNonceStore, type NonceStore } from "./identity/nonces.js";
 import { Tasks } from "./tasks/tasks.js";
+import { GrantDecider } from "./grants/grant-decider.js";
+import { Grants } from "./grants/grants.js";
+import { PolicyEngine } from "../policy/policy-engine.js";
 
-/** Zero-trust agents: their keys and tokens, how their requests are authenticated, and their tasks. */
+/** Zero-trust agents: their keys and tokens, how their requests are authenticated, their tasks and just-in-time grants. */
 export interface AgentAccess {
   keys: AgentKeys;
   tokens: AgentTokens;
   authenticator: AgentAuthenticator;
   nonces: NonceStore;
   tasks: Tasks;
+  grants: Grants;
   close(): Promise<void>;
 }
 
@@ -27,13 +31,15 @@ export interface AgentAccessServices {
   revocation: Revocation;
 }
 
-/** Wires the agent services and registers what retirement must revoke (keys, tokens, open tasks). */
+/** Wires the agent services and registers what retirement must revoke (keys, tokens, open tasks and, with them, grants). */
 export async function createAgentAccess(services: AgentAccessServices, options: { redisUrl?: string } = {}): Promise<AgentAccess> {
   const { store, recorder, registry, lifecycle, revocation } = services;
   const nonces = await openNonceStore(store, options.redisUrl);
   const keys = new AgentKeys(store.db, recorder, registry, lifecycle);
   const tokens = new AgentTokens(store.db, recorder);
   const tasks = new Tasks(store.db, recorder);
+  const grants = new Grants(store.db, recorder, registry, tasks, new GrantDecider(registry, new PolicyEngine()));
+  tasks.whenEnded(grants);
   revocation.register(keys.revoker());
   revocation.register(tokens.revoker());
   revocation.register(tasks.revoker());
@@ -43,6 +49,7 @@ export async function createAgentAccess(services: AgentAccessServices, options: 
     authenticator: new AgentAuthenticator(store.db, recorder, nonces),
     nonces,
     tasks,
+    grants,
     close: () => nonces.close(),
   };
 }

@@ -21,9 +21,10 @@ export async function registerKey(h: Harness, t: TestTenant, name: string, overl
   return privateJwk;
 }
 
-/** An agent active in staging (sampleSpecs.agent) with a registered key and a signer for staging. */
-export async function activeAgent(h: Harness, t: TestTenant, name: string, environment = "staging"): Promise<TestAgent> {
-  await agentIn(h, t, name, "active");
+/** An agent active in staging (sampleSpecs.agent unless a spec is given) with a registered key and a signer for `environment`. */
+export async function activeAgent(h: Harness, t: TestTenant, name: string, options: { environment?: string; spec?: unknown } = {}): Promise<TestAgent> {
+  const environment = options.environment ?? "staging";
+  await agentIn(h, t, name, "active", options.spec);
   const privateJwk = await registerKey(h, t, name);
   return { name, privateJwk, signer: await ProofSigner.create(privateJwk, { tenant: t.name, name }, environment) };
 }

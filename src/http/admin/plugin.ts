@@ -8,6 +8,7 @@ import { auditRoutes } from "./routes/audit.js";
 import { changeRequestRoutes } from "./routes/change-requests.js";
 import { configRoutes } from "./routes/config.js";
 import { eventRoutes } from "./routes/events.js";
+import { grantRequestRoutes } from "./routes/grant-requests.js";
 import { principalRoutes } from "./routes/principals.js";
 import { providerCredentialRoutes } from "./routes/provider-credentials.js";
 import { registryRoutes } from "./routes/registry.js";
@@ -26,6 +27,7 @@ export async function adminApi(app: FastifyInstance, options: { gatehouse: Gateh
   agentRoutes(app, gatehouse);
   agentKeyRoutes(app, gatehouse);
   changeRequestRoutes(app, gatehouse);
+  grantRequestRoutes(app, gatehouse);
   configRoutes(app, gatehouse);
   eventRoutes(app, gatehouse);
   auditRoutes(app, gatehouse);

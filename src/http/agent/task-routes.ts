@@ -4,20 +4,20 @@ import type { Gatehouse } from "../../gatehouse.js";
 import { bodyOf, idParam, paramsOf } from "../admin/body.js";
 import { agentCallOf } from "./plugin.js";
 
-/** An agent's tasks: POST /v1/tasks, GET /v1/tasks/:id, POST /v1/tasks/:id/complete|fail|cancel. */
+/** An agent's tasks: POST /v1/tasks, GET /v1/tasks/:id (with its grants), POST /v1/tasks/:id/complete|fail|cancel. */
 export function taskRoutes(app: FastifyInstance, gatehouse: Gatehouse): void {
-  const { tasks } = gatehouse.agentAccess;
 
   app.post("/tasks", async (request, reply) => {
     const { identity, ctx } = agentCallOf(request);
     const body = bodyOf(request, openTaskBody);
-    return reply.code(201).send(await tasks.open(ctx, identity, body));
+    return reply.code(201).send(await gatehouse.agentAccess.tasks.open(ctx, identity, body));
   });
 
   app.get("/tasks/:id", async (request) => {
     const { identity } = agentCallOf(request);
     const { id } = paramsOf(request, idParam);
-    return tasks.get(identity, id);
+    const task = await gatehouse.agentAccess.tasks.get(identity, id);
+    return { ...task, grants: await gatehouse.agentAccess.grants.forTask(task.id) };
   });
 
   for (const ending of endings) {
@@ -25,7 +25,7 @@ export function taskRoutes(app: FastifyInstance, gatehouse: Gatehouse): void {
       const { identity, ctx } = agentCallOf(request);
       const body = bodyOf(request, endTaskBody);
       const { id } = paramsOf(request, idParam);
-      return tasks.end(ctx, identity, id, ending, body.reason ?? null);
+      return gatehouse.agentAccess.tasks.end(ctx, identity, id, ending, body.reason ?? null);
     });
   }
 }
