@@ -100,8 +100,11 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   let gateway: ModelGateway;
   let agentAccess: AgentAccess | undefined;
   try {
-    agentAccess = await createAgentAccess({ store, recorder, registry, lifecycle, revocation }, { redisUrl: options.gateway?.redisUrl });
-    gateway = await createModelGateway({ store, recorder, registry, apiKeys, tenants, secrets: options.secrets }, options.gateway);
+    agentAccess = await createAgentAccess({ store, recorder, registry, lifecycle, revocation, tenants }, { redisUrl: options.gateway?.redisUrl });
+    gateway = await createModelGateway(
+      { store, recorder, registry, apiKeys, tenants, secrets: options.secrets, agents: agentAccess.callers },
+      options.gateway,
+    );
   } catch (error) {
     // The limit or nonce store (Redis) did not answer: nothing starts without it.
     await agentAccess?.close();

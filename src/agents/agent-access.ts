@@ -3,6 +3,8 @@ import type { AgentLifecycle } from "../lifecycle/agent-lifecycle.js";
 import type { Revocation } from "../lifecycle/revocation.js";
 import type { Registry } from "../registry/registry.js";
 import type { Store } from "../store/database.js";
+import type { Tenants } from "../tenancy/tenants.js";
+import { AgentCallers } from "./agent-callers.js";
 import { AgentKeys } from "./identity/agent-keys.js";
 import { AgentTokens } from "./identity/agent-tokens.js";
 import { AgentAuthenticator } from "./identity/authenticate.js";
@@ -20,6 +22,8 @@ export interface AgentAccess {
   nonces: NonceStore;
   tasks: Tasks;
   grants: Grants;
+  /** Agents on the model gateway (the identify stage). */
+  callers: AgentCallers;
   close(): Promise<void>;
 }
 
@@ -29,11 +33,12 @@ export interface AgentAccessServices {
   registry: Registry;
   lifecycle: AgentLifecycle;
   revocation: Revocation;
+  tenants: Tenants;
 }
 
 /** Wires the agent services and registers what retirement must revoke (keys, tokens, open tasks and, with them, grants). */
 export async function createAgentAccess(services: AgentAccessServices, options: { redisUrl?: string } = {}): Promise<AgentAccess> {
-  const { store, recorder, registry, lifecycle, revocation } = services;
+  const { store, recorder, registry, lifecycle, revocation, tenants } = services;
   const nonces = await openNonceStore(store, options.redisUrl);
   const keys = new AgentKeys(store.db, recorder, registry, lifecycle);
   const tokens = new AgentTokens(store.db, recorder);
@@ -43,13 +48,15 @@ export async function createAgentAccess(services: AgentAccessServices, options: 
   revocation.register(keys.revoker());
   revocation.register(tokens.revoker());
   revocation.register(tasks.revoker());
+  const authenticator = new AgentAuthenticator(store.db, recorder, nonces);
   return {
     keys,
     tokens,
-    authenticator: new AgentAuthenticator(store.db, recorder, nonces),
+    authenticator,
     nonces,
     tasks,
     grants,
+    callers: new AgentCallers(authenticator, tasks, tenants),
     close: () => nonces.close(),
   };
 }

@@ -23,3 +23,9 @@ export function agentCredentialOf(request: FastifyRequest): AgentCredential | un
   if (key?.startsWith(TOKEN_PREFIX)) return { kind: "token", token: key };
   return undefined;
 }
+
+/** What a model call presents: an application key, or an agent's credential in its place. */
+export function callCredentialsOf(request: FastifyRequest): { apiKey: string | undefined; agent?: AgentCredential } {
+  const agent = agentCredentialOf(request);
+  return agent ? { apiKey: undefined, agent } : { apiKey: apiKeyOf(request) };
+}
