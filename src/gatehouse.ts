@@ -1,3 +1,4 @@
+import { createAgentAccess, type AgentAccess } from "./agents/agent-access.js";
 import { ChangeControl } from "./approvals/change-control.js";
 import { ChangeRequests } from "./approvals/change-requests.js";
 import { AuditLog } from "./audit/log/audit-log.js";
@@ -49,6 +50,8 @@ export interface Gatehouse {
   changeRequests: ChangeRequests;
   changes: ChangeControl;
   agents: AgentOperations;
+  /** Zero-trust agents: keys, tokens, proof authentication. */
+  agentAccess: AgentAccess;
   configAsCode: ConfigAsCode;
   /** The model gateway: its pipeline, model catalog and provider credentials. */
   gateway: ModelGateway;
@@ -95,10 +98,16 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   revocation.register(changes.revoker());
   const apiKeys = new ApiKeys(db, recorder, store.changes);
   let gateway: ModelGateway;
+  let agentAccess: AgentAccess | undefined;
   try {
-    gateway = await createModelGateway({ store, recorder, registry, apiKeys, tenants, secrets: options.secrets }, options.gateway);
+    agentAccess = await createAgentAccess({ store, recorder, registry, lifecycle, revocation, tenants }, { redisUrl: options.gateway?.redisUrl });
+    gateway = await createModelGateway(
+      { store, recorder, registry, apiKeys, tenants, secrets: options.secrets, agents: agentAccess.callers },
+      options.gateway,
+    );
   } catch (error) {
-    // The limit store (Redis) did not answer: nothing starts without it.
+    // The limit or nonce store (Redis) did not answer: nothing starts without it.
+    await agentAccess?.close();
     retention.stop();
     await auditLog.stop();
     await cosigner.stop();
@@ -125,6 +134,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     changeRequests,
     changes,
     agents,
+    agentAccess,
     configAsCode: new ConfigAsCode(tenants, registry, lifecycle, changes, agents),
     gateway,
     transaction: (work) => db.transaction().execute(work),
@@ -133,6 +143,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
       await auditLog.stop();
       await cosigner.stop();
       await gateway.close();
+      await agentAccess.close();
       await store.close();
     },
   };

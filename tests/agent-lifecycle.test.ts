@@ -172,7 +172,7 @@ describe.each(storeTargets)("agent lifecycle through the admin API on $name", (t
     expect(cr.body.outcome).toMatch(/retired/);
     const events = await h.admin(t.keys.auditor, "GET", "/events?action=agent.retire");
     const event = events.body.items.find((e: any) => e.resource.name === "retiree");
-    expect(event.payload.revoked).toEqual({ change_requests: 1 });
+    expect(event.payload.revoked).toMatchObject({ change_requests: 1 });
     // Approving the cancelled request changes nothing.
     const late = await h.admin(t.keys.approver, "POST", `/change-requests/${submitted.body.changeRequest.id}/approve`, { justification: "late" });
     expect(late.status).toBe(409);

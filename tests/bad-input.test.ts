@@ -70,6 +70,10 @@ function sampleBody(route: AdminRoute, ids: { principal: string }): Record<strin
     "POST /audit/erasures": { subject: "user:someone", justification: "asked by the data subject" },
     "POST /audit/retention-runs": {},
     "PUT /models/:name/credential": { secret: "sk-sample-secret" },
+    "POST /grant-requests/:id/approve": { justification: "looks right" },
+    "POST /grant-requests/:id/deny": { justification: "looks wrong" },
+    "POST /grant-requests/:id/revoke": { reason: "stop" },
+    "PUT /agents/:name/keys": { publicKey: { kty: "OKP", crv: "Ed25519", x: "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo" }, overlapSeconds: 60, justification: "rotation" },
   };
   const sample = samples[`${route.method} ${path}`];
   if (!sample) throw new Error(`no sample body for ${route.method} ${route.url}: add one to bad-input.test.ts`);

@@ -13,6 +13,8 @@ import { sampleSpecs, startHarness, type Harness, type TestTenant } from "./supp
 import { actionContext } from "../src/audit/recorder.js";
 import { systemActor } from "../src/audit/actor.js";
 import { lastLoggedSeq } from "./support/log.js";
+import { generateAgentKey } from "../src/sdk/proof-signer.js";
+import { activeAgent, agentCall, type TestAgent } from "./agents/support.js";
 import { storeTargets } from "./support/stores.js";
 
 type Method = "GET" | "POST" | "PUT" | "PATCH" | "DELETE";
@@ -54,6 +56,30 @@ function buildProbes(h: Harness, t: TestTenant): Probe[] {
       context: taskId ? { taskId } : {},
     });
     return lastLoggedSeq(h);
+  };
+
+  /** An agent with a key and an open task, and two tools: grants of "probe-escalated" wait for a person, of "probe-free" are approved. */
+  let grantSetup: Promise<{ agent: TestAgent; taskId: string }> | undefined;
+  const grantFixture = () =>
+    (grantSetup ??= (async () => {
+      await h.gatehouse.transaction(async (trx) => {
+        const ctx = actionContext(systemActor("test", t.id));
+        for (const name of ["probe-escalated", "probe-free"]) {
+          await h.gatehouse.registry.write(trx, ctx, { tenantId: t.id, kind: "tool", name, owner: "team", spec: sampleSpecs.tool });
+        }
+        const text = '@escalate("probe") forbid (principal, action == Gatehouse::Action::"request_grant", resource == Gatehouse::Tool::"probe-escalated");';
+        await h.gatehouse.registry.write(trx, ctx, { tenantId: t.id, kind: "policy", name: "probe-escalation", owner: "team", spec: { text, environments: [] } });
+      });
+      const spec = { ...sampleSpecs.agent, capabilities: { tools: ["probe-escalated", "probe-free"], dataSources: [], models: [] } };
+      const agent = await activeAgent(h, t, "probe-grant-bot", { spec });
+      const task = await agentCall(h, agent.signer, "POST", "/v1/tasks", { body: { purpose: "probing roles" } });
+      return { agent, taskId: task.body.id as string };
+    })());
+  const grantFor = async (tool: "probe-escalated" | "probe-free"): Promise<string> => {
+    const { agent, taskId } = await grantFixture();
+    const res = await agentCall(h, agent.signer, "POST", `/v1/tasks/${taskId}/grants`, { body: { resource: { kind: "tool", name: tool } } });
+    if (res.status !== (tool === "probe-free" ? 201 : 202)) throw new Error(`grant for ${tool}: ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body.id;
   };
 
   const probes: Probe[] = [
@@ -179,6 +205,48 @@ function buildProbes(h: Harness, t: TestTenant): Probe[] {
         await agentIn(h, t, name, "active");
         return { path: `/agents/${name}/retire`, body: { reason: "replaced" } };
       },
+    },
+
+    // Agent keys
+    {
+      method: "PUT",
+      route: "/agents/:name/keys",
+      permission: "keys.manage",
+      status: 201,
+      prepare: async (role) => {
+        const name = unique("keyed", role);
+        await agentIn(h, t, name, "draft");
+        return { path: `/agents/${name}/keys`, body: { publicKey: (await generateAgentKey()).publicJwk } };
+      },
+    },
+    {
+      method: "GET",
+      route: "/agents/:name/keys",
+      permission: "keys.manage",
+      prepare: async (role) => {
+        const name = unique("key-list", role);
+        await agentIn(h, t, name, "draft");
+        return { path: `/agents/${name}/keys` };
+      },
+    },
+
+    // Grant requests (the approvals queue)
+    { method: "GET", route: "/grant-requests", permission: "changes.read", prepare: call("/grant-requests") },
+    ...(["approve", "deny"] as const).map(
+      (verdict): Probe => ({
+        method: "POST",
+        route: `/grant-requests/:id/${verdict}`,
+        permission: "changes.review",
+        status: 200,
+        prepare: async () => ({ path: `/grant-requests/${await grantFor("probe-escalated")}/${verdict}`, body: { justification: "checked" } }),
+      }),
+    ),
+    {
+      method: "POST",
+      route: "/grant-requests/:id/revoke",
+      permission: "agents.operate",
+      status: 200,
+      prepare: async () => ({ path: `/grant-requests/${await grantFor("probe-free")}/revoke`, body: { reason: "probing" } }),
     },
 
     // Change requests

@@ -2,9 +2,12 @@ import type { Role } from "../tenancy/roles.js";
 
 export type PrincipalKind = "user" | "service_account" | "application";
 
-/** Who did something. System actors act for Gatehouse itself (bootstrap, expiry, the CLI's store commands). */
+/**
+ * Who did something. System actors act for Gatehouse itself (bootstrap, expiry, the CLI's store
+ * commands); agents are registry records that proved possession of their key.
+ */
 export interface Actor {
-  type: PrincipalKind | "system";
+  type: PrincipalKind | "agent" | "system";
   id: string;
   name: string;
   tenantId: string | null;

@@ -17,7 +17,7 @@ import { AdmitStage, type Admission } from "./pipeline/admit.js";
 import { DecideStage, registryDecider, type Decider } from "./pipeline/decide.js";
 import { ExecuteStage } from "./pipeline/execute.js";
 import type { Guard, OutputGuard } from "./pipeline/guard.js";
-import { IdentifyStage } from "./pipeline/identify.js";
+import { IdentifyStage, type AgentCallerResolver } from "./pipeline/identify.js";
 import { InspectInputStage } from "./pipeline/inspect-input.js";
 import { InspectOutputStage } from "./pipeline/inspect-output.js";
 import { RecordStage } from "./pipeline/record.js";
@@ -67,7 +67,7 @@ export const defaultUpstreamTimeoutMs = 60_000;
 export const defaultMaxPromptTokens = 200_000;
 
 export async function createModelGateway(
-  services: { store: Store; recorder: Recorder; registry: Registry; apiKeys: ApiKeys; tenants: Tenants; secrets: SecretBox },
+  services: { store: Store; recorder: Recorder; registry: Registry; apiKeys: ApiKeys; tenants: Tenants; secrets: SecretBox; agents?: AgentCallerResolver },
   options: ModelGatewayOptions = {},
 ): Promise<ModelGateway> {
   const { db } = services.store;
@@ -89,6 +89,7 @@ export async function createModelGateway(
       models,
       templates: new TemplateCatalog(services.registry),
       maxPromptTokens: options.maxPromptTokens ?? defaultMaxPromptTokens,
+      agents: services.agents,
     }),
     admit: new AdmitStage(admission),
     inspect_input: new InspectInputStage(options.inputGuards ?? [inputGuard]),

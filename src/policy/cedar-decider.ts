@@ -24,7 +24,7 @@ export class CedarDecider implements Decider {
     const policies = await this.policies.current(caller.tenantId);
     const agent = caller.agent;
     const principal: { type: string; id: string; attrs: Record<string, CedarValueJson> } = agent
-      ? { type: "Agent", id: agent.name, attrs: { environment: caller.environment.name, owner: "", task_classes: [] } }
+      ? { type: "Agent", id: agent.name, attrs: { environment: caller.environment.name, owner: agent.owner, task_classes: [] } }
       : { type: principalType[caller.principal.kind], id: caller.principal.id, attrs: { environment: caller.environment.name } };
     const entities: EntityJson[] = [
       { uid: { type: `${NAMESPACE}::${principal.type}`, id: principal.id }, attrs: principal.attrs, parents: [] },

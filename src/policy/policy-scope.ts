@@ -34,6 +34,8 @@ export interface AttributeNeeds {
 export interface PolicyShape {
   scope: PolicyScope;
   needs: AttributeNeeds;
+  /** A forbid annotated @escalate: its annotation's text ("" when it has none). */
+  escalate?: string;
 }
 
 export const noNeeds = (): AttributeNeeds => ({
@@ -56,9 +58,11 @@ export function policyShape(text: string): PolicyShape {
   const json = answer.json as unknown as PolicyJson;
   const needs = noNeeds();
   for (const condition of json.conditions ?? []) collectNeeds(condition.body, needs);
+  const escalate = json.effect === "forbid" && json.annotations && "escalate" in json.annotations ? (json.annotations.escalate ?? "") : undefined;
   return {
     scope: { principal: entityConstraint(json.principal), action: actionConstraint(json.action), resource: entityConstraint(json.resource) },
     needs,
+    ...(escalate !== undefined ? { escalate } : {}),
   };
 }
 
@@ -85,6 +89,8 @@ export function mayMatchAction(c: ActionConstraint, type: string, id: string): b
 }
 
 interface PolicyJson {
+  effect: "permit" | "forbid";
+  annotations?: Record<string, string | null>;
   principal: ScopeJson;
   action: ScopeJson;
   resource: ScopeJson;

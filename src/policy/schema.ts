@@ -4,6 +4,9 @@
  * data sources, agents, prompt templates, policies and their test fixtures), each with the attributes the registries
  * hold, and the request context the pipeline fills in (what the input guards found, task,
  * environment).
+ *
+ * A forbid annotated @escalate("why") sends a grant request it matches to a person instead of
+ * denying it (request_grant only; for every other action it is a plain forbid).
  */
 export const NAMESPACE = "Gatehouse";
 
@@ -54,7 +57,33 @@ export const cedarSchema = `namespace ${NAMESPACE} {
   action call_tool appliesTo { principal: [User, ServiceAccount, Application, Agent], resource: [Tool], context: RequestContext };
   action read_data appliesTo { principal: [User, ServiceAccount, Application, Agent], resource: [DataSource], context: RequestContext };
   action send_message appliesTo { principal: [User, ServiceAccount, Application, Agent], resource: [Agent], context: RequestContext };
-  action request_grant appliesTo { principal: [Agent], resource: [Tool, DataSource, Model], context: RequestContext };
+  // What an agent asks for inside a task (POST /v1/tasks/:id/grants). The fields of RequestContext
+  // are all here too, so a policy written for every action still validates for this one.
+  type GrantRequest = {
+    actions: Set<String>,
+    read_only: Bool,
+    table?: String,
+    row?: String,
+    ttl_seconds: Long,
+    constrained_arguments: Set<String>,
+  };
+  type GrantRequestContext = {
+    tenant: String,
+    environment: String,
+    task_class: String,
+    task: String,
+    purpose: String,
+    reference?: String,
+    data_classes: Set<String>,
+    labels: Set<String>,
+    data_regions: Set<String>,
+    grants: Set<String>,
+    destination_tenant?: String,
+    time: Long,
+    grant: GrantRequest,
+  };
+
+  action request_grant appliesTo { principal: [Agent], resource: [Tool, DataSource, Model], context: GrantRequestContext };
 
   action publish_policy appliesTo { principal: [User, ServiceAccount], resource: [Policy], context: RequestContext };
   action change_record appliesTo { principal: [User, ServiceAccount], resource: [Model, Tool, DataSource, PromptTemplate, Agent, PolicyTest], context: RequestContext };

@@ -16,6 +16,11 @@ export interface PolicyDecision {
   allowed: boolean;
   /** The ids (record names) of the policies that decided: the forbids that matched. */
   policies: string[];
+  /**
+   * Set when every forbid that matched is annotated @escalate: the refusal may go to a person
+   * instead (grant requests do so). Holds each annotation's text, or the policy's name when empty.
+   */
+  escalate?: string[];
 }
 
 /** One policy of a set, named after its record ("name[2]" for a record's second policy on). */
@@ -54,12 +59,14 @@ export class SlicedPolicySet {
   /** Slices by their policies, so request kinds with the same policies share one parsed set. */
   private readonly byMembers = new Map<string, Slice>();
   private readonly texts: Map<string, string>;
+  private readonly escalations: Map<string, string>;
 
   constructor(
     private readonly policies: readonly NamedPolicy[],
     private readonly pool: PreparsedSets,
   ) {
     this.texts = new Map(policies.map((p) => [p.id, p.text]));
+    this.escalations = new Map(policies.filter((p) => p.shape.escalate !== undefined).map((p) => [p.id, p.shape.escalate as string]));
   }
 
   get size(): number {
@@ -94,8 +101,12 @@ export class SlicedPolicySet {
     if (diagnostics.errors.length > 0) {
       throw new Error(`policy evaluation failed: ${diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`).join("; ")}`);
     }
-    const policies = diagnostics.reason.filter((id) => id !== BASELINE_ID).map((id) => id.replace(/\[\d+\]$/, ""));
-    return { allowed: decision === "allow", policies: [...new Set(policies)] };
+    const matched = diagnostics.reason.filter((id) => id !== BASELINE_ID);
+    const policies = [...new Set(matched.map(recordName))];
+    if (decision === "deny" && matched.length > 0 && matched.every((id) => this.escalations.has(id))) {
+      return { allowed: false, policies, escalate: matched.map((id) => this.escalations.get(id) || recordName(id)) };
+    }
+    return { allowed: decision === "allow", policies };
   }
 
   private slice(request: Pick<PolicyRequest, "principal" | "action" | "resource">): Slice {
@@ -152,3 +163,6 @@ function entitiesFor(entities: EntityJson[], needs: AttributeNeeds, principal: {
   }
   return out;
 }
+
+/** The record a policy id belongs to ("name[2]" is the record "name"'s second policy). */
+const recordName = (id: string): string => id.replace(/\[\d+\]$/, "");

@@ -205,6 +205,78 @@ export interface StoreGenerationTable {
   generation: number;
 }
 
+export interface AgentKeyTable {
+  agent_id: string;
+  kid: string;
+  tenant_id: string;
+  public_key: string;
+  created_at: number;
+  created_by: string;
+  not_after: number | null;
+  revoked_at: number | null;
+}
+
+export interface AgentTokenTable {
+  hash: string;
+  tenant_id: string;
+  agent_id: string;
+  kid: string;
+  environment: string;
+  issued_at: number;
+  expires_at: number;
+  revoked_at: number | null;
+}
+
+export interface AgentNonceTable {
+  nonce: string;
+  expires_at: number;
+}
+
+export interface AgentTaskTable {
+  id: string;
+  tenant_id: string;
+  agent_id: string;
+  agent_name: string;
+  environment: string;
+  purpose: string;
+  reference: string | null;
+  status: string;
+  opened_at: number;
+  ended_at: number | null;
+  end_reason: string | null;
+}
+
+export interface AgentGrantTable {
+  id: string;
+  tenant_id: string;
+  task_id: string;
+  agent_id: string;
+  agent_name: string;
+  resource_kind: string;
+  resource_name: string;
+  actions: string;
+  scope: string;
+  ttl_seconds: number;
+  status: string;
+  decision: string;
+  requested_at: number;
+  decided_at: number | null;
+  expires_at: number | null;
+  ended_at: number | null;
+  end_reason: string | null;
+}
+
+export interface AgentGrantReviewTable {
+  id: string;
+  grant_id: string;
+  tenant_id: string;
+  reviewer_id: string;
+  reviewer: string;
+  decision: string;
+  justification: string;
+  created_at: number;
+}
+
 export interface Schema {
   tenants: TenantTable;
   environments: EnvironmentTable;
@@ -226,4 +298,10 @@ export interface Schema {
   gateway_budget_counters: GatewayBudgetCounterTable;
   gateway_budget_holds: GatewayBudgetHoldTable;
   store_generation: StoreGenerationTable;
+  agent_keys: AgentKeyTable;
+  agent_tokens: AgentTokenTable;
+  agent_nonces: AgentNonceTable;
+  agent_tasks: AgentTaskTable;
+  agent_grants: AgentGrantTable;
+  agent_grant_reviews: AgentGrantReviewTable;
 }

@@ -76,9 +76,9 @@ export async function putRecord(
   return record.body;
 }
 
-/** Creates an agent and walks it to the given lifecycle state through the API. */
-export async function agentIn(h: Harness, t: TestTenant, name: string, state: AgentState): Promise<any> {
-  const created = await h.admin(t.keys.developer, "POST", "/agents", { name, owner: "team", spec: sampleSpecs.agent });
+/** Creates an agent (sampleSpecs.agent unless a spec is given) and walks it to the given lifecycle state through the API. */
+export async function agentIn(h: Harness, t: TestTenant, name: string, state: AgentState, spec: unknown = sampleSpecs.agent): Promise<any> {
+  const created = await h.admin(t.keys.developer, "POST", "/agents", { name, owner: "team", spec });
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   const step = async (key: string, op: string, body: unknown, status = 200) => {
     const res = await h.admin(key, "POST", `/agents/${name}/${op}`, body);

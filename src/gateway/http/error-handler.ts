@@ -2,7 +2,8 @@ import type { FastifyError, FastifyReply, FastifyRequest } from "fastify";
 import type { Gatehouse } from "../../gatehouse.js";
 import { GatehouseError, type ErrorCode } from "../../shared/errors.js";
 import { newModelCall, type CallHeaders, type CallInput } from "../pipeline/model-call.js";
-import { apiKeyOf, callHeadersOf } from "./call-headers.js";
+import { callCredentialsOf } from "../../http/agent/credential.js";
+import { callHeadersOf } from "./call-headers.js";
 import { gatewayErrorOf, type GatewayError } from "./errors.js";
 
 /** Requests whose call has been through the pipeline, which recorded it whatever happened. */
@@ -11,6 +12,15 @@ const ended = new WeakSet<FastifyRequest>();
 export const markPipelineRan = (request: FastifyRequest): void => {
   ended.add(request);
 };
+
+/** The call's credentials, or none when they are themselves the problem (a proof and a key at once). */
+function credentialsOrNone(request: FastifyRequest): Pick<CallInput, "apiKey" | "agent"> {
+  try {
+    return callCredentialsOf(request);
+  } catch {
+    return { apiKey: undefined };
+  }
+}
 
 function headersOrNone(request: FastifyRequest): CallHeaders {
   try {
@@ -29,7 +39,7 @@ async function recordRefusal(gatehouse: Gatehouse, request: FastifyRequest, api:
   const call = newModelCall({
     api,
     requestId: request.id,
-    apiKey: apiKeyOf(request),
+    ...credentialsOrNone(request),
     model,
     stream: body?.stream === true,
     request: { messages: [] },

@@ -1,4 +1,5 @@
-import { Redis } from "ioredis";
+import type { Redis } from "ioredis";
+import { connectRedis } from "../../shared/redis.js";
 import { GatehouseError } from "../../shared/errors.js";
 import type { ChargeResult, RateWindowStore, WindowCharge } from "./window-store.js";
 import type { Window } from "./windows.js";
@@ -50,14 +51,9 @@ export class RedisRateWindowStore implements RateWindowStore {
 
   /** Connects to `url` failing fast: no offline queue, one retry, a short command timeout. */
   static async connect(url: string, keyPrefix?: string): Promise<RedisRateWindowStore> {
-    const redis = new Redis(url, { lazyConnect: true, enableOfflineQueue: false, maxRetriesPerRequest: 1, commandTimeout: 2_000, connectTimeout: 2_000 });
-    redis.on("error", () => undefined); // surfaced by the command that fails
-    try {
-      await redis.connect();
-    } catch (error) {
-      redis.disconnect();
+    const redis = await connectRedis(url).catch((error: unknown) => {
       throw unavailable(error);
-    }
+    });
     return new RedisRateWindowStore(redis, keyPrefix);
   }
 

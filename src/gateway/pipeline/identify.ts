@@ -1,3 +1,4 @@
+import type { AgentCredential } from "../../agents/identity/agent-identity.js";
 import type { Actor } from "../../audit/actor.js";
 import type { ApiKeys } from "../../tenancy/api-keys.js";
 import type { Tenants } from "../../tenancy/tenants.js";
@@ -6,7 +7,7 @@ import type { ModelCatalog } from "../models/model-catalog.js";
 import type { TemplateCatalog } from "../templates/template-catalog.js";
 import { estimateInputTokens } from "../tokens.js";
 import { defaultTaskClass } from "./decide.js";
-import type { Caller, ModelCall } from "./model-call.js";
+import type { AgentCaller, AppCaller, Caller, ModelCall } from "./model-call.js";
 import type { Stage } from "./stage.js";
 
 export interface IdentifyOptions {
@@ -16,19 +17,26 @@ export interface IdentifyOptions {
   templates: TemplateCatalog;
   /** Prompts estimated above this many tokens are refused (413). */
   maxPromptTokens: number;
+  /** Agents calling with a proof or token; absent, agent credentials are refused. */
+  agents?: AgentCallerResolver;
 }
 
 /** How a caller appears in the audit log. */
-export const actorOfCaller = (caller: Caller): Actor => ({
-  type: caller.principal.kind,
-  id: caller.principal.id,
-  name: caller.principal.name,
-  tenantId: caller.tenantId,
-  role: caller.principal.role,
-});
+export const actorOfCaller = (caller: Caller): Actor =>
+  caller.agent
+    ? { type: "agent", id: caller.agent.id, name: caller.agent.name, tenantId: caller.tenantId, role: null }
+    : { type: caller.principal.kind, id: caller.principal.id, name: caller.principal.name, tenantId: caller.tenantId, role: caller.principal.role };
+
+/**
+ * Resolves an agent's credential, and the task its call names, to a caller (the agents module
+ * implements it): the agent must authenticate and name one of its open tasks.
+ */
+export interface AgentCallerResolver {
+  resolve(credential: AgentCredential, taskId: string | undefined, requestId: string): Promise<AgentCaller>;
+}
 
 /** The caller an application key stands for: its tenant, environment and principal. */
-export async function authenticateCaller(apiKeys: ApiKeys, tenants: Tenants, plain: string | undefined): Promise<Caller> {
+export async function authenticateCaller(apiKeys: ApiKeys, tenants: Tenants, plain: string | undefined): Promise<AppCaller> {
   if (!plain) throw new GatehouseError("unauthenticated", "missing API key: send Authorization: Bearer <key> or x-api-key: <key>");
   const found = await apiKeys.authenticate(plain);
   if (!found || found.key.kind !== "app" || !found.key.environmentId) {
@@ -48,8 +56,9 @@ export async function authenticateCaller(apiKeys: ApiKeys, tenants: Tenants, pla
 }
 
 /**
- * Who is calling and what they ask for: authenticates the application key (hashed at rest),
- * resolves tenant, environment and principal, plans the route (the name through the tenant's
+ * Who is calling and what they ask for: authenticates the application key (hashed at rest) or
+ * the agent's proof or token (with the open task it names), resolves tenant, environment and
+ * principal, plans the route (the name through the tenant's
  * routes and the registry, to the models that may serve this environment, task class and data
  * region), applies the prompt template, and estimates the prompt's size.
  */
@@ -60,7 +69,9 @@ export class IdentifyStage implements Stage {
 
   async run(call: ModelCall): Promise<void> {
     const { apiKeys, tenants, models, templates, maxPromptTokens } = this.options;
-    call.caller = await authenticateCaller(apiKeys, tenants, call.input.apiKey);
+    const { agent, apiKey, headers, requestId } = call.input;
+    if (agent && !this.options.agents) throw new GatehouseError("unauthenticated", "agent credentials are not accepted here");
+    call.caller = agent && this.options.agents ? await this.options.agents.resolve(agent, headers.taskId, requestId) : await authenticateCaller(apiKeys, tenants, apiKey);
     const { tenantId, environment, settings } = call.caller;
     const { taskClass, dataRegion } = call.input.headers;
     const planned = await models.plan(

@@ -1,3 +1,4 @@
+import type { AgentCredential } from "../../agents/identity/agent-identity.js";
 import type { AgentSpec } from "../../registry/kinds.js";
 import type { RegistryRecord } from "../../registry/registry.js";
 import type { ApiKey } from "../../tenancy/api-keys.js";
@@ -17,6 +18,8 @@ export interface CallInput {
   requestId: string;
   /** The presented key (Authorization: Bearer or x-api-key). */
   apiKey: string | undefined;
+  /** An agent's proof or token, when an agent calls (it takes the place of the key). */
+  agent?: AgentCredential;
   /** The model name as asked for: a model record's name or one of its aliases. */
   model: string;
   stream: boolean;
@@ -44,16 +47,29 @@ export interface TemplateRef {
   variables: Record<string, string>;
 }
 
-export interface Caller {
+interface CallerBase {
   tenantId: string;
   environment: { id: string; name: string; production: boolean };
-  principal: Principal;
-  key: ApiKey;
   /** The tenant's settings as they stood when the call was identified (limits, routing). */
   settings: TenantSettings;
-  /** Set when the caller is an agent (the agents issue identifies them); its capabilities bound the models it may use. */
-  agent?: { name: string; spec: AgentSpec };
 }
+
+/** An application (or a person's service) calling with its application key. */
+export interface AppCaller extends CallerBase {
+  principal: Principal;
+  key: ApiKey;
+  agent?: undefined;
+}
+
+/** An agent that proved possession of its key, working on one of its open tasks. */
+export interface AgentCaller extends CallerBase {
+  principal?: undefined;
+  key?: undefined;
+  /** Its capabilities bound the models it may use; its spec limits are its budgets. */
+  agent: { id: string; name: string; owner: string; spec: AgentSpec; kid: string; taskId: string };
+}
+
+export type Caller = AppCaller | AgentCaller;
 
 /** Which upstream finally answered, and how it was reached (the router fills this in). */
 export interface Served {

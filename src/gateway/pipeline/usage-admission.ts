@@ -26,7 +26,8 @@ export class UsageAdmission implements Admission {
     const admission = await this.limiter.admit({
       subject: {
         tenantId: caller.tenantId,
-        keyId: caller.key.id,
+        // An agent's key (by its thumbprint) counts as its API key for per-key limits.
+        keyId: caller.agent ? `agent-key:${caller.agent.kid}` : caller.key.id,
         ...(caller.agent ? { agent: caller.agent.name } : {}),
         ...(call.input.headers.businessUnit ? { businessUnit: call.input.headers.businessUnit } : {}),
       },

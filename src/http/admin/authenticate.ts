@@ -77,7 +77,8 @@ export function adminAuthentication(app: FastifyInstance, gatehouse: Gatehouse):
   });
 }
 
-function refusalReason(payload: unknown, status: number): string[] {
+/** The error message of a refusal's JSON body, for its record. */
+export function refusalReason(payload: unknown, status: number): string[] {
   if (status < 400 || typeof payload !== "string") return [];
   try {
     const message = (JSON.parse(payload) as { error?: { message?: unknown } }).error?.message;

@@ -1,9 +1,10 @@
 import type { FastifyInstance } from "fastify";
 import type { Gatehouse } from "../../../gatehouse.js";
 import { bodyOf } from "../../../http/admin/body.js";
-import { apiKeyOf, callHeadersOf } from "../call-headers.js";
+import { callHeadersOf } from "../call-headers.js";
 import { gatewayErrorHandler } from "../error-handler.js";
 import { runCall } from "../run-call.js";
+import { callCredentialsOf } from "../../../http/agent/credential.js";
 import { anthropicDialect } from "./dialect.js";
 import { anthropicError } from "./error-shape.js";
 import { messagesSchema } from "./request-schema.js";
@@ -20,7 +21,7 @@ export async function anthropicRoutes(app: FastifyInstance, options: { gatehouse
     return runCall(gatehouse, request, reply, anthropicDialect, {
       api: "anthropic",
       requestId: request.id,
-      apiKey: apiKeyOf(request),
+      ...callCredentialsOf(request),
       model: body.model,
       stream: body.stream === true,
       request: toChatRequest(body),

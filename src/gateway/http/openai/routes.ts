@@ -5,6 +5,7 @@ import { apiKeyOf, callHeadersOf } from "../call-headers.js";
 import { gatewayErrorHandler } from "../error-handler.js";
 import { listModels } from "../list-models.js";
 import { runCall } from "../run-call.js";
+import { callCredentialsOf } from "../../../http/agent/credential.js";
 import { openAiDialect } from "./dialect.js";
 import { openAiError } from "./error-shape.js";
 import { anthropicError } from "../anthropic/error-shape.js";
@@ -27,7 +28,7 @@ export async function openAiRoutes(app: FastifyInstance, options: { gatehouse: G
     return runCall(gatehouse, request, reply, openAiDialect(body.stream_options?.include_usage === true), {
       api: "openai",
       requestId: request.id,
-      apiKey: apiKeyOf(request),
+      ...callCredentialsOf(request),
       model: body.model,
       stream: body.stream === true,
       request: toChatRequest(body),

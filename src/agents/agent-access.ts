@@ -1,0 +1,62 @@
+import type { Recorder } from "../audit/recorder.js";
+import type { AgentLifecycle } from "../lifecycle/agent-lifecycle.js";
+import type { Revocation } from "../lifecycle/revocation.js";
+import type { Registry } from "../registry/registry.js";
+import type { Store } from "../store/database.js";
+import type { Tenants } from "../tenancy/tenants.js";
+import { AgentCallers } from "./agent-callers.js";
+import { AgentKeys } from "./identity/agent-keys.js";
+import { AgentTokens } from "./identity/agent-tokens.js";
+import { AgentAuthenticator } from "./identity/authenticate.js";
+import { openNonceStore, type NonceStore } from "./identity/nonces.js";
+import { Tasks } from "./tasks/tasks.js";
+import { GrantDecider } from "./grants/grant-decider.js";
+import { Grants } from "./grants/grants.js";
+import { PolicyEngine } from "../policy/policy-engine.js";
+
+/** Zero-trust agents: their keys and tokens, how their requests are authenticated, their tasks and just-in-time grants. */
+export interface AgentAccess {
+  keys: AgentKeys;
+  tokens: AgentTokens;
+  authenticator: AgentAuthenticator;
+  nonces: NonceStore;
+  tasks: Tasks;
+  grants: Grants;
+  /** Agents on the model gateway (the identify stage). */
+  callers: AgentCallers;
+  close(): Promise<void>;
+}
+
+export interface AgentAccessServices {
+  store: Store;
+  recorder: Recorder;
+  registry: Registry;
+  lifecycle: AgentLifecycle;
+  revocation: Revocation;
+  tenants: Tenants;
+}
+
+/** Wires the agent services and registers what retirement must revoke (keys, tokens, open tasks and, with them, grants). */
+export async function createAgentAccess(services: AgentAccessServices, options: { redisUrl?: string } = {}): Promise<AgentAccess> {
+  const { store, recorder, registry, lifecycle, revocation, tenants } = services;
+  const nonces = await openNonceStore(store, options.redisUrl);
+  const keys = new AgentKeys(store.db, recorder, registry, lifecycle);
+  const tokens = new AgentTokens(store.db, recorder);
+  const tasks = new Tasks(store.db, recorder);
+  const grants = new Grants(store.db, recorder, registry, tasks, new GrantDecider(registry, new PolicyEngine()));
+  tasks.whenEnded(grants);
+  revocation.register(keys.revoker());
+  revocation.register(tokens.revoker());
+  revocation.register(tasks.revoker());
+  const authenticator = new AgentAuthenticator(store.db, recorder, nonces);
+  return {
+    keys,
+    tokens,
+    authenticator,
+    nonces,
+    tasks,
+    grants,
+    callers: new AgentCallers(authenticator, tasks, tenants),
+    close: () => nonces.close(),
+  };
+}

@@ -1,0 +1,54 @@
+/** What the agent API answers, as the SDK's callers see it (see docs/operator-guide.md, "Agents"). */
+
+export interface AgentTaskInfo {
+  id: string;
+  tenantId: string;
+  agent: { id: string; name: string };
+  environment: string;
+  purpose: string;
+  reference: string | null;
+  status: "open" | "completed" | "failed" | "cancelled";
+  openedAt: number;
+  endedAt: number | null;
+  endReason: string | null;
+}
+
+export type ArgumentConstraint =
+  | { equals: string | number | boolean | null }
+  | { in: (string | number | boolean | null)[] }
+  | { prefix: string }
+  | { min?: number; max?: number };
+
+export interface GrantRequestInput {
+  resource: { kind: "tool" | "data_source"; name: string };
+  /** Tools: ["call"] (the default). Data sources: "read" (the default) and/or "write". */
+  actions?: ("call" | "read" | "write")[];
+  scope?: { readOnly?: boolean; table?: string; row?: string | number; arguments?: Record<string, ArgumentConstraint> };
+  /** At most 300 (the default). */
+  ttlSeconds?: number;
+}
+
+export interface GrantInfo {
+  id: string;
+  taskId: string;
+  agent: { id: string; name: string };
+  resource: { kind: "tool" | "data_source"; name: string };
+  actions: string[];
+  scope: { readOnly: boolean; table?: string; row?: string | number; arguments: Record<string, ArgumentConstraint> };
+  ttlSeconds: number;
+  status: "pending" | "active" | "expired" | "denied" | "revoked" | "ended";
+  decision: { outcome: "approved" | "denied" | "escalated"; reasons: string[]; policies: string[]; by: string | null };
+  requestedAt: number;
+  decidedAt: number | null;
+  expiresAt: number | null;
+  endedAt: number | null;
+  endReason: string | null;
+}
+
+export interface AgentToken {
+  token: string;
+  tokenType: "Bearer";
+  expiresAt: number;
+  expiresIn: number;
+  environment: string;
+}
