@@ -1,4 +1,5 @@
-import { preparsePolicySet, type DetailedError } from "@cedar-policy/cedar-wasm/nodejs";
+import type { DetailedError } from "@cedar-policy/cedar-wasm/nodejs";
+import { preparsePolicySet } from "./cedar.js";
 
 export interface PreparsedSetLimits {
   /** Sets held at once. */

@@ -1,4 +1,5 @@
-import { statefulIsAuthorized, type CedarValueJson, type EntityJson } from "@cedar-policy/cedar-wasm/nodejs";
+import type { CedarValueJson, EntityJson } from "@cedar-policy/cedar-wasm/nodejs";
+import { statefulIsAuthorized } from "./cedar.js";
 import { mayMatchAction, mayMatchEntity, mergeNeeds, noNeeds, type AttributeNeed, type AttributeNeeds, type PolicyShape } from "./policy-scope.js";
 import { describeErrors, type PreparsedSets } from "./preparsed-sets.js";
 import { NAMESPACE, type PolicyAction } from "./schema.js";
