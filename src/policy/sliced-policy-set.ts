@@ -99,6 +99,11 @@ export class SlicedPolicySet {
     return { allowed: decision === "allow", policies: [...new Set(policies)] };
   }
 
+  /** Gives back the parsed slices (when the set has been replaced); a later decision parses them again. */
+  release(): void {
+    for (const slice of this.byMembers.values()) this.pool.release(slice);
+  }
+
   private slice(request: Pick<PolicyRequest, "principal" | "action" | "resource">): Slice {
     const { principal: p, resource: r } = request;
     const key = `${request.action}\u0000${p.type}\u0000${p.id}\u0000${r.type}\u0000${r.id}`;
