@@ -17,7 +17,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import pg from "pg";
-import { preparsePolicySet, statefulIsAuthorized } from "@cedar-policy/cedar-wasm/nodejs";
+import { preparsePolicySet, statefulIsAuthorized } from "../src/policy/cedar.js";
 import { actionContext } from "../src/audit/recorder.js";
 import { systemActor } from "../src/audit/actor.js";
 import { ephemeralLogSigner } from "../src/audit/log/signing-key.js";

@@ -41,7 +41,7 @@ interface Probe {
 const label = (p: { method: string; route: string }) => `${p.method} ${p.route}`;
 
 /** The status an allowed call answers per kind: prompt templates and policies are always change requests. */
-const approvalKinds: readonly Kind[] = ["prompt_template", "policy"];
+const approvalKinds: readonly Kind[] = ["prompt_template", "policy", "policy_test"];
 
 function buildProbes(h: Harness, t: TestTenant): Probe[] {
   let counter = 0;

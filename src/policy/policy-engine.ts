@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { policySetTextToParts, validate } from "@cedar-policy/cedar-wasm/nodejs";
+import { policySetTextToParts, validate } from "./cedar.js";
 import { GatehouseError } from "../shared/errors.js";
 import { policyShape, type PolicyShape } from "./policy-scope.js";
 import { describeErrors, preparsedSets, type PreparsedSets } from "./preparsed-sets.js";

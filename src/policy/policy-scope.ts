@@ -1,4 +1,5 @@
-import { policyToJson, type EntityUidJson } from "@cedar-policy/cedar-wasm/nodejs";
+import type { EntityUidJson } from "@cedar-policy/cedar-wasm/nodejs";
+import { policyToJson } from "./cedar.js";
 
 /**
  * What a policy's scope and conditions tell us before any request is seen: which requests its

@@ -1,4 +1,7 @@
-import { preparsePolicySet, type DetailedError } from "@cedar-policy/cedar-wasm/nodejs";
+import type { DetailedError } from "@cedar-policy/cedar-wasm/nodejs";
+import { preparsePolicySet } from "./cedar.js";
+
+let pools = 0;
 
 export interface PreparsedSetLimits {
   /** Sets held at once. */
@@ -14,8 +17,8 @@ export interface PreparsedSetLimits {
  * past them the least recently used set is emptied (its id preparsed with no policies, which
  * gives its memory back to the module) and its owner preparses again when it next needs it.
  *
- * The Cedar module is one per process, so this pool is too: two pools would overwrite each
- * other's ids.
+ * The Cedar module is one per process, and so is the pool the gateway uses (preparsedSets);
+ * an emptied id holds no policy, so Cedar denies everything under it.
  */
 export class PreparsedSets {
   /** Each held set's owner and size, least recently used first (Map order). */
@@ -25,6 +28,8 @@ export class PreparsedSets {
   private readonly free: number[] = [];
   private used = 0;
   private policies = 0;
+  /** Ids are the pool's own: a second pool (tests make small ones) must not overwrite the first's sets. */
+  private readonly prefix = `gatehouse-policies-${pools++}-`;
 
   constructor(readonly limits: PreparsedSetLimits) {}
 
@@ -40,13 +45,13 @@ export class PreparsedSets {
     if (slot !== undefined && entry?.owner === owner) {
       this.held.delete(slot);
       this.held.set(slot, entry);
-      return slotId(slot);
+      return this.slotId(slot);
     }
     const texts = policies();
     const size = Object.keys(texts).length;
     while (this.held.size > 0 && (this.held.size >= this.limits.maxSets || this.policies + size > this.limits.maxPolicies)) this.evictOldest();
     const id = this.free.pop() ?? this.used++;
-    const answer = preparsePolicySet(slotId(id), { staticPolicies: texts });
+    const answer = preparsePolicySet(this.slotId(id), { staticPolicies: texts });
     if (answer.type === "failure") {
       // Nothing was replaced (Cedar leaves the id as it was on failure), and the id held nothing.
       this.free.push(id);
@@ -55,19 +60,33 @@ export class PreparsedSets {
     this.held.set(id, { owner, size });
     this.slotOf.set(owner, id);
     this.policies += size;
-    return slotId(id);
+    return this.slotId(id);
+  }
+
+  /** Gives back the set held for `owner`, if any (it is parsed again should the owner ask for it later). */
+  release(owner: object): void {
+    const slot = this.slotOf.get(owner);
+    if (slot !== undefined && this.held.get(slot)?.owner === owner) this.empty(slot);
+  }
+
+  private slotId(slot: number): string {
+    return `${this.prefix}${slot}`;
   }
 
   private evictOldest(): void {
-    const [slot, entry] = this.held.entries().next().value as [number, { size: number }];
+    this.empty(this.held.keys().next().value as number);
+  }
+
+  private empty(slot: number): void {
+    const entry = this.held.get(slot);
+    if (!entry) return;
     this.held.delete(slot);
     this.policies -= entry.size;
-    preparsePolicySet(slotId(slot), { staticPolicies: {} });
+    preparsePolicySet(this.slotId(slot), { staticPolicies: {} });
     this.free.push(slot);
   }
 }
 
-const slotId = (slot: number) => `gatehouse-policies-${slot}`;
 
 /** Cedar's own words for what is wrong. */
 export const describeErrors = (errors: DetailedError[]): string => errors.map((e) => [e.message, e.help].filter(Boolean).join(" — ")).join("; ");

@@ -1,4 +1,5 @@
-import { statefulIsAuthorized, type CedarValueJson, type EntityJson } from "@cedar-policy/cedar-wasm/nodejs";
+import type { CedarValueJson, EntityJson } from "@cedar-policy/cedar-wasm/nodejs";
+import { statefulIsAuthorized } from "./cedar.js";
 import { mayMatchAction, mayMatchEntity, mergeNeeds, noNeeds, type AttributeNeed, type AttributeNeeds, type PolicyShape } from "./policy-scope.js";
 import { describeErrors, type PreparsedSets } from "./preparsed-sets.js";
 import { NAMESPACE, type PolicyAction } from "./schema.js";
@@ -107,6 +108,11 @@ export class SlicedPolicySet {
       return { allowed: false, policies, escalate: matched.map((id) => this.escalations.get(id) || recordName(id)) };
     }
     return { allowed: decision === "allow", policies };
+  }
+
+  /** Gives back the parsed slices (when the set has been replaced); a later decision parses them again. */
+  release(): void {
+    for (const slice of this.byMembers.values()) this.pool.release(slice);
   }
 
   private slice(request: Pick<PolicyRequest, "principal" | "action" | "resource">): Slice {

@@ -24,6 +24,11 @@ export class TenantPolicySnapshot {
     return set;
   }
 
+  /** Gives back what the Cedar module holds for this snapshot, once a newer one replaces it. */
+  release(): void {
+    for (const set of this.sets.values()) set.release();
+  }
+
   description(name: string): string | undefined {
     return this.records.find((r) => r.name === name)?.spec.description || undefined;
   }
@@ -62,7 +67,11 @@ export class TenantPolicies {
     const records = await this.registry.list(tenantId, "policy");
     const snapshot = new TenantPolicySnapshot(generation, records, this.engine);
     const held = this.held.get(tenantId);
-    if (!held || held.generation <= generation) this.held.set(tenantId, snapshot);
+    if (!held || held.generation <= generation) {
+      this.held.set(tenantId, snapshot);
+      // A decision still holding the old snapshot parses what it needs again (PreparsedSets checks who holds an id).
+      if (held && held !== snapshot) held.release();
+    }
     return snapshot;
   }
 }

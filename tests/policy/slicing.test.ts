@@ -1,4 +1,5 @@
-import { preparsePolicySet, statefulIsAuthorized, type EntityJson } from "@cedar-policy/cedar-wasm/nodejs";
+import type { EntityJson } from "@cedar-policy/cedar-wasm/nodejs";
+import { preparsePolicySet, statefulIsAuthorized } from "../../src/policy/cedar.js";
 import { describe, expect, it } from "vitest";
 import { PolicyEngine, type PolicyRequest, type PolicySource } from "../../src/policy/policy-engine.js";
 import { PreparsedSets } from "../../src/policy/preparsed-sets.js";
