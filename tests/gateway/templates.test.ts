@@ -41,8 +41,9 @@ describe.each(storeTargets)("prompt templates in model calls ($name)", (target) 
   it("serves the live version by default and a named approved version on request, and records which", async () => {
     const variables = { customer: "Ada", question: "order 12345" };
     expect((await call({ name: "support-reply", variables })).status).toBe(200);
+    // The customer's name is personal data: the input guards put a placeholder in its place.
     expect(up.received.at(-1)?.body.messages).toEqual([
-      { role: "system", content: "v2: answer Ada about order 12345" },
+      { role: "system", content: "v2: answer [PERSON_1] about order 12345" },
       { role: "user", content: "where is my order?" },
     ]);
     expect((await lastInvokeRecord(h)).payload.template).toEqual({ name: "support-reply", version: 2 });
@@ -54,7 +55,7 @@ describe.each(storeTargets)("prompt templates in model calls ($name)", (target) 
       // The body extension rides along with the official client's parameters.
       ...({ gatehouse_template: { name: "support-reply", version: 1, variables } } as object),
     });
-    expect(up.received.at(-1)?.body.messages[0]).toEqual({ role: "system", content: "v1: help Ada with order 12345" });
+    expect(up.received.at(-1)?.body.messages[0]).toEqual({ role: "system", content: "v1: help [PERSON_1] with order 12345" });
     expect((await lastInvokeRecord(h)).payload.template).toEqual({ name: "support-reply", version: 1 });
 
     expect((await call(undefined)).status).toBe(200);

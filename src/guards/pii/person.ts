@@ -34,18 +34,26 @@ const NEVER_NAMES = new Set(
     "November December God Internet Apt Suite Unit Box Floor Bot User Customer Agent Assistant Answer Question Hello Hi Dear Thanks " +
     "Please Yes No OK Okay Sorry Welcome English French German Spanish Italian Chinese Japanese Russian American British European " +
     "African Asian Greek Dutch Swedish Danish Finnish Norwegian Polish Czech Hungarian Portuguese Christmas Easter Halloween Labor Labour " +
-    "North South East West Northern Southern Eastern Western Central E-mail Email Fax Phone Mobile Desk Website Address Tel"
+    "North South East West Northern Southern Eastern Western Central E-mail Email Fax Phone Mobile Desk Website Address Tel " +
+    // A surname too, but here mostly the product people talk to.
+    "Gatehouse"
   ).split(" "),
 );
 
-/** Words shortly before a name that say one follows (the word right before, or the two). */
-const CUE_WORDS = new Set(
+/**
+ * Words shortly before a name that say one follows (the word right before, or the two): those
+ * that say it outright, and greetings and relations, which also come before teams and products
+ * ("Hello, Gatehouse").
+ */
+const CUE_WORDS = new Set("called named i'm name's".split(" "));
+const CUE_PAIRS = new Set(["name is", "i am", "this is"]);
+const WEAK_CUE_WORDS = new Set(
   (
-    "called named by dear hi hello thanks under contact meet met wife husband son daughter mother father brother sister kid friend " +
-    "partner colleague boss manager producer director author singer writer i'm name's"
+    "by dear hi hello thanks under contact meet met wife husband son daughter mother father brother sister kid friend partner " +
+    "colleague boss manager producer director author singer writer"
   ).split(" "),
 );
-const CUE_PAIRS = new Set(["name is", "i am", "this is", "thank you", "ask for", "speak to", "speak with", "spoke to", "spoke with"]);
+const WEAK_CUE_PAIRS = new Set(["thank you", "ask for", "speak to", "speak with", "spoke to", "spoke with"]);
 /** Prepositions before a lone capitalised word that make it a place. */
 const PLACE_WORDS = new Set("in at from to near into via across visit visiting of".split(" "));
 /** Words right after a name that say it was one. */
@@ -271,8 +279,10 @@ function judge(text: string, c: Candidate, lexicon: Lexicon, all: readonly Word[
   else if (names === 1) score = opens && !speaker ? 0.55 : 0.7;
   else if (ambiguous === 1) score = opens && !speaker ? 0.2 : 0.5;
   else score = speaker ? 0.6 : opens ? 0.2 : 0.35;
-  if ((previous !== undefined && CUE_WORDS.has(previous)) || (before.length === 2 && CUE_PAIRS.has(before.join(" ")))) score += 0.2;
+  const pair = before.length === 2 ? before.join(" ") : "";
+  if ((previous !== undefined && CUE_WORDS.has(previous)) || CUE_PAIRS.has(pair)) score += 0.25;
   else if (CUE_AFTER.test(after)) score += 0.15;
+  else if ((previous !== undefined && WEAK_CUE_WORDS.has(previous)) || WEAK_CUE_PAIRS.has(pair)) score += 0.1;
   if (counted === 1 && previous !== undefined && PLACE_WORDS.has(previous)) score -= 0.3;
   return Math.min(0.95, Math.round(score * 100) / 100);
 }

@@ -3,20 +3,18 @@ import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 
-let names: readonly string[] | undefined;
 let countries: ReadonlySet<string> | undefined;
 
 /**
  * First names and surnames, capitalised as written (humannames, MIT: about 200,000 male and
  * female, first and last names from censuses and social media, English and other languages).
- * Loaded once per process, on first use.
+ * Read from disk on each call: the caller keeps what it needs (the name lexicon, built once).
  */
-export function personNames(): readonly string[] {
-  names ??= readFileSync(require.resolve("humannames/list.txt"), "utf8")
+export function personNames(): string[] {
+  return readFileSync(require.resolve("humannames/list.txt"), "utf8")
     .split("\n")
     .map((line) => (line.endsWith("\r") ? line.slice(0, -1) : line))
     .filter((name) => name.length > 1);
-  return names;
 }
 
 export interface EnglishWords {
