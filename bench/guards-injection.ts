@@ -18,7 +18,7 @@ import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
 import { INJECTION_THRESHOLD, injectionFeatures, scoreInjection } from "../src/guards/injection/detector.js";
-import { FEATURES } from "../src/guards/injection/features.js";
+import { DECISIVE_WEIGHT, FEATURES, WEAK_WEIGHT } from "../src/guards/injection/features.js";
 import { machine, percentiles, table } from "./support.js";
 
 interface Row {
@@ -130,7 +130,7 @@ const BENIGN_WEIGHT = 2;
 
 function fitLogistic(samples: Sample[], lambda: number, iterations = 4000): { bias: number; w: Float64Array } {
   const d = FEATURES.length;
-  const w = new Float64Array(d);
+  const w = Float64Array.from(FEATURES, (f) => (f.strength === "decisive" ? DECISIVE_WEIGHT : 0));
   let bias = 0;
   // Adam, with each weight projected back onto the sign its feature declares.
   const m = new Float64Array(d + 1);
@@ -154,8 +154,10 @@ function fitLogistic(samples: Sample[], lambda: number, iterations = 4000): { bi
       if (j === d) bias -= step;
       else {
         let next = (w[j] as number) - step;
-        const sign = (FEATURES[j] as (typeof FEATURES)[number]).sign;
-        if (sign * next < 0) next = 0;
+        const feature = FEATURES[j] as (typeof FEATURES)[number];
+        if (feature.sign * next < 0) next = 0;
+        if (feature.strength === "decisive" && next < DECISIVE_WEIGHT) next = DECISIVE_WEIGHT;
+        if (feature.strength === "weak" && Math.abs(next) > WEAK_WEIGHT) next = Math.sign(next) * WEAK_WEIGHT;
         w[j] = next;
       }
     }
@@ -175,7 +177,7 @@ function fit(rows: Row[], write: boolean): void {
     .map((r) => ({ x: injectionFeatures(r.text), y: r.label === "attack" ? 1 : 0, weight: r.label === "attack" ? 1 : BENIGN_WEIGHT, fold: (fnv1a(r.text) >>> 1) % 5 }));
   console.log(`fitting on ${samples.length} rows (${samples.filter((s) => s.y === 1).length} attacks), ${FEATURES.length} features`);
   // λ by 5-fold cross-validation inside the fitting half: pooled out-of-fold recall at 1% FPR.
-  let best = { lambda: 0, recall: -1 };
+  let best = { lambda: 0, recall: -1, threshold: 0 };
   for (const lambda of [0.0003, 0.001, 0.003, 0.01, 0.03]) {
     const oof = new Float64Array(samples.length);
     for (let k = 0; k < 5; k++) {
@@ -186,11 +188,18 @@ function fit(rows: Row[], write: boolean): void {
     }
     const attacks = samples.flatMap((s, i) => (s.y === 1 ? [oof[i] as number] : []));
     const benign = samples.flatMap((s, i) => (s.y === 0 ? [oof[i] as number] : []));
-    const { recall } = recallAtFpr(attacks, benign, 0.01);
-    console.log(`  λ ${lambda}: out-of-fold recall @ 1% FPR ${recall.toFixed(3)}`);
-    if (recall > best.recall) best = { lambda, recall };
+    const { recall, threshold } = recallAtFpr(attacks, benign, 0.01);
+    console.log(`  λ ${lambda}: out-of-fold recall @ 1% FPR ${recall.toFixed(3)} (above ${threshold.toFixed(3)})`);
+    if (recall > best.recall) best = { lambda, recall, threshold };
   }
   const model = fitLogistic(samples, best.lambda);
+  const fitted = samples.map((s) => predict(model, s.x));
+  const inSample = recallAtFpr(
+    fitted.filter((_, i) => samples[i]?.y === 1),
+    fitted.filter((_, i) => samples[i]?.y === 0),
+    0.01,
+  );
+  console.log(`1% FPR threshold: out of fold ${best.threshold.toFixed(3)}, in the fitting half ${inSample.threshold.toFixed(3)} (INJECTION_THRESHOLD is ${INJECTION_THRESHOLD})`);
   const entries = FEATURES.map((f, j) => `  "${f.name}": ${(model.w[j] as number).toFixed(3)},`);
   const source = `/**
  * Weights for the features in features.ts (a logistic regression): score = σ(bias + Σ wᵢ·xᵢ).

@@ -45,7 +45,7 @@ export function scoreInjection(text: string): InjectionVerdict {
 }
 
 /** The score at and above which the guard reports a finding (what the product ships with). */
-export const INJECTION_THRESHOLD = 0.75;
+export const INJECTION_THRESHOLD = 0.5;
 
 /** A finding over the whole text when its score reaches the threshold. */
 export function injectionFindings(text: string, threshold = INJECTION_THRESHOLD): Finding[] {

@@ -13,16 +13,20 @@ export function dataStart(lower: string): number {
   };
   if (lower.includes(":")) {
     consider(/(?:^|\|)\s*(?:subject|email_from|from|to|received date|content|sender|recipient)\s*:|\{recipient:/.exec(lower));
-    consider(/\b(?:this|the following|given this|below|based on(?: this| the)?) (?:table|email|e-mail|document|paper|article|text|passage|review|webpage|web page|page|resume|cv|transaction|message|report|post|tweet|comment|note|file|data|record)s?\b[^\n]{0,40}?[:'"]/.exec(lower));
+    consider(/\b(?:this|the following|given this|below|based on(?: this| the)?) (?:[a-z]+ ){0,2}(?:table|email|e-mail|document|paper|article|text|passage|review|webpage|web page|page|resume|cv|transaction|message|report|post|tweet|comment|note|file|data|record|code|snippet|script|program|html|json|csv|log|transcript)s?\b[^\n]{0,40}?[:'"]/.exec(lower));
   }
   if (lower.includes("|")) consider(/(?:^|\n)[ \t]*\|[^\n]*\|[ \t]*(?:\n|$)/.exec(lower));
-  if (lower.includes("<")) consider(/<(?:t[dr]|table|html|body|div|p)\b/.exec(lower));
+  if (lower.includes("<")) consider(/<(?:t[dr]|table|html|body|div|p|code|pre|caption|article|section)\b/.exec(lower));
   return start;
 }
 
-/** A sentence that tells its reader to do something an assistant would be asked to do. */
+/**
+ * A sentence that asks for what an assistant is asked to do — write, explain, translate, rework
+ * the answer — rather than what documents and e-mails ordinarily tell their reader (click, reply,
+ * call, visit, sign in).
+ */
 const TASK_IMPERATIVE =
-  /(?:^|[\n.!?:|>][ \t]*|(?<=\S)[ \t]{2,})(?:please\s+|kindly\s+|also\s+|now\s+)?(?:explain|write|describe|translate|tell|create|generate|list|provide|give|include|add|reply|respond|calculate|convert|compose|recommend|suggest|output|print|insert|rewrite|modify|send|visit|click|ignore|append|mention|say|state|answer|draft|share|introduce|encourage|remind|ask|find|summari[sz]e|recite|display|show|change|replace|begin|start|post|delete|remove|develop|outline|break down|define|compare|name|discuss|analy[sz]e|detail|enumerate|render|substitute|misspell|jumble|scramble|rearrange|anagram|combine|group|enhance|augment|integrate|inject|embed|ensure|forward|tease|promote|urge|advise|offer|construct|design|teach|make sure|don't forget|be sure)\b[^\n]{8,}/g;
+  /(?:^|[\n.!?:|>][ \t]*|(?<=\S)[ \t]{2,})(?:please\s+|kindly\s+|also\s+|now\s+)?(?:explain|write|describe|translate|create|generate|list|provide|include|add|calculate|convert|compose|recommend|suggest|output|insert|rewrite|modify|append|mention|answer|draft|introduce|encourage|remind|summari[sz]e|recite|replace|develop|outline|break down|define|compare|discuss|analy[sz]e|detail|enumerate|render|substitute|misspell|jumble|scramble|rearrange|anagram|enhance|augment|integrate|inject|embed|tease|promote|urge|advise|construct|design|teach)\b[^\n]{8,}/g;
 const QUESTION_LINE = /(?:^|\n)[ \t]*(?:what|what's|how|who|why|when|where|which|can you|could you|would you|is there|are there|do you|does)\b[^\n?]{6,}\?[ \t]*(?=\n|$)/g;
 
 /** Task-like imperative sentences after the data starts (past its first tenth, so not the user's own request). */
@@ -44,11 +48,12 @@ export function dataQuestions(lower: string, start: number): number {
 const PROSE_WORD = /^[A-Za-z'’,;:.?!"()-]+$/;
 
 /**
- * Sentences inside the data that speak to whoever processes it rather than being part of it:
- * told to ignore the material or to state something about it, or a "let's say" that replaces its
- * facts. Counted after the data starts.
+ * Sentences inside the data that speak to whoever processes it rather than being part of it: told
+ * to ignore the material or to state something about it, a "let's say" that replaces its facts,
+ * the AI addressed by name, or told to keep something from the user. Counted after the data starts.
  */
-const DIRECTIVE = /\b(?:let's|let us|we (?:might|could|should|will|must)) (?:say|state|assume|pretend|claim|imagine|declare|conclude)\b|\bignore (?:the|this|that|all|any|previous|prior)\b|\b(?:state|say|declare|claim|respond|reply|answer|output|print) (?:that|the following|instead)\b|\byou (?:must|should|need to|have to|are (?:required|instructed|asked) to|will now)\b|\b(?:you've|you have) been (?:instructed|asked|told|ordered)\b/g;
+const DIRECTIVE =
+  /\b(?:let's|let us|we (?:might|could|should|will|must)) (?:say|state|assume|pretend|claim|imagine|declare|conclude)\b|\bignore (?:the|this|that|all|any|previous|prior)\b|\b(?:state|say|declare|claim|respond|reply|answer|output|print) (?:that|the following|instead)\b|\byou (?:must|should|need to|have to|are (?:required|instructed|asked) to|will now)\b|\b(?:you've|you have) been (?:instructed|asked|told|ordered)\b|\b(?:note|message|instructions?) (?:to|for) (?:the |any )?(?:ai|assistant|model|llm|chatbot|bot)s?\b|\b(?:dear|hey|attention|hello|hi),? (?:ai|assistant|chatgpt|gpt|model|llm|chatbot|bot|claude|copilot)\b|\b(?:ai|assistant|language model|llm|chatbot|model)s?,? (?:must|should|please|you must|reading this|processing this)\b|\bif you are an? (?:ai|language model|llm|assistant|chatbot|bot)\b|\b(?:do not|don't|never|without) (?:tell|inform|mention|alert|notify|warn)(?:ing)? (?:the )?(?:user|recipient|reader|human)\b/g;
 
 export function dataDirectives(lower: string, start: number): number {
   if (start < 0) return 0;
@@ -58,7 +63,21 @@ export function dataDirectives(lower: string, start: number): number {
   return n;
 }
 
-/** Lines of prose between the rows of a table: tables are rows, and a sentence between them is planted. */
+/** Actions an agent could be talked into from inside the data: sending or forwarding to an address, or to a link. */
+const ACTION = /\b(?:send|forward|email|e-mail|upload|post|transmit|exfiltrate|copy|bcc)\b[^.!?\n]{0,60}\b(?:to|at)\s+(?:https?:\/\/|www\.|[\w.+-]+@[\w-]+\.[\w.]+)/g;
+
+export function dataActions(lower: string, start: number): number {
+  if (start < 0 || !(lower.includes("@") || lower.includes("http") || lower.includes("www."))) return 0;
+  ACTION.lastIndex = start;
+  return ACTION.exec(lower) ? 1 : 0;
+}
+
+/**
+ * Lines between the rows of a table that ask something of the reader — a question, a sentence
+ * about "you", or one that starts with a task verb: tables are rows, and such a line is planted.
+ * (A caption or heading between two tables is not.)
+ */
+const ASKS = /\?\s*$|\byour?\b|^(?:please\s+)?(?:explain|write|describe|translate|tell|create|generate|list|provide|give|include|add|calculate|convert|compose|recommend|suggest|output|print|insert|rewrite|modify|append|mention|answer|draft|introduce|encourage|remind|summari[sz]e|recite|replace|develop|outline|break|define|compare|discuss|analy[sz]e|detail|enumerate|render|substitute|misspell|jumble|scramble|rearrange|anagram|enhance|augment|integrate|inject|embed|tease|promote|urge|advise|construct|design|teach|ignore|forget|say|state|reply|respond|send|visit|click|make|ensure|use|combine|group)\b/i;
 export function tableInterruptions(text: string): number {
   if (!text.includes("|")) return 0;
   const lines = text.split("\n");
@@ -77,7 +96,7 @@ export function tableInterruptions(text: string): number {
     // Prose: several words, mostly letters, and a sentence shape (capital start, or ending in . ? : !).
     const tokens = line.split(/\s+/);
     const words = tokens.filter((w) => PROSE_WORD.test(w)).length;
-    if (words >= 4 && words >= tokens.length * 0.6 && /^[A-Z"']|[.?!:]$/.test(line)) found++;
+    if (words >= 4 && words >= tokens.length * 0.6 && ASKS.test(line)) found++;
   }
   return found;
 }

@@ -3,8 +3,8 @@
  * score: the lexical features of lexicon.ts over every reading of the text (normalise.ts), the
  * layout of data planted in it (documents.ts), and a few that combine them.
  */
-import { dataDirectives, dataImperatives, dataQuestions, dataStart, hiddenMarkup, tableInterruptions } from "./documents.js";
-import { LEXICAL, type InjectionType, type LexicalFeature } from "./lexicon.js";
+import { dataActions, dataDirectives, dataImperatives, dataQuestions, dataStart, hiddenMarkup, tableInterruptions } from "./documents.js";
+import { LEXICAL, type InjectionType, type LexicalFeature, type Strength } from "./lexicon.js";
 import { alternateReadings, normaliseDetailed } from "./normalise.js";
 import { scanText, type Scan } from "./scan.js";
 import { hashWord } from "./word-hash.js";
@@ -16,30 +16,43 @@ export interface FeatureSpec {
   type: InjectionType;
   /** Evidence for an attack (weight ≥ 0) or against one (weight ≤ 0): the fit keeps each weight on its side. */
   sign: 1 | -1;
+  /** What the feature may say on its own (lexicon.ts): the fit keeps a decisive weight at or above DECISIVE_WEIGHT, a weak one at or below WEAK_WEIGHT. */
+  strength: Strength;
 }
+
+/**
+ * Bounds on fitted weights, for what the dev data cannot teach. It holds few texts with one
+ * decisive signal and nothing else, so a fit alone would leave "Ignore all previous instructions."
+ * under the threshold; and its harmless rows never mention a password or a system prompt, so a fit
+ * alone would flag "How do I reset my password?". With the fitted bias near −2 and the threshold
+ * at 0.5, one decisive feature alone scores about 0.8 and one weak feature alone stays well under.
+ */
+export const DECISIVE_WEIGHT = 3.5;
+export const WEAK_WEIGHT = 1.5;
 
 const PI = "PROMPT_INJECTION" as const;
 const JB = "JAILBREAK" as const;
 
 /** Computed over the normalised text as a whole, or from other features. */
 const DERIVED: FeatureSpec[] = [
-  { name: "data-present", type: PI, sign: -1 },
-  { name: "data-imperative", type: PI, sign: 1 },
-  { name: "data-question", type: PI, sign: 1 },
-  { name: "data-directive", type: PI, sign: 1 },
-  { name: "table-interruption", type: PI, sign: 1 },
-  { name: "hidden-markup", type: PI, sign: 1 },
-  { name: "repetition", type: PI, sign: 1 },
-  { name: "smuggled", type: PI, sign: 1 },
-  { name: "hidden-characters", type: PI, sign: 1 },
-  { name: "pi-breadth", type: PI, sign: 1 },
-  { name: "jb-breadth", type: JB, sign: 1 },
-  { name: "frame-and-extract", type: PI, sign: 1 },
-  { name: "pressure-and-extract", type: PI, sign: 1 },
-  { name: "persona-and-rules", type: JB, sign: 1 },
+  { name: "data-present", type: PI, sign: -1, strength: "weak" },
+  { name: "data-imperative", type: PI, sign: 1, strength: "weak" },
+  { name: "data-question", type: PI, sign: 1, strength: "weak" },
+  { name: "data-directive", type: PI, sign: 1, strength: "strong" },
+  { name: "data-action", type: PI, sign: 1, strength: "weak" },
+  { name: "table-interruption", type: PI, sign: 1, strength: "strong" },
+  { name: "hidden-markup", type: PI, sign: 1, strength: "strong" },
+  { name: "repetition", type: PI, sign: 1, strength: "weak" },
+  { name: "smuggled", type: PI, sign: 1, strength: "weak" },
+  { name: "hidden-characters", type: PI, sign: 1, strength: "weak" },
+  { name: "pi-breadth", type: PI, sign: 1, strength: "strong" },
+  { name: "jb-breadth", type: JB, sign: 1, strength: "strong" },
+  { name: "frame-and-extract", type: PI, sign: 1, strength: "strong" },
+  { name: "pressure-and-extract", type: PI, sign: 1, strength: "strong" },
+  { name: "persona-and-rules", type: JB, sign: 1, strength: "strong" },
 ];
 
-export const FEATURES: readonly FeatureSpec[] = [...LEXICAL.map((f): FeatureSpec => ({ name: f.name, type: f.type, sign: 1 })), ...DERIVED];
+export const FEATURES: readonly FeatureSpec[] = [...LEXICAL.map((f): FeatureSpec => ({ name: f.name, type: f.type, sign: 1, strength: f.strength })), ...DERIVED];
 export const FEATURE_NAMES: readonly string[] = FEATURES.map((f) => f.name);
 const INDEX = new Map(FEATURE_NAMES.map((n, i) => [n, i]));
 const at = (name: string) => INDEX.get(name) as number;
@@ -164,6 +177,7 @@ export function featureVector(text: string): Float64Array {
   x[at("data-imperative")] = Math.min(1, dataImperatives(lower, start) / 2);
   x[at("data-question")] = Math.min(1, dataQuestions(lower, start));
   x[at("data-directive")] = Math.min(1, dataDirectives(lower, start) / 2);
+  x[at("data-action")] = Math.min(1, dataActions(lower, start));
   x[at("hidden-characters")] = hidden ? 1 : 0;
   x[at("table-interruption")] = Math.min(1, tableInterruptions(main));
   x[at("hidden-markup")] = hiddenMarkup(lower) ? 1 : 0;
@@ -177,7 +191,7 @@ export function featureVector(text: string): Float64Array {
   x[at("pi-breadth")] = Math.min(1, Math.max(0, pi - 1) / 4);
   x[at("jb-breadth")] = Math.min(1, Math.max(0, jb - 1) / 8);
 
-  const extract = max(x, "secret-target", "secret-request", "private-data-request", "sysprompt-request");
+  const extract = max(x, "secret-target", "secret-request", "private-data-request", "person-data-request", "sysprompt-request");
   x[at("frame-and-extract")] = extract * max(x, "hypothetical-frame", "topic-pivot", "fake-dialogue", "obfuscate-output", "char-transform");
   x[at("pressure-and-extract")] = extract * max(x, "authority-claim", "authority-social", "bribe-threat", "social-engineering", "privileged-mode");
   x[at("persona-and-rules")] = max(x, "persona-ai", "persona-switch", "jailbreak-persona", "custom-gpt") * max(x, "no-rules", "never-refuse", "refusal-suppression", "content-policy");

@@ -16,9 +16,17 @@
 
 export type InjectionType = "PROMPT_INJECTION" | "JAILBREAK";
 
+/**
+ * How much one feature may say on its own (features.ts bounds the fitted weights accordingly):
+ * decisive — an attack whatever else the text says; weak — common in harmless use too (a mention
+ * of ChatGPT, of a password, "in your answer …"), so never enough alone; strong — the rest.
+ */
+export type Strength = "decisive" | "strong" | "weak";
+
 export interface LexicalFeature {
   name: string;
   type: InjectionType;
+  strength: Strength;
   starts: string[];
   /** The pattern source; matched over the lower-cased reading unless caseSensitive. */
   source: string;
@@ -35,8 +43,21 @@ const within = (n: number) => String.raw`[^.!?\n]{0,${n}}`;
 const words = (list: string) => list.trim().split(/\s+/);
 
 function lex(name: string, type: InjectionType, starts: string, source: string, cap = 1, caseSensitive = false): LexicalFeature {
-  return { name, type, starts: words(starts), source, cap, caseSensitive };
+  return { name, type, strength: WEAK.has(name) ? "weak" : "strong", starts: words(starts), source, cap, caseSensitive };
 }
+
+/** A feature that is an attack on its own (see Strength). */
+const decisive = (feature: LexicalFeature): LexicalFeature => ({ ...feature, strength: "decisive" });
+
+/** Features that describe things harmless prompts do too: evidence only together with others. */
+const WEAK = new Set([
+  "authority-claim", "authority-social", "secret-target", "secret-request", "sysprompt-target", "private-data-request", "person-data-request",
+  "decode-request", "obfuscate-output", "char-transform", "bribe-threat", "social-engineering", "hypothetical-frame", "topic-pivot",
+  "fake-dialogue", "output-hijack", "your-output", "exfil-url-template", "link-insertion", "urgent-action", "attention-label", "risky-code",
+  "custom-gpt", "ai-self-reference", "persona-ai", "persona-switch", "from-now-on", "never-refuse", "content-policy", "jailbreak-word",
+  "evil-persona", "harm-topic", "profanity", "prompt-placeholder", "game-frame", "slash-commands", "shouted-absolutes", "developer-mode",
+  "persona-config", "every-response",
+]);
 
 /** A list of words and phrases, each matched whole; a phrase starts at its last word, the others in a lookbehind. */
 function wordList(name: string, type: InjectionType, list: string, cap: number): LexicalFeature {
@@ -48,7 +69,7 @@ function wordList(name: string, type: InjectionType, list: string, cap: number):
     const before = entry.slice(0, at).replace(/[-.]/g, "\\$&");
     return before ? `(?<=\\b${before})${entry.slice(at)}` : `\\b${entry}`;
   });
-  return { name, type, starts: [...starts], source: `(?:${alternatives.join("|")})\\b`, cap, caseSensitive: false };
+  return { name, type, strength: WEAK.has(name) ? "weak" : "strong", starts: [...starts], source: `(?:${alternatives.join("|")})\\b`, cap, caseSensitive: false };
 }
 
 // Vocabulary shared by several features.
@@ -60,13 +81,12 @@ const AI_STARTS = "ai ais assistant assistants language model models llm llms ch
 
 export const LEXICAL: readonly LexicalFeature[] = [
   // ── Overriding the instructions the model was given ──
-  lex(
+  decisive(lex(
     "override",
     PI,
     "ignore ignoring disregard disregarding forget forgetting skip bypass override overlook neglect discard abandon set throw drop erase reset stop do don no",
     String.raw`\b(?:ignore|ignoring|disregard|disregarding|forget|forgetting|skip|bypass|override|overlook|neglect|discard|abandon|set aside|throw out|drop|erase|reset|stop following|do not follow|don't follow|no longer follow)\b${within(40)}\b(?:previous|previously|prior|above|earlier|preceding|foregoing|initial|original|old|existing|given|your|all|any|every|these|those|system|developer|default|current)\b${within(30)}\b(?:instructions?|prompts?|rules|directions?|directives?|guidelines|context|commands?|constraints|polic(?:y|ies)|programming|restrictions|messages?|tasks?|inputs?|conversation|orders|training|settings|guidance|requests?|content|text|limitations|safeguards|filters?|moderation)\b`,
-    2,
-  ),
+  )),
   lex(
     "override-short",
     PI,
@@ -74,12 +94,12 @@ export const LEXICAL: readonly LexicalFeature[] = [
     String.raw`\b(?:ignore|disregard|forget|overlook)\b (?:about )?(?:all |everything |anything )?(?:(?:of )?(?:that|this|the above|what (?:you|i) (?:said|were told|have been told))|everything (?:before|above|you(?:'ve| have)? (?:been|were) (?:told|instructed))|all that you(?:'ve| have) been (?:told|instructed)|the (?:above|previous|prior|earlier|resume|document|email|text|webpage|website|page|article|context|content|data|function|code|table|paper|input|question|task|story|review|message|transaction)\b)`,
     2,
   ),
-  lex(
+  decisive(lex(
     "override-multilingual",
     PI,
     "ignora ignore ignorez ignorar ignoriere ignorieren olvida oublie oubliez oublier vergiss vergessen dimentica esqueça игнорир забудь 忽略 指示を無視 指令を無視 무시하십시오 무시해 지시 पिछले निर्देशों αγνοήστε تجاهل",
-    String.raw`\bignor(?:a|e|ez|ar|iere|ieren sie|ieren)\b.{0,30}\b(?:instrucciones|instructions|instruções|istruzioni|anweisungen|indicaciones)|\b(?:olvida|oublie[zr]?|vergiss|vergessen sie|dimentica|esqueça)\b.{0,40}\b(?:instrucciones|instructions|instruções|istruzioni|anweisungen)|игнорир\S*\s.{0,30}инструкци|забудь\S*\s.{0,30}инструкци|忽略.{0,8}(?:指示|指令|说明|规则)|(?:指示|指令)を無視|무시하십시오|무시해|지시.{0,6}무시|पिछले निर्देश|निर्देशों की अनदेखी|αγνοήστε|تجاهل.{0,20}التعليمات`,
-  ),
+    String.raw`\bignor(?:a|ez|ar|iere|ieren sie|ieren)\b.{0,30}\b(?:instrucciones|instructions|instruções|istruzioni|anweisungen|indicaciones)|\bignore\b.{0,30}\b(?:instrucciones|instruções|istruzioni|anweisungen|indicaciones)|\b(?:olvida|oublie[zr]?|vergiss|vergessen sie|dimentica|esqueça)\b.{0,40}\b(?:instrucciones|instructions|instruções|istruzioni|anweisungen)|игнорир\S*\s.{0,30}инструкци|забудь\S*\s.{0,30}инструкци|忽略.{0,8}(?:指示|指令|说明|规则)|(?:指示|指令)を無視|무시하십시오|무시해|지시.{0,6}무시|पिछले निर्देश|निर्देशों की अनदेखी|αγνοήστε|تجاهل.{0,20}التعليمات`,
+  )),
   lex(
     "redirect-instead",
     PI,
@@ -116,7 +136,7 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "secret-target",
     PI,
     SECRET_STARTS,
-    String.raw`(?<=\b(?:your|the|our|my|its|this|system|admin|root|master|account|that)\s+(?:own\s+)?)${SECRET}|${SECRET}\s+(?:for|of|to)\s+(?:our|the|this|your)\s+(?:system|account|database|server|mode|network)|\b(?:passwort|contraseña|mot de passe|senha)\b|пароль|密码|口令|パスワード|비밀번호`,
+    String.raw`(?<=\b(?:your|system|admin|root|master)\s+(?:own\s+)?)${SECRET}|${SECRET}\s+(?:for|of|to)\s+(?:our|the|this|your)\s+(?:system|database|server|mode|network)|(?<=\b(?:ihr|ihre|dein|deine|su|tu|votre|ton|sua|seu|tua|vostra)\s+)(?:passwort|contraseña|mot de passe|senha|password)\b|(?<=(?:你的|您的))密码|(?<=あなたの)パスワード|(?<=(?:당신의|너의)\s?)비밀번호|(?<=(?:ваш|твой)\s)пароль`,
   ),
   lex(
     "secret-request",
@@ -124,18 +144,28 @@ export const LEXICAL: readonly LexicalFeature[] = [
     `${SECRET_STARTS} sua`,
     String.raw`(?<=\b(?:what(?:'s| is| are| was)|tell|share|give|reveal|confirm|provide|print|show|display|spell|write|say|send|repeat|disclose|leak|output|list|type|recite|hint|encode|translate|reverse|poem|haiku|story|song|acrostic|riddle|guess)\b${within(50)})${SECRET}|(?<=cuál es la )contraseña|(?<=quel est le )mot de passe|(?<=was ist das )passwort|(?<=qual (?:è|é) (?:la|a) )(?:password|sua senha)|パスワードは何|비밀번호.{0,10}(?:알려|뭐)|(?<=какой )пароль`,
   ),
-  lex(
+  // Revealing the prompt the model runs under (not writing one: "write a system prompt for …" is a task).
+  decisive(lex(
     "sysprompt-request",
     PI,
-    "system prompt instructions message rules guidelines directives programming configuration training initial text words everything beginning preprompt pre",
-    String.raw`(?<=\b(?:reveal|print|repeat|show|output|tell|display|write|copy|leak|summari[sz]e|translate|spell|list|recite|what (?:are|were|is)|give me)\b${within(40)})(?:system (?:prompt|message)|(?<=\b(?:initial|original|hidden|secret|previous|earlier|first|full|entire|exact|above) ?)(?:prompt|instructions|system message)|pre-?prompt|(?<=\byour )(?:instructions|prompt|rules|guidelines|directives|programming|configuration|training data|initial message)|(?:text|words|everything|instructions) (?:above|before this|so far)|beginning of (?:the|this|our) (?:conversation|prompt|chat))\b`,
-  ),
+    "system prompt instructions rules guidelines directives programming configuration initial message text words everything beginning preprompt pre original hidden secret full entire exact",
+    String.raw`(?<=\b(?:reveal|print|repeat|show|output|display|leak|recite|dump|expose|disclose|copy|tell me|give me|share|what (?:are|were|is)|translate|summari[sz]e|spell out)\b${within(40)}\b)(?:(?<!\b(?:a|an|new|my|our|custom|sample|example|good|better|great|effective|this) )system (?:prompt|message)|(?:initial|original|hidden|secret|full|entire|exact|pre-?) ?(?:prompt|instructions|system message)|(?<=\byour )(?:instructions|prompt|rules|guidelines|directives|programming|configuration|initial message))\b|(?<=\b(?:repeat|print|output|recite|copy|reveal|show)\b${within(40)}\b)(?:(?:text|words|everything|instructions) (?:above|before this|so far)|beginning of (?:the|this|our) (?:conversation|prompt|chat))\b`,
+  )),
   lex("sysprompt-target", PI, "system hidden initial developer pre preprompt", String.raw`\b(?:system prompt|system message|pre-?prompt|hidden (?:prompt|instructions)|initial instructions|developer (?:message|instructions))\b`),
   lex(
     "private-data-request",
     PI,
-    "user users customer customers client employee employees patient account live bank birth birthdate date home social credit current email phone database records",
-    String.raw`\b(?:user|users|customer|customers|client|employee|employees|patient|account holder)(?:'s|s'|s)?\s+(?:current |home |full |personal |private |email |e-mail |birth|phone|address|location|city|name|initials|bank|balance|password|credit|social security|ssn|favou?rite|salary|medical|data|records|details|information|age|emails?|messages|history)|(?<=\bwhere (?:does|do|did) (?:the user|users|[a-z]+ [a-z]+|[a-z]+) (?:currently |now )?)live\b|\b(?:bank balance|birth ?date|date of birth|home address|social security number|credit card (?:number|information|details)|current city of residence|email address) of\b|(?<=\b[a-z]+'s )(?:birth ?date|date of birth|email address|current (?:city|address|location)|home address|phone number|bank (?:balance|account)|social security|credit card)\b|(?<=\b(?:list of|all) (?:the )?)(?:users|customers|employees)\b.{0,30}\b(?:and|with) their\b|(?<=\b(?:print|dump|export|show|list) (?:your|the) (?:entire |whole |full )?)(?:database|user table|records)\b|\busers in your database\b`,
+    "user users customer customers client employee employees patient account live lives living bank birth birthdate date home social credit current email phone database records",
+    String.raw`\b(?:user|users|customer|customers|client|employee|employees|patient|account holder)(?:'s|s'|s)?\s+(?:current |home |full |personal |private |email |e-mail |birth|phone|address|location|city|name|initials|bank|balance|password|credit|social security|ssn|favou?rite|salary|medical|data|records|details|information|age|emails?|messages|history)|(?<=\bwhere (?:does|do|did) (?:the user|users|[a-z]+ [a-z]+|[a-z]+) (?:currently |now )?)(?:live|lives|living)\b|\b(?:bank balance|birth ?date|date of birth|home address|social security number|credit card (?:number|information|details)|current city of residence|email address) of\b|(?<=\b(?:list of|all) (?:the )?)(?:users|customers|employees)\b.{0,30}\b(?:and|with) their\b|(?<=\b(?:print|dump|export|show|list) (?:your|the) (?:entire |whole |full )?)(?:database|user table|records)\b|\busers in your database\b`,
+  ),
+
+  lex(
+    "person-data-request",
+    PI,
+    "birth birthdate date email current home phone bank social credit",
+    String.raw`(?<=\b[A-Z][a-z]+'s )(?:birth ?date|date of birth|email address|current (?:city|address|location)|home address|phone number|bank balance|social security number|credit card)\b`,
+    1,
+    true,
   ),
 
   // ── Smuggling: encodings, splitting, obfuscated output ──
@@ -145,12 +175,12 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "base base64 binary hex hexadecimal morse rot rot13 caesar cipher encoded ciphertext ascii emoji emojis pig leetspeak reversed",
     String.raw`(?<=\b(?:decode|decipher|decrypt|translate|convert|interpret|unscramble)\b${within(40)})\b(?:base ?64|binary|hex(?:adecimal)?|morse|rot-?13|caesar|cipher|encoded|ciphertext|ascii codes|emojis?|pig latin|leetspeak|reversed)\b`,
   ),
-  lex(
+  decisive(lex(
     "decode-and-follow",
     PI,
     "follow execute obey carry act perform",
     String.raw`(?<=\b(?:decode|decipher|decrypt|translate)\b.{0,80}\b(?:and|then)\s+)(?:follow|execute|obey|carry out|act on|perform)\b|\b(?:follow|execute|obey|carry out)\b.{0,30}\b(?:decoded|hidden|encoded|embedded) (?:instructions?|message|text|commands?)`,
-  ),
+  )),
   lex(
     "obfuscate-output",
     PI,
@@ -204,7 +234,14 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "system assistant instruction inst sys admin developer im endoftext eot start instructions input prompt message document begins starts follows",
     String.raw`(?<=(?:^|\n)\s*(?:### ?)?)(?:system|assistant|instruction)\s*:|(?<=\[/?)(?:system|inst|sys|admin|developer)\]|(?<=<\|?)(?:system|im_start|im_end|endoftext|eot_id|start_header_id)\|?>|(?<=</?)(?:system|sys|instructions?|admin)>|(?<=\bend of (?:the )?(?:user |system )?)(?:input|prompt|message|document)\b|(?<=\buser )message terminat|(?<=\bsystem (?:instruction|message|prompt|note) )(?:begins|starts|follows)\b|(?<=\bbegin (?:system|new|admin) )(?:prompt|instructions|message)\b`,
   ),
-  lex("fake-dialogue", PI, "q question user human", String.raw`(?<=^|\s)(?:q|question|user|human)\s*:\s*\S.{0,400}?(?<=\s)(?:a|answer|assistant|ai|bot)\s*:`, 3),
+  // Many-shot: a made-up exchange of several turns (one question and its answer slot is an ordinary task format).
+  lex(
+    "fake-dialogue",
+    PI,
+    "q question user human",
+    String.raw`(?<=^|\s)(?:q|question|user|human)\s*:\s*\S.{0,400}?(?<=\s)(?:a|answer|assistant|ai|bot)\s*:\s*\S.{0,400}?(?<=\s)(?:q|question|user|human)\s*:`,
+    2,
+  ),
   lex(
     "output-hijack",
     PI,
@@ -232,7 +269,13 @@ export const LEXICAL: readonly LexicalFeature[] = [
   ),
 
   // ── Exfiltration and actions planted for an agent ──
-  lex("exfil-image", PI, "![", String.raw`!\[[^\]]{0,80}\]\(\s*https?://[^)\s]*[?&=][^)\s]*\)`),
+  // A markdown image whose address carries data out: a placeholder to fill in, or a parameter named for what it carries.
+  decisive(lex(
+    "exfil-image",
+    PI,
+    "![",
+    String.raw`!\[[^\]]{0,80}\]\(\s*https?://[^)\s]*(?:\{[^})\s]*\}|\$\{?[a-z_]+|\[[a-z_ ]+\]|[?&](?:data|secret|token|key|pw|pwd|password|msg|conversation|chat|history|prompt|email|user|q|info|content|text)=)[^)\s]*\)`,
+  )),
   lex("exfil-url-template", PI, "http https", String.raw`\bhttps?://[^\s"'<>)]*(?:\{[a-z_ ]+\}|\$\{?[a-z_]+|\[[a-z_ ]+\]|(?:data|q|query|secret|token|key|pw|password|msg|conversation|chat|history|info|email|user)=)`),
   lex(
     "send-to",
@@ -403,6 +446,6 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "every-response",
     JB,
     "every each all",
-    String.raw`\b(?:every|each|all)(?: of)?(?: your| my)?(?: future| subsequent)? (?:reply|replies|response|responses|answer|answers|message|messages|output|outputs|prompt|prompts|question|questions)\b`,
+    String.raw`\b(?:every|each|all)(?: of)?(?: your| my)?(?: future| subsequent)? (?:reply|replies|response|responses|answer|answers|message|messages|output|outputs|prompt|prompts)\b`,
   ),
 ];

@@ -32,16 +32,14 @@ const HAS_HOMOGLYPH = new RegExp(`[${Object.keys(HOMOGLYPHS).join("")}]`);
 /** A run of letters that may mix scripts (Latin with Cyrillic, Greek, Armenian look-alikes). */
 const WORD = /[\p{L}\p{M}]+/gu;
 const LATIN = /[A-Za-z]/;
-const HOMOGLYPH_ONLY = new RegExp(`^[${Object.keys(HOMOGLYPHS).join("")}]+$`);
 
 /**
  * Folds look-alike letters in words that mix them with Latin letters ("іgnоrе" with Cyrillic і
- * and о), or consist of nothing but look-alikes; a word genuinely written in Cyrillic or Greek
- * keeps its letters.
+ * and о); a word written in Cyrillic or Greek keeps its letters.
  */
 function foldHomoglyphs(text: string): string {
   if (!HAS_HOMOGLYPH.test(text)) return text;
-  return text.replace(WORD, (word) => (HAS_HOMOGLYPH.test(word) && (LATIN.test(word) || HOMOGLYPH_ONLY.test(word)) ? word.replace(HOMOGLYPH, (c) => HOMOGLYPHS[c] ?? c) : word));
+  return text.replace(WORD, (word) => (HAS_HOMOGLYPH.test(word) && LATIN.test(word) ? word.replace(HOMOGLYPH, (c) => HOMOGLYPHS[c] ?? c) : word));
 }
 
 export interface Normalised {
