@@ -8,6 +8,8 @@ import { actionContext } from "../src/audit/recorder.js";
 import { systemActor } from "../src/audit/actor.js";
 import { loggedEventsAfter } from "./support/log.js";
 import { storeTargets } from "./support/stores.js";
+import { generateAgentKey } from "../src/sdk/proof-signer.js";
+import { activeAgent, agentCall } from "./agents/support.js";
 
 type Method = "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE";
 
@@ -44,6 +46,9 @@ interface Bravo {
   principalIds: string[];
   ownerId: string;
   keyIds: string[];
+  /** A public key registered for B's active agent (and offered again to each of B's agents by A). */
+  agentPublicKey: { kty: string; crv: string; x: string };
+  grantIds: string[];
   /** Strings that must never appear in anything tenant A reads. */
   secrets: string[];
 }
@@ -103,6 +108,30 @@ describe.each(storeTargets)("tenant isolation on $name", (target) => {
       bravo.records.agent.push(name);
     }
     expect((await putRecord(h, b, "agent", "bravo-draft-agent", { owner: "bravo-team" })).version).toBe(2);
+    bravo.agentPublicKey = (await generateAgentKey()).publicJwk;
+    const keyed = await h.admin(b.keys.admin, "PUT", "/agents/bravo-active-agent/keys", { publicKey: bravo.agentPublicKey });
+    expect(keyed.status, JSON.stringify(keyed.body)).toBe(201);
+    // A grant of B's waiting for a person, and a live one.
+    const granting = await activeAgent(h, b, "bravo-granting-agent", {
+      spec: { ...sampleSpecs.agent, capabilities: { tools: ["bravo-tools"], dataSources: [], models: [] } },
+    });
+    await h.gatehouse.transaction((trx) =>
+      h.gatehouse.registry.write(trx, actionContext(systemActor("test", b.id)), {
+        tenantId: b.id,
+        kind: "policy",
+        name: "bravo-escalation",
+        owner: "bravo-team",
+        spec: { text: '@escalate forbid (principal, action == Gatehouse::Action::"request_grant", resource) when { context.grant.ttl_seconds > 100 };', environments: [] },
+      }),
+    );
+    const task = (await agentCall(h, granting.signer, "POST", "/v1/tasks", { body: { purpose: "bravo work" } })).body;
+    bravo.grantIds = [];
+    for (const ttlSeconds of [300, 60]) {
+      const grant = await agentCall(h, granting.signer, "POST", `/v1/tasks/${task.id}/grants`, { body: { resource: { kind: "tool", name: "bravo-tools" }, ttlSeconds } });
+      expect(grant.status, JSON.stringify(grant.body)).toBe(ttlSeconds === 300 ? 202 : 201);
+      bravo.grantIds.push(grant.body.id);
+    }
+    bravo.records.agent.push("bravo-granting-agent");
     bravo.pendingChangeRequestId = (await pendingChange(h, b, "bravo-pending-template")).id;
     const extra = await newPrincipal(h, b, "bravo-extra", "developer");
     await newAdminKey(h, b, extra.id);
@@ -129,6 +158,8 @@ describe.each(storeTargets)("tenant isolation on $name", (target) => {
     const events = (await read(b, "/events?limit=1000")).items;
     bravo.logSeqs = events.slice(0, 3).map((e: any) => String(e.seq));
     bravo.secrets = [
+      bravo.agentPublicKey.x,
+      ...bravo.grantIds,
       "bravo", // every name in B contains it, including the tenant's and its principals'
       b.id,
       ...recordIds,
@@ -138,7 +169,7 @@ describe.each(storeTargets)("tenant isolation on $name", (target) => {
       ...keys.map((k: any) => k.prefix),
       ...events.map((e: any) => e.id),
     ];
-    expect(recordIds).toHaveLength(kindNames.length - 1 + agentStates.length);
+    expect(recordIds).toHaveLength(11);
     expect(bravo.principalIds.length).toBeGreaterThanOrEqual(11);
     expect(bravo.keyIds.length).toBeGreaterThanOrEqual(10);
     expect(bravo.changeRequestIds.length).toBeGreaterThanOrEqual(5);
@@ -188,6 +219,8 @@ describe.each(storeTargets)("tenant isolation on $name", (target) => {
     }
     for (const name of bravo.records.agent) {
       for (const [op, body] of agentOperations) add("POST", `/agents/:name/${op}`, { name }, body);
+      add("PUT", "/agents/:name/keys", { name }, { publicKey: bravo.agentPublicKey });
+      add("GET", "/agents/:name/keys", { name });
     }
     for (const id of bravo.changeRequestIds) {
       add("GET", "/change-requests/:id", { id });
@@ -201,6 +234,11 @@ describe.each(storeTargets)("tenant isolation on $name", (target) => {
       add("POST", "/principals/:id/disable", { id });
     }
     for (const id of bravo.keyIds) add("DELETE", "/keys/:id", { id });
+    for (const id of bravo.grantIds) {
+      add("POST", "/grant-requests/:id/approve", { id }, { justification: "not yours" });
+      add("POST", "/grant-requests/:id/deny", { id }, { justification: "not yours" });
+      add("POST", "/grant-requests/:id/revoke", { id }, { reason: "not yours" });
+    }
     for (const name of bravo.records.model) add("PUT", "/models/:name/credential", { name }, { secret: "sk-mallory" });
     for (const id of bravo.logSeqs) add("GET", "/audit/entries/:id/proof", { id });
     add("GET", "/audit/tasks/:id/replay", { id: bravo.taskId });
@@ -262,7 +300,7 @@ describe.each(storeTargets)("tenant isolation on $name", (target) => {
   it("planning B's records with A's key treats them as new and reveals nothing of B", async () => {
     const exported = (await read(b, "/config/export")).documents.filter((d: any) => d.kind !== "Tenant");
     const documents = [...exported, { kind: "PromptTemplate", name: "bravo-pending-template", owner: "team", spec: sampleSpecs.prompt_template }];
-    expect(documents).toHaveLength(11);
+    expect(documents).toHaveLength(12);
     const plan = await h.admin(a.keys.owner, "POST", "/config/plan", { documents });
     expect(plan.status, JSON.stringify(plan.body)).toBe(200);
     for (const entry of plan.body.entries) {
