@@ -169,7 +169,7 @@ describe.each(storeTargets)("tenant isolation on $name", (target) => {
       ...keys.map((k: any) => k.prefix),
       ...events.map((e: any) => e.id),
     ];
-    expect(recordIds).toHaveLength(11);
+    expect(recordIds).toHaveLength(12);
     expect(bravo.principalIds.length).toBeGreaterThanOrEqual(11);
     expect(bravo.keyIds.length).toBeGreaterThanOrEqual(10);
     expect(bravo.changeRequestIds.length).toBeGreaterThanOrEqual(5);
@@ -300,7 +300,7 @@ describe.each(storeTargets)("tenant isolation on $name", (target) => {
   it("planning B's records with A's key treats them as new and reveals nothing of B", async () => {
     const exported = (await read(b, "/config/export")).documents.filter((d: any) => d.kind !== "Tenant");
     const documents = [...exported, { kind: "PromptTemplate", name: "bravo-pending-template", owner: "team", spec: sampleSpecs.prompt_template }];
-    expect(documents).toHaveLength(12);
+    expect(documents).toHaveLength(13);
     const plan = await h.admin(a.keys.owner, "POST", "/config/plan", { documents });
     expect(plan.status, JSON.stringify(plan.body)).toBe(200);
     for (const entry of plan.body.entries) {
