@@ -63,8 +63,9 @@ export class TenantPolicies {
   }
 
   private async load(tenantId: string, generation: number): Promise<TenantPolicySnapshot> {
-    // Read after the generation: records changed in between are newer than it says, and the next call reloads them again.
-    const records = await this.registry.list(tenantId, "policy");
+    // Read after the generation, and from the store itself: records changed in between are newer
+    // than it says (the next call reloads them again), never older.
+    const records = await this.registry.listFromStore(tenantId, "policy");
     const snapshot = new TenantPolicySnapshot(generation, records, this.engine);
     const held = this.held.get(tenantId);
     if (!held || held.generation <= generation) {

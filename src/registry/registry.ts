@@ -134,11 +134,16 @@ export class Registry {
   }
 
   list<K extends Kind>(tenantId: string, kind: K, executor: Executor = this.db): Promise<RegistryRecord<K>[]> {
-    if (executor !== this.db) return this.readList(tenantId, kind, executor);
-    return this.lists.get(`${tenantId}\u0000${kind}`, () => this.readList(tenantId, kind, executor)) as Promise<RegistryRecord<K>[]>;
+    if (executor !== this.db) return this.listFromStore(tenantId, kind, executor);
+    return this.lists.get(`${tenantId}\u0000${kind}`, () => this.listFromStore(tenantId, kind, executor)) as Promise<RegistryRecord<K>[]>;
   }
 
-  private async readList<K extends Kind>(tenantId: string, kind: K, executor: Executor): Promise<RegistryRecord<K>[]> {
+  /**
+   * The live records as the store holds them now, never from the cache. For callers that keep
+   * their own copy keyed by generation(): a cached list may be older than a generation read
+   * after another process's change (the cache sees such changes only within its bound).
+   */
+  async listFromStore<K extends Kind>(tenantId: string, kind: K, executor: Executor = this.db): Promise<RegistryRecord<K>[]> {
     const rows = await executor
       .selectFrom("registry_records")
       .selectAll()
