@@ -31,6 +31,13 @@ export function openSqlite(databaseUrl: string, changes: StoreChanges): { db: Ky
 const writeStatement = /^\s*(insert|update|delete|replace|create|drop|alter|with)\b/i;
 
 /**
+ * Starts a write that is answered without waiting for the WAL's fsync. It survives the process
+ * crashing (its WAL frames reach the operating system at once), not a power loss: only for rows
+ * whose loss then is harmless, such as proof nonces (agents/identity/nonces.ts).
+ */
+export const UNSYNCED_WRITE = "/* unsynced */ ";
+
+/**
  * SQLite's one connection, telling its driver about writes outside a transaction (each its own
  * transaction, to be made durable before it is answered).
  */
@@ -42,7 +49,7 @@ class WriteNoticingConnection implements DatabaseConnection {
 
   async executeQuery<R>(query: CompiledQuery): Promise<QueryResult<R>> {
     const result = await this.inner.executeQuery<R>(query);
-    if (writeStatement.test(query.sql)) this.driver.wrote();
+    if (writeStatement.test(query.sql) && !query.sql.startsWith(UNSYNCED_WRITE)) this.driver.wrote();
     return result;
   }
 

@@ -1,8 +1,11 @@
-import { sql } from "kysely";
+import { CompiledQuery } from "kysely";
 import type { Redis } from "ioredis";
 import { GatehouseError } from "../../shared/errors.js";
 import { connectRedis } from "../../shared/redis.js";
 import type { Store } from "../../store/database.js";
+import { UNSYNCED_WRITE } from "../../store/sqlite.js";
+
+const unsynced = (query: CompiledQuery): CompiledQuery => CompiledQuery.raw(UNSYNCED_WRITE + query.sql, [...query.parameters]);
 
 /**
  * Remembers proof nonces for as long as a proof carrying them could still be accepted, so
@@ -21,11 +24,11 @@ const unavailable = (error: unknown) =>
  * Nonces in the store's agent_nonces table: an insert that finds the nonce already there (and
  * not yet expired) is a replay. Expired rows are pruned as new ones arrive.
  *
- * On SQLite the insert is committed without an fsync (synchronous=NORMAL for that one
- * statement): it still survives the process crashing, since the WAL write has reached the
- * operating system; only a power loss can lose it, and the machine takes longer than the
- * 60-second window to come back from one, by which time the nonce has expired anyway. This
- * takes the fsync (~0.3 ms, far more on a real disk) off every agent request.
+ * On SQLite the insert is answered without waiting for an fsync (UNSYNCED_WRITE): it still
+ * survives the process crashing, since the WAL write has reached the operating system; only a
+ * power loss can lose it, and the machine takes longer than the 60-second window to come back
+ * from one, by which time the nonce has expired anyway. This takes the fsync (~0.3 ms, far more
+ * on a real disk) off every agent request.
  */
 export class SqlNonceStore implements NonceStore {
   private nextPruneAt = 0;
@@ -37,28 +40,19 @@ export class SqlNonceStore implements NonceStore {
 
   async remember(nonce: string, expiresAt: number): Promise<boolean> {
     const now = this.clock();
-    const insert = (db: Store["db"]) =>
-      db
-        .insertInto("agent_nonces")
-        .values({ nonce, expires_at: expiresAt })
-        .onConflict((oc) => oc.column("nonce").doUpdateSet({ expires_at: expiresAt }).where("agent_nonces.expires_at", "<=", now))
-        .executeTakeFirst();
-    const result =
+    const insert = this.store.db
+      .insertInto("agent_nonces")
+      .values({ nonce, expires_at: expiresAt })
+      .onConflict((oc) => oc.column("nonce").doUpdateSet({ expires_at: expiresAt }).where("agent_nonces.expires_at", "<=", now));
+    const inserted =
       this.store.dialect === "sqlite"
-        ? await this.store.db.connection().execute(async (connection) => {
-            await sql`pragma synchronous = NORMAL`.execute(connection);
-            try {
-              return await insert(connection);
-            } finally {
-              await sql`pragma synchronous = FULL`.execute(connection);
-            }
-          })
-        : await insert(this.store.db);
+        ? (await this.store.db.executeQuery(unsynced(insert.compile()))).numAffectedRows
+        : (await insert.executeTakeFirst()).numInsertedOrUpdatedRows;
     if (now >= this.nextPruneAt) {
       this.nextPruneAt = now + 60_000;
       await this.store.db.deleteFrom("agent_nonces").where("expires_at", "<=", now).execute();
     }
-    return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
+    return Number(inserted ?? 0n) > 0;
   }
 
   async close(): Promise<void> {}
