@@ -1,4 +1,5 @@
 import { inputGuardPolicy, looserPolicy } from "../guards/guard-policy.js";
+import { looserOutputSettings, outputGuardSettingsOf } from "../guards/output/settings.js";
 import type { AgentState } from "../lifecycle/agent-states.js";
 import type { AgentSpec, Kind } from "../registry/kinds.js";
 import type { RegistryRecord } from "../registry/registry.js";
@@ -39,8 +40,11 @@ export function requirementFor(proposal: Proposal, ctx: RuleContext): Requiremen
       // Loosening the approval rules is itself guarded by the strictest rule in force.
       const next = proposal.settings as TenantSettings;
       const loosens = next.approvals.required < required || next.approvals.productionPolicy < productionPolicy;
-      // Loosening the input guards, a security control like a policy, takes the usual approvals.
-      const guards = looserPolicy(inputGuardPolicy(ctx.settings.guards?.input), inputGuardPolicy(next.guards?.input));
+      // Loosening the input or output guards, security controls like policies, takes the usual approvals.
+      const guards = [
+        ...looserPolicy(inputGuardPolicy(ctx.settings.guards?.input), inputGuardPolicy(next.guards?.input)),
+        ...looserOutputSettings(outputGuardSettingsOf(ctx.settings.guards?.output), outputGuardSettingsOf(next.guards?.output)),
+      ];
       if (!loosens && guards.length === 0) return none;
       const reasons = [...(loosens ? ["lowering the approvals that changes need"] : []), ...guards];
       return { approvals: loosens ? Math.max(required, productionPolicy) : required, reasons };

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { actionContext } from "../../src/audit/recorder.js";
 import { systemActor } from "../../src/audit/actor.js";
 import { fakeAnthropicUpstream, fakeOpenAiUpstream, type FakeUpstream, type ScriptedReply } from "../support/fake-upstreams.js";
+import { approveFully } from "../support/admin-fixtures.js";
 import { startHarness, type Harness, type TestTenant } from "../support/harness.js";
 import { storeTargets } from "../support/stores.js";
 import { lastInvokeRecord, listen, putRecord, upstreamModel } from "./support.js";
@@ -42,9 +43,11 @@ describe.each(storeTargets)("output guards with the official clients ($name)", (
   let openai: OpenAI;
   let anthropic: Anthropic;
 
+  /** Sets guards.output; loosening them is a change request, approved here by two approvers. */
   const settle = async (tenant: TestTenant, output: Record<string, unknown>) => {
     const res = await h.admin(tenant.keys.admin, "PUT", "/tenant/settings", { guards: { output } });
-    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    if (res.status === 202) await approveFully(h, tenant, res.body.changeRequest.id);
+    else expect(res.status, JSON.stringify(res.body)).toBe(200);
   };
   const reply = (text: string, extra: Partial<ScriptedReply> = {}): ScriptedReply => ({ pieces: words(text), ...extra });
   const ask = (content = "summarise the notes") => ({ model: "gpt-up", messages: [{ role: "user" as const, content }] });
@@ -391,6 +394,27 @@ describe.each(storeTargets)("output guards with the official clients ($name)", (
       expect(invalid.error?.message).toMatch(/\/population must be integer/);
       expect(invalid.finish).toBeUndefined();
     });
+  });
+
+  it("lets an admin tighten the output guards alone, but loosening them is a change request another person approves", async () => {
+    const put = (output: Record<string, unknown>) => h.admin(other.keys.admin, "PUT", "/tenant/settings", { guards: { output } });
+    const tighter = await put({ pii: "block", restrictedTerms: ["Globex merger", "Project Kite"], minConfidence: 0.5 });
+    expect(tighter.status, JSON.stringify(tighter.body)).toBe(200);
+    const looser = await put({ pii: "flag", toxicity: "off", restrictedTerms: ["Project Kite"] });
+    expect(looser.status).toBe(202);
+    expect(looser.body.changeRequest.reasons).toEqual(
+      expect.arrayContaining([
+        "the output guards would set pii to flag instead of block",
+        "the output guards would set toxicity to off instead of block",
+        "the output guards would no longer refuse 1 restricted term",
+        "the output guards would no longer check the answers' confidence",
+      ]),
+    );
+    expect((await h.admin(other.keys.admin, "POST", `/change-requests/${looser.body.changeRequest.id}/approve`, { justification: "mine" })).status).toBe(403);
+    // Until approved, the stricter settings stay in force.
+    expect((await h.admin(other.keys.viewer, "GET", "/tenant")).body.settings.guards.output).toMatchObject({ pii: "block", toxicity: "block", minConfidence: 0.5 });
+    await approveFully(h, other, looser.body.changeRequest.id);
+    expect((await h.admin(other.keys.viewer, "GET", "/tenant")).body.settings.guards.output).toMatchObject({ pii: "flag", toxicity: "off", restrictedTerms: ["Project Kite"] });
   });
 
   it("keeps guards.output in the tenant settings and refuses bad values naming the field", async () => {

@@ -40,3 +40,33 @@ export type OutputGuardSettings = z.output<typeof outputGuardSettingsSchema>;
 /** The settings in force for a tenant whose `guards.output` may be absent. */
 export const outputGuardSettingsOf = (section: OutputGuardSettings | undefined): OutputGuardSettings =>
   section ?? outputGuardSettingsSchema.parse({});
+
+/** How strictly each setting acts on what it finds, least strict first. */
+const ladders = {
+  pii: ["off", "flag", "redact", "block"],
+  secrets: ["off", "flag", "redact", "block"],
+  markers: ["off", "flag", "block"],
+  toxicity: ["off", "flag", "block"],
+} as const;
+
+/**
+ * How the second output guard settings are looser than the first, in words: a guard acting less
+ * strictly, a restricted term removed, a confidence threshold lowered or dropped, low confidence
+ * only flagged. Empty when they are as strict or stricter (the repair retries are not a control).
+ */
+export function looserOutputSettings(before: OutputGuardSettings, after: OutputGuardSettings): string[] {
+  const reasons: string[] = [];
+  for (const key of Object.keys(ladders) as (keyof typeof ladders)[]) {
+    const ladder: readonly string[] = ladders[key];
+    if (ladder.indexOf(after[key]) < ladder.indexOf(before[key])) reasons.push(`the output guards would set ${key} to ${after[key]} instead of ${before[key]}`);
+  }
+  const kept = new Set(after.restrictedTerms.map((t) => t.toLowerCase()));
+  const removed = before.restrictedTerms.filter((t) => !kept.has(t.toLowerCase()));
+  if (removed.length > 0) reasons.push(`the output guards would no longer refuse ${removed.length} restricted term${removed.length === 1 ? "" : "s"}`);
+  if (before.minConfidence !== undefined) {
+    if (after.minConfidence === undefined) reasons.push("the output guards would no longer check the answers' confidence");
+    else if (after.minConfidence < before.minConfidence) reasons.push(`the output guards would accept answers down to confidence ${after.minConfidence} instead of ${before.minConfidence}`);
+    if (after.minConfidence !== undefined && before.lowConfidence === "block" && after.lowConfidence === "flag") reasons.push("the output guards would only flag answers below the confidence threshold");
+  }
+  return reasons;
+}
