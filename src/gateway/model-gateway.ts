@@ -1,5 +1,6 @@
 import type { GuardSettings } from "../guards/guard-policy.js";
 import { InputGuard } from "../guards/input-guard.js";
+import { ContentGuard, registryMarkers } from "../guards/output/content-guard.js";
 import { defaultOutputGuards } from "../guards/output/output-guards.js";
 import { CedarDecider } from "../policy/cedar-decider.js";
 import { PolicyEngine } from "../policy/policy-engine.js";
@@ -54,6 +55,8 @@ export interface ModelGateway {
   pipeline: Pipeline;
   /** The input guards, which POST /v1/guard/check runs too, under the same policy. */
   inputGuard: InputGuard;
+  /** The output guards' leak and abuse checks, which POST /v1/guard/check runs for direction output. */
+  contentGuard: ContentGuard;
   models: ModelCatalog;
   decider: Decider;
   credentials: ProviderCredentials;
@@ -82,6 +85,7 @@ export async function createModelGateway(
   const inputGuard = new InputGuard(undefined, options.guards?.input);
   const admission = options.admission ?? new UsageAdmission(new UsageLimiter(windows, new SqlBudgetLedger(services.store)));
   const upstreams = new UpstreamRouter(router, providers, credentials);
+  const contentGuard = new ContentGuard(registryMarkers(services.registry));
   const pipeline = new Pipeline({
     identify: new IdentifyStage({
       apiKeys: services.apiKeys,
@@ -95,12 +99,13 @@ export async function createModelGateway(
     inspect_input: new InspectInputStage(options.inputGuards ?? [inputGuard]),
     decide: new DecideStage(decider),
     execute: new ExecuteStage(upstreams),
-    inspect_output: new InspectOutputStage(options.outputGuards ?? defaultOutputGuards(upstreams, services.registry)),
+    inspect_output: new InspectOutputStage(options.outputGuards ?? defaultOutputGuards(upstreams, contentGuard)),
     record: new RecordStage(services.recorder, db),
   });
   return {
     pipeline,
     inputGuard,
+    contentGuard,
     models,
     decider,
     credentials,

@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { loadConfig } from "../../config/config.js";
 import { GuardChecker } from "../../guards/guard-check.js";
 import { inputGuardPolicy } from "../../guards/guard-policy.js";
+import { ContentGuard } from "../../guards/output/content-guard.js";
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -13,12 +14,17 @@ export function guardCommands(program: Command): void {
   const guard = program.command("guard").description("the input and output guards, offline");
   guard
     .command("check")
-    .description("check the text on standard input as POST /v1/guard/check does (under the configuration's guard defaults); prints the verdict as JSON, exits 1 when it is block")
+    .description(
+      "check the text on standard input as POST /v1/guard/check does (input: under the configuration's guard defaults; output: the output guards' default leak and abuse checks); prints the verdict as JSON, exits 1 when it is block",
+    )
     .option("--direction <direction>", "input (to a model) or output (from one)", "input")
     .action(async (options: { direction: string }) => {
       if (options.direction !== "input" && options.direction !== "output") throw new Error("--direction must be input or output");
-      const policy = inputGuardPolicy(loadConfig().guards.input);
-      const result = new GuardChecker().check(await readStdin(), policy);
+      const text = await readStdin();
+      const result =
+        options.direction === "input"
+          ? new GuardChecker().check(text, inputGuardPolicy(loadConfig().guards.input))
+          : await new ContentGuard(async () => []).review(undefined, undefined, text);
       console.log(JSON.stringify(result, null, 2));
       if (result.verdict === "block") process.exitCode = 1;
     });

@@ -7,6 +7,7 @@ import { actorOfCaller, authenticateCaller } from "../pipeline/identify.js";
 import { apiKeyOf } from "./call-headers.js";
 import { gatewayErrorOf } from "./errors.js";
 import { openAiError } from "./openai/error-shape.js";
+import { Placeholders } from "../../guards/placeholders.js";
 
 const MAX_TEXT = 1_000_000;
 
@@ -25,9 +26,10 @@ const guardCheckSchema = z
 
 /**
  * POST /v1/guard/check: the gateway's guards for applications that want the checks without
- * proxying a model call. Same code and the same tenant policy as the pipeline's input guards
- * (a finding's action is the calling tenant's); application keys; every check is recorded
- * (verdict and finding types, never the text).
+ * proxying a model call. Same code and the same tenant policy as the pipeline's guards: the input
+ * guards by default, the output guards' leak and abuse checks with direction output (a finding's
+ * action is the calling tenant's); application keys; every check is recorded (verdict and finding
+ * types, never the text).
  */
 export async function guardCheckRoutes(app: FastifyInstance, options: { gatehouse: Gatehouse }): Promise<void> {
   const { gatehouse } = options;
@@ -40,15 +42,8 @@ export async function guardCheckRoutes(app: FastifyInstance, options: { gatehous
   app.post("/guard/check", async (request) => {
     const caller = await authenticateCaller(gatehouse.apiKeys, gatehouse.tenants, apiKeyOf(request));
     const body = bodyOf(request, guardCheckSchema);
-    // The same review as a model call's input guards, under the calling tenant's policy.
-    const review = gatehouse.gateway.inputGuard.review(body.messages ?? [{ role: "user", content: body.text ?? "" }], caller.settings.guards);
-    const result = {
-      verdict: review.verdict,
-      findings: body.text !== undefined ? review.findings.map(({ message: _, ...f }) => f) : review.findings,
-      labels: review.labels,
-      redacted: review.messages.map((m) => m.content).join("\n"),
-      ...(body.messages !== undefined ? { messages: review.messages } : {}),
-    };
+    const messages = body.messages ?? [{ role: "user", content: body.text ?? "" }];
+    const result = body.direction === "output" ? await outputCheck(gatehouse, caller, messages, body.text !== undefined) : inputCheck(gatehouse, caller, messages, body.text !== undefined);
     const counts: Record<string, number> = {};
     for (const f of result.findings) counts[f.type] = (counts[f.type] ?? 0) + 1;
     const ctx = actionContext(actorOfCaller(caller), request.id);
@@ -61,4 +56,45 @@ export async function guardCheckRoutes(app: FastifyInstance, options: { gatehous
     });
     return result;
   });
+}
+
+type Caller = Awaited<ReturnType<typeof authenticateCaller>>;
+type Message = { role: string; content: string };
+
+/** The same review as a model call's input guards, under the calling tenant's policy. */
+function inputCheck(gatehouse: Gatehouse, caller: Caller, messages: Message[], single: boolean) {
+  const review = gatehouse.gateway.inputGuard.review(messages, caller.settings.guards);
+  return {
+    verdict: review.verdict,
+    findings: single ? review.findings.map(({ message: _, ...f }) => f) : review.findings,
+    labels: review.labels,
+    redacted: review.messages.map((m) => m.content).join("\n"),
+    ...(single ? {} : { messages: review.messages }),
+  };
+}
+
+/**
+ * The same checks as a model answer's leak and abuse guards, under the tenant's `guards.output`
+ * (its restricted terms and its data sources' markers included): findings are flagged rather
+ * than allowed, and a value keeps its placeholder across messages.
+ */
+async function outputCheck(gatehouse: Gatehouse, caller: Caller, messages: Message[], single: boolean) {
+  const placeholders = new Placeholders();
+  const order = { allow: 0, redact: 1, block: 2 } as const;
+  let verdict: keyof typeof order = "allow";
+  const findings: (Record<string, unknown> & { type: string })[] = [];
+  const checked: Message[] = [];
+  for (const [index, message] of messages.entries()) {
+    const review = await gatehouse.gateway.contentGuard.review(caller.tenantId, caller.settings.guards?.output, message.content, placeholders);
+    if (order[review.verdict] > order[verdict]) verdict = review.verdict;
+    for (const d of review.findings) findings.push({ type: d.type, start: d.start, end: d.end, score: d.score, guard: d.guard, action: d.action, ...(d.detail ? { detail: d.detail } : {}), ...(single ? {} : { message: index }) });
+    checked.push({ role: message.role, content: review.redacted });
+  }
+  return {
+    verdict,
+    findings,
+    labels: [],
+    redacted: checked.map((m) => m.content).join("\n"),
+    ...(single ? {} : { messages: checked }),
+  };
 }

@@ -3,11 +3,11 @@ import type { OutputGuard } from "../../gateway/pipeline/guard.js";
 import type { ModelCall } from "../../gateway/pipeline/model-call.js";
 import type { Registry } from "../../registry/registry.js";
 import { sensitivityRank } from "../../registry/kinds.js";
-import { Placeholders } from "../placeholders.js";
+import { Placeholders, redact } from "../placeholders.js";
 import { PiiScanner } from "../pii/pii-scanner.js";
 import type { ContentDetector, Detection } from "./detection.js";
 import { noteDetection, refusalFor } from "./findings.js";
-import { DEFAULT_HOLD_BACK, HeldText, judgeText, type Judge } from "./held-text.js";
+import { DEFAULT_HOLD_BACK, findAll, HeldText, judgeText, type Judge } from "./held-text.js";
 import { PiiLeakDetector } from "./pii-leaks.js";
 import { RestrictedTermDetector, type RestrictedTerm } from "./restricted-terms.js";
 import { outputGuardSettingsOf, type OutputGuardSettings } from "./settings.js";
@@ -23,6 +23,13 @@ export const registryMarkers =
     (await registry.list(tenantId, "data_source"))
       .filter((r) => sensitivityRank(r.spec.sensitivity) >= sensitivityRank("confidential") && (r.spec.markers?.length ?? 0) > 0)
       .map((r) => ({ dataSource: r.name, markers: r.spec.markers ?? [] }));
+
+/** What POST /v1/guard/check with direction output answers: the verdict, the findings, the text as redacted. */
+export interface ContentReview {
+  verdict: "allow" | "redact" | "block";
+  findings: Detection[];
+  redacted: string;
+}
 
 /** The checks one call's answer goes through, as its tenant's settings and data sources make them. */
 interface ContentPolicy {
@@ -132,8 +139,27 @@ export class ContentGuard implements OutputGuard {
   private async policyFor(call: ModelCall): Promise<ContentPolicy> {
     const known = this.policies.get(call);
     if (known) return known;
-    const settings = outputGuardSettingsOf(call.caller?.settings.guards?.output);
-    const terms = await this.restrictedTerms(call, settings);
+    const policy = await this.policyOf(call.caller?.tenantId, call.caller?.settings.guards?.output);
+    this.policies.set(call, policy);
+    return policy;
+  }
+
+  /**
+   * Judges a text as an answer to the tenant would be judged, without refusing: what was found,
+   * what the settings do with each, and the text with the redactions made (POST /v1/guard/check
+   * with direction output).
+   */
+  async review(tenantId: string | undefined, section: OutputGuardSettings | undefined, text: string, placeholders = new Placeholders()): Promise<ContentReview> {
+    const { detectors } = await this.policyOf(tenantId, section);
+    const found = findAll(detectors, text);
+    const redacted = redact(text, found.filter((d) => d.action === "redact"), placeholders);
+    const verdict = found.some((d) => d.action === "block") ? "block" : found.some((d) => d.action === "redact") ? "redact" : "allow";
+    return { verdict, findings: found, redacted };
+  }
+
+  private async policyOf(tenantId: string | undefined, section: OutputGuardSettings | undefined): Promise<ContentPolicy> {
+    const settings = outputGuardSettingsOf(section);
+    const terms = await this.restrictedTerms(tenantId, settings);
     const detectors: ContentDetector[] = [new PiiLeakDetector({ pii: settings.pii, secrets: settings.secrets }, this.scanner)];
     let holdBack = DEFAULT_HOLD_BACK;
     if (terms.length > 0) {
@@ -142,12 +168,10 @@ export class ContentGuard implements OutputGuard {
       holdBack = Math.max(holdBack, detector.longestMatch + 8);
     }
     if (settings.toxicity !== "off") detectors.push(new ToxicityDetector(settings.toxicity));
-    const policy = { detectors, holdBack };
-    this.policies.set(call, policy);
-    return policy;
+    return { detectors, holdBack };
   }
 
-  private async restrictedTerms(call: ModelCall, settings: OutputGuardSettings): Promise<RestrictedTerm[]> {
+  private async restrictedTerms(tenantId: string | undefined, settings: OutputGuardSettings): Promise<RestrictedTerm[]> {
     const terms: RestrictedTerm[] = settings.restrictedTerms.map((text, i) => ({
       text,
       type: "RESTRICTED_TERM",
@@ -155,8 +179,8 @@ export class ContentGuard implements OutputGuard {
       detail: `term ${i + 1}`,
       action: "block",
     }));
-    if (settings.markers !== "off" && call.caller) {
-      for (const source of await this.markers(call.caller.tenantId)) {
+    if (settings.markers !== "off" && tenantId !== undefined) {
+      for (const source of await this.markers(tenantId)) {
         for (const text of source.markers) {
           terms.push({ text, type: "DATA_SOURCE_MARKER", guard: "markers", detail: `data source ${source.dataSource}`, action: settings.markers });
         }

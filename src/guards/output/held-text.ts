@@ -32,7 +32,7 @@ export interface Judge {
   refuse(d: Detection): never;
 }
 
-function findAll(detectors: readonly ContentDetector[], text: string): Detection[] {
+export function findAll(detectors: readonly ContentDetector[], text: string): Detection[] {
   return detectors.flatMap((d) => d.find(text));
 }
 

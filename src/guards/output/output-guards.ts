@@ -1,8 +1,7 @@
 import type { ModelRouter } from "../../gateway/pipeline/execute.js";
 import type { OutputGuard } from "../../gateway/pipeline/guard.js";
-import type { Registry } from "../../registry/registry.js";
 import { ConfidenceGuard } from "./confidence-guard.js";
-import { ContentGuard, registryMarkers } from "./content-guard.js";
+import type { ContentGuard } from "./content-guard.js";
 import { JsonSchemaGuard } from "./json-schema-guard.js";
 
 /**
@@ -11,6 +10,6 @@ import { JsonSchemaGuard } from "./json-schema-guard.js";
  * guard's regrouped stream no longer carries), then leaks and abuse, nearest the caller, so that
  * what it lets through is what the caller gets.
  */
-export function defaultOutputGuards(router: ModelRouter, registry: Registry): OutputGuard[] {
-  return [new JsonSchemaGuard(router), new ConfidenceGuard(), new ContentGuard(registryMarkers(registry))];
+export function defaultOutputGuards(router: ModelRouter, content: ContentGuard): OutputGuard[] {
+  return [new JsonSchemaGuard(router), new ConfidenceGuard(), content];
 }
