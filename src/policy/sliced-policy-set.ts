@@ -35,12 +35,23 @@ export interface NamedPolicy {
 interface Slice {
   ids: string[];
   needs: AttributeNeeds;
+  /** Tells the set's slices apart in remembered decisions. */
+  serial: number;
 }
 
 export const BASELINE_ID = "gatehouse-registry-baseline";
 const BASELINE = "permit (principal, action, resource);";
 /** Request kinds remembered per set; past this the memory starts over (slices are cheap to find again). */
 const MAX_REMEMBERED_REQUESTS = 10_000;
+/** Decisions remembered per set; past this the set's memory starts over. */
+const MAX_REMEMBERED_DECISIONS = 10_000;
+/** Decisions remembered by all sets together (some 50 MB at most); past this a set remembers no more until it forgets. */
+const MAX_REMEMBERED_IN_PROCESS = 100_000;
+let rememberedInProcess = 0;
+/** A set dropped without release() (PolicyEngine.prepared evicts its sets) gives its count back when collected. */
+const forgotten = new FinalizationRegistry<Map<string, PolicyDecision>>((decisions) => {
+  rememberedInProcess -= decisions.size;
+});
 
 /**
  * One environment's policies, parsed, ready to decide. Each request goes to Cedar with only the
@@ -57,6 +68,12 @@ const MAX_REMEMBERED_REQUESTS = 10_000;
  */
 export class SlicedPolicySet {
   private readonly slices = new Map<string, Slice>();
+  /**
+   * Decisions by what Cedar was given for them. A decision is a function of the policies and the
+   * request as sliced (only the attributes the slice's policies read), and a set never changes
+   * (a new policy version is a new set), so the same sliced request gets the same answer.
+   */
+  private readonly decisions = new Map<string, PolicyDecision>();
   /** Slices by their policies, so request kinds with the same policies share one parsed set. */
   private readonly byMembers = new Map<string, Slice>();
   private readonly texts: Map<string, string>;
@@ -67,6 +84,7 @@ export class SlicedPolicySet {
     private readonly pool: PreparsedSets,
   ) {
     this.texts = new Map(policies.map((p) => [p.id, p.text]));
+    forgotten.register(this, this.decisions);
     this.escalations = new Map(policies.filter((p) => p.shape.escalate !== undefined).map((p) => [p.id, p.shape.escalate as string]));
   }
 
@@ -82,20 +100,42 @@ export class SlicedPolicySet {
   decide(request: PolicyRequest): PolicyDecision {
     const slice = this.slice(request);
     if (slice.ids.length === 0) return { allowed: true, policies: [] };
+    const principal = { type: `${NAMESPACE}::${request.principal.type}`, id: request.principal.id };
+    const resource = { type: `${NAMESPACE}::${request.resource.type}`, id: request.resource.id };
+    const context = pick(request.context, slice.needs.context) as Record<string, CedarValueJson>;
+    const entities = entitiesFor(request.entities, slice.needs, principal, resource);
+    const key = JSON.stringify([slice.serial, request.action, principal, resource, context, entities]);
+    const known = this.decisions.get(key);
+    if (known) return copy(known);
+    const decision = this.evaluate(slice, request.action, principal, resource, context, entities);
+    if (this.decisions.size >= MAX_REMEMBERED_DECISIONS) this.forgetDecisions();
+    if (rememberedInProcess < MAX_REMEMBERED_IN_PROCESS) {
+      this.decisions.set(key, decision);
+      rememberedInProcess++;
+    }
+    return copy(decision);
+  }
+
+  private evaluate(
+    slice: Slice,
+    action: PolicyAction,
+    principal: { type: string; id: string },
+    resource: { type: string; id: string },
+    context: Record<string, CedarValueJson>,
+    entities: EntityJson[],
+  ): PolicyDecision {
     const setId = this.pool.idFor(slice, () => {
       const policies: Record<string, string> = { [BASELINE_ID]: BASELINE };
       for (const id of slice.ids) policies[id] = this.texts.get(id) as string;
       return policies;
     });
-    const principal = { type: `${NAMESPACE}::${request.principal.type}`, id: request.principal.id };
-    const resource = { type: `${NAMESPACE}::${request.resource.type}`, id: request.resource.id };
     const answer = statefulIsAuthorized({
       principal,
-      action: { type: `${NAMESPACE}::Action`, id: request.action },
+      action: { type: `${NAMESPACE}::Action`, id: action },
       resource,
-      context: pick(request.context, slice.needs.context) as Record<string, CedarValueJson>,
+      context,
       preparsedPolicySetId: setId,
-      entities: entitiesFor(request.entities, slice.needs, principal, resource),
+      entities,
     });
     if (answer.type === "failure") throw new Error(`policy evaluation failed: ${describeErrors(answer.errors)}`);
     const { decision, diagnostics } = answer.response;
@@ -110,8 +150,15 @@ export class SlicedPolicySet {
     return { allowed: decision === "allow", policies };
   }
 
-  /** Gives back the parsed slices (when the set has been replaced); a later decision parses them again. */
+  /** Drops the remembered decisions: each is evaluated by Cedar again (bench/policy-decide.ts times that path this way). */
+  forgetDecisions(): void {
+    rememberedInProcess -= this.decisions.size;
+    this.decisions.clear();
+  }
+
+  /** Gives back the parsed slices and remembered decisions (when the set has been replaced); a later decision parses them again. */
   release(): void {
+    this.forgetDecisions();
     for (const slice of this.byMembers.values()) this.pool.release(slice);
   }
 
@@ -133,7 +180,7 @@ export class SlicedPolicySet {
     if (!slice) {
       const needs = noNeeds();
       for (const m of members) mergeNeeds(needs, m.shape.needs);
-      slice = { ids: members.map((m) => m.id), needs };
+      slice = { ids: members.map((m) => m.id), needs, serial: this.byMembers.size };
       this.byMembers.set(membersKey, slice);
     }
     if (this.slices.size >= MAX_REMEMBERED_REQUESTS) this.slices.clear();
@@ -169,6 +216,9 @@ function entitiesFor(entities: EntityJson[], needs: AttributeNeeds, principal: {
   }
   return out;
 }
+
+/** Each caller gets its own decision to keep or change. */
+const copy = (d: PolicyDecision): PolicyDecision => ({ ...d, policies: [...d.policies], ...(d.escalate ? { escalate: [...d.escalate] } : {}) });
 
 /** The record a policy id belongs to ("name[2]" is the record "name"'s second policy). */
 const recordName = (id: string): string => id.replace(/\[\d+\]$/, "");

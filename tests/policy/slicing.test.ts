@@ -153,6 +153,15 @@ describe("slicing by scope", () => {
         }
         const expected = reference(setId, r);
         expect(sliced, `seed ${seed}, request ${i}: ${JSON.stringify(r)}\n${JSON.stringify(whole, null, 1)}`).toEqual(expected);
+        // Asked again (a remembered decision where there was one), the answer is the same.
+        let again: Outcome;
+        try {
+          const decision = set.decide(structuredClone(r));
+          again = { error: false, allowed: decision.allowed, policies: [...decision.policies].sort() };
+        } catch {
+          again = { error: true };
+        }
+        expect(again, `seed ${seed}, request ${i} asked again`).toEqual(expected);
         compared++;
         if (expected.error) errors++;
         else if (!expected.allowed) denials++;
@@ -167,6 +176,29 @@ describe("slicing by scope", () => {
     expect(compared - errors - denials).toBeGreaterThan(200);
     expect(sliceTotal).toBeLessThan(policyTotal / 2);
   }, 300_000);
+
+  it("remembers a decision by what its policies read: other attributes share it, a read attribute gets its own, and no caller can change it for the next", () => {
+    const engine = new PolicyEngine();
+    const set = engine.prepare(
+      [{ name: "eu-only", text: `forbid (principal, action == ${A("invoke_model")}, resource) when { context.data_regions.contains("eu") && resource.region != "eu" };`, environments: [] }],
+      "production",
+    );
+    const r = (regions: string[], owner: string): PolicyRequest => ({
+      principal: { type: "Application", id: "app1" },
+      action: "invoke_model",
+      resource: { type: "Model", id: "m1" },
+      context: { data_regions: regions, task_class: owner },
+      entities: [{ uid: { type: `${G}::Model`, id: "m1" }, attrs: { region: "us", owner }, parents: [] }],
+    });
+    const first = set.decide(r(["eu"], "ops"));
+    expect(first).toEqual({ allowed: false, policies: ["eu-only"] });
+    first.policies.push("tampered");
+    first.allowed = true;
+    expect(set.decide(r(["eu"], "sales"))).toEqual({ allowed: false, policies: ["eu-only"] });
+    expect(set.decide(r([], "ops"))).toEqual({ allowed: true, policies: [] });
+    set.forgetDecisions();
+    expect(set.decide(r(["eu"], "ops"))).toEqual({ allowed: false, policies: ["eu-only"] });
+  });
 
   it("sends Cedar no policy at all for a request no policy's scope can match, and allows it", () => {
     const engine = new PolicyEngine();
