@@ -13,6 +13,10 @@ import { Tasks } from "./tasks/tasks.js";
 import { GrantDecider } from "./grants/grant-decider.js";
 import { Grants } from "./grants/grants.js";
 import { PolicyEngine } from "../policy/policy-engine.js";
+import { MessageDecider } from "./messages/message-decider.js";
+import { Messages } from "./messages/messages.js";
+import { defaultWebhookOptions, MessageWebhooks, type WebhookOptions } from "./messages/message-webhooks.js";
+import type { Logger } from "../shared/logger.js";
 
 /** Zero-trust agents: their keys and tokens, how their requests are authenticated, their tasks and just-in-time grants. */
 export interface AgentAccess {
@@ -22,6 +26,9 @@ export interface AgentAccess {
   nonces: NonceStore;
   tasks: Tasks;
   grants: Grants;
+  /** Signed messages between agents: relayed, pulled, pushed to webhooks. */
+  messages: Messages;
+  webhooks: MessageWebhooks;
   /** Agents on the model gateway (the identify stage). */
   callers: AgentCallers;
   close(): Promise<void>;
@@ -34,21 +41,25 @@ export interface AgentAccessServices {
   lifecycle: AgentLifecycle;
   revocation: Revocation;
   tenants: Tenants;
+  logger?: Logger;
 }
 
 /** Wires the agent services and registers what retirement must revoke (keys, tokens, open tasks and, with them, grants). */
-export async function createAgentAccess(services: AgentAccessServices, options: { redisUrl?: string } = {}): Promise<AgentAccess> {
+export async function createAgentAccess(services: AgentAccessServices, options: { redisUrl?: string; webhooks?: WebhookOptions } = {}): Promise<AgentAccess> {
   const { store, recorder, registry, lifecycle, revocation, tenants } = services;
   const nonces = await openNonceStore(store, options.redisUrl);
   const keys = new AgentKeys(store.db, recorder, registry, lifecycle);
   const tokens = new AgentTokens(store.db, recorder);
   const tasks = new Tasks(store.db, recorder);
-  const grants = new Grants(store.db, recorder, registry, tasks, new GrantDecider(registry, new PolicyEngine()));
+  const engine = new PolicyEngine();
+  const grants = new Grants(store.db, recorder, registry, tasks, new GrantDecider(registry, engine));
   tasks.whenEnded(grants);
   revocation.register(keys.revoker());
   revocation.register(tokens.revoker());
   revocation.register(tasks.revoker());
   const authenticator = new AgentAuthenticator(store.db, recorder, nonces);
+  const webhooks = new MessageWebhooks(store.db, recorder, services.logger, options.webhooks ?? defaultWebhookOptions);
+  const messages = new Messages(store.db, recorder, registry, lifecycle, tasks, authenticator, nonces, new MessageDecider(registry, engine), webhooks);
   return {
     keys,
     tokens,
@@ -56,7 +67,12 @@ export async function createAgentAccess(services: AgentAccessServices, options: 
     nonces,
     tasks,
     grants,
+    messages,
+    webhooks,
     callers: new AgentCallers(authenticator, tasks, tenants),
-    close: () => nonces.close(),
+    async close() {
+      await webhooks.close();
+      await nonces.close();
+    },
   };
 }

@@ -277,6 +277,31 @@ export interface AgentGrantReviewTable {
   created_at: number;
 }
 
+export interface AgentMessageTable {
+  id: string;
+  tenant_id: string;
+  recipient_id: string;
+  recipient_name: string;
+  seq: number;
+  sender_id: string;
+  sender_name: string;
+  environment: string;
+  task_id: string;
+  body: string;
+  declared_sensitivity: string;
+  sensitivity: string;
+  iat: number;
+  nonce: string;
+  kid: string;
+  public_key: string;
+  signature: string;
+  received_at: number;
+  acked_at: number | null;
+  webhook_status: string;
+  webhook_attempts: number;
+  webhook_delivered_at: number | null;
+}
+
 export interface Schema {
   tenants: TenantTable;
   environments: EnvironmentTable;
@@ -304,4 +329,5 @@ export interface Schema {
   agent_tasks: AgentTaskTable;
   agent_grants: AgentGrantTable;
   agent_grant_reviews: AgentGrantReviewTable;
+  agent_messages: AgentMessageTable;
 }

@@ -11,6 +11,7 @@ import { toErrorResponse } from "../errors.js";
 import { agentCredentialOf } from "./credential.js";
 import { identityRoutes } from "./identity-routes.js";
 import { grantRoutes } from "./grant-routes.js";
+import { messageRoutes } from "./message-routes.js";
 import { taskRoutes } from "./task-routes.js";
 
 const anonymous: Actor = { type: "system", id: "anonymous", name: "anonymous", tenantId: null, role: null };
@@ -84,4 +85,5 @@ export async function agentApi(app: FastifyInstance, options: { gatehouse: Gateh
   identityRoutes(app, gatehouse);
   taskRoutes(app, gatehouse);
   grantRoutes(app, gatehouse);
+  messageRoutes(app, gatehouse);
 }
