@@ -22,8 +22,8 @@ export const agentSpec = z
   .object({
     purpose: z.string().min(1).max(2000),
     capabilities: z
-      /** agents: the agents of the tenant it may send messages to (POST /v1/agents/:name/messages). */
-      .object({ tools: names, dataSources: names, models: names, agents: names })
+      /** agents: the agents of the tenant it may send messages to (POST /v1/agents/:name/messages); absent, none. */
+      .object({ tools: names, dataSources: names, models: names, agents: z.array(name).optional() })
       .strict()
       .prefault({}),
     environments: z.array(name).min(1, "must allow at least one environment"),

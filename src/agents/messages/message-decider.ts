@@ -8,7 +8,7 @@ import type { MessageSensitivity } from "./message-format.js";
 
 export type MessageVerdict = { allowed: true; policies: string[] } | { allowed: false; reason: string; policies: string[] };
 
-/** The agents an agent may send messages to (specs stored before messaging have no list: none). */
+/** The agents an agent may send messages to (a spec without the list: none). */
 export const messageableAgents = (spec: AgentSpec): string[] => spec.capabilities.agents ?? [];
 
 /**
