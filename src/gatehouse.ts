@@ -1,4 +1,5 @@
 import { createAgentAccess, type AgentAccess } from "./agents/agent-access.js";
+import type { WebhookOptions } from "./agents/messages/message-webhooks.js";
 import { ChangeControl } from "./approvals/change-control.js";
 import { ChangeRequests } from "./approvals/change-requests.js";
 import { AuditLog } from "./audit/log/audit-log.js";
@@ -71,6 +72,8 @@ export interface GatehouseOptions extends StoreOptions {
   logger?: Logger;
   /** The gateway's pluggable parts (admission, policy, routing, guards), its limits and its Redis (redisUrl). */
   gateway?: ModelGatewayOptions;
+  /** How messages between agents are pushed to webhooks (retries, timeout). */
+  messageWebhooks?: WebhookOptions;
 }
 
 export async function createGatehouse(options: GatehouseOptions): Promise<Gatehouse> {
@@ -100,7 +103,10 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   let gateway: ModelGateway;
   let agentAccess: AgentAccess | undefined;
   try {
-    agentAccess = await createAgentAccess({ store, recorder, registry, lifecycle, revocation, tenants }, { redisUrl: options.gateway?.redisUrl });
+    agentAccess = await createAgentAccess(
+      { store, recorder, registry, lifecycle, revocation, tenants, logger },
+      { redisUrl: options.gateway?.redisUrl, ...(options.messageWebhooks ? { webhooks: options.messageWebhooks } : {}) },
+    );
     gateway = await createModelGateway(
       { store, recorder, registry, apiKeys, tenants, secrets: options.secrets, agents: agentAccess.callers, flow: agentAccess.flow },
       options.gateway,

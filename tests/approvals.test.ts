@@ -262,6 +262,8 @@ describe.each(storeTargets)("approvals on $name", (target) => {
       };
       const widenings: [string, ReturnType<typeof withSpec>, string][] = [
         ["new tool", withSpec((s) => s.capabilities.tools.push("search")), "adds tool search"],
+        ["an agent to message", withSpec((s) => (s.capabilities.agents = ["billing-bot"])), "adds agent to message billing-bot"],
+        ["a messaging webhook", withSpec((s) => (s.messaging = { webhookUrl: "https://hooks.example.test/bot" })), "sends its messages to webhook https://hooks.example.test/bot"],
         ["new environment", withSpec((s) => s.environments.push("production")), "adds environment production"],
         ["raised limit", withSpec((s) => (s.limits.concurrency = 3)), "raises limit concurrency from 2 to 3"],
         ["removed limit", withSpec((s) => delete s.limits.tokensPerDay), "removes limit tokensPerDay"],

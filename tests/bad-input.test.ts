@@ -7,6 +7,7 @@ import { adminApi } from "../src/http/admin/plugin.js";
 import { kindNames, kinds, type Kind } from "../src/registry/kinds.js";
 import { sampleSpecs, startHarness, type Harness, type TestTenant } from "./support/harness.js";
 import { storeTargets } from "./support/stores.js";
+import { activeAgent, agentCall, type TestAgent } from "./agents/support.js";
 
 /**
  * Garbage in, 4xx out: every admin route that takes a body refuses malformed, mistyped,
@@ -417,5 +418,55 @@ describe.each(storeTargets)("request bodies over the limit on $name", (target) =
     const res = await small.admin(smallOwner, "POST", "/tools", { name: "under", owner: "team", spec: { ...sampleSpecs.tool, description: "d".repeat(1200) } });
     expect(res.status).toBe(201);
     expect((await small.app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
+  });
+});
+
+// The agent API's message routes: signed requests whose bodies or queries are garbage.
+describe.each(storeTargets)("bad input to the agent message routes on $name", (target) => {
+  let h: Harness;
+  let sender: TestAgent;
+  let taskId: string;
+  beforeAll(async () => {
+    h = await startHarness(target);
+    const tenant = await h.createTenant("bad-messages");
+    const spec = { ...sampleSpecs.agent, capabilities: { ...sampleSpecs.agent.capabilities, agents: ["receiver"] } };
+    sender = await activeAgent(h, tenant, "sender", { spec });
+    await activeAgent(h, tenant, "receiver");
+    taskId = (await agentCall(h, sender.signer, "POST", "/v1/tasks", { body: { purpose: "bad input" } })).body.id;
+  });
+  afterAll(async () => h?.close());
+
+  const hostile: [string, unknown][] = [
+    ["null", null],
+    ["an array", [1, 2]],
+    ["a string", "message"],
+    ["an empty object", {}],
+    ["a number for the task", { taskId: 5, body: "x", label: { sensitivity: "internal" }, iat: 1, nonce: "n".repeat(16), signature: "a..b" }],
+    ["a fractional time", { taskId: "t", body: "x", label: { sensitivity: "internal" }, iat: 1.5, nonce: "n".repeat(16), signature: "a..b" }],
+    ["a nonce with spaces", { taskId: "t", body: "x", label: { sensitivity: "internal" }, iat: 1, nonce: "a nonce with spaces!", signature: "a..b" }],
+    ["an attached JWS", { taskId: "t", body: "x", label: { sensitivity: "internal" }, iat: 1, nonce: "n".repeat(16), signature: "a.b.c" }],
+    ["a prototype-polluting key", JSON.parse('{"__proto__": {"admin": true}, "taskId": "t"}')],
+    ["a grant", { grants: ["g"], taskId: "t" }],
+  ];
+
+  it.each(hostile)("POST /v1/agents/:name/messages answers 400 for %s", async (_label, body) => {
+    const res = await agentCall(h, sender.signer, "POST", "/v1/agents/receiver/messages", { body });
+    expect(res.status, JSON.stringify(res.body)).toBe(400);
+    expect(res.body.error.code).toBe("invalid_request");
+  });
+
+  it("answers 400 for bad query parameters of GET /v1/messages, 404 for an unknown recipient, and stays healthy", async () => {
+    for (const query of ["after=-1", "after=1e999", "after=abc", "limit=0", "limit=9999", "limit=", "unknown=1"]) {
+      const res = await agentCall(h, sender.signer, "GET", `/v1/messages?${query}`);
+      expect(res.status, `${query}: ${JSON.stringify(res.body)}`).toBe(400);
+    }
+    const valid = { taskId, body: "x", label: { sensitivity: "internal" }, iat: Math.floor(Date.now() / 1000), nonce: "n".repeat(16), signature: "e30..AAAA" };
+    const unknown = await agentCall(h, sender.signer, "POST", "/v1/agents/nobody/messages", { body: valid });
+    expect(unknown.status).toBe(404);
+    // A name longer than any agent's: Fastify's own 414 (URI too long), in the error shape.
+    const long = await agentCall(h, sender.signer, "POST", `/v1/agents/${"x".repeat(300)}/messages`, { body: valid });
+    expect(long.status).toBe(414);
+    expect(long.body.error).toBeDefined();
+    expect((await h.app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
   });
 });

@@ -20,6 +20,10 @@ import { ToolResultGuard } from "./tools/tool-result-guard.js";
 import { FlowControl } from "./flow/flow-control.js";
 import { TaskLabels } from "./flow/task-labels.js";
 import { registryMarkers } from "../guards/output/content-guard.js";
+import { MessageDecider } from "./messages/message-decider.js";
+import { Messages } from "./messages/messages.js";
+import { defaultWebhookOptions, MessageWebhooks, type WebhookOptions } from "./messages/message-webhooks.js";
+import type { Logger } from "../shared/logger.js";
 
 /** Zero-trust agents: their keys and tokens, how their requests are authenticated, their tasks and just-in-time grants. */
 export interface AgentAccess {
@@ -33,6 +37,9 @@ export interface AgentAccess {
   tools: ToolMediator;
   /** Information-flow control: task labels and the check of every outbound flow (checkOutbound). */
   flow: FlowControl;
+  /** Signed messages between agents: relayed, pulled, pushed to webhooks. */
+  messages: Messages;
+  webhooks: MessageWebhooks;
   /** Agents on the model gateway (the identify stage). */
   callers: AgentCallers;
   close(): Promise<void>;
@@ -45,10 +52,11 @@ export interface AgentAccessServices {
   lifecycle: AgentLifecycle;
   revocation: Revocation;
   tenants: Tenants;
+  logger?: Logger;
 }
 
 /** Wires the agent services and registers what retirement must revoke (keys, tokens, open tasks and, with them, grants). */
-export async function createAgentAccess(services: AgentAccessServices, options: { redisUrl?: string } = {}): Promise<AgentAccess> {
+export async function createAgentAccess(services: AgentAccessServices, options: { redisUrl?: string; webhooks?: WebhookOptions } = {}): Promise<AgentAccess> {
   const { store, recorder, registry, lifecycle, revocation, tenants } = services;
   const nonces = await openNonceStore(store, options.redisUrl);
   const keys = new AgentKeys(store.db, recorder, registry, lifecycle);
@@ -64,6 +72,8 @@ export async function createAgentAccess(services: AgentAccessServices, options: 
   revocation.register(tokens.revoker());
   revocation.register(tasks.revoker());
   const authenticator = new AgentAuthenticator(store.db, recorder, nonces);
+  const webhooks = new MessageWebhooks(store.db, recorder, services.logger, options.webhooks ?? defaultWebhookOptions);
+  const messages = new Messages(store.db, recorder, registry, lifecycle, tasks, authenticator, nonces, new MessageDecider(registry, engine), webhooks);
   return {
     keys,
     tokens,
@@ -73,7 +83,12 @@ export async function createAgentAccess(services: AgentAccessServices, options: 
     grants,
     tools: new ToolMediator({ db: store.db, recorder, registry, tenants, tasks, grants, flow, transports, resultGuard }),
     flow,
+    messages,
+    webhooks,
     callers: new AgentCallers(authenticator, tasks, tenants),
-    close: () => nonces.close(),
+    async close() {
+      await webhooks.close();
+      await nonces.close();
+    },
   };
 }

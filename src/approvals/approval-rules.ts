@@ -102,7 +102,11 @@ export function widening(before: AgentSpec, after: AgentSpec): string[] {
   added("tool", before.capabilities.tools, after.capabilities.tools);
   added("data source", before.capabilities.dataSources, after.capabilities.dataSources);
   added("model", before.capabilities.models, after.capabilities.models);
+  // Specs stored before agents could message each other have no agents list.
+  added("agent to message", before.capabilities.agents ?? [], after.capabilities.agents ?? []);
   added("environment", before.environments, after.environments);
+  const hook = after.messaging?.webhookUrl;
+  if (hook !== undefined && hook !== before.messaging?.webhookUrl) reasons.push(`sends its messages to webhook ${hook}`);
   for (const limit of ["concurrency", "tokensPerDay", "tokensPerMonth", "costPerDayUsd", "costPerMonthUsd"] as const) {
     const was = before.limits[limit];
     const now = after.limits[limit];

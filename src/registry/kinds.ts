@@ -22,7 +22,8 @@ export const agentSpec = z
   .object({
     purpose: z.string().min(1).max(2000),
     capabilities: z
-      .object({ tools: names, dataSources: names, models: names })
+      /** agents: the agents of the tenant it may send messages to (POST /v1/agents/:name/messages); absent, none. */
+      .object({ tools: names, dataSources: names, models: names, agents: z.array(name).optional() })
       .strict()
       .prefault({}),
     environments: z.array(name).min(1, "must allow at least one environment"),
@@ -36,6 +37,11 @@ export const agentSpec = z
       })
       .strict()
       .prefault({}),
+    /** Where messages to this agent are pushed (POST of the signed message); they can always be pulled too. */
+    messaging: z
+      .object({ webhookUrl: url.optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 

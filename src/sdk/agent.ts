@@ -1,6 +1,8 @@
 import { PROOF_HEADER, TASK_HEADER } from "../agents/identity/proof-format.js";
-import { ProofSigner, type PrivateAgentJwk } from "./proof-signer.js";
-import type { AgentTaskInfo, AgentToken, GrantInfo, GrantRequestInput, ToolCallResult } from "./types.js";
+import type { DeliveredMessage, MessageSensitivity } from "../agents/messages/message-format.js";
+import { MessageSigner, verifyMessage } from "./message-signer.js";
+import { ProofSigner, type PrivateAgentJwk, type PublicAgentJwk } from "./proof-signer.js";
+import type { AgentTaskInfo, AgentToken, GrantInfo, GrantRequestInput, MessagePage, SentMessage, ToolCallResult } from "./types.js";
 
 /** A refusal from Gatehouse, in its own error shape. */
 export class GatehouseApiError extends Error {
@@ -45,17 +47,22 @@ type Fetch = typeof fetch;
 export class GatehouseAgent {
   /** A fetch that signs every request for this agent (it replaces any Authorization or x-api-key header). */
   readonly fetch: Fetch;
+  /** Signed messages to and from other agents of the tenant. */
+  readonly messages: AgentMessages;
 
   private constructor(
     private readonly options: GatehouseAgentOptions,
     private readonly signer: ProofSigner,
+    messageSigner: MessageSigner,
   ) {
     this.fetch = ((input, init) => this.signedFetch(input, init)) as Fetch;
+    this.messages = new AgentMessages(this, messageSigner);
   }
 
   static async create(options: GatehouseAgentOptions): Promise<GatehouseAgent> {
-    const signer = await ProofSigner.create(options.privateKey, { tenant: options.tenant, name: options.agent }, options.environment);
-    return new GatehouseAgent(options, signer);
+    const agent = { tenant: options.tenant, name: options.agent };
+    const signer = await ProofSigner.create(options.privateKey, agent, options.environment);
+    return new GatehouseAgent(options, signer, await MessageSigner.create(options.privateKey, signer.kid, agent));
   }
 
   /** The id Gatehouse knows this agent's key by (its thumbprint). */
@@ -122,6 +129,53 @@ export class GatehouseAgent {
   }
 }
 
+/**
+ * Messages between agents. Each message is signed by the sender's key over its recipient,
+ * sender, task, body, label, time and a nonce (so Gatehouse and the recipient can both check it),
+ * and the request that carries it is signed too. A message carries data, never a grant.
+ *
+ *   await agent.messages.send("billing-bot", { task, body: { order: "12345" }, sensitivity: "internal" });
+ *   const page = await other.messages.receive();          // after the last acknowledged message
+ *   await other.messages.receive({ after: page.next });   // acknowledges that page, reads the next
+ */
+export class AgentMessages {
+  constructor(
+    private readonly agent: GatehouseAgent,
+    private readonly signer: MessageSigner,
+  ) {}
+
+  /** Sends a message in one of the sender's open tasks; sensitivity is the label it declares ("internal" by default). */
+  async send(recipient: string, input: { task: AgentTask | string; body: unknown; sensitivity?: MessageSensitivity }): Promise<SentMessage> {
+    const taskId = typeof input.task === "string" ? input.task : input.task.id;
+    const signed = await this.signer.sign({ recipient, taskId, body: input.body, label: { sensitivity: input.sensitivity ?? "internal" } });
+    return this.agent.request("POST", `/v1/agents/${encodeURIComponent(recipient)}/messages`, { body: signed });
+  }
+
+  /**
+   * Messages to this agent, oldest first. `after` acknowledges that message and every one before
+   * it; without it, reading starts after the last acknowledged one. Pass `page.next` to go on.
+   * Unless `verify` is false, each message's signature is checked here too, and one that does not
+   * verify throws.
+   */
+  async receive(options: { after?: number; limit?: number; verify?: boolean } = {}): Promise<MessagePage> {
+    const query = new URLSearchParams();
+    if (options.after !== undefined) query.set("after", String(options.after));
+    if (options.limit !== undefined) query.set("limit", String(options.limit));
+    const page = await this.agent.request<MessagePage>("GET", `/v1/messages${query.size > 0 ? `?${query}` : ""}`);
+    if (options.verify !== false) {
+      for (const message of page.messages) {
+        if (!(await verifyMessage(message))) throw new Error(`message ${message.id} from '${message.sender}' does not verify with its sender's key`);
+      }
+    }
+    return page;
+  }
+
+  /** Checks a message's signature (from a pull or a webhook): with `publicKey` when given, else with the key Gatehouse attached. */
+  verify(message: DeliveredMessage, publicKey?: PublicAgentJwk): Promise<boolean> {
+    return verifyMessage(message, publicKey);
+  }
+}
+
 /** The agent refused a grant (policy denied it, or a person did). */
 export class GrantDeniedError extends GatehouseApiError {
   constructor(message: string) {
@@ -133,8 +187,8 @@ export class GrantDeniedError extends GatehouseApiError {
 /**
  * One of the agent's tasks: its model calls (through `fetch`), its grants, and its end.
  *
- * Messages between agents will be added here by the messaging work: each is a signed
- * `agent.request(…, { taskId: this.id })`, like the methods below.
+ * Tool calls are `task.tools.invoke(name, args)`; messages are sent with
+ * `agent.messages.send(recipient, { task, body })`. Each is a signed request naming the task.
  */
 export class AgentTask {
   /** A fetch that signs every request and names this task (x-gatehouse-task-id): hand it to the OpenAI or Anthropic client. */

@@ -285,6 +285,31 @@ export interface AgentTaskLabelTable {
   read_at: number;
 }
 
+export interface AgentMessageTable {
+  id: string;
+  tenant_id: string;
+  recipient_id: string;
+  recipient_name: string;
+  seq: number;
+  sender_id: string;
+  sender_name: string;
+  environment: string;
+  task_id: string;
+  body: string;
+  declared_sensitivity: string;
+  sensitivity: string;
+  iat: number;
+  nonce: string;
+  kid: string;
+  public_key: string;
+  signature: string;
+  received_at: number;
+  acked_at: number | null;
+  webhook_status: string;
+  webhook_attempts: number;
+  webhook_delivered_at: number | null;
+}
+
 export interface Schema {
   tenants: TenantTable;
   environments: EnvironmentTable;
@@ -313,4 +338,5 @@ export interface Schema {
   agent_grants: AgentGrantTable;
   agent_grant_reviews: AgentGrantReviewTable;
   agent_task_labels: AgentTaskLabelTable;
+  agent_messages: AgentMessageTable;
 }

@@ -6,6 +6,7 @@ import { ephemeralLogSigner } from "../../src/audit/log/signing-key.js";
 import { createGatehouse, type Gatehouse } from "../../src/gatehouse.js";
 import { buildServer } from "../../src/http/server.js";
 import type { ModelGatewayOptions } from "../../src/gateway/model-gateway.js";
+import type { WebhookOptions } from "../../src/agents/messages/message-webhooks.js";
 import { roles, type Role } from "../../src/tenancy/roles.js";
 import { defaultTenantSettings, type TenantSettings } from "../../src/tenancy/settings.js";
 import type { StoreTarget } from "./stores.js";
@@ -38,7 +39,7 @@ export interface Harness {
 
 export async function startHarness(
   target: StoreTarget,
-  options: { bodyLimitBytes?: number; gateway?: ModelGatewayOptions; /** Run as a second process on this harness's database (left to it to remove). */ sameDatabaseAs?: Harness } = {},
+  options: { bodyLimitBytes?: number; gateway?: ModelGatewayOptions; messageWebhooks?: WebhookOptions; /** Run as a second process on this harness's database (left to it to remove). */ sameDatabaseAs?: Harness } = {},
 ): Promise<Harness> {
   const shared = options.sameDatabaseAs?.database;
   const db = shared ? { ...shared, dispose: async () => undefined } : await target.fresh();
@@ -48,6 +49,7 @@ export async function startHarness(
     logSigner: ephemeralLogSigner(),
     secrets: ephemeralSecretBox(),
     gateway: options.gateway,
+    ...(options.messageWebhooks ? { messageWebhooks: options.messageWebhooks } : {}),
   });
   const app = await buildServer(gatehouse, {
     config: { bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024, logLevel: "silent" },

@@ -1,3 +1,4 @@
+import { verify } from "node:crypto";
 import type { ActionContext, Recorder } from "../../audit/recorder.js";
 import type { AgentState } from "../../lifecycle/agent-states.js";
 import type { AgentSpec } from "../../registry/kinds.js";
@@ -83,6 +84,36 @@ export class AgentAuthenticator {
     }
   }
 
+  /**
+   * Checks a signature an authenticated agent made over something it sends (a message): with its
+   * registered key `kid`, which must still authenticate (neither revoked nor past its rotation
+   * overlap). Returns the key (its public JWK as stored); throws unauthenticated saying why not.
+   * The caller records the refusal with what it was refusing.
+   */
+  async verifySigned(agent: Pick<AgentIdentity, "agentId" | "name">, kid: string, signingInput: Buffer, signature: Buffer): Promise<{ publicKey: string }> {
+    const key = await this.db
+      .selectFrom("agent_keys")
+      .select(["public_key", "not_after", "revoked_at"])
+      .where("agent_id", "=", agent.agentId)
+      .where("kid", "=", kid)
+      .executeTakeFirst();
+    try {
+      if (!key) throw new Refusal(`key ${kid} is not registered for agent '${agent.name}'`);
+      this.checkKey({ name: agent.name, not_after: key.not_after, key_revoked_at: key.revoked_at }, kid, this.clock());
+      let valid = false;
+      try {
+        valid = verify(null, signingInput, verifyingKey(key.public_key), signature);
+      } catch {
+        valid = false;
+      }
+      if (!valid) throw new Refusal(`the signature does not verify with key ${kid} of agent '${agent.name}'`);
+      return { publicKey: key.public_key };
+    } catch (error) {
+      if (error instanceof Refusal) throw new GatehouseError("unauthenticated", error.message);
+      throw error;
+    }
+  }
+
   private async admitProof(row: AgentRow | undefined, proof: DecodedProof, request: Extract<AgentCredential, { kind: "proof" }>): Promise<VerifiedAgent> {
     const { agent, env, jti, iat } = proof.claims;
     if (!row || row.deleted_at !== null) throw new Refusal(`no agent '${agent.name}' in tenant '${agent.tenant}'`);
@@ -111,7 +142,7 @@ export class AgentAuthenticator {
     return this.checkAgent(row, row.environment, row.kid, "token");
   }
 
-  private checkKey(row: AgentRow, kid: string, now: number): void {
+  private checkKey(row: Pick<AgentRow, "name" | "not_after" | "key_revoked_at">, kid: string, now: number): void {
     if (row.key_revoked_at !== null) throw new Refusal(`key ${kid} of agent '${row.name}' was revoked`);
     if (row.not_after !== null && row.not_after <= now) throw new Refusal(`key ${kid} of agent '${row.name}' was replaced by a newer key`);
   }

@@ -11,6 +11,7 @@ import { toErrorResponse } from "../errors.js";
 import { agentCredentialOf } from "./credential.js";
 import { identityRoutes } from "./identity-routes.js";
 import { grantRoutes } from "./grant-routes.js";
+import { messageRoutes } from "./message-routes.js";
 import { taskRoutes } from "./task-routes.js";
 import { toolRoutes } from "./tool-routes.js";
 
@@ -86,4 +87,5 @@ export async function agentApi(app: FastifyInstance, options: { gatehouse: Gateh
   taskRoutes(app, gatehouse);
   grantRoutes(app, gatehouse);
   toolRoutes(app, gatehouse);
+  messageRoutes(app, gatehouse);
 }

@@ -1,0 +1,356 @@
+import { createServer, type IncomingMessage, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GatehouseAgent, type DeliveredMessage } from "gatehouse/sdk";
+import { actionContext } from "../../src/audit/recorder.js";
+import { systemActor } from "../../src/audit/actor.js";
+import type { Kind } from "../../src/registry/kinds.js";
+import { MessageSigner, type SignedMessage } from "../../src/sdk/message-signer.js";
+import { sampleSpecs, startHarness, type Harness, type TestTenant } from "../support/harness.js";
+import { lastLoggedSeq, loggedEventsAfter } from "../support/log.js";
+import { storeTargets } from "../support/stores.js";
+import { listen } from "../gateway/support.js";
+import { activeAgent, agentCall, type TestAgent } from "./support.js";
+
+/** A local webhook receiver: answers each POST with the next status of `statuses` (the last one repeats). */
+async function webhookServer(statuses: number[]): Promise<{ url: string; received: { headers: IncomingMessage["headers"]; body: any }[]; close(): Promise<void> }> {
+  const received: { headers: IncomingMessage["headers"]; body: any }[] = [];
+  const server: Server = createServer((request, response) => {
+    let text = "";
+    request.on("data", (chunk: Buffer) => (text += chunk.toString("utf8")));
+    request.on("end", () => {
+      received.push({ headers: request.headers, body: JSON.parse(text) });
+      response.statusCode = statuses[Math.min(received.length - 1, statuses.length - 1)] ?? 200;
+      response.end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/inbox`,
+    received,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+const agentSpec = (extra: { tools?: string[]; agents?: string[]; webhookUrl?: string } = {}) => ({
+  ...sampleSpecs.agent,
+  capabilities: { tools: extra.tools ?? [], dataSources: [], models: ["demo"], agents: extra.agents ?? [] },
+  limits: { concurrency: 20 },
+  ...(extra.webhookUrl ? { messaging: { webhookUrl: extra.webhookUrl } } : {}),
+});
+
+/**
+ * Messages between agents (POST /v1/agents/:name/messages, GET /v1/messages): signed by the
+ * sender over recipient, sender, task, body, label, time and nonce; checked by Gatehouse
+ * (signature, nonce, time, who may talk to whom) before delivery by pull and by webhook.
+ */
+describe.each(storeTargets)("messages between agents ($name)", (target) => {
+  let h: Harness;
+  let t: TestTenant;
+  let base: string;
+  let orders: TestAgent;
+  let billing: TestAgent;
+  let auditBot: TestAgent;
+  let ordersSdk: GatehouseAgent;
+  let billingSdk: GatehouseAgent;
+  let hook: Awaited<ReturnType<typeof webhookServer>>;
+  let deadHook: Awaited<ReturnType<typeof webhookServer>>;
+
+  const write = (kind: Kind, name: string, spec: unknown) =>
+    h.gatehouse.transaction((trx) => h.gatehouse.registry.write(trx, actionContext(systemActor("test", t.id)), { tenantId: t.id, kind, name, owner: "platform", spec }));
+  const unwrite = (kind: Kind, name: string) =>
+    h.gatehouse.transaction((trx) => h.gatehouse.registry.remove(trx, actionContext(systemActor("test", t.id)), { tenantId: t.id, kind, name }));
+  const signerOf = (agent: TestAgent) => MessageSigner.create(agent.privateJwk, agent.signer.kid, { tenant: t.name, name: agent.name });
+  const openTask = async (agent: TestAgent) => {
+    const res = await agentCall(h, agent.signer, "POST", "/v1/tasks", { body: { purpose: "handle order #12345" } });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return res.body.id as string;
+  };
+  const signed = async (from: TestAgent, to: string, taskId: string, body: unknown = { ask: "refund order #12345" }, options: { sensitivity?: "internal" | "restricted"; now?: number } = {}) =>
+    (await signerOf(from)).sign({ recipient: to, taskId, body, label: { sensitivity: options.sensitivity ?? "internal" } }, options.now);
+  const post = (from: TestAgent, to: string, message: SignedMessage | Record<string, unknown>) => agentCall(h, from.signer, "POST", `/v1/agents/${to}/messages`, { body: message });
+  const refusalsAfter = async (seq: number) => (await loggedEventsAfter(h, seq)).filter((e) => e.action === "message.send" && e.decision.outcome === "refused");
+
+  beforeAll(async () => {
+    hook = await webhookServer([503, 500, 200]);
+    deadHook = await webhookServer([500]);
+    h = await startHarness(target, { messageWebhooks: { retry: { retries: 3, baseDelayMs: 20, maxDelayMs: 50, maxRetryAfterMs: 1000 }, timeoutMs: 2000 } });
+    t = await h.createTenant("agents-messages");
+    await write("tool", "refund", { ...sampleSpecs.tool, sideEffect: "write" });
+    orders = await activeAgent(h, t, "order-bot", { spec: agentSpec({ agents: ["billing-bot", "hooked-bot", "dead-hook-bot", "audit-bot"] }) });
+    billing = await activeAgent(h, t, "billing-bot", { spec: agentSpec({ tools: ["refund"], agents: ["order-bot"] }) });
+    auditBot = await activeAgent(h, t, "audit-bot", { spec: agentSpec() });
+    await activeAgent(h, t, "hooked-bot", { spec: agentSpec({ webhookUrl: hook.url }) });
+    await activeAgent(h, t, "dead-hook-bot", { spec: agentSpec({ webhookUrl: deadHook.url }) });
+    await activeAgent(h, t, "stranger-bot", { spec: agentSpec() });
+    base = await listen(h);
+    ordersSdk = await GatehouseAgent.create({ baseUrl: base, tenant: t.name, agent: "order-bot", environment: "staging", privateKey: orders.privateJwk });
+    billingSdk = await GatehouseAgent.create({ baseUrl: base, tenant: t.name, agent: "billing-bot", environment: "staging", privateKey: billing.privateJwk });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await hook?.close();
+    await deadHook?.close();
+  });
+
+  it("delivers a signed message by pull: verified end to end, read again until acknowledged, never lost once acknowledged", async () => {
+    const before = await lastLoggedSeq(h);
+    const task = await ordersSdk.openTask({ purpose: "refund order #12345" });
+    const first = await ordersSdk.messages.send("billing-bot", { task, body: { ask: "refund", order: "12345", amount: 42.5 } });
+    expect(first).toMatchObject({ seq: 1, recipient: "billing-bot", flowLabel: { sensitivity: "internal" }, webhook: "none" });
+    const second = await ordersSdk.messages.send("billing-bot", { task, body: "and tell the customer", sensitivity: "confidential" });
+    expect(second.seq).toBe(2);
+
+    const page = await billingSdk.messages.receive();
+    expect(page.messages.map((m) => [m.seq, m.sender, m.body])).toEqual([
+      [1, "order-bot", { ask: "refund", order: "12345", amount: 42.5 }],
+      [2, "order-bot", "and tell the customer"],
+    ]);
+    expect(page.messages[1]).toMatchObject({ tenant: t.name, recipient: "billing-bot", taskId: task.id, label: { sensitivity: "confidential" }, flowLabel: { sensitivity: "confidential" }, environment: "staging" });
+    // End to end: the recipient checks the sender's signature with a key it knows from elsewhere.
+    for (const message of page.messages) expect(await billingSdk.messages.verify(message, { kty: "OKP", crv: "Ed25519", x: orders.privateJwk.x })).toBe(true);
+    const altered: DeliveredMessage = { ...page.messages[0]!, body: { ask: "refund", order: "12345", amount: 4250 } };
+    expect(await billingSdk.messages.verify(altered)).toBe(false);
+    expect(await billingSdk.messages.verify(page.messages[0]!, { kty: "OKP", crv: "Ed25519", x: billing.privateJwk.x })).toBe(false);
+
+    // Not acknowledged yet: read again. Acknowledged: gone from the next read, kept in the store.
+    expect((await billingSdk.messages.receive()).messages).toHaveLength(2);
+    expect(await billingSdk.messages.receive({ after: page.next })).toEqual({ messages: [], acknowledged: 2, next: 2 });
+    expect((await billingSdk.messages.receive()).messages).toHaveLength(0);
+    const third = await ordersSdk.messages.send("billing-bot", { task, body: "done?" });
+    expect((await billingSdk.messages.receive()).messages.map((m) => m.id)).toEqual([third.id]);
+    const stored = await h.gatehouse.store.db.selectFrom("agent_messages").select(["seq", "acked_at"]).where("recipient_name", "=", "billing-bot").orderBy("seq").execute();
+    expect(stored.map((r) => [Number(r.seq), r.acked_at !== null])).toEqual([
+      [1, true],
+      [2, true],
+      [3, false],
+    ]);
+    // The sender does not read the recipient's messages.
+    expect((await ordersSdk.messages.receive()).messages.every((m) => m.recipient === "order-bot")).toBe(true);
+
+    const events = await loggedEventsAfter(h, before);
+    const sent = events.filter((e) => e.action === "message.send");
+    expect(sent).toHaveLength(3);
+    expect(sent[0]).toMatchObject({ tenantId: t.id, actor: { type: "agent", name: "order-bot" }, decision: { outcome: "allowed" }, context: { taskId: task.id }, resource: { kind: "message", name: "billing-bot" } });
+    expect(events.filter((e) => e.action === "message.acknowledge")).toMatchObject([{ actor: { name: "billing-bot" }, payload: { through: 2, count: 2 } }]);
+    await task.complete();
+  });
+
+  it("pushes a message to the recipient's webhook (a local HTTP server), retrying with backoff until it answers 2xx", async () => {
+    const before = await lastLoggedSeq(h);
+    const task = await ordersSdk.openTask({ purpose: "notify" });
+    const sent = await ordersSdk.messages.send("hooked-bot", { task, body: { event: "order shipped" } });
+    expect(sent.webhook).toBe("pending");
+    await h.gatehouse.agentAccess.webhooks.settled();
+    expect(hook.received).toHaveLength(3);
+    const delivered = hook.received[2]!;
+    expect(delivered.headers["x-gatehouse-message-id"]).toBe(sent.id);
+    expect(delivered.body).toMatchObject({ id: sent.id, seq: 1, sender: "order-bot", recipient: "hooked-bot", body: { event: "order shipped" }, taskId: task.id });
+    expect(await ordersSdk.messages.verify(delivered.body as DeliveredMessage, { kty: "OKP", crv: "Ed25519", x: orders.privateJwk.x })).toBe(true);
+    const row = await h.gatehouse.store.db.selectFrom("agent_messages").selectAll().where("id", "=", sent.id).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ webhook_status: "delivered", webhook_attempts: 3 });
+    const [event] = (await loggedEventsAfter(h, before)).filter((e) => e.action === "message.deliver");
+    expect(event).toMatchObject({ decision: { outcome: "allowed", reasons: ["webhook answered 200 after 3 attempts"] }, resource: { id: sent.id } });
+
+    // A webhook that never answers 2xx: the failure is recorded, and the message waits on the pull endpoint.
+    const lost = await ordersSdk.messages.send("dead-hook-bot", { task, body: "anyone there?" });
+    await h.gatehouse.agentAccess.webhooks.settled();
+    expect(deadHook.received).toHaveLength(4);
+    const failed = (await loggedEventsAfter(h, before)).filter((e) => e.action === "message.deliver" && e.resource.id === lost.id);
+    expect(failed).toMatchObject([{ decision: { outcome: "failed", reasons: ["webhook answered 500 after 4 attempts"] } }]);
+    const pulled = await agentCall(h, (await activeSigner("dead-hook-bot")).signer, "GET", "/v1/messages");
+    expect(pulled.body.messages.map((m: DeliveredMessage) => m.id)).toEqual([lost.id]);
+    await task.complete();
+  });
+
+  // A second key for an agent set up in beforeAll (its first key's private half is not kept).
+  const activeSigner = async (name: string) => {
+    const { registerKey } = await import("./support.js");
+    const { ProofSigner } = await import("../../src/sdk/proof-signer.js");
+    const privateJwk = await registerKey(h, t, name, 0);
+    return { name, privateJwk, signer: await ProofSigner.create(privateJwk, { tenant: t.name, name }, "staging") };
+  };
+
+  it("refuses a tampered message: a changed body, label or task, another recipient, another signer's key", async () => {
+    const taskId = await openTask(orders);
+    const otherTask = await openTask(orders);
+    const before = await lastLoggedSeq(h);
+    const message = await signed(orders, "billing-bot", taskId);
+    for (const tampered of [
+      { ...message, body: { ask: "refund order #99999" } },
+      { ...message, label: { sensitivity: "public" } },
+      { ...message, taskId: otherTask },
+      { ...message, iat: message.iat + 1 },
+    ]) {
+      const res = await post(orders, "billing-bot", tampered);
+      expect(res.status, JSON.stringify(res.body)).toBe(401);
+      expect(res.body.error.message).toMatch(/the signature does not verify/);
+    }
+    // Signed for billing-bot, sent to audit-bot.
+    expect((await post(orders, "audit-bot", await signed(orders, "billing-bot", taskId))).status).toBe(401);
+    // Signed by audit-bot's key, sent by order-bot naming its own kid or audit-bot's.
+    const forged = await (await MessageSigner.create(auditBot.privateJwk, orders.signer.kid, { tenant: t.name, name: "order-bot" })).sign({ recipient: "billing-bot", taskId, body: "x", label: { sensitivity: "internal" } });
+    expect((await post(orders, "billing-bot", forged)).status).toBe(401);
+    const theirs = await (await MessageSigner.create(auditBot.privateJwk, auditBot.signer.kid, { tenant: t.name, name: "order-bot" })).sign({ recipient: "billing-bot", taskId, body: "x", label: { sensitivity: "internal" } });
+    expect((await post(orders, "billing-bot", theirs)).body.error.message).toMatch(/key .* is not registered for agent 'order-bot'/);
+    const refusals = await refusalsAfter(before);
+    expect(refusals).toHaveLength(7);
+    expect(refusals[0]).toMatchObject({ tenantId: t.id, actor: { name: "order-bot" }, resource: { name: "billing-bot" }, decision: { reasons: [expect.stringMatching(/does not verify/)] } });
+    // The honest message still goes through.
+    expect((await post(orders, "billing-bot", message)).status).toBe(201);
+  });
+
+  it("refuses a replayed message (its nonce was seen), even in a freshly signed request", async () => {
+    const taskId = await openTask(orders);
+    const message = await signed(orders, "billing-bot", taskId);
+    expect((await post(orders, "billing-bot", message)).status).toBe(201);
+    const before = await lastLoggedSeq(h);
+    const replay = await post(orders, "billing-bot", message);
+    expect(replay.status).toBe(401);
+    expect(replay.body.error.message).toMatch(/already sent \(replayed nonce\)/);
+    expect(await refusalsAfter(before)).toHaveLength(1);
+    expect((await post(orders, "billing-bot", await signed(orders, "billing-bot", taskId))).status).toBe(201);
+  });
+
+  it("refuses a message signed more than 60 s from the server's time, either way; accepts one within", async () => {
+    const taskId = await openTask(orders);
+    const before = await lastLoggedSeq(h);
+    for (const offset of [-120_000, 120_000]) {
+      const res = await post(orders, "billing-bot", await signed(orders, "billing-bot", taskId, "late", { now: Date.now() + offset }));
+      expect(res.status).toBe(401);
+      expect(res.body.error.message).toMatch(/signed 1(19|20|21) s from the server's time; at most 60 s/);
+    }
+    expect(await refusalsAfter(before)).toHaveLength(2);
+    expect((await post(orders, "billing-bot", await signed(orders, "billing-bot", taskId, "a bit slow", { now: Date.now() - 30_000 }))).status).toBe(201);
+  });
+
+  it("decides who may talk to whom: capabilities.agents is the upper bound (none by default), Cedar forbids within it", async () => {
+    const taskId = await openTask(orders);
+    const before = await lastLoggedSeq(h);
+    // Not among order-bot's capabilities.agents.
+    const stranger = await post(orders, "stranger-bot", await signed(orders, "stranger-bot", taskId));
+    expect(stranger.status).toBe(403);
+    expect(stranger.body.error.message).toMatch(/'stranger-bot' is not among agent 'order-bot''s capabilities.agents/);
+    // An agent whose spec lists no agents messages no one (fail closed without any policy).
+    const quiet = await post(auditBot, "order-bot", await signed(auditBot, "order-bot", await openTask(auditBot)));
+    expect(quiet.status).toBe(403);
+
+    await write("policy", "no-audit-chatter", {
+      text: 'forbid (principal == Gatehouse::Agent::"order-bot", action == Gatehouse::Action::"send_message", resource == Gatehouse::Agent::"audit-bot");',
+      environments: [],
+      description: "order-bot does not talk to audit-bot",
+    });
+    await write("policy", "restricted-stays-put", {
+      text: 'forbid (principal, action == Gatehouse::Action::"send_message", resource) when { context.labels.contains("sensitivity:restricted") };',
+      environments: [],
+      description: "restricted data is not passed between agents",
+    });
+    try {
+      const pair = await post(orders, "audit-bot", await signed(orders, "audit-bot", taskId));
+      expect(pair.status).toBe(403);
+      expect(pair.body.error.message).toBe("refused by policy no-audit-chatter (order-bot does not talk to audit-bot)");
+      const restricted = await post(orders, "billing-bot", await signed(orders, "billing-bot", taskId, "card data", { sensitivity: "restricted" }));
+      expect(restricted.status).toBe(403);
+      expect(restricted.body.error.message).toMatch(/restricted-stays-put/);
+      // The benign twins: an allowed pair, an internal label.
+      const benign = await post(orders, "billing-bot", await signed(orders, "billing-bot", taskId, "order status"));
+      expect(benign.status, JSON.stringify(benign.body)).toBe(201);
+      expect((await post(billing, "order-bot", await signed(billing, "order-bot", await openTask(billing), "refunded"))).status).toBe(201);
+    } finally {
+      await unwrite("policy", "no-audit-chatter");
+      await unwrite("policy", "restricted-stays-put");
+    }
+    const refusals = await refusalsAfter(before);
+    expect(refusals.map((e) => e.decision.reasons?.[0])).toEqual([
+      expect.stringMatching(/capabilities.agents/),
+      expect.stringMatching(/capabilities.agents/),
+      expect.stringMatching(/no-audit-chatter/),
+      expect.stringMatching(/restricted-stays-put/),
+    ]);
+    expect((await post(orders, "audit-bot", await signed(orders, "audit-bot", taskId))).status).toBe(201);
+  });
+
+  it("sends only within an open task of the sender, to an existing agent of its tenant that is active in its environment", async () => {
+    const taskId = await openTask(orders);
+    const theirs = await openTask(billing);
+    expect((await post(orders, "billing-bot", await signed(orders, "billing-bot", theirs))).status).toBe(403);
+    const ended = await openTask(orders);
+    await agentCall(h, orders.signer, "POST", `/v1/tasks/${ended}/complete`, { body: {} });
+    expect((await post(orders, "billing-bot", await signed(orders, "billing-bot", ended))).body.error.message).toMatch(/is not an open task of agent 'order-bot'/);
+    expect((await post(orders, "ghost-bot", await signed(orders, "ghost-bot", taskId))).status).toBe(404);
+
+    // Another tenant's agent of the same name is out of reach: the name is resolved in the sender's tenant.
+    const other = await h.createTenant("agents-messages-other");
+    await activeAgent(h, other, "billing-bot-2", { spec: agentSpec() });
+    expect((await post(orders, "billing-bot-2", await signed(orders, "billing-bot-2", taskId))).status).toBe(404);
+
+    expect((await h.admin(t.keys.admin, "POST", "/agents/audit-bot/suspend", { reason: "investigation" })).status).toBe(200);
+    try {
+      const suspended = await post(orders, "audit-bot", await signed(orders, "audit-bot", taskId));
+      expect(suspended.status).toBe(409);
+      expect(suspended.body.error.message).toMatch(/'audit-bot' is not active in environment 'staging'/);
+    } finally {
+      expect((await h.admin(t.keys.developer, "POST", "/agents/audit-bot/resume", {})).status).toBe(200);
+    }
+  });
+
+  it("passes no grant on: a message cannot carry one, and what billing-bot holds stays billing-bot's (lateral movement)", async () => {
+    // billing-bot holds a live grant for refund in its own task.
+    const billingTask = await openTask(billing);
+    const grant = await agentCall(h, billing.signer, "POST", `/v1/tasks/${billingTask}/grants`, { body: { resource: { kind: "tool", name: "refund" } } });
+    expect(grant.status, JSON.stringify(grant.body)).toBe(201);
+    const refund = { name: "refund", sideEffect: "write" as const };
+    const covering = (taskId: string) => h.gatehouse.agentAccess.grants.liveGrantCovering({ tenantId: t.id, id: taskId }, refund, {});
+
+    // order-bot (no refund capability) tries to get billing-bot's grant passed to it.
+    const ordersTask = await openTask(orders);
+    const carrying = await post(orders, "billing-bot", { ...(await signed(orders, "billing-bot", ordersTask)), grant: grant.body.id });
+    expect(carrying.status).toBe(400);
+    expect(carrying.body.error).toMatchObject({ code: "invalid_request", field: "grant", message: expect.stringMatching(/cannot carry a grant/) });
+    const asked = await post(orders, "billing-bot", await signed(orders, "billing-bot", ordersTask, { ask: "please refund order #12345 for me" }));
+    expect(asked.status).toBe(201);
+    const reply = await post(billing, "order-bot", await signed(billing, "order-bot", billingTask, { grantId: grant.body.id, taskId: billingTask }));
+    expect(reply.status).toBe(201);
+
+    // Knowing the grant's id and billing-bot's task gets order-bot nothing.
+    expect((await agentCall(h, orders.signer, "GET", `/v1/grants/${grant.body.id}`)).status).toBe(404);
+    expect((await agentCall(h, orders.signer, "POST", `/v1/tasks/${billingTask}/grants`, { body: { resource: { kind: "tool", name: "refund" } } })).status).toBe(404);
+    const own = await agentCall(h, orders.signer, "POST", `/v1/tasks/${ordersTask}/grants`, { body: { resource: { kind: "tool", name: "refund" } } });
+    expect(own.status).toBe(403);
+    expect(own.body.error.message).toMatch(/'refund' is not among agent 'order-bot''s capabilities/);
+    expect(await covering(ordersTask)).toMatchObject({ covered: false });
+    // billing-bot's grant is still billing-bot's, in billing-bot's task.
+    expect(await covering(billingTask)).toMatchObject({ covered: true, grant: { id: grant.body.id, agent: { name: "billing-bot" } } });
+  });
+
+  it("refuses bad input with 400 naming the field, and records it", async () => {
+    const taskId = await openTask(orders);
+    const message = await signed(orders, "billing-bot", taskId);
+    const before = await lastLoggedSeq(h);
+    const cases: [Record<string, unknown>, string][] = [
+      [{ ...message, taskId: undefined }, "taskId"],
+      [{ ...message, label: { sensitivity: "secret" } }, "label.sensitivity"],
+      [{ ...message, label: undefined }, "label"],
+      [{ ...message, iat: "now" }, "iat"],
+      [{ ...message, nonce: "short" }, "nonce"],
+      [{ ...message, signature: "not-a-jws" }, "signature"],
+      [{ ...message, extra: 1 }, ""],
+    ];
+    for (const [body, field] of cases) {
+      const res = await post(orders, "billing-bot", body);
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+      if (field) expect(res.body.error.field).toBe(field);
+    }
+    const badHeader = await post(orders, "billing-bot", { ...message, signature: `${Buffer.from('{"alg":"HS256"}').toString("base64url")}..AAAA` });
+    expect(badHeader.status).toBe(401);
+    expect(badHeader.body.error.message).toMatch(/EdDSA/);
+    for (const query of ["after=-1", "after=x", "limit=0", "limit=501", "cursor=3", "after=999999"]) {
+      const res = await agentCall(h, billing.signer, "GET", `/v1/messages?${query}`);
+      expect(res.status, `${query}: ${JSON.stringify(res.body)}`).toBe(400);
+    }
+    const events = (await loggedEventsAfter(h, before)).filter((e) => e.action === "agent_api.call");
+    expect(events.length).toBeGreaterThanOrEqual(cases.length + 6);
+    expect(events[0]).toMatchObject({ tenantId: t.id, actor: { name: "order-bot" }, decision: { outcome: "refused" } });
+    expect((await post(orders, "billing-bot", message)).status).toBe(201);
+  });
+});
