@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { actionContext } from "../../src/audit/recorder.js";
 import { systemActor } from "../../src/audit/actor.js";
@@ -26,8 +27,9 @@ describe("flow labels", () => {
     expect(join(joined, a)).toEqual(joined);
   });
 
-  it("the built-in floor type-checks against the Cedar schema", () => {
+  it("the built-in floor and the shipped example type-check against the Cedar schema", () => {
     expect(policyTextProblem(flowFloorText)).toBeUndefined();
+    expect(policyTextProblem(readFileSync(new URL("../../examples/policies/information-flow.cedar", import.meta.url), "utf8"))).toBeUndefined();
   });
 });
 
