@@ -108,6 +108,16 @@ describe.each(storeTargets)("mediated HTTP tool calls ($name)", (target) => {
     expect(events[2]?.payload.arguments).toEqual({ id: "12345; DROP TABLE customers" });
   });
 
+  it("refuses a tool that reads a data source outside the agent's capabilities, even with a grant for the tool", async () => {
+    const narrow = await activeAgent(h, t, "narrow-bot", { spec: { ...sampleSpecs.agent, capabilities: { tools: ["read_customer_db"], dataSources: [], models: [] } } });
+    const res = await agentCall(h, narrow.signer, "POST", "/v1/tasks", { body: { purpose: "look up" } });
+    const granted = await agentCall(h, narrow.signer, "POST", `/v1/tasks/${res.body.id}/grants`, { body: { resource: { kind: "tool", name: "read_customer_db" } } });
+    expect(granted.status).toBe(201);
+    const call = await invoke(res.body.id, "read_customer_db", { arguments: { id: "1" } }, narrow);
+    expect(call.status).toBe(403);
+    expect(call.body.error.message).toBe("tool 'read_customer_db' reads data source 'customer-db', which is not among agent 'narrow-bot''s capabilities");
+  });
+
   it("refuses a call in a task that is not the agent's, ended, or not named", async () => {
     const task = await openTask();
     await grant(task.id, "public_catalog");
