@@ -108,7 +108,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
       { redisUrl: options.gateway?.redisUrl, ...(options.messageWebhooks ? { webhooks: options.messageWebhooks } : {}) },
     );
     gateway = await createModelGateway(
-      { store, recorder, registry, apiKeys, tenants, secrets: options.secrets, agents: agentAccess.callers },
+      { store, recorder, registry, apiKeys, tenants, secrets: options.secrets, agents: agentAccess.callers, flow: agentAccess.flow },
       options.gateway,
     );
   } catch (error) {

@@ -17,6 +17,13 @@ import { MessageDecider } from "./messages/message-decider.js";
 import { Messages } from "./messages/messages.js";
 import { defaultWebhookOptions, MessageWebhooks, type WebhookOptions } from "./messages/message-webhooks.js";
 import type { Logger } from "../shared/logger.js";
+import { ToolMediator } from "./tools/tool-mediator.js";
+import { ToolTransports } from "./tools/tool-transport.js";
+import { HttpToolTransport } from "./tools/http-transport.js";
+import { ToolResultGuard } from "./tools/tool-result-guard.js";
+import { FlowControl } from "./flow/flow-control.js";
+import { TaskLabels } from "./flow/task-labels.js";
+import { registryMarkers } from "../guards/output/content-guard.js";
 
 /** Zero-trust agents: their keys and tokens, how their requests are authenticated, their tasks and just-in-time grants. */
 export interface AgentAccess {
@@ -29,6 +36,10 @@ export interface AgentAccess {
   /** Signed messages between agents: relayed, pulled, pushed to webhooks. */
   messages: Messages;
   webhooks: MessageWebhooks;
+  /** Every tool call (HTTP route and /mcp) goes through here; transports are registered on tools.transports. */
+  tools: ToolMediator;
+  /** Information-flow control: task labels and the check of every outbound flow (checkOutbound). */
+  flow: FlowControl;
   /** Agents on the model gateway (the identify stage). */
   callers: AgentCallers;
   close(): Promise<void>;
@@ -53,6 +64,9 @@ export async function createAgentAccess(services: AgentAccessServices, options: 
   const tasks = new Tasks(store.db, recorder);
   const engine = new PolicyEngine();
   const grants = new Grants(store.db, recorder, registry, tasks, new GrantDecider(registry, engine));
+  const flow = new FlowControl(store.db, registry, engine, new TaskLabels(store.db));
+  const transports = new ToolTransports().register("http", new HttpToolTransport());
+  const resultGuard = new ToolResultGuard(registryMarkers(registry));
   tasks.whenEnded(grants);
   revocation.register(keys.revoker());
   revocation.register(tokens.revoker());
@@ -69,6 +83,8 @@ export async function createAgentAccess(services: AgentAccessServices, options: 
     grants,
     messages,
     webhooks,
+    tools: new ToolMediator({ db: store.db, recorder, registry, tenants, tasks, grants, flow, transports, resultGuard }),
+    flow,
     callers: new AgentCallers(authenticator, tasks, tenants),
     async close() {
       await webhooks.close();

@@ -302,6 +302,14 @@ export interface AgentMessageTable {
   webhook_delivered_at: number | null;
 }
 
+export interface AgentTaskLabelTable {
+  id: string;
+  task_id: string;
+  tenant_id: string;
+  label: string;
+  read_at: number;
+}
+
 export interface Schema {
   tenants: TenantTable;
   environments: EnvironmentTable;
@@ -330,4 +338,5 @@ export interface Schema {
   agent_grants: AgentGrantTable;
   agent_grant_reviews: AgentGrantReviewTable;
   agent_messages: AgentMessageTable;
+  agent_task_labels: AgentTaskLabelTable;
 }

@@ -13,6 +13,7 @@ import { identityRoutes } from "./identity-routes.js";
 import { grantRoutes } from "./grant-routes.js";
 import { messageRoutes } from "./message-routes.js";
 import { taskRoutes } from "./task-routes.js";
+import { toolRoutes } from "./tool-routes.js";
 
 const anonymous: Actor = { type: "system", id: "anonymous", name: "anonymous", tenantId: null, role: null };
 
@@ -85,5 +86,6 @@ export async function agentApi(app: FastifyInstance, options: { gatehouse: Gateh
   identityRoutes(app, gatehouse);
   taskRoutes(app, gatehouse);
   grantRoutes(app, gatehouse);
+  toolRoutes(app, gatehouse);
   messageRoutes(app, gatehouse);
 }
