@@ -73,7 +73,7 @@ export async function createAgentAccess(services: AgentAccessServices, options: 
   revocation.register(tasks.revoker());
   const authenticator = new AgentAuthenticator(store.db, recorder, nonces);
   const webhooks = new MessageWebhooks(store.db, recorder, services.logger, options.webhooks ?? defaultWebhookOptions);
-  const messages = new Messages(store.db, recorder, registry, lifecycle, tasks, authenticator, nonces, new MessageDecider(registry, engine), webhooks);
+  const messages = new Messages(store.db, recorder, registry, lifecycle, tasks, authenticator, nonces, new MessageDecider(flow), webhooks, flow.labels);
   return {
     keys,
     tokens,

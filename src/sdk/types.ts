@@ -1,4 +1,4 @@
-import type { DeliveredMessage } from "../agents/messages/message-format.js";
+import type { DeliveredMessage, MessageFlowLabel } from "../agents/messages/message-format.js";
 
 /** What the agent API answers, as the SDK's callers see it (see docs/operator-guide.md, "Agents"). */
 
@@ -62,8 +62,8 @@ export interface SentMessage {
   seq: number;
   recipient: string;
   receivedAt: number;
-  /** The label the message carries onward. */
-  flowLabel: { sensitivity: "public" | "internal" | "confidential" | "restricted" };
+  /** The label the message carries onward: the sender task's label joined with the declared sensitivity. */
+  flowLabel: MessageFlowLabel;
   /** pending when the recipient has a webhook the message is being pushed to. */
   webhook: "none" | "pending";
 }

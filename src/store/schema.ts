@@ -289,6 +289,7 @@ export interface AgentMessageTable {
   task_id: string;
   body: string;
   declared_sensitivity: string;
+  flow_label: string;
   sensitivity: string;
   iat: number;
   nonce: string;
