@@ -13,6 +13,10 @@ import { Tasks } from "./tasks/tasks.js";
 import { GrantDecider } from "./grants/grant-decider.js";
 import { Grants } from "./grants/grants.js";
 import { PolicyEngine } from "../policy/policy-engine.js";
+import { MessageDecider } from "./messages/message-decider.js";
+import { Messages } from "./messages/messages.js";
+import { defaultWebhookOptions, MessageWebhooks, type WebhookOptions } from "./messages/message-webhooks.js";
+import type { Logger } from "../shared/logger.js";
 import { ToolMediator } from "./tools/tool-mediator.js";
 import { ToolTransports } from "./tools/tool-transport.js";
 import { HttpToolTransport } from "./tools/http-transport.js";
@@ -20,10 +24,6 @@ import { ToolResultGuard } from "./tools/tool-result-guard.js";
 import { FlowControl } from "./flow/flow-control.js";
 import { TaskLabels } from "./flow/task-labels.js";
 import { registryMarkers } from "../guards/output/content-guard.js";
-import { MessageDecider } from "./messages/message-decider.js";
-import { Messages } from "./messages/messages.js";
-import { defaultWebhookOptions, MessageWebhooks, type WebhookOptions } from "./messages/message-webhooks.js";
-import type { Logger } from "../shared/logger.js";
 
 /** Zero-trust agents: their keys and tokens, how their requests are authenticated, their tasks and just-in-time grants. */
 export interface AgentAccess {
@@ -33,13 +33,13 @@ export interface AgentAccess {
   nonces: NonceStore;
   tasks: Tasks;
   grants: Grants;
+  /** Signed messages between agents: relayed, pulled, pushed to webhooks. */
+  messages: Messages;
+  webhooks: MessageWebhooks;
   /** Every tool call (HTTP route and /mcp) goes through here; transports are registered on tools.transports. */
   tools: ToolMediator;
   /** Information-flow control: task labels and the check of every outbound flow (checkOutbound). */
   flow: FlowControl;
-  /** Signed messages between agents: relayed, pulled, pushed to webhooks. */
-  messages: Messages;
-  webhooks: MessageWebhooks;
   /** Agents on the model gateway (the identify stage). */
   callers: AgentCallers;
   close(): Promise<void>;
@@ -73,7 +73,7 @@ export async function createAgentAccess(services: AgentAccessServices, options: 
   revocation.register(tasks.revoker());
   const authenticator = new AgentAuthenticator(store.db, recorder, nonces);
   const webhooks = new MessageWebhooks(store.db, recorder, services.logger, options.webhooks ?? defaultWebhookOptions);
-  const messages = new Messages(store.db, recorder, registry, lifecycle, tasks, authenticator, nonces, new MessageDecider(registry, engine), webhooks);
+  const messages = new Messages(store.db, recorder, registry, lifecycle, tasks, authenticator, nonces, new MessageDecider(flow), webhooks, flow.labels);
   return {
     keys,
     tokens,
@@ -81,10 +81,10 @@ export async function createAgentAccess(services: AgentAccessServices, options: 
     nonces,
     tasks,
     grants,
-    tools: new ToolMediator({ db: store.db, recorder, registry, tenants, tasks, grants, flow, transports, resultGuard }),
-    flow,
     messages,
     webhooks,
+    tools: new ToolMediator({ db: store.db, recorder, registry, tenants, tasks, grants, flow, transports, resultGuard }),
+    flow,
     callers: new AgentCallers(authenticator, tasks, tenants),
     async close() {
       await webhooks.close();

@@ -154,14 +154,16 @@ export class AgentMessages {
   /**
    * Messages to this agent, oldest first. `after` acknowledges that message and every one before
    * it; without it, reading starts after the last acknowledged one. Pass `page.next` to go on.
-   * Unless `verify` is false, each message's signature is checked here too, and one that does not
-   * verify throws.
+   * Read in a task (`task`), the messages' labels join that task's label, as anything else it
+   * reads. Unless `verify` is false, each message's signature is checked here too, and one that
+   * does not verify throws.
    */
-  async receive(options: { after?: number; limit?: number; verify?: boolean } = {}): Promise<MessagePage> {
+  async receive(options: { after?: number; limit?: number; task?: AgentTask | string; verify?: boolean } = {}): Promise<MessagePage> {
     const query = new URLSearchParams();
     if (options.after !== undefined) query.set("after", String(options.after));
     if (options.limit !== undefined) query.set("limit", String(options.limit));
-    const page = await this.agent.request<MessagePage>("GET", `/v1/messages${query.size > 0 ? `?${query}` : ""}`);
+    const taskId = options.task === undefined ? undefined : typeof options.task === "string" ? options.task : options.task.id;
+    const page = await this.agent.request<MessagePage>("GET", `/v1/messages${query.size > 0 ? `?${query}` : ""}`, taskId === undefined ? {} : { taskId });
     if (options.verify !== false) {
       for (const message of page.messages) {
         if (!(await verifyMessage(message))) throw new Error(`message ${message.id} from '${message.sender}' does not verify with its sender's key`);
@@ -187,8 +189,7 @@ export class GrantDeniedError extends GatehouseApiError {
 /**
  * One of the agent's tasks: its model calls (through `fetch`), its grants, and its end.
  *
- * Tool calls are `task.tools.invoke(name, args)`; messages are sent with
- * `agent.messages.send(recipient, { task, body })`. Each is a signed request naming the task.
+ * Messages are sent with `agent.messages.send(recipient, { task, body })`.
  */
 export class AgentTask {
   /** A fetch that signs every request and names this task (x-gatehouse-task-id): hand it to the OpenAI or Anthropic client. */

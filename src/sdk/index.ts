@@ -6,5 +6,5 @@ export { AgentMessages, AgentTask, GatehouseAgent, GatehouseApiError, GrantDenie
 export { generateAgentKey, ProofSigner, type PrivateAgentJwk, type PublicAgentJwk, type SignedRequest } from "./proof-signer.js";
 export type { AgentTaskInfo, AgentToken, ArgumentConstraint, GrantInfo, GrantRequestInput, MessagePage, SentMessage, ToolCallResult, ToolContent } from "./types.js";
 export { MessageSigner, verifyMessage, type MessageToSign, type SignedMessage } from "./message-signer.js";
-export type { DeliveredMessage, MessageSensitivity } from "../agents/messages/message-format.js";
+export type { DeliveredMessage, MessageFlowLabel, MessageSensitivity } from "../agents/messages/message-format.js";
 export { PROOF_HEADER, TASK_HEADER } from "../agents/identity/proof-format.js";

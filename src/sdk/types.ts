@@ -1,4 +1,4 @@
-import type { DeliveredMessage } from "../agents/messages/message-format.js";
+import type { DeliveredMessage, MessageFlowLabel } from "../agents/messages/message-format.js";
 
 /** What the agent API answers, as the SDK's callers see it (see docs/operator-guide.md, "Agents"). */
 
@@ -55,6 +55,28 @@ export interface AgentToken {
   environment: string;
 }
 
+/** What Gatehouse answers a sent message with. */
+export interface SentMessage {
+  id: string;
+  /** Its number in the recipient's sequence. */
+  seq: number;
+  recipient: string;
+  receivedAt: number;
+  /** The label the message carries onward: the sender task's label joined with the declared sensitivity. */
+  flowLabel: MessageFlowLabel;
+  /** pending when the recipient has a webhook the message is being pushed to. */
+  webhook: "none" | "pending";
+}
+
+/** A page of received messages (GET /v1/messages). */
+export interface MessagePage {
+  messages: DeliveredMessage[];
+  /** Every message up to this one is acknowledged. */
+  acknowledged: number;
+  /** Pass as `after` to acknowledge this page and read the next. */
+  next: number;
+}
+
 /** One piece of a tool's result (the shape of MCP's CallToolResult content). */
 export type ToolContent =
   | { type: "text"; text: string }
@@ -76,26 +98,4 @@ export interface ToolCallResult<S extends Record<string, unknown> = Record<strin
   integrity: "trusted" | "untrusted";
   /** The task's label after this call: public, internal, confidential or restricted. */
   taskSensitivity: "public" | "internal" | "confidential" | "restricted";
-}
-
-/** What Gatehouse answers a sent message with. */
-export interface SentMessage {
-  id: string;
-  /** Its number in the recipient's sequence. */
-  seq: number;
-  recipient: string;
-  receivedAt: number;
-  /** The label the message carries onward. */
-  flowLabel: { sensitivity: "public" | "internal" | "confidential" | "restricted" };
-  /** pending when the recipient has a webhook the message is being pushed to. */
-  webhook: "none" | "pending";
-}
-
-/** A page of received messages (GET /v1/messages). */
-export interface MessagePage {
-  messages: DeliveredMessage[];
-  /** Every message up to this one is acknowledged. */
-  acknowledged: number;
-  /** Pass as `after` to acknowledge this page and read the next. */
-  next: number;
 }

@@ -277,14 +277,6 @@ export interface AgentGrantReviewTable {
   created_at: number;
 }
 
-export interface AgentTaskLabelTable {
-  id: string;
-  task_id: string;
-  tenant_id: string;
-  label: string;
-  read_at: number;
-}
-
 export interface AgentMessageTable {
   id: string;
   tenant_id: string;
@@ -297,6 +289,7 @@ export interface AgentMessageTable {
   task_id: string;
   body: string;
   declared_sensitivity: string;
+  flow_label: string;
   sensitivity: string;
   iat: number;
   nonce: string;
@@ -308,6 +301,14 @@ export interface AgentMessageTable {
   webhook_status: string;
   webhook_attempts: number;
   webhook_delivered_at: number | null;
+}
+
+export interface AgentTaskLabelTable {
+  id: string;
+  task_id: string;
+  tenant_id: string;
+  label: string;
+  read_at: number;
 }
 
 export interface Schema {
@@ -337,6 +338,6 @@ export interface Schema {
   agent_tasks: AgentTaskTable;
   agent_grants: AgentGrantTable;
   agent_grant_reviews: AgentGrantReviewTable;
-  agent_task_labels: AgentTaskLabelTable;
   agent_messages: AgentMessageTable;
+  agent_task_labels: AgentTaskLabelTable;
 }

@@ -10,6 +10,8 @@ import { sampleSpecs, startHarness, type Harness, type TestTenant } from "../sup
 import { lastLoggedSeq, loggedEventsAfter } from "../support/log.js";
 import { storeTargets } from "../support/stores.js";
 import { listen } from "../gateway/support.js";
+import { TASK_HEADER } from "../../src/agents/identity/proof-format.js";
+import { startToolServer, toolFixtures, type ToolServer } from "./tool-server.js";
 import { activeAgent, agentCall, type TestAgent } from "./support.js";
 
 /** A local webhook receiver: answers each POST with the next status of `statuses` (the last one repeats). */
@@ -55,6 +57,8 @@ describe.each(storeTargets)("messages between agents ($name)", (target) => {
   let billingSdk: GatehouseAgent;
   let hook: Awaited<ReturnType<typeof webhookServer>>;
   let deadHook: Awaited<ReturnType<typeof webhookServer>>;
+  let tools: ToolServer;
+  let desk: TestAgent;
 
   const write = (kind: Kind, name: string, spec: unknown) =>
     h.gatehouse.transaction((trx) => h.gatehouse.registry.write(trx, actionContext(systemActor("test", t.id)), { tenantId: t.id, kind, name, owner: "platform", spec }));
@@ -66,7 +70,7 @@ describe.each(storeTargets)("messages between agents ($name)", (target) => {
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     return res.body.id as string;
   };
-  const signed = async (from: TestAgent, to: string, taskId: string, body: unknown = { ask: "refund order #12345" }, options: { sensitivity?: "internal" | "restricted"; now?: number } = {}) =>
+  const signed = async (from: TestAgent, to: string, taskId: string, body: unknown = { ask: "refund order #12345" }, options: { sensitivity?: "public" | "internal" | "confidential" | "restricted"; now?: number } = {}) =>
     (await signerOf(from)).sign({ recipient: to, taskId, body, label: { sensitivity: options.sensitivity ?? "internal" } }, options.now);
   const post = (from: TestAgent, to: string, message: SignedMessage | Record<string, unknown>) => agentCall(h, from.signer, "POST", `/v1/agents/${to}/messages`, { body: message });
   const refusalsAfter = async (seq: number) => (await loggedEventsAfter(h, seq)).filter((e) => e.action === "message.send" && e.decision.outcome === "refused");
@@ -76,8 +80,15 @@ describe.each(storeTargets)("messages between agents ($name)", (target) => {
     deadHook = await webhookServer([500]);
     h = await startHarness(target, { messageWebhooks: { retry: { retries: 3, baseDelayMs: 20, maxDelayMs: 50, maxRetryAfterMs: 1000 }, timeoutMs: 2000 } });
     t = await h.createTenant("agents-messages");
+    tools = await startToolServer();
+    const fixtures = toolFixtures(tools.url);
+    for (const [name, spec] of Object.entries(fixtures.dataSources)) await write("data_source", name, spec);
+    for (const [name, spec] of Object.entries(fixtures.tools)) await write("tool", name, spec);
     await write("tool", "refund", { ...sampleSpecs.tool, sideEffect: "write" });
-    orders = await activeAgent(h, t, "order-bot", { spec: agentSpec({ agents: ["billing-bot", "hooked-bot", "dead-hook-bot", "audit-bot"] }) });
+    orders = await activeAgent(h, t, "order-bot", {
+      spec: agentSpec({ tools: ["read_customer_db", "public_catalog"], agents: ["billing-bot", "hooked-bot", "dead-hook-bot", "audit-bot", "desk-bot"] }),
+    });
+    desk = await activeAgent(h, t, "desk-bot", { spec: agentSpec({ tools: ["send_email"] }) });
     billing = await activeAgent(h, t, "billing-bot", { spec: agentSpec({ tools: ["refund"], agents: ["order-bot"] }) });
     auditBot = await activeAgent(h, t, "audit-bot", { spec: agentSpec() });
     await activeAgent(h, t, "hooked-bot", { spec: agentSpec({ webhookUrl: hook.url }) });
@@ -91,6 +102,7 @@ describe.each(storeTargets)("messages between agents ($name)", (target) => {
     await h?.close();
     await hook?.close();
     await deadHook?.close();
+    await tools?.close();
   });
 
   it("delivers a signed message by pull: verified end to end, read again until acknowledged, never lost once acknowledged", async () => {
@@ -240,32 +252,22 @@ describe.each(storeTargets)("messages between agents ($name)", (target) => {
       environments: [],
       description: "order-bot does not talk to audit-bot",
     });
-    await write("policy", "restricted-stays-put", {
-      text: 'forbid (principal, action == Gatehouse::Action::"send_message", resource) when { context.labels.contains("sensitivity:restricted") };',
-      environments: [],
-      description: "restricted data is not passed between agents",
-    });
     try {
       const pair = await post(orders, "audit-bot", await signed(orders, "audit-bot", taskId));
       expect(pair.status).toBe(403);
-      expect(pair.body.error.message).toBe("refused by policy no-audit-chatter (order-bot does not talk to audit-bot)");
-      const restricted = await post(orders, "billing-bot", await signed(orders, "billing-bot", taskId, "card data", { sensitivity: "restricted" }));
-      expect(restricted.status).toBe(403);
-      expect(restricted.body.error.message).toMatch(/restricted-stays-put/);
-      // The benign twins: an allowed pair, an internal label.
+      expect(pair.body.error.message).toMatch(/may not go to agent audit-bot \(policy no-audit-chatter\)/);
+      // The benign twins: allowed pairs.
       const benign = await post(orders, "billing-bot", await signed(orders, "billing-bot", taskId, "order status"));
       expect(benign.status, JSON.stringify(benign.body)).toBe(201);
       expect((await post(billing, "order-bot", await signed(billing, "order-bot", await openTask(billing), "refunded"))).status).toBe(201);
     } finally {
       await unwrite("policy", "no-audit-chatter");
-      await unwrite("policy", "restricted-stays-put");
     }
     const refusals = await refusalsAfter(before);
     expect(refusals.map((e) => e.decision.reasons?.[0])).toEqual([
       expect.stringMatching(/capabilities.agents/),
       expect.stringMatching(/capabilities.agents/),
       expect.stringMatching(/no-audit-chatter/),
-      expect.stringMatching(/restricted-stays-put/),
     ]);
     expect((await post(orders, "audit-bot", await signed(orders, "audit-bot", taskId))).status).toBe(201);
   });
@@ -294,6 +296,70 @@ describe.each(storeTargets)("messages between agents ($name)", (target) => {
     }
   });
 
+  it("carries the sender task's label: read in a task, the message taints it, so confidential data cannot be laundered through another agent", async () => {
+    const invoke = (agent: TestAgent, taskId: string, name: string, args: Record<string, unknown>) =>
+      agentCall(h, agent.signer, "POST", `/v1/tools/${name}/invoke`, { body: { arguments: args }, headers: { [TASK_HEADER]: taskId } });
+    const grant = async (agent: TestAgent, taskId: string, name: string) =>
+      expect((await agentCall(h, agent.signer, "POST", `/v1/tasks/${taskId}/grants`, { body: { resource: { kind: "tool", name } } })).status).toBe(201);
+    const read = async (taskId: string) => {
+      const res = await agentCall(h, desk.signer, "GET", "/v1/messages", { headers: { [TASK_HEADER]: taskId } });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return res.body as { messages: DeliveredMessage[]; next: number };
+    };
+    const mail = { to: "someone@outside.example", subject: "what I was told", body: "see below" };
+
+    // order-bot reads the customer database (confidential), then tells desk-bot about it, declaring it internal.
+    const secretTask = await openTask(orders);
+    await grant(orders, secretTask, "read_customer_db");
+    expect((await invoke(orders, secretTask, "read_customer_db", { id: "12345" })).status).toBe(200);
+    const sent = await post(orders, "desk-bot", await signed(orders, "desk-bot", secretTask, { summary: "ACME is a gold customer" }));
+    expect(sent.status, JSON.stringify(sent.body)).toBe(201);
+    expect(sent.body.flowLabel).toMatchObject({ sensitivity: "confidential", integrity: "untrusted" });
+    expect(sent.body.flowLabel.origins).toEqual(expect.arrayContaining([expect.objectContaining({ kind: "data_source", name: "customer-db", via: "read_customer_db" })]));
+
+    // desk-bot reads it in its task: the task is now confidential, and mailing it out is refused, naming where the label came from.
+    const deskTask = await openTask(desk);
+    const page = await read(deskTask);
+    expect(page.messages.map((m) => [m.body, m.label.sensitivity, m.flowLabel.sensitivity])).toEqual([[{ summary: "ACME is a gold customer" }, "internal", "confidential"]]);
+    expect((await agentCall(h, desk.signer, "GET", `/v1/tasks/${deskTask}`)).body.label).toMatchObject({ sensitivity: "confidential" });
+    await grant(desk, deskTask, "send_email");
+    const before = await lastLoggedSeq(h);
+    const leak = await invoke(desk, deskTask, "send_email", mail);
+    expect(leak.status).toBe(403);
+    expect(leak.body.error.message).toMatch(/^flow refused: task label confidential \(from data source customer-db via tool read_customer_db\) may not go to egress tool send_email/);
+    expect((await loggedEventsAfter(h, before)).filter((e) => e.action === "tool.invoke")).toMatchObject([{ decision: { outcome: "refused" } }]);
+
+    // The sender's own flows are decided with its label too: a tenant policy keeps confidential tasks from talking to audit-bot.
+    await write("policy", "confidential-not-to-audit", {
+      text: 'forbid (principal, action == Gatehouse::Action::"send_message", resource == Gatehouse::Agent::"audit-bot") when { context has task_label && context.task_label.sensitivity_rank >= 2 };',
+      environments: [],
+      description: "audit-bot gets no confidential data",
+    });
+    try {
+      const refused = await post(orders, "audit-bot", await signed(orders, "audit-bot", secretTask));
+      expect(refused.status).toBe(403);
+      expect(refused.body.error.message).toMatch(/task label confidential .* may not go to agent audit-bot \(policy confidential-not-to-audit\)/);
+
+      // The benign twin: a task that read only the public catalogue messages audit-bot and desk-bot, and desk-bot may mail what it was told.
+      const publicTask = await openTask(orders);
+      await grant(orders, publicTask, "public_catalog");
+      expect((await invoke(orders, publicTask, "public_catalog", {})).status).toBe(200);
+      expect((await post(orders, "audit-bot", await signed(orders, "audit-bot", publicTask))).status).toBe(201);
+      const told = await post(orders, "desk-bot", await signed(orders, "desk-bot", publicTask, { summary: "the catalogue has 3 items" }, { sensitivity: "public" }));
+      expect(told.body.flowLabel.sensitivity).toBe("public");
+      const otherTask = await openTask(desk);
+      const fresh = await agentCall(h, desk.signer, "GET", `/v1/messages?after=${page.next}`, { headers: { [TASK_HEADER]: otherTask } });
+      expect(fresh.body.messages.map((m: DeliveredMessage) => m.body)).toEqual([{ summary: "the catalogue has 3 items" }]);
+      await grant(desk, otherTask, "send_email");
+      const sentMail = await invoke(desk, otherTask, "send_email", mail);
+      expect(sentMail.status, JSON.stringify(sentMail.body)).toBe(200);
+    } finally {
+      await unwrite("policy", "confidential-not-to-audit");
+    }
+    // Reading in a task that is not the reader's own is refused.
+    expect((await agentCall(h, desk.signer, "GET", "/v1/messages", { headers: { [TASK_HEADER]: secretTask } })).status).toBe(403);
+  });
+
   it("passes no grant on: a message cannot carry one, and what billing-bot holds stays billing-bot's (lateral movement)", async () => {
     // billing-bot holds a live grant for refund in its own task.
     const billingTask = await openTask(billing);
@@ -319,6 +385,11 @@ describe.each(storeTargets)("messages between agents ($name)", (target) => {
     expect(own.status).toBe(403);
     expect(own.body.error.message).toMatch(/'refund' is not among agent 'order-bot''s capabilities/);
     expect(await covering(ordersTask)).toMatchObject({ covered: false });
+    // Invoking the tool, in its own task or naming billing-bot's, is refused.
+    for (const taskId of [ordersTask, billingTask]) {
+      const call = await agentCall(h, orders.signer, "POST", "/v1/tools/refund/invoke", { body: { arguments: {} }, headers: { [TASK_HEADER]: taskId } });
+      expect(call.status, JSON.stringify(call.body)).toBe(403);
+    }
     // billing-bot's grant is still billing-bot's, in billing-bot's task.
     expect(await covering(billingTask)).toMatchObject({ covered: true, grant: { id: grant.body.id, agent: { name: "billing-bot" } } });
   });

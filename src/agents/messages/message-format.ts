@@ -23,6 +23,15 @@ export const MESSAGE_FORMAT_VERSION = 1;
 export const messageSensitivities = ["public", "internal", "confidential", "restricted"] as const;
 export type MessageSensitivity = (typeof messageSensitivities)[number];
 
+/** An information-flow label as a message carries it (see src/agents/flow/labels.ts). */
+export interface MessageFlowLabel {
+  sensitivity: MessageSensitivity;
+  regions: string[];
+  integrity: "trusted" | "untrusted";
+  injection: boolean;
+  origins: { kind: "data_source" | "tool" | "message"; name: string; via?: string; sensitivity: MessageSensitivity; region?: string; integrity: "trusted" | "untrusted"; injection?: boolean }[];
+}
+
 export interface MessageFields {
   tenant: string;
   sender: string;
@@ -57,7 +66,11 @@ export interface DeliveredMessage extends MessageFields {
   signature: string;
   /** The key the signature verifies with (the sender's, as registered when the message arrived). */
   senderKey: { kid: string; publicKey: { kty: "OKP"; crv: "Ed25519"; x: string } };
-  /** The label Gatehouse attaches: the sensitivity the message carries onward (at least what the sender declared). */
-  flowLabel: { sensitivity: MessageSensitivity };
+  /**
+   * The label Gatehouse attaches: the sender task's information-flow label (everything it had
+   * read) joined with the sensitivity the sender declared. A recipient that reads the message in
+   * a task takes this label into that task's.
+   */
+  flowLabel: MessageFlowLabel;
   receivedAt: number;
 }

@@ -9,11 +9,14 @@ import { conflict, forbidden, GatehouseError, invalid, notFound } from "../../sh
 import type { AgentIdentity } from "../identity/agent-identity.js";
 import type { AgentAuthenticator } from "../identity/authenticate.js";
 import type { NonceStore } from "../identity/nonces.js";
-import { PROOF_WINDOW_SECONDS } from "../identity/proof-format.js";
+import { PROOF_WINDOW_SECONDS, TASK_HEADER } from "../identity/proof-format.js";
 import type { Ed25519PublicJwk } from "../identity/public-key.js";
 import type { Tasks } from "../tasks/tasks.js";
 import type { MessageDecider } from "./message-decider.js";
-import { canonicalMessage, MESSAGE_SIGNATURE_TYPE, messageSensitivities, type DeliveredMessage, type MessageSensitivity } from "./message-format.js";
+import { canonicalJson } from "../../shared/json.js";
+import { describeOrigin, join, labelOf, type FlowLabel } from "../flow/labels.js";
+import type { TaskLabels } from "../flow/task-labels.js";
+import { canonicalMessage, MESSAGE_SIGNATURE_TYPE, messageSensitivities, type DeliveredMessage, type MessageFlowLabel, type MessageSensitivity } from "./message-format.js";
 import type { MessageWebhooks } from "./message-webhooks.js";
 
 /** The largest message body, as canonical JSON. */
@@ -49,7 +52,7 @@ export interface SentMessage {
   seq: number;
   recipient: string;
   receivedAt: number;
-  flowLabel: { sensitivity: MessageSensitivity };
+  flowLabel: MessageFlowLabel;
   webhook: "none" | "pending";
 }
 
@@ -81,6 +84,15 @@ function signatureHeader(signature: string): { kid: string; encodedHeader: strin
   return { kid: header.kid, encodedHeader, value: Buffer.from(value, "base64url") };
 }
 
+/** A label as a message carries it: the tenant is the message's own, so it is left out. */
+const carried = (label: FlowLabel): MessageFlowLabel => ({
+  sensitivity: label.sensitivity,
+  regions: label.regions,
+  integrity: label.integrity,
+  injection: label.injection,
+  origins: label.origins,
+});
+
 function toDelivered(row: AgentMessageTable, tenant: string): DeliveredMessage {
   return {
     id: row.id,
@@ -96,7 +108,7 @@ function toDelivered(row: AgentMessageTable, tenant: string): DeliveredMessage {
     environment: row.environment,
     signature: row.signature,
     senderKey: { kid: row.kid, publicKey: JSON.parse(row.public_key) as Ed25519PublicJwk },
-    flowLabel: { sensitivity: row.sensitivity as MessageSensitivity },
+    flowLabel: carried(JSON.parse(row.flow_label) as FlowLabel),
     receivedAt: Number(row.received_at),
   };
 }
@@ -127,6 +139,7 @@ export class Messages {
     private readonly nonces: NonceStore,
     private readonly decider: MessageDecider,
     private readonly webhooks: MessageWebhooks,
+    private readonly labels: TaskLabels,
     private readonly clock: () => number = Date.now,
   ) {}
 
@@ -186,16 +199,18 @@ export class Messages {
       return refuse(conflict(`agent '${recipient.name}' is not active in environment '${sender.environment}'; it receives no messages there`));
     }
 
-    // TODO(flow): the flow label is the sender's declared sensitivity until the task's information-flow label is available.
-    const sensitivity = input.label.sensitivity;
     let verdict;
     try {
-      verdict = await this.decider.decide(sender, recipient, task, sensitivity);
+      verdict = await this.decider.decide(sender, recipient, task);
     } catch (error) {
       // Fail closed: no decision is no message.
       return refuse(new GatehouseError("unavailable", "the policy decision is unavailable; the message was not sent", undefined, { cause: error }));
     }
     if (!verdict.allowed) return refuse(forbidden(verdict.reason));
+    // The label the message carries: everything the sender's task has read, and at least what the sender declares.
+    const declared = labelOf(sender.tenantId, { kind: "message", name: sender.name, sensitivity: input.label.sensitivity, integrity: "trusted" });
+    const flowLabel = join(verdict.taskLabel, declared);
+    const sensitivity = flowLabel.sensitivity;
 
     const webhookUrl = recipient.spec.messaging?.webhookUrl;
     const row = await this.db.transaction().execute(async (trx) => {
@@ -222,6 +237,7 @@ export class Messages {
         task_id: task.id,
         body: JSON.stringify(input.body),
         declared_sensitivity: input.label.sensitivity,
+        flow_label: canonicalJson(flowLabel),
         sensitivity,
         iat: input.iat,
         nonce: input.nonce,
@@ -240,12 +256,12 @@ export class Messages {
         resource: { kind: "message", id: stored.id, name: recipient.name },
         decision: { outcome: "allowed", reasons: ["signature, nonce and time verified; no policy forbids it"] },
         context: { taskId: task.id, environment: sender.environment },
-        payload: { recipient: recipient.name, seq: stored.seq, kid: signature.kid, label: input.label, flowLabel: { sensitivity }, policies: verdict.policies },
+        payload: { recipient: recipient.name, seq: stored.seq, kid: signature.kid, label: input.label, flowLabel: { sensitivity, from: describeOrigin(flowLabel) } },
       });
       return stored;
     });
     if (webhookUrl) this.webhooks.push({ ...toDelivered(row, sender.tenantName), tenantId: sender.tenantId }, webhookUrl);
-    return { id: row.id, seq: row.seq, recipient: recipient.name, receivedAt: now, flowLabel: { sensitivity }, webhook: webhookUrl ? "pending" : "none" };
+    return { id: row.id, seq: row.seq, recipient: recipient.name, receivedAt: now, flowLabel: carried(flowLabel), webhook: webhookUrl ? "pending" : "none" };
   }
 
   /**
@@ -253,7 +269,11 @@ export class Messages {
    * acknowledges that message and every one before it; without it, reading starts after the last
    * acknowledged one, so a recipient that lost its place reads again what it never acknowledged.
    */
-  async pull(ctx: ActionContext, recipient: AgentIdentity, query: z.output<typeof pullQuery>): Promise<MessagePage> {
+  async pull(ctx: ActionContext, recipient: AgentIdentity, query: z.output<typeof pullQuery>, taskId?: string): Promise<MessagePage> {
+    const task = taskId === undefined ? undefined : await this.tasks.requireOpen(recipient, taskId).catch((error: unknown) => {
+      if (error instanceof GatehouseError && (error.code === "not_found" || error.code === "conflict")) throw forbidden(`${TASK_HEADER}: '${taskId}' is not an open task of agent '${recipient.name}'`);
+      throw error;
+    });
     const mine = () => this.db.selectFrom("agent_messages").where("recipient_id", "=", recipient.agentId).where("environment", "=", recipient.environment);
     let after = query.after;
     if (after === undefined) {
@@ -283,6 +303,8 @@ export class Messages {
     }
     const rows = await mine().selectAll().where("seq", ">", after).orderBy("seq").limit(query.limit).execute();
     const messages = rows.map((r) => toDelivered(r, recipient.tenantName));
+    // Read in a task, the messages' labels become part of the task's: what the sender had read travels on.
+    if (task) await this.labels.add(this.db, task, messages.flatMap((m) => m.flowLabel.origins));
     return { messages, acknowledged: after, next: messages.at(-1)?.seq ?? after };
   }
 }

@@ -22,7 +22,8 @@ export function agentMessages() {
         .addColumn("task_id", "text", (c) => c.notNull())
         .addColumn("body", "text", (c) => c.notNull())
         .addColumn("declared_sensitivity", "text", (c) => c.notNull())
-        /** The sensitivity the message carries onward (the flow label). */
+        /** The label the message carries onward: the sender task's label joined with the declared sensitivity (JSON), and its sensitivity. */
+        .addColumn("flow_label", "text", (c) => c.notNull())
         .addColumn("sensitivity", "text", (c) => c.notNull())
         .addColumn("iat", "bigint", (c) => c.notNull())
         .addColumn("nonce", "text", (c) => c.notNull())
