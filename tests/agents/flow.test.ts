@@ -184,4 +184,17 @@ describe.each(storeTargets)("information-flow control ($name)", (target) => {
     expect(mail.status).toBe(403);
     expect(mail.body.error.message).toMatch(/^flow refused: task label confidential \(from data source kb-search via tool search_kb\) may not go to egress tool send_email/);
   });
+
+  it("puts the task's label in the grant decision too, so a policy can refuse a grant the label could not use", async () => {
+    const text =
+      'forbid (principal, action == Gatehouse::Action::"request_grant", resource == Gatehouse::Tool::"web_fetch") when { context has task_label && context.task_label.sensitivity_rank >= 2 };';
+    await write("policy", "no-browsing-with-customer-data", { text, environments: [], description: "no web fetches once customer data is read" });
+    const task = await openTask();
+    await grant(task.id, "web_fetch");
+    await grant(task.id, "read_customer_db");
+    expect((await invoke(task.id, "read_customer_db", { id: "12345" })).status).toBe(200);
+    const again = await agentCall(h, bot.signer, "POST", `/v1/tasks/${task.id}/grants`, { body: { resource: { kind: "tool", name: "web_fetch" } } });
+    expect(again.status).toBe(403);
+    expect(again.body.error.message).toMatch(/refused by policy no-browsing-with-customer-data/);
+  });
 });

@@ -159,6 +159,21 @@ describe.each(storeTargets)("mediated HTTP tool calls ($name)", (target) => {
     expect(INJECTED_PAGE).toContain("ignore all previous instructions");
   });
 
+  it("keeps tenants apart: another tenant's agent cannot call a tool in this tenant's task, even with a tool of the same name", async () => {
+    const task = await openTask();
+    await grant(task.id, "public_catalog");
+    const b = await h.createTenant("agents-tools-b");
+    await h.gatehouse.transaction((trx) =>
+      h.gatehouse.registry.write(trx, actionContext(systemActor("test", b.id)), { tenantId: b.id, kind: "tool", name: "public_catalog", owner: "platform", spec: toolFixtures(tools.url).tools.public_catalog }),
+    );
+    const intruder = await activeAgent(h, b, "support-bot", { spec: { ...sampleSpecs.agent, capabilities: { tools: ["public_catalog"], dataSources: ["catalog"], models: [] } } });
+    const sent = tools.received.length;
+    const res = await invoke(task.id, "public_catalog", { arguments: {} }, intruder);
+    expect(res.status).toBe(404);
+    expect(JSON.stringify(res.body)).not.toContain(t.id);
+    expect(tools.received.length).toBe(sent);
+  });
+
   it("answers a tool's own failure as a result with isError", async () => {
     const task = await openTask();
     await grant(task.id, "broken");
