@@ -1,0 +1,61 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { splitCommandLine } from "../../src/agents/tools/transports/command-line.js";
+import { McpClients, McpConnectionError } from "../../src/agents/tools/transports/mcp-clients.js";
+import { mcpHttpUpstream, mcpStdioCommand, type McpUpstream } from "../support/mcp-upstreams.js";
+
+describe("stdio command lines", () => {
+  it("splits words like a shell would, without interpreting anything", () => {
+    expect(splitCommandLine("node server.js --port 1")).toEqual({ command: "node", args: ["server.js", "--port", "1"] });
+    expect(splitCommandLine(`"/opt/my tools/node" 'a b' "c \\"d\\"" e\\ f ""`)).toEqual({ command: "/opt/my tools/node", args: ["a b", 'c "d"', "e f", ""] });
+    // Shell syntax is only text: no variables, substitutions, pipes or separators.
+    expect(splitCommandLine("server $HOME `id` $(id) ; rm -rf / | cat")).toEqual({ command: "server", args: ["$HOME", "`id`", "$(id)", ";", "rm", "-rf", "/", "|", "cat"] });
+  });
+
+  it("refuses what cannot be split", () => {
+    expect(() => splitCommandLine("   ")).toThrow(/empty/);
+    expect(() => splitCommandLine("node 'open")).toThrow(/unclosed ' quote/);
+    expect(() => splitCommandLine("node \\")).toThrow(/lone backslash/);
+  });
+});
+
+describe("MCP client pool", () => {
+  let upstream: McpUpstream;
+  let clients: McpClients;
+  beforeAll(async () => {
+    upstream = await mcpHttpUpstream();
+    clients = new McpClients({ connectTimeoutMs: 5000, callTimeoutMs: 5000 });
+  });
+  afterAll(async () => {
+    await clients.close();
+    await upstream.close();
+  });
+
+  it("calls tools over streamable HTTP and stdio, one connection per server", async () => {
+    const http = { transport: "streamable-http" as const, endpoint: upstream.endpoint };
+    const stdio = { transport: "stdio" as const, endpoint: mcpStdioCommand("pool test") };
+    const [a, b] = await Promise.all([clients.callTool(http, "order-status", { orderId: "1" }), clients.callTool(http, "order-status", { orderId: "2" })]);
+    expect(a).toMatchObject({ content: [{ type: "text", text: "order 1: shipped" }], structuredContent: { orderId: "1", status: "shipped" } });
+    expect(b.structuredContent).toEqual({ orderId: "2", status: "shipped" });
+    const s = await clients.callTool(stdio, "warehouse-stock", { sku: "A-1" });
+    expect(s).toMatchObject({ content: [{ type: "text", text: "A-1: 7 in stock (pool test)" }] });
+    expect(clients.size).toBe(2);
+    expect(await clients.callTool(http, "failing-tool", {})).toMatchObject({ isError: true, content: [{ text: "the warehouse is on fire" }] });
+    expect(clients.size).toBe(2);
+  });
+
+  it("fails clearly, within its timeout, when a server cannot be reached, and tries again next time", async () => {
+    const missing = { transport: "stdio" as const, endpoint: "/nonexistent/mcp-server" };
+    await expect(clients.callTool(missing, "x", {})).rejects.toBeInstanceOf(McpConnectionError);
+    const closed = { transport: "streamable-http" as const, endpoint: "http://127.0.0.1:9/mcp" };
+    await expect(clients.callTool(closed, "x", {})).rejects.toBeInstanceOf(McpConnectionError);
+    expect(clients.size).toBe(2);
+  });
+
+  it("refuses calls once closed", async () => {
+    const pool = new McpClients();
+    await pool.callTool({ transport: "stdio", endpoint: mcpStdioCommand("closing") }, "warehouse-stock", { sku: "B" });
+    await pool.close();
+    expect(pool.size).toBe(0);
+    await expect(pool.callTool({ transport: "stdio", endpoint: mcpStdioCommand("closing") }, "warehouse-stock", { sku: "B" })).rejects.toThrow(/shutting down/);
+  });
+});
