@@ -13,6 +13,8 @@ import { Tasks } from "./tasks/tasks.js";
 import { GrantDecider } from "./grants/grant-decider.js";
 import { Grants } from "./grants/grants.js";
 import { PolicyEngine } from "../policy/policy-engine.js";
+import { ToolMediator } from "./tools/tool-mediator.js";
+import { ToolTransports } from "./tools/tool-transport.js";
 
 /** Zero-trust agents: their keys and tokens, how their requests are authenticated, their tasks and just-in-time grants. */
 export interface AgentAccess {
@@ -22,6 +24,8 @@ export interface AgentAccess {
   nonces: NonceStore;
   tasks: Tasks;
   grants: Grants;
+  /** Every tool call (HTTP route and /mcp) goes through here; transports are registered on tools.transports. */
+  tools: ToolMediator;
   /** Agents on the model gateway (the identify stage). */
   callers: AgentCallers;
   close(): Promise<void>;
@@ -56,6 +60,7 @@ export async function createAgentAccess(services: AgentAccessServices, options: 
     nonces,
     tasks,
     grants,
+    tools: new ToolMediator({ db: store.db, recorder, registry, tasks, grants, transports: new ToolTransports() }),
     callers: new AgentCallers(authenticator, tasks, tenants),
     close: () => nonces.close(),
   };
