@@ -63,6 +63,11 @@ export class GatehouseAgent {
     return this.signer.kid;
   }
 
+  /** Gatehouse's MCP endpoint (streamable HTTP); a task's `mcp` holds what the MCP client needs to use it. */
+  get mcpUrl(): URL {
+    return new URL("/mcp", this.options.baseUrl);
+  }
+
   /** Who Gatehouse says this agent is: tenant, name, environment, key, capabilities and limits. */
   me(): Promise<Record<string, unknown>> {
     return this.request("GET", "/v1/agents/me");
@@ -135,7 +140,7 @@ export class GrantDeniedError extends GatehouseApiError {
  *
  * Tool calls and messages between agents will be added here by the tool-mediation and
  * messaging work: each is a signed `agent.request(…, { taskId: this.id })`, like the methods
- * below.
+ * below. MCP tools are reached with the official MCP client (see `mcp`).
  */
 export class AgentTask {
   /** A fetch that signs every request and names this task (x-gatehouse-task-id): hand it to the OpenAI or Anthropic client. */
@@ -150,6 +155,18 @@ export class AgentTask {
 
   get id(): string {
     return this.info.id;
+  }
+
+  /**
+   * What the official MCP client needs to reach this task's tools through Gatehouse's /mcp:
+   *
+   *   const client = new Client({ name: "order-bot", version: "1.0.0" });
+   *   await client.connect(new StreamableHTTPClientTransport(task.mcp.url, { fetch: task.mcp.fetch }));
+   *
+   * Every request is signed and names this task; tools/list shows the tools it holds live grants for.
+   */
+  get mcp(): { url: URL; fetch: Fetch } {
+    return { url: this.agent.mcpUrl, fetch: this.fetch };
   }
 
   get status(): AgentTaskInfo["status"] {

@@ -1,0 +1,175 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { GatehouseAgent, type AgentTask } from "../../src/sdk/index.js";
+import { PROOF_HEADER, TASK_HEADER } from "../../src/agents/identity/proof-format.js";
+import { actionContext } from "../../src/audit/recorder.js";
+import { systemActor } from "../../src/audit/actor.js";
+import type { Kind } from "../../src/registry/kinds.js";
+import { startHarness, type Harness, type TestTenant } from "../support/harness.js";
+import { lastLoggedSeq, loggedEventsAfter } from "../support/log.js";
+import { mcpHttpUpstream, mcpStdioCommand, type McpUpstream } from "../support/mcp-upstreams.js";
+import { storeTargets } from "../support/stores.js";
+import { activeAgent, type TestAgent } from "./support.js";
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const initialize = {
+  jsonrpc: "2.0",
+  id: 1,
+  method: "initialize",
+  params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+};
+const mcpHeaders = { "content-type": "application/json", accept: "application/json, text/event-stream" };
+
+describe.each(storeTargets)("MCP endpoint /mcp ($name)", (target) => {
+  let h: Harness;
+  let t: TestTenant;
+  let upstream: McpUpstream;
+  let baseUrl: string;
+  let bot: TestAgent;
+  let agent: GatehouseAgent;
+  const clients: Client[] = [];
+
+  const write = (kind: Kind, name: string, spec: unknown) =>
+    h.gatehouse.transaction((trx) => h.gatehouse.registry.write(trx, actionContext(systemActor("test", t.id)), { tenantId: t.id, kind, name, owner: "platform", spec }));
+  const mcpTool = (name: string, transport: "streamable-http" | "stdio", endpoint: string, properties: Record<string, unknown>, sideEffect = "read") =>
+    write("tool", name, {
+      kind: "mcp",
+      transport,
+      endpoint,
+      description: `${name} over ${transport}`,
+      sideEffect,
+      argumentsSchema: { type: "object", properties, required: Object.keys(properties), additionalProperties: false },
+    });
+
+  /** The official MCP client, connected to Gatehouse's /mcp for a task, every request signed by the SDK. */
+  const connect = async (task: AgentTask): Promise<Client> => {
+    const client = new Client({ name: "order-bot", version: "1.0.0" });
+    await client.connect(new StreamableHTTPClientTransport(task.mcp.url, { fetch: task.mcp.fetch }));
+    clients.push(client);
+    return client;
+  };
+  const listed = async (client: Client) => (await client.listTools()).tools.map((tool) => tool.name).sort();
+  const openTask = () => agent.openTask({ purpose: "answer a customer about an order", reference: "order #12345" });
+
+  beforeAll(async () => {
+    upstream = await mcpHttpUpstream();
+    h = await startHarness(target);
+    baseUrl = await h.app.listen({ port: 0, host: "127.0.0.1" });
+    t = await h.createTenant("agents-mcp");
+    await mcpTool("order-status", "streamable-http", upstream.endpoint, { orderId: { type: "string" } });
+    await mcpTool("refund-order", "streamable-http", upstream.endpoint, { orderId: { type: "string" }, amountUsd: { type: "number" } }, "write");
+    await mcpTool("warehouse-stock", "stdio", mcpStdioCommand("warehouse east"), { sku: { type: "string" } });
+    const spec = {
+      purpose: "answers customers about orders",
+      capabilities: { tools: ["order-status", "refund-order", "warehouse-stock"], dataSources: [], models: [] },
+      environments: ["staging"],
+      limits: { concurrency: 20 },
+    };
+    bot = await activeAgent(h, t, "order-bot", { spec });
+    agent = await GatehouseAgent.create({ baseUrl, tenant: t.name, agent: bot.name, environment: "staging", privateKey: bot.privateJwk });
+  });
+  afterAll(async () => {
+    await Promise.allSettled(clients.map((c) => c.close()));
+    await h?.close();
+    await upstream?.close();
+  });
+
+  it("lists only the tools the task holds live grants for, with their argument schemas", async () => {
+    const task = await openTask();
+    const client = await connect(task);
+    expect(await listed(client)).toEqual([]);
+    await task.requestGrant({ resource: { kind: "tool", name: "order-status" } });
+    const { tools } = await client.listTools();
+    expect(tools).toEqual([
+      expect.objectContaining({
+        name: "order-status",
+        description: "order-status over streamable-http",
+        inputSchema: { type: "object", properties: { orderId: { type: "string" } }, required: ["orderId"], additionalProperties: false },
+        annotations: { readOnlyHint: true, openWorldHint: false },
+      }),
+    ]);
+    await task.requestGrant({ resource: { kind: "tool", name: "warehouse-stock" } });
+    expect(await listed(client)).toEqual(["order-status", "warehouse-stock"]);
+    // Another task of the same agent holds none of them.
+    expect(await listed(await connect(await openTask()))).toEqual([]);
+  });
+
+  it("a revoked or expired grant vanishes from the list at once", async () => {
+    const task = await openTask();
+    const client = await connect(task);
+    const revoked = await task.requestGrant({ resource: { kind: "tool", name: "order-status" } });
+    const expiring = await task.requestGrant({ resource: { kind: "tool", name: "warehouse-stock" }, ttlSeconds: 1 });
+    expect(await listed(client)).toEqual(["order-status", "warehouse-stock"]);
+    await task.revokeGrant(revoked.id);
+    expect(await listed(client)).toEqual(["warehouse-stock"]);
+    await sleep(Math.max(0, (expiring.expiresAt ?? 0) - Date.now()) + 50);
+    expect(await listed(client)).toEqual([]);
+  });
+
+  it("refuses a connection without an agent credential (401), and records it", async () => {
+    const before = await lastLoggedSeq(h);
+    const plain = await fetch(`${baseUrl}/mcp`, { method: "POST", headers: mcpHeaders, body: JSON.stringify(initialize) });
+    expect(plain.status).toBe(401);
+    expect(plain.headers.get("www-authenticate")).toContain(PROOF_HEADER);
+    expect(await plain.json()).toMatchObject({ error: { code: "unauthenticated", message: expect.stringMatching(/missing agent credential/) } });
+
+    const client = new Client({ name: "anonymous", version: "1.0.0" });
+    await expect(client.connect(new StreamableHTTPClientTransport(new URL(`${baseUrl}/mcp`)))).rejects.toMatchObject({
+      code: 401,
+      message: expect.stringMatching(/missing agent credential/),
+    });
+
+    const events = (await loggedEventsAfter(h, before)).filter((e) => e.action === "agent_api.call");
+    expect(events.length).toBeGreaterThanOrEqual(2);
+    expect(events[0]).toMatchObject({ resource: { kind: "agent_api", name: "POST /mcp" }, decision: { outcome: "refused" } });
+  });
+
+  it("refuses a replayed request, a request for another agent's task, and one that names no task", async () => {
+    const task = await openTask();
+    const body = JSON.stringify(initialize);
+    const captured: Headers[] = [];
+    const capture: typeof fetch = async (input, init) => {
+      captured.push(new Headers(init?.headers));
+      return fetch(input, init);
+    };
+    const signed = await GatehouseAgent.create({ baseUrl, tenant: t.name, agent: bot.name, environment: "staging", privateKey: bot.privateJwk, fetch: capture });
+    const first = await signed.signedFetch(`${baseUrl}/mcp`, { method: "POST", headers: mcpHeaders, body }, task.id);
+    expect(first.status, await first.text()).toBe(200);
+    const replayed = await fetch(`${baseUrl}/mcp`, { method: "POST", headers: captured[0], body });
+    expect(replayed.status).toBe(401);
+    expect(await replayed.json()).toMatchObject({ error: { code: "unauthenticated", message: expect.stringMatching(/replay|nonce|seen/i) } });
+
+    const noTask = await agent.signedFetch(`${baseUrl}/mcp`, { method: "POST", headers: mcpHeaders, body });
+    expect(noTask.status).toBe(400);
+    expect(await noTask.json()).toMatchObject({ error: { code: "invalid_request", field: TASK_HEADER } });
+
+    const other = await activeAgent(h, t, "other-bot", { spec: { purpose: "x", capabilities: { tools: [], dataSources: [], models: [] }, environments: ["staging"] } });
+    const otherAgent = await GatehouseAgent.create({ baseUrl, tenant: t.name, agent: other.name, environment: "staging", privateKey: other.privateJwk });
+    const foreign = await otherAgent.signedFetch(`${baseUrl}/mcp`, { method: "POST", headers: mcpHeaders, body }, task.id);
+    expect(foreign.status).toBe(403);
+    expect(await foreign.json()).toMatchObject({ error: { code: "forbidden", message: expect.stringMatching(/not an open task of agent 'other-bot'/) } });
+
+    await task.complete();
+    const ended = await agent.signedFetch(`${baseUrl}/mcp`, { method: "POST", headers: mcpHeaders, body }, task.id);
+    expect(ended.status).toBe(403);
+  });
+
+  it("answers GET and DELETE with 405: the endpoint is stateless and sends nothing unprompted", async () => {
+    const res = await fetch(`${baseUrl}/mcp`, { method: "GET", headers: { accept: "text/event-stream" } });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe("POST");
+  });
+
+  it("accepts an agent token in place of a proof", async () => {
+    const task = await openTask();
+    await task.requestGrant({ resource: { kind: "tool", name: "order-status" } });
+    const { token } = await agent.token();
+    const client = new Client({ name: "token-bot", version: "1.0.0" });
+    await client.connect(
+      new StreamableHTTPClientTransport(new URL(`${baseUrl}/mcp`), { requestInit: { headers: { authorization: `Bearer ${token}`, [TASK_HEADER]: task.id } } }),
+    );
+    clients.push(client);
+    expect(await listed(client)).toEqual(["order-status"]);
+  });
+});
