@@ -6,6 +6,8 @@ import { PROOF_HEADER, TASK_HEADER } from "../../src/agents/identity/proof-forma
 import { actionContext } from "../../src/audit/recorder.js";
 import { systemActor } from "../../src/audit/actor.js";
 import type { Kind } from "../../src/registry/kinds.js";
+import { META_INSPECTION, META_REFUSAL } from "../../src/http/mcp/tool-server.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { startHarness, type Harness, type TestTenant } from "../support/harness.js";
 import { lastLoggedSeq, loggedEventsAfter } from "../support/log.js";
 import { mcpHttpUpstream, mcpStdioCommand, type McpUpstream } from "../support/mcp-upstreams.js";
@@ -50,6 +52,9 @@ describe.each(storeTargets)("MCP endpoint /mcp ($name)", (target) => {
     return client;
   };
   const listed = async (client: Client) => (await client.listTools()).tools.map((tool) => tool.name).sort();
+  const call = async (client: Client, name: string, args: Record<string, unknown>) => (await client.callTool({ name, arguments: args })) as CallToolResult;
+  const refusalOf = (result: CallToolResult) => result._meta?.[META_REFUSAL] as { code: string; reason: string } | undefined;
+  const calledUpstream = (tool: string) => upstream.received.filter((c) => c.tool === tool).map((c) => c.args);
   const openTask = () => agent.openTask({ purpose: "answer a customer about an order", reference: "order #12345" });
 
   beforeAll(async () => {
@@ -59,10 +64,12 @@ describe.each(storeTargets)("MCP endpoint /mcp ($name)", (target) => {
     t = await h.createTenant("agents-mcp");
     await mcpTool("order-status", "streamable-http", upstream.endpoint, { orderId: { type: "string" } });
     await mcpTool("refund-order", "streamable-http", upstream.endpoint, { orderId: { type: "string" }, amountUsd: { type: "number" } }, "write");
+    await mcpTool("read-ticket", "streamable-http", upstream.endpoint, { id: { type: "string" } });
+    await mcpTool("failing-tool", "streamable-http", upstream.endpoint, {});
     await mcpTool("warehouse-stock", "stdio", mcpStdioCommand("warehouse east"), { sku: { type: "string" } });
     const spec = {
       purpose: "answers customers about orders",
-      capabilities: { tools: ["order-status", "refund-order", "warehouse-stock"], dataSources: [], models: [] },
+      capabilities: { tools: ["order-status", "refund-order", "read-ticket", "failing-tool", "warehouse-stock"], dataSources: [], models: [] },
       environments: ["staging"],
       limits: { concurrency: 20 },
     };
@@ -105,6 +112,90 @@ describe.each(storeTargets)("MCP endpoint /mcp ($name)", (target) => {
     expect(await listed(client)).toEqual(["warehouse-stock"]);
     await sleep(Math.max(0, (expiring.expiresAt ?? 0) - Date.now()) + 50);
     expect(await listed(client)).toEqual([]);
+  });
+
+  it("calls a granted tool through Gatehouse, on a streamable HTTP server and on a stdio server", async () => {
+    const task = await openTask();
+    const client = await connect(task);
+    await task.requestGrant({ resource: { kind: "tool", name: "order-status" }, scope: { arguments: { orderId: { equals: "12345" } } } });
+    await task.requestGrant({ resource: { kind: "tool", name: "warehouse-stock" } });
+    const before = await lastLoggedSeq(h);
+
+    const order = await call(client, "order-status", { orderId: "12345" });
+    expect(order).toMatchObject({ content: [{ type: "text", text: "order 12345: shipped" }], structuredContent: { orderId: "12345", status: "shipped" }, isError: false });
+    expect(order._meta?.[META_INSPECTION]).toMatchObject({ injection: false, integrity: expect.any(String), digest: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(calledUpstream("order-status")).toContainEqual({ orderId: "12345" });
+
+    // The command line's quoted argument ("warehouse east") reached the stdio server as one word.
+    const stock = await call(client, "warehouse-stock", { sku: "A-1" });
+    expect(stock).toMatchObject({ content: [{ type: "text", text: "A-1: 7 in stock (warehouse east)" }], structuredContent: { sku: "A-1", inStock: 7 }, isError: false });
+
+    const events = (await loggedEventsAfter(h, before)).filter((e) => e.context?.taskId === task.id && e.resource?.kind === "tool");
+    expect(events.map((e) => [e.resource.name, e.decision.outcome])).toEqual([
+      ["order-status", "allowed"],
+      ["warehouse-stock", "allowed"],
+    ]);
+  });
+
+  it("passes a tool's own failure through as a tool error, not as a refusal", async () => {
+    const task = await openTask();
+    const client = await connect(task);
+    await task.requestGrant({ resource: { kind: "tool", name: "failing-tool" } });
+    const result = await call(client, "failing-tool", {});
+    expect(result).toMatchObject({ isError: true, content: [{ type: "text", text: "the warehouse is on fire" }] });
+    expect(refusalOf(result)).toBeUndefined();
+  });
+
+  it("refuses a tool the task holds no grant for, and never reaches it", async () => {
+    const task = await openTask();
+    const client = await connect(task);
+    await task.requestGrant({ resource: { kind: "tool", name: "order-status" } });
+    const before = await lastLoggedSeq(h);
+    const refund = await call(client, "refund-order", { orderId: "12345", amountUsd: 500 });
+    expect(refund).toMatchObject({ isError: true, content: [{ type: "text", text: expect.stringMatching(/^Gatehouse refused the call: .*refund-order/) }] });
+    expect(refusalOf(refund)).toMatchObject({ code: "forbidden", reason: expect.stringMatching(/grant/) });
+    expect(calledUpstream("refund-order")).toEqual([]);
+    const ghost = await call(client, "ghost-tool", {});
+    expect(ghost.isError).toBe(true);
+    expect(refusalOf(ghost)).toBeDefined();
+    const events = (await loggedEventsAfter(h, before)).filter((e) => e.resource?.name === "refund-order");
+    expect(events).toMatchObject([{ actor: { type: "agent", name: "order-bot" }, decision: { outcome: "refused" } }]);
+  });
+
+  it("refuses a call once its grant is revoked, and once it has expired", async () => {
+    const task = await openTask();
+    const client = await connect(task);
+    const grant = await task.requestGrant({ resource: { kind: "tool", name: "order-status" } });
+    expect((await call(client, "order-status", { orderId: "1" })).isError).toBe(false);
+    await task.revokeGrant(grant.id);
+    const revoked = await call(client, "order-status", { orderId: "2" });
+    expect(refusalOf(revoked)).toMatchObject({ code: "forbidden", reason: expect.stringMatching(/no live grant/) });
+
+    const short = await task.requestGrant({ resource: { kind: "tool", name: "warehouse-stock" }, ttlSeconds: 1 });
+    expect((await call(client, "warehouse-stock", { sku: "B" })).isError).toBe(false);
+    await sleep(Math.max(0, (short.expiresAt ?? 0) - Date.now()) + 50);
+    expect(refusalOf(await call(client, "warehouse-stock", { sku: "B" }))).toMatchObject({ reason: expect.stringMatching(/no live grant/) });
+    expect(calledUpstream("order-status")).not.toContainEqual({ orderId: "2" });
+  });
+
+  it("refuses arguments outside the grant's scope or the tool's schema", async () => {
+    const task = await openTask();
+    const client = await connect(task);
+    await task.requestGrant({ resource: { kind: "tool", name: "order-status" }, scope: { arguments: { orderId: { equals: "12345" } } } });
+    const outside = await call(client, "order-status", { orderId: "99999" });
+    expect(refusalOf(outside)).toMatchObject({ reason: expect.stringMatching(/orderId = "99999" is outside/) });
+    const malformed = await call(client, "order-status", { orderId: "12345", extra: "x" });
+    expect(malformed.isError).toBe(true);
+    expect(refusalOf(malformed)).toBeDefined();
+    expect(calledUpstream("order-status")).not.toContainEqual({ orderId: "99999" });
+  });
+
+  it("flags an instruction injected into a tool result and labels it untrusted", async () => {
+    const task = await openTask();
+    const client = await connect(task);
+    await task.requestGrant({ resource: { kind: "tool", name: "read-ticket" } });
+    const result = await call(client, "read-ticket", { id: "7" });
+    expect(result._meta?.[META_INSPECTION]).toMatchObject({ injection: true, integrity: "untrusted" });
   });
 
   it("refuses a connection without an agent credential (401), and records it", async () => {
@@ -153,6 +244,22 @@ describe.each(storeTargets)("MCP endpoint /mcp ($name)", (target) => {
     await task.complete();
     const ended = await agent.signedFetch(`${baseUrl}/mcp`, { method: "POST", headers: mcpHeaders, body }, task.id);
     expect(ended.status).toBe(403);
+  });
+
+  it("answers malformed requests with a 4xx, never a 500", async () => {
+    const task = await openTask();
+    const post = (body: string, contentType = "application/json") =>
+      task.fetch(`${baseUrl}/mcp`, { method: "POST", headers: { ...mcpHeaders, "content-type": contentType }, body });
+    expect((await post("{not json")).status).toBe(400);
+    expect((await post(JSON.stringify({ hello: "world" }))).status).toBe(400);
+    expect((await post("hello", "text/plain")).status).toBe(415);
+    const unknownMethod = await post(JSON.stringify({ jsonrpc: "2.0", id: 3, method: "resources/list" }));
+    expect(unknownMethod.status).toBe(200);
+    expect(await unknownMethod.json()).toMatchObject({ error: { code: -32601 } });
+    const badParams = await post(JSON.stringify({ jsonrpc: "2.0", id: 4, method: "tools/call", params: { name: 7 } }));
+    expect(badParams.status).toBe(200);
+    // The SDK answers a request that fails its own schema as an internal error (-32603), with the reason.
+    expect(await badParams.json()).toMatchObject({ error: { code: expect.any(Number), message: expect.stringMatching(/name/) } });
   });
 
   it("answers GET and DELETE with 405: the endpoint is stateless and sends nothing unprompted", async () => {

@@ -32,6 +32,8 @@ export async function mcpApi(app: FastifyInstance, options: { gatehouse: Gatehou
   const { gatehouse } = options;
 
   await app.register(async (authenticated) => {
+    // MCP speaks JSON only; without a text parser, anything else is refused as 415 before authentication.
+    authenticated.removeContentTypeParser("text/plain");
     keepRawJsonBodies(authenticated);
     authenticateAgents(authenticated, gatehouse);
     authenticated.post("/", async (request, reply) => {

@@ -1,5 +1,5 @@
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
-import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, McpError, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
+import { CallToolRequestSchema, ErrorCode, ListToolsRequestSchema, type CallToolResult, type Tool } from "@modelcontextprotocol/sdk/types.js";
 import type { AgentIdentity } from "../../agents/identity/agent-identity.js";
 import type { MediatedToolResult, ToolMediator } from "../../agents/tools/tool-mediator.js";
 import type { ActionContext } from "../../audit/recorder.js";
@@ -78,11 +78,24 @@ export function toolServer(mediator: ToolMediator, agent: AgentIdentity, taskId:
   return server;
 }
 
-function protocolError(error: unknown, log: Logger): McpError {
+/**
+ * A JSON-RPC error for the SDK to send: it answers with a thrown error's code and message. (Not
+ * McpError, whose message already carries "MCP error <code>:", which the client would add again.)
+ */
+class ProtocolError extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function protocolError(error: unknown, log: Logger): ProtocolError {
   if (error instanceof GatehouseError) {
     const code = error.code === "invalid_request" ? ErrorCode.InvalidParams : ErrorCode.InternalError;
-    return new McpError(code, error.code === "unavailable" ? `${error.message}; nothing was done` : error.message);
+    return new ProtocolError(code, error.code === "unavailable" ? `${error.message}; nothing was done` : error.message);
   }
   log.error({ err: error }, "MCP request failed");
-  return new McpError(ErrorCode.InternalError, "Gatehouse could not complete the request; nothing was done");
+  return new ProtocolError(ErrorCode.InternalError, "Gatehouse could not complete the request; nothing was done");
 }
