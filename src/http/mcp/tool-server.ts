@@ -33,10 +33,14 @@ function toCallToolResult(mediated: MediatedToolResult): CallToolResult {
   };
 }
 
-/** A refusal the agent can read and act on: a tool error (isError) whose text is the reason, so a model sees why. */
+/**
+ * A refusal the agent can read and act on: a tool error (isError) whose text is the reason, so a
+ * model sees why. An unreachable tool comes back the same way, said as what it is.
+ */
 function refusal(error: GatehouseError): CallToolResult {
+  const said = error.code === "upstream_failed" ? "The tool could not be reached" : "Gatehouse refused the call";
   return {
-    content: [{ type: "text", text: `Gatehouse refused the call: ${error.message}` }],
+    content: [{ type: "text", text: `${said}: ${error.message}` }],
     isError: true,
     _meta: { [META_REFUSAL]: { code: error.code, reason: error.message, ...(error.field ? { field: error.field } : {}) } },
   };
