@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { splitCommandLine } from "../../src/agents/tools/transports/command-line.js";
 import { McpClients, McpConnectionError } from "../../src/agents/tools/transports/mcp-clients.js";
@@ -51,10 +52,15 @@ describe("MCP client pool", () => {
     expect(clients.size).toBe(2);
   });
 
-  it("refuses calls once closed", async () => {
+  it("stops its stdio servers and refuses calls once closed", async () => {
+    const label = `closing-${process.pid}-${Date.now()}`;
+    const running = () => execFileSync("ps", ["-eo", "args"], { encoding: "utf8" }).includes(label);
     const pool = new McpClients();
-    await pool.callTool({ transport: "stdio", endpoint: mcpStdioCommand("closing") }, "warehouse-stock", { sku: "B" });
+    await pool.callTool({ transport: "stdio", endpoint: mcpStdioCommand(label) }, "warehouse-stock", { sku: "B" });
+    expect(running()).toBe(true);
     await pool.close();
+    for (let i = 0; i < 50 && running(); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(running()).toBe(false);
     expect(pool.size).toBe(0);
     await expect(pool.callTool({ transport: "stdio", endpoint: mcpStdioCommand("closing") }, "warehouse-stock", { sku: "B" })).rejects.toThrow(/shutting down/);
   });

@@ -262,6 +262,26 @@ describe.each(storeTargets)("MCP endpoint /mcp ($name)", (target) => {
     expect(await badParams.json()).toMatchObject({ error: { code: expect.any(Number), message: expect.stringMatching(/name/) } });
   });
 
+  it("refuses a suspended agent on its next request, and keeps tenants apart", async () => {
+    const spec = { purpose: "x", capabilities: { tools: ["order-status"], dataSources: [], models: [] }, environments: ["staging"] };
+    const flaky = await activeAgent(h, t, "flaky-bot", { spec });
+    const flakyAgent = await GatehouseAgent.create({ baseUrl, tenant: t.name, agent: flaky.name, environment: "staging", privateKey: flaky.privateJwk });
+    const task = await flakyAgent.openTask({ purpose: "look up an order" });
+    await task.requestGrant({ resource: { kind: "tool", name: "order-status" } });
+    const client = await connect(task);
+    expect(await listed(client)).toEqual(["order-status"]);
+
+    // Another tenant's agent cannot act in this tenant's task.
+    const other = await h.createTenant("agents-mcp-other");
+    const outsider = await activeAgent(h, other, "flaky-bot", { spec: { ...spec, capabilities: { tools: [], dataSources: [], models: [] } } });
+    const outsiderAgent = await GatehouseAgent.create({ baseUrl, tenant: other.name, agent: outsider.name, environment: "staging", privateKey: outsider.privateJwk });
+    const crossing = await outsiderAgent.signedFetch(`${baseUrl}/mcp`, { method: "POST", headers: mcpHeaders, body: JSON.stringify(initialize) }, task.id);
+    expect(crossing.status).toBe(403);
+
+    expect((await h.admin(t.keys.developer, "POST", "/agents/flaky-bot/suspend", { reason: "odd traffic" })).status).toBe(200);
+    await expect(client.listTools()).rejects.toMatchObject({ code: 401, message: expect.stringMatching(/'flaky-bot' is suspended/) });
+  });
+
   it("answers GET and DELETE with 405: the endpoint is stateless and sends nothing unprompted", async () => {
     const res = await fetch(`${baseUrl}/mcp`, { method: "GET", headers: { accept: "text/event-stream" } });
     expect(res.status).toBe(405);
