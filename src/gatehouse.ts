@@ -103,7 +103,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   try {
     agentAccess = await createAgentAccess({ store, recorder, registry, lifecycle, revocation, tenants }, { redisUrl: options.gateway?.redisUrl });
     gateway = await createModelGateway(
-      { store, recorder, registry, apiKeys, tenants, secrets: options.secrets, agents: agentAccess.callers },
+      { store, recorder, registry, apiKeys, tenants, secrets: options.secrets, agents: agentAccess.callers, flow: agentAccess.flow },
       options.gateway,
     );
   } catch (error) {

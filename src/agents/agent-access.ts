@@ -15,6 +15,11 @@ import { Grants } from "./grants/grants.js";
 import { PolicyEngine } from "../policy/policy-engine.js";
 import { ToolMediator } from "./tools/tool-mediator.js";
 import { ToolTransports } from "./tools/tool-transport.js";
+import { HttpToolTransport } from "./tools/http-transport.js";
+import { ToolResultGuard } from "./tools/tool-result-guard.js";
+import { FlowControl } from "./flow/flow-control.js";
+import { TaskLabels } from "./flow/task-labels.js";
+import { registryMarkers } from "../guards/output/content-guard.js";
 
 /** Zero-trust agents: their keys and tokens, how their requests are authenticated, their tasks and just-in-time grants. */
 export interface AgentAccess {
@@ -26,6 +31,8 @@ export interface AgentAccess {
   grants: Grants;
   /** Every tool call (HTTP route and /mcp) goes through here; transports are registered on tools.transports. */
   tools: ToolMediator;
+  /** Information-flow control: task labels and the check of every outbound flow (checkOutbound). */
+  flow: FlowControl;
   /** Agents on the model gateway (the identify stage). */
   callers: AgentCallers;
   close(): Promise<void>;
@@ -47,7 +54,11 @@ export async function createAgentAccess(services: AgentAccessServices, options: 
   const keys = new AgentKeys(store.db, recorder, registry, lifecycle);
   const tokens = new AgentTokens(store.db, recorder);
   const tasks = new Tasks(store.db, recorder);
-  const grants = new Grants(store.db, recorder, registry, tasks, new GrantDecider(registry, new PolicyEngine()));
+  const engine = new PolicyEngine();
+  const grants = new Grants(store.db, recorder, registry, tasks, new GrantDecider(registry, engine));
+  const flow = new FlowControl(store.db, registry, engine, new TaskLabels(store.db));
+  const transports = new ToolTransports().register("http", new HttpToolTransport());
+  const resultGuard = new ToolResultGuard(registryMarkers(registry));
   tasks.whenEnded(grants);
   revocation.register(keys.revoker());
   revocation.register(tokens.revoker());
@@ -60,7 +71,8 @@ export async function createAgentAccess(services: AgentAccessServices, options: 
     nonces,
     tasks,
     grants,
-    tools: new ToolMediator({ db: store.db, recorder, registry, tasks, grants, transports: new ToolTransports() }),
+    tools: new ToolMediator({ db: store.db, recorder, registry, tenants, tasks, grants, flow, transports, resultGuard }),
+    flow,
     callers: new AgentCallers(authenticator, tasks, tenants),
     close: () => nonces.close(),
   };

@@ -2,6 +2,8 @@ import type { GuardSettings } from "../guards/guard-policy.js";
 import { InputGuard } from "../guards/input-guard.js";
 import { defaultOutputGuards } from "../guards/output/output-guards.js";
 import { CedarDecider } from "../policy/cedar-decider.js";
+import { FlowDecider } from "../agents/flow/flow-decider.js";
+import type { FlowControl } from "../agents/flow/flow-control.js";
 import { PolicyEngine } from "../policy/policy-engine.js";
 import { TenantPolicies } from "../policy/tenant-policies.js";
 import type { Recorder } from "../audit/recorder.js";
@@ -67,7 +69,7 @@ export const defaultUpstreamTimeoutMs = 60_000;
 export const defaultMaxPromptTokens = 200_000;
 
 export async function createModelGateway(
-  services: { store: Store; recorder: Recorder; registry: Registry; apiKeys: ApiKeys; tenants: Tenants; secrets: SecretBox; agents?: AgentCallerResolver },
+  services: { store: Store; recorder: Recorder; registry: Registry; apiKeys: ApiKeys; tenants: Tenants; secrets: SecretBox; agents?: AgentCallerResolver; flow?: FlowControl },
   options: ModelGatewayOptions = {},
 ): Promise<ModelGateway> {
   const { db } = services.store;
@@ -76,7 +78,9 @@ export async function createModelGateway(
   const providers = builtInProviders({ pools, timeoutMs });
   const credentials = new ProviderCredentials(db, services.secrets, services.registry, services.recorder, services.store.changes);
   const models = new ModelCatalog(services.registry);
-  const decider = options.decider ?? new CedarDecider(new TenantPolicies(services.registry, new PolicyEngine()), registryDecider);
+  const policyDecider = options.decider ?? new CedarDecider(new TenantPolicies(services.registry, new PolicyEngine()), registryDecider);
+  // An agent's call inside a task is an outbound flow of that task: its label is decided too.
+  const decider = services.flow ? new FlowDecider(policyDecider, services.flow) : policyDecider;
   const router = new Router({ attemptTimeoutMs: timeoutMs, ...options.routing });
   const windows = await openRateWindowStore({ redisUrl: options.redisUrl });
   const inputGuard = new InputGuard(undefined, options.guards?.input);

@@ -38,6 +38,19 @@ export const cedarSchema = `namespace ${NAMESPACE} {
   entity Policy = { environments: Set<String>, owner: String };
   entity PolicyTest = { owner: String };
 
+  // The join of everything an agent's task has read (see src/agents/flow/): set on the outbound
+  // flows of a task (an egress tool call, a model call, a message to another agent).
+  // sensitivity_rank: public 0, internal 1, confidential 2, restricted 3. sources: "data_source:crm", "tool:search".
+  type TaskLabel = {
+    sensitivity: String,
+    sensitivity_rank: Long,
+    tenants: Set<String>,
+    regions: Set<String>,
+    integrity: String,
+    injection: Bool,
+    sources: Set<String>,
+  };
+
   type RequestContext = {
     tenant: String,
     environment: String,
@@ -50,6 +63,7 @@ export const cedarSchema = `namespace ${NAMESPACE} {
     grants: Set<String>,
     destination_tenant?: String,
     operation?: String,
+    task_label?: TaskLabel,
     time: Long,
   };
 
@@ -79,6 +93,7 @@ export const cedarSchema = `namespace ${NAMESPACE} {
     data_regions: Set<String>,
     grants: Set<String>,
     destination_tenant?: String,
+    task_label?: TaskLabel,
     time: Long,
     grant: GrantRequest,
   };

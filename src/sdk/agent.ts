@@ -1,6 +1,6 @@
 import { PROOF_HEADER, TASK_HEADER } from "../agents/identity/proof-format.js";
 import { ProofSigner, type PrivateAgentJwk } from "./proof-signer.js";
-import type { AgentTaskInfo, AgentToken, GrantInfo, GrantRequestInput } from "./types.js";
+import type { AgentTaskInfo, AgentToken, GrantInfo, GrantRequestInput, ToolCallResult } from "./types.js";
 
 /** A refusal from Gatehouse, in its own error shape. */
 export class GatehouseApiError extends Error {
@@ -138,19 +138,30 @@ export class GrantDeniedError extends GatehouseApiError {
 /**
  * One of the agent's tasks: its model calls (through `fetch`), its grants, and its end.
  *
- * Tool calls and messages between agents will be added here by the tool-mediation and
- * messaging work: each is a signed `agent.request(…, { taskId: this.id })`, like the methods
- * below. MCP tools are reached with the official MCP client (see `mcp`).
+ * Messages between agents will be added here by the messaging work: each is a signed
+ * `agent.request(…, { taskId: this.id })`, like the methods below. MCP tools are reached with
+ * the official MCP client (see `mcp`).
  */
 export class AgentTask {
   /** A fetch that signs every request and names this task (x-gatehouse-task-id): hand it to the OpenAI or Anthropic client. */
   readonly fetch: Fetch;
+
+  /**
+   * The task's tool calls, mediated by Gatehouse: `await task.tools.invoke("lookup", { id: "12345" })`.
+   * Refusals (no live grant, arguments outside its scope or the tool's schema, a flow the task's
+   * label may not take) throw GatehouseApiError with the reason; a tool's own failure is a
+   * result with isError.
+   */
+  readonly tools: { invoke<S extends Record<string, unknown> = Record<string, unknown>>(name: string, args?: Record<string, unknown>): Promise<ToolCallResult<S>> };
 
   constructor(
     readonly agent: GatehouseAgent,
     private info: AgentTaskInfo,
   ) {
     this.fetch = ((input, init) => agent.signedFetch(input, init, info.id)) as Fetch;
+    this.tools = {
+      invoke: (name, args = {}) => agent.request("POST", `/v1/tools/${encodeURIComponent(name)}/invoke`, { body: { arguments: args }, taskId: this.id }),
+    };
   }
 
   get id(): string {

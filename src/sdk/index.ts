@@ -4,5 +4,5 @@
  */
 export { AgentTask, GatehouseAgent, GatehouseApiError, GrantDeniedError, type GatehouseAgentOptions } from "./agent.js";
 export { generateAgentKey, ProofSigner, type PrivateAgentJwk, type PublicAgentJwk, type SignedRequest } from "./proof-signer.js";
-export type { AgentTaskInfo, AgentToken, ArgumentConstraint, GrantInfo, GrantRequestInput } from "./types.js";
+export type { AgentTaskInfo, AgentToken, ArgumentConstraint, GrantInfo, GrantRequestInput, ToolCallResult, ToolContent } from "./types.js";
 export { PROOF_HEADER, TASK_HEADER } from "../agents/identity/proof-format.js";

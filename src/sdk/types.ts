@@ -52,3 +52,25 @@ export interface AgentToken {
   expiresIn: number;
   environment: string;
 }
+
+/** One piece of a tool's result (the shape of MCP's CallToolResult content). */
+export type ToolContent =
+  | { type: "text"; text: string }
+  | { type: "image"; data: string; mimeType: string }
+  | { type: "audio"; data: string; mimeType: string }
+  | { type: "resource"; resource: Record<string, unknown> }
+  | { type: "resource_link"; uri: string; name: string; [key: string]: unknown };
+
+/** What POST /v1/tools/{name}/invoke answers: the tool's result after Gatehouse's guards, and what they found. */
+export interface ToolCallResult<S extends Record<string, unknown> = Record<string, unknown>> {
+  tool: string;
+  taskId: string;
+  grantId: string;
+  result: { content: ToolContent[]; structuredContent?: S; isError: boolean };
+  inspection: { injection: boolean; findings: { type: string; guard: string; action: "redact" | "block" | "flag"; detail?: string }[] };
+  /** SHA-256 (hex) of the result as the tool returned it (what the audit log holds). */
+  digest: string;
+  integrity: "trusted" | "untrusted";
+  /** The task's label after this call: public, internal, confidential or restricted. */
+  taskSensitivity: "public" | "internal" | "confidential" | "restricted";
+}

@@ -277,6 +277,14 @@ export interface AgentGrantReviewTable {
   created_at: number;
 }
 
+export interface AgentTaskLabelTable {
+  id: string;
+  task_id: string;
+  tenant_id: string;
+  label: string;
+  read_at: number;
+}
+
 export interface Schema {
   tenants: TenantTable;
   environments: EnvironmentTable;
@@ -304,4 +312,5 @@ export interface Schema {
   agent_tasks: AgentTaskTable;
   agent_grants: AgentGrantTable;
   agent_grant_reviews: AgentGrantReviewTable;
+  agent_task_labels: AgentTaskLabelTable;
 }

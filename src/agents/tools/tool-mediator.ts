@@ -1,20 +1,30 @@
+import { createHash } from "node:crypto";
 import type { ActionContext, Recorder } from "../../audit/recorder.js";
+import { GuardChecker, redact } from "../../guards/guard-check.js";
+import { inputGuardPolicy, type InputGuardPolicy } from "../../guards/guard-policy.js";
+import { Placeholders } from "../../guards/placeholders.js";
 import type { Registry, RegistryRecord } from "../../registry/registry.js";
 import type { Db } from "../../store/database.js";
-import { GatehouseError } from "../../shared/errors.js";
+import { canonicalJson } from "../../shared/json.js";
+import { forbidden, GatehouseError, invalid, notFound } from "../../shared/errors.js";
+import type { Tenants } from "../../tenancy/tenants.js";
 import type { AgentIdentity } from "../identity/agent-identity.js";
 import type { Grants } from "../grants/grants.js";
-import type { Tasks } from "../tasks/tasks.js";
+import type { Task, Tasks } from "../tasks/tasks.js";
+import type { FlowControl } from "../flow/flow-control.js";
+import type { LabelOrigin } from "../flow/labels.js";
+import { ArgumentSchemas } from "./argument-schemas.js";
+import type { ToolResultFinding, ToolResultGuard } from "./tool-result-guard.js";
 import type { ToolResult, ToolTransports } from "./tool-transport.js";
 
 /** What the guards found in a tool result. */
 export interface ToolResultInspection {
-  /** True when the injection detector flagged the result: its content is labelled untrusted. */
+  /** True when the injection detector flagged the result: the task's label records it, and policy can refuse what follows. */
   injection: boolean;
-  findings: { type: string; detail: string }[];
+  findings: ToolResultFinding[];
 }
 
-/** A tool result as the agent receives it: the tool's result, what was found, and the digest recorded. */
+/** A tool result as the agent receives it: the tool's result (guarded), what was found, and the digest recorded. */
 export interface MediatedToolResult {
   tool: string;
   taskId: string;
@@ -23,27 +33,47 @@ export interface MediatedToolResult {
   inspection: ToolResultInspection;
   /** SHA-256 (hex) of the result as the tool returned it; the audit log holds this, never the result. */
   digest: string;
-  /** The integrity the result carries into the task's label. */
+  /** The integrity the result carries into the task's label (tool content is always untrusted). */
   integrity: "trusted" | "untrusted";
+  /** The task's sensitivity after this read. */
+  taskSensitivity: string;
 }
 
 export interface ToolMediatorServices {
   db: Db;
   recorder: Recorder;
   registry: Registry;
+  tenants: Tenants;
   tasks: Tasks;
   grants: Grants;
+  flow: FlowControl;
   transports: ToolTransports;
+  resultGuard: ToolResultGuard;
 }
+
+/** How long a tool may take to answer. */
+export const DEFAULT_TOOL_TIMEOUT_MS = 30_000;
+
+export const digestOf = (result: ToolResult): string => createHash("sha256").update(canonicalJson(result)).digest("hex");
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * Every tool call goes through here, whatever surface it came by (the HTTP route, the /mcp
- * endpoint): capability, open task, live grant covering the arguments, argument schema, the
- * information-flow check for egress tools, the call over the tool's transport, the output guards
- * on the result, the task label update, and the audit record.
+ * endpoint): capability, open task, argument schema, a live grant covering the arguments, the
+ * information-flow check with the task's label, the call over the tool's transport, the output
+ * guards on the result, the task label update, and the audit record (arguments redacted as the
+ * tenant's input guards would, the result only as its digest). Each refusal is recorded with
+ * its reason before it is thrown.
  */
 export class ToolMediator {
-  constructor(private readonly services: ToolMediatorServices) {}
+  private readonly schemas = new ArgumentSchemas();
+  private readonly checker = new GuardChecker();
+
+  constructor(
+    private readonly services: ToolMediatorServices,
+    private readonly timeoutMs = DEFAULT_TOOL_TIMEOUT_MS,
+  ) {}
 
   /** The registered transports; the MCP module adds its own (streamable-http, stdio) here. */
   get transports(): ToolTransports {
@@ -51,12 +81,74 @@ export class ToolMediator {
   }
 
   async invoke(agent: AgentIdentity, taskId: string, toolName: string, args: Record<string, unknown>, ctx: ActionContext): Promise<MediatedToolResult> {
-    void agent;
-    void taskId;
-    void toolName;
-    void args;
-    void ctx;
-    throw new GatehouseError("unavailable", "tool mediation is being built");
+    const { db, recorder, registry, tenants, tasks, grants, flow } = this.services;
+    const settings = (await tenants.get(agent.tenantId)).settings;
+    const recordedArgs = this.redactArguments(args, inputGuardPolicy(settings.guards?.input));
+    const base = { resource: { kind: "tool", name: toolName }, context: { taskId, environment: agent.environment } };
+    const refuse = async (error: GatehouseError, extra: Record<string, unknown> = {}): Promise<never> => {
+      await recorder.record(db, ctx, {
+        action: "tool.invoke",
+        ...base,
+        decision: { outcome: "refused", reasons: [error.message] },
+        payload: { arguments: recordedArgs, ...extra },
+      });
+      throw error;
+    };
+
+    if (!agent.spec.capabilities.tools.includes(toolName)) {
+      return refuse(forbidden(`tool '${toolName}' is not among agent '${agent.name}''s capabilities`));
+    }
+    const tool = await registry.find(agent.tenantId, "tool", toolName);
+    if (!tool || tool.deleted) return refuse(notFound(`tool '${toolName}'`));
+    let task: Task;
+    try {
+      task = await tasks.requireOpen(agent, taskId);
+    } catch (error) {
+      if (error instanceof GatehouseError) return refuse(error);
+      throw error;
+    }
+    const check = this.schemas.check(tool, args);
+    if (!check.valid) return refuse(invalid("arguments", `arguments do not match tool '${toolName}''s schema: ${check.errors.join("; ")}`));
+    const coverage = await grants.liveGrantCovering(task, { name: tool.name, sideEffect: tool.spec.sideEffect }, args);
+    if (!coverage.covered) return refuse(forbidden(`tool call refused: ${coverage.reason}`));
+    const grantId = coverage.grant.id;
+    let verdict;
+    try {
+      verdict = await flow.checkOutbound(task.id, { kind: "tool", tool });
+    } catch (error) {
+      return refuse(new GatehouseError("unavailable", "the information-flow decision is unavailable; the call was refused", undefined, { cause: error }), { grantId });
+    }
+    if (!verdict.allowed) return refuse(forbidden(verdict.reason), { grantId, label: verdict.label.sensitivity, policies: verdict.policies });
+
+    const transport = this.transports.for(tool);
+    if (!transport) return refuse(new GatehouseError("unavailable", `no transport is registered for tool '${toolName}' (${tool.spec.transport ?? "http"})`), { grantId });
+    const started = Date.now();
+    let raw: ToolResult;
+    try {
+      raw = await transport.call(tool, args, { signal: AbortSignal.timeout(this.timeoutMs) });
+    } catch (error) {
+      const message = error instanceof Error && error.name === "TimeoutError" ? `tool '${toolName}' did not answer within ${this.timeoutMs} ms` : `tool '${toolName}' could not be reached`;
+      await recorder.record(db, ctx, { action: "tool.invoke", ...base, decision: { outcome: "failed", reasons: [message] }, payload: { arguments: recordedArgs, grantId } });
+      throw new GatehouseError("upstream_failed", message, undefined, { cause: error });
+    }
+    const digest = digestOf(raw);
+    const guarded = await this.services.resultGuard.inspect(agent.tenantId, settings.guards?.output, raw);
+    const inspection: ToolResultInspection = { injection: guarded.injection, findings: guarded.findings };
+    if (guarded.refusal) return refuse(forbidden(`tool result refused: ${guarded.refusal}`), { grantId, digest, findings: guarded.findings });
+
+    const origins = await this.originsOf(agent.tenantId, tool, guarded.injection, guarded.markedSources);
+    await db.transaction().execute(async (trx) => {
+      await flow.labels.add(trx, task, origins);
+      await recorder.record(trx, ctx, {
+        action: "tool.invoke",
+        resource: { kind: "tool", id: tool.id, name: tool.name },
+        decision: { outcome: "allowed", reasons: [`grant ${grantId} covers the call`] },
+        context: { taskId: task.id, environment: agent.environment, grantId, injection: guarded.injection, isError: raw.isError },
+        payload: { arguments: recordedArgs, resultDigest: digest, findings: guarded.findings, durationMs: Date.now() - started, labels: origins.map((o) => `${o.kind}:${o.name}:${o.sensitivity}`) },
+      });
+    });
+    const label = await flow.labels.of(task);
+    return { tool: tool.name, taskId: task.id, grantId, result: guarded.result, inspection, digest, integrity: "untrusted", taskSensitivity: label.sensitivity };
   }
 
   /** The tools the agent holds a live grant for in this task (what /mcp lists), among its capabilities. */
@@ -71,5 +163,44 @@ export class ToolMediator {
     );
     const tools = await Promise.all([...names].map((name) => this.services.registry.find(agent.tenantId, "tool", name)));
     return tools.filter((t): t is RegistryRecord<"tool"> => t !== undefined && !t.deleted);
+  }
+
+  /**
+   * What a tool result adds to the task's label: the tool's own content (untrusted), and each
+   * data source it declares or whose markers the result carries, at that source's sensitivity
+   * and region. A source that is not registered counts as restricted: what cannot be labelled
+   * is treated as the most sensitive.
+   */
+  private async originsOf(tenantId: string, tool: RegistryRecord<"tool">, injection: boolean, marked: string[]): Promise<LabelOrigin[]> {
+    const origins: LabelOrigin[] = [{ kind: "tool", name: tool.name, sensitivity: "public", integrity: "untrusted", ...(injection ? { injection: true } : {}) }];
+    for (const name of new Set([...tool.spec.dataSources, ...marked])) {
+      const source = await this.services.registry.find(tenantId, "data_source", name);
+      const live = source && !source.deleted ? source : undefined;
+      origins.push({
+        kind: "data_source",
+        name,
+        via: tool.name,
+        sensitivity: live?.spec.sensitivity ?? "restricted",
+        ...(live ? { region: live.spec.region } : {}),
+        integrity: "untrusted",
+        ...(injection ? { injection: true } : {}),
+      });
+    }
+    return origins;
+  }
+
+  /** The arguments as the audit log keeps them: every string with what the input guards find replaced by placeholders. */
+  private redactArguments(args: Record<string, unknown>, policy: InputGuardPolicy): Record<string, unknown> {
+    const placeholders = new Placeholders();
+    const walk = (value: unknown): unknown => {
+      if (typeof value === "string") {
+        const { findings } = this.checker.check(value, policy, { piiOnly: true, placeholders });
+        return redact(value, findings.filter((f) => f.action !== "allow"), placeholders);
+      }
+      if (Array.isArray(value)) return value.map(walk);
+      if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, walk(v)]));
+      return value;
+    };
+    return walk(args) as Record<string, unknown>;
   }
 }

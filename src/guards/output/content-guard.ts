@@ -24,6 +24,25 @@ export const registryMarkers =
       .filter((r) => sensitivityRank(r.spec.sensitivity) >= sensitivityRank("confidential") && (r.spec.markers?.length ?? 0) > 0)
       .map((r) => ({ dataSource: r.name, markers: r.spec.markers ?? [] }));
 
+/** The tenant's restricted terms (always refused) and its data sources' markers (as its settings say). */
+export function restrictedTermsOf(settings: OutputGuardSettings, markers: Awaited<ReturnType<MarkerSource>>): RestrictedTerm[] {
+  const terms: RestrictedTerm[] = settings.restrictedTerms.map((text, i) => ({
+    text,
+    type: "RESTRICTED_TERM",
+    guard: "restricted-terms",
+    detail: `term ${i + 1}`,
+    action: "block",
+  }));
+  if (settings.markers !== "off") {
+    for (const source of markers) {
+      for (const text of source.markers) {
+        terms.push({ text, type: "DATA_SOURCE_MARKER", guard: "markers", detail: `data source ${source.dataSource}`, action: settings.markers });
+      }
+    }
+  }
+  return terms;
+}
+
 /** The checks one call's answer goes through, as its tenant's settings and data sources make them. */
 interface ContentPolicy {
   detectors: ContentDetector[];
@@ -148,21 +167,7 @@ export class ContentGuard implements OutputGuard {
   }
 
   private async restrictedTerms(call: ModelCall, settings: OutputGuardSettings): Promise<RestrictedTerm[]> {
-    const terms: RestrictedTerm[] = settings.restrictedTerms.map((text, i) => ({
-      text,
-      type: "RESTRICTED_TERM",
-      guard: "restricted-terms",
-      detail: `term ${i + 1}`,
-      action: "block",
-    }));
-    if (settings.markers !== "off" && call.caller) {
-      for (const source of await this.markers(call.caller.tenantId)) {
-        for (const text of source.markers) {
-          terms.push({ text, type: "DATA_SOURCE_MARKER", guard: "markers", detail: `data source ${source.dataSource}`, action: settings.markers });
-        }
-      }
-    }
-    return terms;
+    return restrictedTermsOf(settings, settings.markers !== "off" && call.caller ? await this.markers(call.caller.tenantId) : []);
   }
 
   /** Term patterns are compiled once per distinct set (tenants' settings change rarely). */

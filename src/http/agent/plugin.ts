@@ -12,6 +12,7 @@ import { agentCredentialOf } from "./credential.js";
 import { identityRoutes } from "./identity-routes.js";
 import { grantRoutes } from "./grant-routes.js";
 import { taskRoutes } from "./task-routes.js";
+import { toolRoutes } from "./tool-routes.js";
 
 const anonymous: Actor = { type: "system", id: "anonymous", name: "anonymous", tenantId: null, role: null };
 
@@ -90,4 +91,5 @@ export async function agentApi(app: FastifyInstance, options: { gatehouse: Gateh
   identityRoutes(app, gatehouse);
   taskRoutes(app, gatehouse);
   grantRoutes(app, gatehouse);
+  toolRoutes(app, gatehouse);
 }

@@ -4,7 +4,7 @@ import type { Gatehouse } from "../../gatehouse.js";
 import { bodyOf, idParam, paramsOf } from "../admin/body.js";
 import { agentCallOf } from "./plugin.js";
 
-/** An agent's tasks: POST /v1/tasks, GET /v1/tasks/:id (with its grants), POST /v1/tasks/:id/complete|fail|cancel. */
+/** An agent's tasks: POST /v1/tasks, GET /v1/tasks/:id (with its grants and its information-flow label), POST /v1/tasks/:id/complete|fail|cancel. */
 export function taskRoutes(app: FastifyInstance, gatehouse: Gatehouse): void {
 
   app.post("/tasks", async (request, reply) => {
@@ -17,7 +17,8 @@ export function taskRoutes(app: FastifyInstance, gatehouse: Gatehouse): void {
     const { identity } = agentCallOf(request);
     const { id } = paramsOf(request, idParam);
     const task = await gatehouse.agentAccess.tasks.get(identity, id);
-    return { ...task, grants: await gatehouse.agentAccess.grants.forTask(task.id) };
+    const [grants, label] = await Promise.all([gatehouse.agentAccess.grants.forTask(task.id), gatehouse.agentAccess.flow.labels.of(task)]);
+    return { ...task, grants, label };
   });
 
   for (const ending of endings) {

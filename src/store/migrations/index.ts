@@ -7,6 +7,7 @@ import { gatewayUsage } from "./0004-gateway-usage.js";
 import { providerCredentials } from "./0005-provider-credentials.js";
 import { storeGeneration } from "./0006-store-generation.js";
 import { agents } from "./0007-agents.js";
+import { taskLabels } from "./0008-task-labels.js";
 
 /** Migrations live in code (not loaded from disk) so the built package and the tests run the same list. */
 export function migrationProvider(dialect: Dialect): MigrationProvider {
@@ -20,6 +21,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         "0005-provider-credentials": providerCredentials(),
         "0006-store-generation": storeGeneration(dialect),
         "0007-agents": agents(),
+        "0008-task-labels": taskLabels(),
       };
     },
   };

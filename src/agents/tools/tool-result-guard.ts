@@ -1,0 +1,104 @@
+import { injectionFindings } from "../../guards/injection/detector.js";
+import { restrictedTermsOf, type MarkerSource } from "../../guards/output/content-guard.js";
+import { describeDetection, type ContentDetector, type Detection } from "../../guards/output/detection.js";
+import { judgeText } from "../../guards/output/held-text.js";
+import { PiiLeakDetector } from "../../guards/output/pii-leaks.js";
+import { RestrictedTermDetector } from "../../guards/output/restricted-terms.js";
+import { outputGuardSettingsOf, type OutputGuardSettings } from "../../guards/output/settings.js";
+import { ToxicityDetector } from "../../guards/output/toxicity.js";
+import { Placeholders } from "../../guards/placeholders.js";
+import { PiiScanner } from "../../guards/pii/pii-scanner.js";
+import type { ToolResult } from "./tool-transport.js";
+
+export interface ToolResultFinding {
+  type: string;
+  guard: string;
+  action: "redact" | "block" | "flag";
+  /** Which term, data source or detector signal (never the matched text). */
+  detail?: string;
+}
+
+export interface GuardedToolResult {
+  /** The result with what the guards redact replaced by placeholders. */
+  result: ToolResult;
+  findings: ToolResultFinding[];
+  /** The injection detector flagged the result's text. */
+  injection: boolean;
+  /** Data sources whose markers the result carries: the task has read from them, whatever the tool declared. */
+  markedSources: string[];
+  /** A finding the tenant's settings refuse: the result is withheld from the agent. */
+  refusal?: string;
+}
+
+class Refused extends Error {
+  constructor(readonly detection: Detection) {
+    super(describeDetection(detection));
+  }
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * A tool's result on its way back to the agent, through the output guards under the tenant's
+ * `guards.output` settings: personal data and credentials are redacted or refused as they say;
+ * restricted terms, data-source markers and toxic text are flagged rather than refused (the
+ * agent was granted this read; a marker raises the task's label to its data source instead); and
+ * the injection detector reads it, since tool content is where indirect injections arrive.
+ */
+export class ToolResultGuard {
+  constructor(
+    private readonly markers: MarkerSource,
+    private readonly scanner = new PiiScanner(),
+  ) {}
+
+  async inspect(tenantId: string, section: OutputGuardSettings | undefined, result: ToolResult): Promise<GuardedToolResult> {
+    const settings = outputGuardSettingsOf(section);
+    const terms = restrictedTermsOf(settings, settings.markers === "off" ? [] : await this.markers(tenantId)).map((t) => ({ ...t, action: "flag" as const }));
+    const detectors: ContentDetector[] = [new PiiLeakDetector({ pii: settings.pii, secrets: settings.secrets }, this.scanner)];
+    if (terms.length > 0) detectors.push(new RestrictedTermDetector(terms));
+    if (settings.toxicity !== "off") detectors.push(new ToxicityDetector("flag"));
+
+    const findings: ToolResultFinding[] = [];
+    const placeholders = new Placeholders();
+    const judge = {
+      note: (d: Detection) => {
+        findings.push({ type: d.type, guard: d.guard, action: d.action, ...(d.detail ? { detail: d.detail } : {}) });
+      },
+      refuse: (d: Detection): never => {
+        throw new Refused(d);
+      },
+    };
+    const guardText = (text: string) => judgeText(text, detectors, judge, placeholders);
+    const guardValue = (value: unknown): unknown => {
+      if (typeof value === "string") return guardText(value);
+      if (Array.isArray(value)) return value.map(guardValue);
+      if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, guardValue(v)]));
+      return value;
+    };
+
+    const texts: string[] = [];
+    let guarded: ToolResult;
+    try {
+      guarded = {
+        ...result,
+        content: result.content.map((c) => {
+          if (c.type !== "text") return c;
+          texts.push(c.text);
+          return { ...c, text: guardText(c.text) };
+        }),
+        ...(result.structuredContent ? { structuredContent: guardValue(result.structuredContent) as Record<string, unknown> } : {}),
+      };
+    } catch (error) {
+      if (!(error instanceof Refused)) throw error;
+      const d = error.detection;
+      return { result, findings: [...findings, { type: d.type, guard: d.guard, action: "block" }], injection: false, markedSources: [], refusal: `the tool's result holds ${describeDetection(d)} (guard ${d.guard})` };
+    }
+
+    const injected = injectionFindings([...texts, ...(result.structuredContent ? [JSON.stringify(result.structuredContent)] : [])].join("\n"));
+    for (const f of injected) findings.push({ type: f.type, guard: "injection", action: "flag", detail: `score ${f.score}` });
+    const markedSources = [
+      ...new Set(findings.filter((f) => f.type === "DATA_SOURCE_MARKER" && f.detail?.startsWith("data source ")).map((f) => (f.detail ?? "").slice("data source ".length))),
+    ];
+    return { result: guarded, findings, injection: injected.length > 0, markedSources };
+  }
+}
