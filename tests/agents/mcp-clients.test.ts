@@ -2,6 +2,9 @@ import { execFileSync } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { splitCommandLine } from "../../src/agents/tools/transports/command-line.js";
 import { McpClients, McpConnectionError } from "../../src/agents/tools/transports/mcp-clients.js";
+import { McpToolTransport } from "../../src/agents/tools/transports/mcp-tool-transport.js";
+import { MAX_TOOL_RESULT_BYTES } from "../../src/agents/tools/http-transport.js";
+import type { RegistryRecord } from "../../src/registry/registry.js";
 import { mcpHttpUpstream, mcpStdioCommand, type McpUpstream } from "../support/mcp-upstreams.js";
 
 describe("stdio command lines", () => {
@@ -42,6 +45,13 @@ describe("MCP client pool", () => {
     expect(clients.size).toBe(2);
     expect(await clients.callTool(http, "failing-tool", {})).toMatchObject({ isError: true, content: [{ text: "the warehouse is on fire" }] });
     expect(clients.size).toBe(2);
+  });
+
+  it("reports a result larger than HTTP tools may answer as a tool error", async () => {
+    const transport = new McpToolTransport(clients);
+    const spec = { kind: "mcp", transport: "streamable-http", endpoint: upstream.endpoint, description: "", argumentsSchema: {}, sideEffect: "read", dataSources: [], permissions: [] };
+    const result = await transport.call({ name: "huge-report", spec } as unknown as RegistryRecord<"tool">, {}, { signal: AbortSignal.timeout(5000) });
+    expect(result).toEqual({ content: [{ type: "text", text: `tool huge-report answered more than ${MAX_TOOL_RESULT_BYTES} bytes` }], isError: true });
   });
 
   it("fails clearly, within its timeout, when a server cannot be reached, and tries again next time", async () => {

@@ -48,6 +48,10 @@ function orderTools(received: ReceivedToolCall[]): McpServer {
       return { content: [{ type: "text", text: `sent to ${to}` }] };
     },
   );
+  server.registerTool("huge-report", { description: "Answers with more than a megabyte", inputSchema: {} }, async () => {
+    received.push({ tool: "huge-report", args: {} });
+    return { content: [{ type: "text", text: "x".repeat(1_100_000) }] };
+  });
   server.registerTool("failing-tool", { description: "Always reports an error", inputSchema: {} }, async () => {
     received.push({ tool: "failing-tool", args: {} });
     return { content: [{ type: "text", text: "the warehouse is on fire" }], isError: true };
@@ -58,7 +62,7 @@ function orderTools(received: ReceivedToolCall[]): McpServer {
 /**
  * A real MCP server over streamable HTTP on 127.0.0.1, built with the official SDK's McpServer
  * (stateless: a fresh server and transport per request, as the SDK recommends), with the tools
- * order-status, refund-order, read-ticket, send-message (egress) and failing-tool. It remembers every tool call it runs.
+ * order-status, refund-order, read-ticket, send-message (egress), huge-report (over a megabyte) and failing-tool. It remembers every tool call it runs.
  */
 export async function mcpHttpUpstream(): Promise<McpUpstream> {
   const received: ReceivedToolCall[] = [];

@@ -1,4 +1,5 @@
 import type { RegistryRecord } from "../../../registry/registry.js";
+import { MAX_TOOL_RESULT_BYTES } from "../http-transport.js";
 import type { ToolContent, ToolResult, ToolTransport, ToolTransports } from "../tool-transport.js";
 import { McpClients, type McpClientsOptions, type McpServerAddress } from "./mcp-clients.js";
 
@@ -13,6 +14,10 @@ export class McpToolTransport implements ToolTransport {
 
   async call(tool: RegistryRecord<"tool">, args: Record<string, unknown>, options: { signal: AbortSignal }): Promise<ToolResult> {
     const result = await this.clients.callTool(mcpAddressOf(tool), tool.name, args, options.signal);
+    // The same bound as for HTTP tools: the guards would only refuse a result this large further on.
+    if (Buffer.byteLength(JSON.stringify(result)) > MAX_TOOL_RESULT_BYTES) {
+      return { content: [{ type: "text", text: `tool ${tool.name} answered more than ${MAX_TOOL_RESULT_BYTES} bytes` }], isError: true };
+    }
     return {
       content: result.content as ToolContent[],
       ...(result.structuredContent ? { structuredContent: result.structuredContent } : {}),
