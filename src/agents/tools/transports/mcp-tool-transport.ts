@@ -31,7 +31,7 @@ export function mcpAddressOf(tool: RegistryRecord<"tool">): McpServerAddress {
   if (kind !== "mcp" || (transport !== "streamable-http" && transport !== "stdio")) {
     throw new Error(`tool '${tool.name}' is not an MCP tool (kind ${kind}, transport ${transport ?? "none"})`);
   }
-  return { transport, endpoint };
+  return { tenantId: tool.tenantId, transport, endpoint };
 }
 
 /** Registers the MCP transports (streamable-http and stdio, over one client pool); the pool is returned to be closed on shutdown. */
