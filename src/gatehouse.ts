@@ -1,5 +1,6 @@
 import { createAgentAccess, type AgentAccess } from "./agents/agent-access.js";
 import type { WebhookOptions } from "./agents/messages/message-webhooks.js";
+import { registerMcpTransports } from "./agents/tools/transports/mcp-tool-transport.js";
 import { ChangeControl } from "./approvals/change-control.js";
 import { ChangeRequests } from "./approvals/change-requests.js";
 import { AuditLog } from "./audit/log/audit-log.js";
@@ -121,6 +122,9 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     throw error;
   }
 
+  // Connections to MCP servers are opened on first use and closed (stdio servers stopped) on close().
+  const mcpClients = registerMcpTransports(agentAccess.tools.transports);
+
   return {
     store,
     secrets: options.secrets,
@@ -149,6 +153,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
       await auditLog.stop();
       await cosigner.stop();
       await gateway.close();
+      await mcpClients.close();
       await agentAccess.close();
       await store.close();
     },

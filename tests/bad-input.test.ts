@@ -264,6 +264,8 @@ describe.each(storeTargets)("bad input to the admin API on $name", (target) => {
     ["POST", "/models", () => ({ name: "m3", owner: "team", spec: { ...sampleSpecs.model, pricing: { inputPer1k: -1, outputPer1k: 0 } } }), "spec.pricing.inputPer1k"],
     ["POST", "/tools", () => ({ name: "t1", owner: "team", spec: { ...sampleSpecs.tool, endpoint: "not a url" } }), "spec.endpoint"],
     ["POST", "/tools", () => ({ name: "t2", owner: "team", spec: { ...sampleSpecs.tool, kind: "mcp" } }), "spec.transport"],
+    ["POST", "/tools", () => ({ name: "t4", owner: "team", spec: { ...sampleSpecs.tool, kind: "mcp", transport: "stdio", endpoint: "node 'server.js" } }), "spec.endpoint"],
+    ["POST", "/tools", () => ({ name: "t5", owner: "team", spec: { ...sampleSpecs.tool, kind: "mcp", transport: "stdio", endpoint: "   " } }), "spec.endpoint"],
     ["POST", "/tools", () => ({ name: "Bad Name", owner: "team", spec: sampleSpecs.tool }), "name"],
     ["POST", "/tools", () => ({ name: "t3", owner: "", spec: sampleSpecs.tool }), "owner"],
     ["PUT", "/tools/target", () => ({ owner: "team", spec: { ...sampleSpecs.tool, sideEffect: "delete" } }), "spec.sideEffect"],
@@ -515,6 +517,52 @@ describe.each(storeTargets)("bad input to the agent tool route on $name", (targe
     expect((await raw("/v1/tools/lookup/invoke", '{"arguments":{}}', { [TASK_HEADER]: "no-such-task" })).status).toBe(404);
     const long = await raw(`/v1/tools/${"x".repeat(300)}/invoke`, '{"arguments":{}}');
     expect([400, 414]).toContain(long.status);
+    expect((await h.app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
+  });
+});
+
+// The MCP endpoint (POST /mcp): signed requests whose body, content type or task header is wrong.
+describe.each(storeTargets)("bad input to /mcp on $name", (target) => {
+  let h: Harness;
+  let bot: TestAgent;
+  let taskId: string;
+  beforeAll(async () => {
+    h = await startHarness(target, { bodyLimitBytes: 64 * 1024 });
+    const tenant = await h.createTenant("bad-mcp-input");
+    bot = await activeAgent(h, tenant, "bad-mcp-bot");
+    taskId = (await agentCall(h, bot.signer, "POST", "/v1/tasks", { body: { purpose: "probe" } })).body.id;
+  });
+  afterAll(async () => h?.close());
+
+  const raw = async (payload: string, headers: Record<string, string> = { [TASK_HEADER]: taskId }, contentType = "application/json") => {
+    const proof = await bot.signer.sign({ method: "POST", url: `https://${HOST}/mcp`, body: new TextEncoder().encode(payload) });
+    const res = await h.app.inject({
+      method: "POST",
+      url: "/mcp",
+      headers: { host: HOST, "content-type": contentType, accept: "application/json, text/event-stream", [PROOF_HEADER]: proof, ...headers },
+      payload,
+    });
+    return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined };
+  };
+  const ping = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" });
+
+  it.each([
+    ["broken JSON", '{"jsonrpc":', 400],
+    ["a body nested too deep", `{"jsonrpc":"2.0","id":1,"method":"ping","params":${'{"a":'.repeat(100)}1${"}".repeat(100)}}`, 400],
+    ["a body over the size limit", JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping", params: { pad: "x".repeat(70 * 1024) } }), 413],
+    ["JSON that is not JSON-RPC", '{"hello":"world"}', 400],
+    ["a JSON null body", "null", 400],
+  ])("answers 4xx for %s", async (_what, payload, status) => {
+    const res = await raw(payload);
+    expect(res.status, JSON.stringify(res.body)).toBe(status);
+  });
+
+  it("answers 4xx for a wrong content type and a missing, empty, unknown or another agent's task", async () => {
+    expect((await raw("ping", { [TASK_HEADER]: taskId }, "text/plain")).status).toBe(415);
+    expect((await raw(ping, {})).body.error.field).toBe(TASK_HEADER);
+    expect((await raw(ping, { [TASK_HEADER]: "" })).status).toBe(400);
+    expect((await raw(ping, { [TASK_HEADER]: "no-such-task" })).status).toBe(403);
+    expect((await raw(ping)).status).toBe(200);
     expect((await h.app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
   });
 });

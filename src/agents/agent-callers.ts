@@ -4,10 +4,20 @@ import type { AgentCallerResolver } from "../gateway/pipeline/identify.js";
 import type { AgentCaller } from "../gateway/pipeline/model-call.js";
 import { forbidden, GatehouseError, invalid } from "../shared/errors.js";
 import type { Tenants } from "../tenancy/tenants.js";
-import type { AgentCredential } from "./identity/agent-identity.js";
+import type { AgentCredential, AgentIdentity } from "./identity/agent-identity.js";
 import type { AgentAuthenticator } from "./identity/authenticate.js";
 import { TASK_HEADER } from "./identity/proof-format.js";
-import type { Tasks } from "./tasks/tasks.js";
+import type { Task, Tasks } from "./tasks/tasks.js";
+
+/** The open task a call names in its task header, or 403: another agent's task, or an ended one, is not the caller's to act in. */
+export async function namedOpenTask(tasks: Tasks, agent: AgentIdentity, taskId: string): Promise<Task> {
+  return tasks.requireOpen(agent, taskId).catch((error: unknown) => {
+    if (error instanceof GatehouseError && (error.code === "not_found" || error.code === "conflict")) {
+      throw forbidden(`${TASK_HEADER}: '${taskId}' is not an open task of agent '${agent.name}'`);
+    }
+    throw error;
+  });
+}
 
 const anonymous: Actor = { type: "system", id: "anonymous", name: "anonymous", tenantId: null, role: null };
 
@@ -26,12 +36,7 @@ export class AgentCallers implements AgentCallerResolver {
   async resolve(credential: AgentCredential, taskId: string | undefined, requestId: string): Promise<AgentCaller> {
     const agent = await this.authenticator.authenticate(credential, actionContext(anonymous, requestId));
     if (!taskId) throw invalid(TASK_HEADER, `${TASK_HEADER}: an agent's model calls name the open task they belong to`);
-    const task = await this.tasks.requireOpen(agent, taskId).catch((error: unknown) => {
-      if (error instanceof GatehouseError && (error.code === "not_found" || error.code === "conflict")) {
-        throw forbidden(`${TASK_HEADER}: '${taskId}' is not an open task of agent '${agent.name}'`);
-      }
-      throw error;
-    });
+    const task = await namedOpenTask(this.tasks, agent, taskId);
     const [environments, tenant] = await Promise.all([this.tenants.environments(agent.tenantId), this.tenants.get(agent.tenantId)]);
     const environment = environments.find((e) => e.name === agent.environment);
     if (!environment) throw forbidden(`environment '${agent.environment}' no longer exists`);

@@ -6,6 +6,7 @@ import { sql } from "kysely";
 import { errorHandler, limitBodyDepth, notFoundHandler } from "./errors.js";
 import { adminApi } from "./admin/plugin.js";
 import { modelGatewayApi } from "../gateway/http/plugin.js";
+import { mcpApi } from "./mcp/plugin.js";
 
 export interface ServerOptions {
   config: Pick<GatehouseConfig, "bodyLimitBytes" | "logLevel">;
@@ -39,5 +40,6 @@ export async function buildServer(gatehouse: Gatehouse, options: ServerOptions):
 
   await app.register(adminApi, { prefix: "/admin/v1", gatehouse });
   await app.register(modelGatewayApi, { prefix: "/v1", gatehouse });
+  await app.register(mcpApi, { prefix: "/mcp", gatehouse });
   return app;
 }

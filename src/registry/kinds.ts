@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { CommandLineError, splitCommandLine } from "../agents/tools/transports/command-line.js";
 import { restrictedTermSchema } from "../guards/output/settings.js";
 import { policyTextProblem } from "../policy/policy-engine.js";
 import { policyFixtureSchema } from "../policy/policy-fixtures.js";
@@ -76,6 +77,14 @@ export const toolSpec = z
     }
     if (!stdio && !url.safeParse(spec.endpoint).success) {
       ctx.addIssue({ code: "custom", path: ["endpoint"], message: "must be an http(s) URL" });
+    }
+    if (stdio) {
+      try {
+        splitCommandLine(spec.endpoint);
+      } catch (error) {
+        if (!(error instanceof CommandLineError)) throw error;
+        ctx.addIssue({ code: "custom", path: ["endpoint"], message: `must be a command line (program and arguments, no shell): ${error.message}` });
+      }
     }
   });
 

@@ -70,6 +70,11 @@ export class GatehouseAgent {
     return this.signer.kid;
   }
 
+  /** Gatehouse's MCP endpoint (streamable HTTP); a task's `mcp` holds what the MCP client needs to use it. */
+  get mcpUrl(): URL {
+    return new URL("/mcp", this.options.baseUrl);
+  }
+
   /** Who Gatehouse says this agent is: tenant, name, environment, key, capabilities and limits. */
   me(): Promise<Record<string, unknown>> {
     return this.request("GET", "/v1/agents/me");
@@ -189,7 +194,8 @@ export class GrantDeniedError extends GatehouseApiError {
 /**
  * One of the agent's tasks: its model calls (through `fetch`), its grants, and its end.
  *
- * Messages are sent with `agent.messages.send(recipient, { task, body })`.
+ * Tool calls are `task.tools.invoke(name, args)`, MCP tools are reached with the official MCP
+ * client (see `mcp`), and messages are sent with `agent.messages.send(recipient, { task, body })`.
  */
 export class AgentTask {
   /** A fetch that signs every request and names this task (x-gatehouse-task-id): hand it to the OpenAI or Anthropic client. */
@@ -215,6 +221,18 @@ export class AgentTask {
 
   get id(): string {
     return this.info.id;
+  }
+
+  /**
+   * What the official MCP client needs to reach this task's tools through Gatehouse's /mcp:
+   *
+   *   const client = new Client({ name: "order-bot", version: "1.0.0" });
+   *   await client.connect(new StreamableHTTPClientTransport(task.mcp.url, { fetch: task.mcp.fetch }));
+   *
+   * Every request is signed and names this task; tools/list shows the tools it holds live grants for.
+   */
+  get mcp(): { url: URL; fetch: Fetch } {
+    return { url: this.agent.mcpUrl, fetch: this.fetch };
   }
 
   get status(): AgentTaskInfo["status"] {

@@ -41,12 +41,12 @@ function errorReply(error: unknown, request: FastifyRequest, reply: FastifyReply
 }
 
 /**
- * The agent API under /v1: every request is authenticated as an agent (a proof of possession
- * bound to the request, or a token obtained with one) and every refusal is recorded; what
- * succeeds is recorded by the action itself.
+ * Authenticates every request of a scope as an agent (a proof of possession bound to the
+ * request, or a token obtained with one) and records every refusal; what succeeds is recorded
+ * by the action itself. Shared by the agent API and the /mcp endpoint, whose scopes keep raw
+ * JSON bodies (keepRawJsonBodies) because a proof signs the body's hash.
  */
-export async function agentApi(app: FastifyInstance, options: { gatehouse: Gatehouse }): Promise<void> {
-  const { gatehouse } = options;
+export function authenticateAgents(app: FastifyInstance, gatehouse: Gatehouse): void {
   app.setErrorHandler(errorReply);
 
   app.addHook("onRequest", async (request) => {
@@ -82,6 +82,12 @@ export async function agentApi(app: FastifyInstance, options: { gatehouse: Gateh
       return JSON.stringify(toErrorResponse(new GatehouseError("unavailable", "the audit log is unavailable; the call was not completed")).body);
     }
   });
+}
+
+/** The agent API under /v1: tokens, tasks and grants, every request authenticated as an agent. */
+export async function agentApi(app: FastifyInstance, options: { gatehouse: Gatehouse }): Promise<void> {
+  const { gatehouse } = options;
+  authenticateAgents(app, gatehouse);
 
   identityRoutes(app, gatehouse);
   taskRoutes(app, gatehouse);
