@@ -19,6 +19,7 @@ import type { StoreTarget } from "../../tests/support/stores.js";
  *   marker CONFIDENTIAL-ACME), the public catalogue and the web, send e-mail (an egress tool),
  *   use an internal and an external model, and message mailer-bot.
  * - mailer-bot sends e-mail for others; it may not read the customer database.
+ * - research-bot may read the customer database and message mailer-bot, but may not send e-mail.
  */
 export interface World {
   h: Harness;
@@ -27,6 +28,7 @@ export interface World {
   tools: ToolServer;
   support: Actor;
   mailer: Actor;
+  research: Actor;
   /** Everything recorded from now on can be read with `logSince(mark)`. */
   mark(): Promise<number>;
   logSince(mark: number): Promise<StoredEvent[]>;
@@ -61,6 +63,7 @@ export async function buildWorld(target: StoreTarget): Promise<World> {
     spec: spec({ tools: ["read_customer_db", "public_catalog", "web_fetch", "send_email"], dataSources: ["customer-db", "catalog"], models: ["internal-llm", "external-llm"], agents: ["mailer-bot"] }),
   });
   const mailerAgent = await activeAgent(h, tenant, "mailer-bot", { spec: spec({ tools: ["send_email"], dataSources: [], models: [], agents: ["support-bot"] }) });
+  const researchAgent = await activeAgent(h, tenant, "research-bot", { spec: spec({ tools: ["read_customer_db"], dataSources: ["customer-db"], models: [], agents: ["mailer-bot"] }) });
 
   const baseUrl = await listen(h);
   const actor = async (agent: TestAgent): Promise<Actor> => ({
@@ -75,6 +78,7 @@ export async function buildWorld(target: StoreTarget): Promise<World> {
     tools,
     support: await actor(supportAgent),
     mailer: await actor(mailerAgent),
+    research: await actor(researchAgent),
     mark: () => lastLoggedSeq(h),
     logSince: (mark) => loggedEventsAfter(h, mark),
     refusalsSince: async (mark) => (await loggedEventsAfter(h, mark)).filter((e) => e.decision.outcome === "refused"),
