@@ -38,7 +38,7 @@ afterAll(() => {
   for (const dir of tempDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-const demoCounts = { Tenant: 1, Agent: 3, Tool: 4, DataSource: 4, Model: 3, PromptTemplate: 1, Policy: 4, PolicyTest: 1 };
+const demoCounts = { Tenant: 1, Agent: 3, Tool: 4, DataSource: 4, Model: 3, PromptTemplate: 1, Policy: 5, PolicyTest: 1 };
 const demoTotal = Object.values(demoCounts).reduce((a, b) => a + b, 0);
 
 describe.each(storeTargets)("configuration as code on $name", (target) => {
@@ -65,7 +65,7 @@ describe.each(storeTargets)("configuration as code on $name", (target) => {
   const seeded = async () => {
     const t = await tenant();
     await apply(t, demoDocuments(t.name));
-    expect(await approveAllPending(h, t)).toBe(9);
+    expect(await approveAllPending(h, t)).toBe(10);
     return t;
   };
 
@@ -105,7 +105,7 @@ describe.each(storeTargets)("configuration as code on $name", (target) => {
       ["support-assistant", "pending_approval"],
     ]);
     const waiting = await pending(t);
-    expect(waiting).toHaveLength(9);
+    expect(waiting).toHaveLength(10);
     expect(waiting.every((cr) => cr.justification === "bootstrap from the demo" && cr.requesterId === t.principalIds.developer)).toBe(true);
     for (const r of results.filter((r) => r.result === "pending")) {
       expect(waiting.find((cr) => cr.id === r.changeRequest)?.target.name).toBe(r.name);
@@ -122,12 +122,12 @@ describe.each(storeTargets)("configuration as code on $name", (target) => {
     const firstPolicy = find(results, "Policy", "pii-never-external").changeRequest;
     expect((await h.admin(t.keys.approver, "POST", `/change-requests/${firstPolicy}/approve`, { justification: "ok" })).body.status).toBe("pending");
     expect((await h.admin(t.keys.viewer, "GET", "/policies/pii-never-external")).status).toBe(404);
-    expect(await approveAllPending(h, t)).toBe(9);
+    expect(await approveAllPending(h, t)).toBe(10);
 
     const after = await plan(t, documents);
     expect(after).toHaveLength(demoTotal);
     expect(after.filter((e) => e.action !== "unchanged")).toEqual([]);
-    expect((await h.admin(t.keys.viewer, "GET", "/policies")).body.items).toHaveLength(4);
+    expect((await h.admin(t.keys.viewer, "GET", "/policies")).body.items).toHaveLength(5);
     expect((await h.admin(t.keys.viewer, "GET", "/agents")).body.items.map((a: any) => a.lifecycle.state)).toEqual(["approved", "approved", "approved"]);
     // Policy text comes from the .cedar files named by spec.source.
     expect((await h.admin(t.keys.viewer, "GET", "/policies/eu-data-stays-in-eu")).body.spec.text).toBe(
@@ -167,6 +167,7 @@ describe.each(storeTargets)("configuration as code on $name", (target) => {
         "prompt-templates.yaml",
         "tenant.yaml",
         "tools.yaml",
+        "policies/egress-grants-need-a-person.cedar",
         "policies/eu-data-stays-in-eu.cedar",
         "policies/pii-never-external.cedar",
         "policies/production-models-by-task-class.cedar",
@@ -179,7 +180,7 @@ describe.each(storeTargets)("configuration as code on $name", (target) => {
       expect(readFileSync(path.join(dir, "policies", file), "utf8"), file).toBe(readFileSync(path.join(demoDir, "policies", file), "utf8"));
     }
     const policiesYaml = readFileSync(path.join(dir, "policies.yaml"), "utf8");
-    for (const name of ["eu-data-stays-in-eu", "pii-never-external", "production-models-by-task-class", "restricted-stays-in-tenant"]) {
+    for (const name of ["egress-grants-need-a-person", "eu-data-stays-in-eu", "pii-never-external", "production-models-by-task-class", "restricted-stays-in-tenant"]) {
       expect(policiesYaml).toContain(`source: policies/${name}.cedar`);
     }
     expect(policiesYaml).not.toMatch(/\btext:/);
@@ -203,7 +204,7 @@ describe.each(storeTargets)("configuration as code on $name", (target) => {
     const oldText = policyDoc.spec.text as string;
     policyDoc.spec.text = `${oldText}// reviewed by security\n`;
     const agent = recordOf(documents, "Agent", "support-assistant");
-    (agent.spec.capabilities as { tools: string[] }).tools.push("send_email");
+    (agent.spec.capabilities as { tools: string[] }).tools.push("issue_refund");
     documents.push({
       kind: "Tool",
       name: "status_page",
@@ -225,9 +226,9 @@ describe.each(storeTargets)("configuration as code on $name", (target) => {
     ]);
     expect(find(changed, "Model", "demo").changes).toEqual([{ path: "spec.pricing.inputPer1k", op: "change", before: 0, after: 0.5 }]);
     const agentEntry = find(changed, "Agent", "support-assistant");
-    expect(agentEntry.reasons).toEqual(["adds tool send_email"]);
+    expect(agentEntry.reasons).toEqual(["adds tool issue_refund"]);
     expect(agentEntry.changes).toEqual([
-      { path: "spec.capabilities.tools", op: "change", before: ["kb_search", "lookup_order"], after: ["kb_search", "lookup_order", "send_email"] },
+      { path: "spec.capabilities.tools", op: "change", before: ["kb_search", "lookup_order", "send_email"], after: ["kb_search", "lookup_order", "send_email", "issue_refund"] },
     ]);
     const policyEntry = find(changed, "Policy", "pii-never-external");
     expect(policyEntry.reasons).toEqual(["changing a policy that applies in production"]);
@@ -290,18 +291,18 @@ describe.each(storeTargets)("configuration as code on $name", (target) => {
 
     // The demo's fixtures expect restricted-stays-in-tenant to decide: deleting it breaks one, so it cannot be approved yet.
     expect(find(replanned, "Policy", "restricted-stays-in-tenant").fixtures).toMatchObject({
-      passed: 7,
+      passed: 9,
       failed: 1,
       broken: 1,
       failures: [{ test: "baseline", name: "restricted data never leaves its tenant", problem: "expected deny, got allow", preexisting: false }],
     });
-    expect(find(replanned, "Policy", "pii-never-external").fixtures).toEqual({ passed: 8, failed: 0, broken: 0, failures: [] });
+    expect(find(replanned, "Policy", "pii-never-external").fixtures).toEqual({ passed: 10, failed: 0, broken: 0, failures: [] });
     await approveFully(h, t, crIds["support-assistant"] as string);
     await approveFully(h, t, crIds["pii-never-external"] as string);
     const refused = await h.admin(t.keys.approver, "POST", `/change-requests/${crIds["restricted-stays-in-tenant"]}/approve`, { justification: "ok" });
     expect(refused.status).toBe(409);
     expect(refused.body.error.message).toBe(
-      `change request ${crIds["restricted-stays-in-tenant"]} cannot be approved: it makes 1 of 8 policy fixtures fail that pass without it: baseline: restricted data never leaves its tenant — expected deny, got allow`,
+      `change request ${crIds["restricted-stays-in-tenant"]} cannot be approved: it makes 1 of 10 policy fixtures fail that pass without it: baseline: restricted data never leaves its tenant — expected deny, got allow`,
     );
     // The fixture goes first (a reviewed change of its own), then the deletion passes.
     const baseline = recordOf(documents, "PolicyTest", "baseline");
@@ -386,7 +387,7 @@ describe.each(storeTargets)("configuration as code on $name", (target) => {
       const dir = path.join(tempDir(), "workspace");
 
       const exported = await cli(key, "export", "-o", dir);
-      expect(exported, exported.stderr).toMatchObject({ code: 0, stdout: `wrote 13 file(s) to ${dir}\n` });
+      expect(exported, exported.stderr).toMatchObject({ code: 0, stdout: `wrote 14 file(s) to ${dir}\n` });
       expect(readFileSync(path.join(dir, "policies.yaml"), "utf8")).toContain("source: policies/pii-never-external.cedar");
 
       const clean = await cli(key, "plan", "-f", dir, "--detailed-exitcode");

@@ -13,7 +13,7 @@ describe("gatehouse policy test", () => {
   it("passes the demo's fixtures against the demo's policies", async () => {
     const run = await runCli(["policy", "test", path.join(demo, "policy-tests")], { cwd, env: {} });
     expect(run.code, run.stdout + run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/^8 passed, 0 failed$/m);
+    expect(run.stdout).toMatch(/^10 passed, 0 failed$/m);
   });
 
   it("fails, naming the fixture, when a fixture expects the wrong decision or the wrong deciding policy", async () => {
@@ -41,7 +41,7 @@ describe("gatehouse policy test", () => {
     expect(run.code).toBe(1);
     expect(run.stdout).toContain("FAIL wrong.yaml: expects a card number to reach an external model — expected allow, got deny (decided by pii-never-external)");
     expect(run.stdout).toContain("FAIL wrong.yaml: names the wrong policy — expected the decision of eu-data-stays-in-eu, got pii-never-external");
-    expect(run.stdout).toMatch(/^8 passed, 2 failed$/m);
+    expect(run.stdout).toMatch(/^10 passed, 2 failed$/m);
   });
 
   it("refuses a malformed fixture, naming the file and the field", async () => {
