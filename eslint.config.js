@@ -17,6 +17,11 @@ export default tseslint.config(
     rules: { "@typescript-eslint/no-explicit-any": "off" },
   },
   {
+    // The examples are plain Node scripts a user runs as they are.
+    files: ["examples/**/*.mjs"],
+    languageOptions: { globals: { process: "readonly", console: "readonly", Buffer: "readonly" } },
+  },
+  {
     files: ["src/cli/**/*.ts"],
     rules: { "no-console": "off" },
   },
