@@ -32,7 +32,13 @@ let mail = await task.requestGrant({ resource: { kind: "tool", name: "send_email
 if (mail.status === "pending") {
   console.log(`2. send_email waits for a person (${mail.decision.reasons.join("; ")}). Approve it from another terminal:`);
   console.log(`     npx gatehouse grants approve ${mail.id} --justification "the assistant mails customers"`);
-  mail = await task.waitForGrant(mail.id, { timeoutMs: 600_000 });
+  try {
+    mail = await task.waitForGrant(mail.id, { timeoutMs: 600_000 });
+  } catch (error) {
+    console.log(`   ${error.message}`);
+    await task.cancel("send_email was not approved");
+    process.exit(1);
+  }
 }
 console.log(`   send_email: ${mail.status}, approved by ${mail.decision.by}`);
 const lookup = await task.requestGrant({ resource: { kind: "tool", name: "lookup_order" }, scope: { arguments: { order_id: { equals: "12345" } } } });
