@@ -155,7 +155,7 @@ export class ToolMediator {
     }
     const guarded = await this.services.resultGuard.inspect(agent.tenantId, settings.guards?.output, cleared);
     const inspection: ToolResultInspection = { injection: guarded.injection, findings: guarded.findings, removedDocuments: removed.length };
-    if (guarded.refusal) return refuse(forbidden(`tool result refused: ${guarded.refusal}`), { grantId, digest, findings: guarded.findings });
+    if (guarded.refusal) return refuse(forbidden(`tool result refused: ${guarded.refusal}`), { grantId, resultDigest: digest, findings: guarded.findings });
 
     const origins = await this.originsOf(agent.tenantId, tool, sources, retrieved, guarded.injection, guarded.markedSources);
     await db.transaction().execute(async (trx) => {
