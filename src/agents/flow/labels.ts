@@ -4,7 +4,7 @@ export type Integrity = "trusted" | "untrusted";
 
 /**
  * Where a label came from: a data source (read through a tool, or retrieved), a tool's result
- * itself, or a message from another agent (the sensitivity its sender declared).
+ * itself, or a message from another agent (its sender task's label, joined with what the sender declared).
  */
 export interface LabelOrigin {
   kind: "data_source" | "tool" | "message";
