@@ -9,23 +9,16 @@
  * Calls run one after another (latency, not throughput). Prints p50/p99 per call and the target
  * (proof verification plus grant check ≤ 0.3 ms p50).
  */
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { performance } from "node:perf_hooks";
-import pg from "pg";
 import { agentActor, type AgentCredential } from "../src/agents/identity/agent-identity.js";
 import { bodyHash } from "../src/agents/identity/proof.js";
 import { grantRequestBody } from "../src/agents/grants/scope.js";
 import { systemActor } from "../src/audit/actor.js";
-import { ephemeralLogSigner } from "../src/audit/log/signing-key.js";
 import { actionContext } from "../src/audit/recorder.js";
-import { createGatehouse, type Gatehouse } from "../src/gatehouse.js";
-import { ephemeralSecretBox } from "../src/secrets/secret-box.js";
+import type { Gatehouse } from "../src/gatehouse.js";
 import { generateAgentKey, ProofSigner } from "../src/sdk/proof-signer.js";
 import { defaultTenantSettings } from "../src/tenancy/settings.js";
-import { machine, percentiles, pgUrl, table } from "./support.js";
+import { benchGatehouse, machine, percentiles, table } from "./support.js";
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 5000);
 const WARMUP = 500;
@@ -38,31 +31,6 @@ const URL_PATH = "/v1/tools/lookup/invoke";
 
 type StoreKind = "sqlite" | "postgres";
 
-async function benchGatehouse(kind: StoreKind): Promise<{ gatehouse: Gatehouse; dispose(): Promise<void> }> {
-  const dir = mkdtempSync(path.join(tmpdir(), "gatehouse-bench-"));
-  const schema = `bench_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
-  const drop = async () => {
-    rmSync(dir, { recursive: true, force: true });
-    if (kind !== "postgres") return;
-    const client = new pg.Client({ connectionString: pgUrl });
-    await client.connect();
-    await client.query(`drop schema if exists ${schema} cascade`).finally(() => client.end());
-  };
-  const options = kind === "sqlite" ? { databaseUrl: `sqlite:${path.join(dir, "gatehouse.db")}` } : { databaseUrl: pgUrl, schema };
-  try {
-    const gatehouse = await createGatehouse({ ...options, logSigner: ephemeralLogSigner(), secrets: ephemeralSecretBox() });
-    return {
-      gatehouse,
-      async dispose() {
-        await gatehouse.close();
-        await drop();
-      },
-    };
-  } catch (error) {
-    await drop().catch(() => undefined);
-    throw error;
-  }
-}
 
 /**
  * A tenant with an active agent holding a registered key, an open task and a live grant for

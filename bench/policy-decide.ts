@@ -11,23 +11,15 @@
  *
  * Prints p50/p99 per decision and the targets (p50 ≤ 50 µs, p99 ≤ 500 µs with 500 policies).
  */
-import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import path from "node:path";
 import { performance } from "node:perf_hooks";
-import pg from "pg";
 import { preparsePolicySet, statefulIsAuthorized } from "../src/policy/cedar.js";
 import { actionContext } from "../src/audit/recorder.js";
 import { systemActor } from "../src/audit/actor.js";
-import { ephemeralLogSigner } from "../src/audit/log/signing-key.js";
-import { createGatehouse, type Gatehouse } from "../src/gatehouse.js";
 import { PolicyEngine, type PolicyRequest } from "../src/policy/policy-engine.js";
 import { NAMESPACE } from "../src/policy/schema.js";
 import { TenantPolicies } from "../src/policy/tenant-policies.js";
-import { ephemeralSecretBox } from "../src/secrets/secret-box.js";
 import { defaultTenantSettings } from "../src/tenancy/settings.js";
-import { machine, percentiles, pgUrl, table } from "./support.js";
+import { benchGatehouse, machine, percentiles, table } from "./support.js";
 import { workloadPolicies, workloadRequest } from "./policy-workload.js";
 
 const COUNT = Number(process.env.BENCH_POLICIES ?? 500);
@@ -77,33 +69,6 @@ function unsliced(policies: ReturnType<typeof workloadPolicies>, requests: Polic
   return timeEach(UNSLICED_DECISIONS, (i) => void decide(requests[i % REQUESTS] as PolicyRequest));
 }
 
-/** A Gatehouse on a fresh SQLite file or PostgreSQL schema, removed again by dispose(). */
-async function benchGatehouse(kind: "sqlite" | "postgres"): Promise<{ gatehouse: Gatehouse; dispose(): Promise<void> }> {
-  const dir = mkdtempSync(path.join(tmpdir(), "gatehouse-bench-"));
-  const schema = `bench_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
-  const drop = async () => {
-    rmSync(dir, { recursive: true, force: true });
-    if (kind !== "postgres") return;
-    const client = new pg.Client({ connectionString: pgUrl });
-    await client.connect();
-    await client.query(`drop schema if exists ${schema} cascade`).finally(() => client.end());
-  };
-  const options = kind === "sqlite" ? { databaseUrl: `sqlite:${path.join(dir, "gatehouse.db")}` } : { databaseUrl: pgUrl, schema };
-  let gatehouse: Gatehouse;
-  try {
-    gatehouse = await createGatehouse({ ...options, logSigner: ephemeralLogSigner(), secrets: ephemeralSecretBox() });
-  } catch (error) {
-    await drop().catch(() => undefined);
-    throw error;
-  }
-  return {
-    gatehouse,
-    async dispose() {
-      await gatehouse.close();
-      await drop();
-    },
-  };
-}
 
 /** The decide stage's path: the generation check against the store, then the decision. */
 async function withStore(kind: "sqlite" | "postgres", policies: ReturnType<typeof workloadPolicies>, requests: PolicyRequest[]): Promise<Float64Array | string> {

@@ -7,6 +7,9 @@ import { sql } from "kysely";
 import pg from "pg";
 import type { Actor } from "../src/audit/actor.js";
 import type { EventInput } from "../src/audit/recorder.js";
+import { ephemeralLogSigner } from "../src/audit/log/signing-key.js";
+import { createGatehouse, type Gatehouse } from "../src/gatehouse.js";
+import { ephemeralSecretBox } from "../src/secrets/secret-box.js";
 import { openStore, type Store } from "../src/store/database.js";
 
 /** The PostgreSQL the benchmarks use; each run works in a fresh schema and drops it. */
@@ -130,4 +133,32 @@ export function freePort(): Promise<number> {
       server.close(() => (port ? resolve(port) : reject(new Error("no free port"))));
     });
   });
+}
+
+/** A Gatehouse on a fresh SQLite file or PostgreSQL schema, removed again by dispose(). */
+export async function benchGatehouse(kind: "sqlite" | "postgres"): Promise<{ gatehouse: Gatehouse; dispose(): Promise<void> }> {
+  const dir = mkdtempSync(path.join(tmpdir(), "gatehouse-bench-"));
+  const schema = `bench_${Date.now().toString(36)}_${randomBytes(3).toString("hex")}`;
+  const drop = async () => {
+    rmSync(dir, { recursive: true, force: true });
+    if (kind !== "postgres") return;
+    const client = new pg.Client({ connectionString: pgUrl });
+    await client.connect();
+    await client.query(`drop schema if exists ${schema} cascade`).finally(() => client.end());
+  };
+  const options = kind === "sqlite" ? { databaseUrl: `sqlite:${path.join(dir, "gatehouse.db")}` } : { databaseUrl: pgUrl, schema };
+  let gatehouse: Gatehouse;
+  try {
+    gatehouse = await createGatehouse({ ...options, logSigner: ephemeralLogSigner(), secrets: ephemeralSecretBox() });
+  } catch (error) {
+    await drop().catch(() => undefined);
+    throw error;
+  }
+  return {
+    gatehouse,
+    async dispose() {
+      await gatehouse.close();
+      await drop();
+    },
+  };
 }
