@@ -19,8 +19,21 @@ import type { TaskLabels } from "../flow/task-labels.js";
 import { canonicalMessage, MESSAGE_SIGNATURE_TYPE, messageSensitivities, type DeliveredMessage, type MessageFlowLabel, type MessageSensitivity } from "./message-format.js";
 import type { MessageWebhooks } from "./message-webhooks.js";
 
-/** The largest message body, as canonical JSON. */
+/** The largest message body, as JSON. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
+/** The deepest a message body nests (checked without recursion, before anything walks it recursively). */
+export const MAX_MESSAGE_DEPTH = 64;
+
+function deeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop() as [unknown, number];
+    if (typeof item !== "object" || item === null) continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
 
 export const sendMessageBody = z
   .object({
@@ -143,11 +156,19 @@ export class Messages {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** Refuses a body that tries to pass a grant on, with a message that says why (before the schema's generic one). */
-  static refuseGrants(body: unknown): void {
-    if (typeof body !== "object" || body === null) return;
-    const field = grantFields.find((f) => f in body);
+  /**
+   * What the schema cannot say well, checked first: a request that tries to pass a grant on (with
+   * a message that says why), and a message body nested too deep or too large.
+   */
+  static precheck(request: unknown): void {
+    if (typeof request !== "object" || request === null) return;
+    const field = grantFields.find((f) => f in request);
     if (field) throw invalid(field, `${field}: a message cannot carry a grant or a credential; grants stay with the task they were given to`);
+    const { body } = request as { body?: unknown };
+    if (deeperThan(body, MAX_MESSAGE_DEPTH)) throw invalid("body", `body: nests deeper than ${MAX_MESSAGE_DEPTH} levels`);
+    if (body !== undefined && Buffer.byteLength(JSON.stringify(body), "utf8") > MAX_MESSAGE_BYTES) {
+      throw invalid("body", `body: larger than ${MAX_MESSAGE_BYTES} bytes as JSON`);
+    }
   }
 
   async send(ctx: ActionContext, sender: AgentIdentity, recipientName: string, input: z.output<typeof sendMessageBody>): Promise<SentMessage> {
