@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GatehouseAgent, type DeliveredMessage } from "gatehouse/sdk";
 import { actionContext } from "../../src/audit/recorder.js";
@@ -281,10 +282,18 @@ describe.each(storeTargets)("messages between agents ($name)", (target) => {
     expect((await post(orders, "billing-bot", await signed(orders, "billing-bot", ended))).body.error.message).toMatch(/is not an open task of agent 'order-bot'/);
     expect((await post(orders, "ghost-bot", await signed(orders, "ghost-bot", taskId))).status).toBe(404);
 
-    // Another tenant's agent of the same name is out of reach: the name is resolved in the sender's tenant.
+    // Tenants never meet: names resolve in the sender's tenant, and another tenant's agent of the same name reads none of these messages.
     const other = await h.createTenant("agents-messages-other");
     await activeAgent(h, other, "billing-bot-2", { spec: agentSpec() });
     expect((await post(orders, "billing-bot-2", await signed(orders, "billing-bot-2", taskId))).status).toBe(404);
+    const twin = await activeAgent(h, other, "billing-bot", { spec: agentSpec({ agents: ["order-bot"] }) });
+    const twinSigner = await MessageSigner.create(twin.privateJwk, twin.signer.kid, { tenant: other.name, name: "billing-bot" });
+    const twinTask = (await agentCall(h, twin.signer, "POST", "/v1/tasks", { body: { purpose: "probe" } })).body.id;
+    const across = await agentCall(h, twin.signer, "POST", "/v1/agents/order-bot/messages", {
+      body: await twinSigner.sign({ recipient: "order-bot", taskId: twinTask, body: "hello", label: { sensitivity: "public" } }),
+    });
+    expect(across.status).toBe(404);
+    expect((await agentCall(h, twin.signer, "GET", "/v1/messages")).body).toEqual({ messages: [], acknowledged: 0, next: 0 });
 
     expect((await h.admin(t.keys.admin, "POST", "/agents/audit-bot/suspend", { reason: "investigation" })).status).toBe(200);
     try {
@@ -423,5 +432,37 @@ describe.each(storeTargets)("messages between agents ($name)", (target) => {
     expect(events.length).toBeGreaterThanOrEqual(cases.length + 6);
     expect(events[0]).toMatchObject({ tenantId: t.id, actor: { name: "order-bot" }, decision: { outcome: "refused" } });
     expect((await post(orders, "billing-bot", message)).status).toBe(201);
+  });
+});
+
+describe("message nonces in Redis", () => {
+  let h: Harness;
+  const admin = new Redis("redis://127.0.0.1:6379");
+  beforeAll(async () => {
+    h = await startHarness(storeTargets[0]!, { gateway: { redisUrl: "redis://127.0.0.1:6379" } });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await admin.quit();
+  });
+
+  it("remembers a message's nonce in Redis, so every process sharing it refuses the replay", async () => {
+    const t = await h.createTenant("messages-redis");
+    const sender = await activeAgent(h, t, "redis-sender", { spec: agentSpec({ agents: ["redis-receiver"] }) });
+    await activeAgent(h, t, "redis-receiver", { spec: agentSpec() });
+    const taskId = (await agentCall(h, sender.signer, "POST", "/v1/tasks", { body: { purpose: "redis" } })).body.id;
+    const message = await (await MessageSigner.create(sender.privateJwk, sender.signer.kid, { tenant: t.name, name: "redis-sender" })).sign({
+      recipient: "redis-receiver",
+      taskId,
+      body: "once",
+      label: { sensitivity: "internal" },
+    });
+    expect((await agentCall(h, sender.signer, "POST", "/v1/agents/redis-receiver/messages", { body: message })).status).toBe(201);
+    const replay = await agentCall(h, sender.signer, "POST", "/v1/agents/redis-receiver/messages", { body: message });
+    expect(replay.status).toBe(401);
+    expect(replay.body.error.message).toMatch(/replayed nonce/);
+    const keys = await admin.keys(`gatehouse:agent-nonce:message:*:${message.nonce}`);
+    expect(keys).toHaveLength(1);
+    expect(await admin.pttl(keys[0]!)).toBeGreaterThan(0);
   });
 });
