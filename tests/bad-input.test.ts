@@ -7,7 +7,8 @@ import { adminApi } from "../src/http/admin/plugin.js";
 import { kindNames, kinds, type Kind } from "../src/registry/kinds.js";
 import { sampleSpecs, startHarness, type Harness, type TestTenant } from "./support/harness.js";
 import { storeTargets } from "./support/stores.js";
-import { activeAgent, agentCall, type TestAgent } from "./agents/support.js";
+import { PROOF_HEADER, TASK_HEADER } from "../src/agents/identity/proof-format.js";
+import { activeAgent, agentCall, HOST, type TestAgent } from "./agents/support.js";
 
 /**
  * Garbage in, 4xx out: every admin route that takes a body refuses malformed, mistyped,
@@ -476,6 +477,53 @@ describe.each(storeTargets)("bad input to the agent message routes on $name", (t
     const long = await agentCall(h, sender.signer, "POST", `/v1/agents/${"x".repeat(300)}/messages`, { body: valid });
     expect(long.status).toBe(414);
     expect(long.body.error).toBeDefined();
+    expect((await h.app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
+  });
+});
+
+// The agent API's tool route (POST /v1/tools/:name/invoke): signed requests whose body, path or task header is wrong.
+describe.each(storeTargets)("bad input to the agent tool route on $name", (target) => {
+  let h: Harness;
+  let bot: TestAgent;
+  let taskId: string;
+  beforeAll(async () => {
+    h = await startHarness(target);
+    const tenant = await h.createTenant("bad-tool-input");
+    await h.gatehouse.transaction((trx) =>
+      h.gatehouse.registry.write(trx, actionContext(systemActor("test", tenant.id)), { tenantId: tenant.id, kind: "tool", name: "lookup", owner: "team", spec: sampleSpecs.tool }),
+    );
+    bot = await activeAgent(h, tenant, "bad-input-bot");
+    taskId = (await agentCall(h, bot.signer, "POST", "/v1/tasks", { body: { purpose: "probe" } })).body.id;
+  });
+  afterAll(async () => h?.close());
+
+  /** A signed request with exactly these bytes as its body. */
+  const raw = async (url: string, payload: string, headers: Record<string, string> = { [TASK_HEADER]: taskId }) => {
+    const proof = await bot.signer.sign({ method: "POST", url: `https://${HOST}${url}`, body: new TextEncoder().encode(payload) });
+    const res = await h.app.inject({ method: "POST", url, headers: { host: HOST, "content-type": "application/json", [PROOF_HEADER]: proof, ...headers }, payload });
+    return { status: res.statusCode, body: JSON.parse(res.body) as { error: { code: string; field?: string; message: string } } };
+  };
+
+  it.each([
+    ["a JSON null body", "null", "body"],
+    ["broken JSON", '{"arguments":', undefined],
+    ["arguments that are a string", '{"arguments":"id=1"}', "arguments"],
+    ["arguments that are an array", '{"arguments":[1,2]}', "arguments"],
+    ["an unknown field", '{"arguments":{},"tool":"other"}', undefined],
+    ["a body nested too deep", `{"arguments":${'{"a":'.repeat(100)}1${"}".repeat(100)}}`, "body"],
+  ])("answers 400 for %s", async (_what, payload, field) => {
+    const res = await raw("/v1/tools/lookup/invoke", payload);
+    expect(res.status, JSON.stringify(res.body)).toBe(400);
+    expect(res.body.error.code).toBe("invalid_request");
+    if (field) expect(res.body.error.field).toBe(field);
+  });
+
+  it("answers 4xx for a missing, empty or unknown task and a tool name that is too long", async () => {
+    expect((await raw("/v1/tools/lookup/invoke", '{"arguments":{}}', {})).body.error.field).toBe(TASK_HEADER);
+    expect((await raw("/v1/tools/lookup/invoke", '{"arguments":{}}', { [TASK_HEADER]: " " })).status).toBe(400);
+    expect((await raw("/v1/tools/lookup/invoke", '{"arguments":{}}', { [TASK_HEADER]: "no-such-task" })).status).toBe(404);
+    const long = await raw(`/v1/tools/${"x".repeat(300)}/invoke`, '{"arguments":{}}');
+    expect([400, 414]).toContain(long.status);
     expect((await h.app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);
   });
 });

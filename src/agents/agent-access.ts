@@ -63,8 +63,9 @@ export async function createAgentAccess(services: AgentAccessServices, options: 
   const tokens = new AgentTokens(store.db, recorder);
   const tasks = new Tasks(store.db, recorder);
   const engine = new PolicyEngine();
-  const grants = new Grants(store.db, recorder, registry, tasks, new GrantDecider(registry, engine));
-  const flow = new FlowControl(store.db, registry, engine, new TaskLabels(store.db));
+  const labels = new TaskLabels(store.db);
+  const grants = new Grants(store.db, recorder, registry, tasks, new GrantDecider(registry, engine, labels));
+  const flow = new FlowControl(store.db, registry, engine, labels);
   const transports = new ToolTransports().register("http", new HttpToolTransport());
   const resultGuard = new ToolResultGuard(registryMarkers(registry));
   tasks.whenEnded(grants);

@@ -27,6 +27,11 @@ export const agentSpec = z
       .strict()
       .prefault({}),
     environments: z.array(name).min(1, "must allow at least one environment"),
+    /**
+     * The most sensitive documents retrieval may hand this agent (internal when absent): a
+     * standing attribute of the agent, reviewed with its spec, not something a task asks for.
+     */
+    clearance: z.enum(sensitivities).optional(),
     limits: z
       .object({
         concurrency: z.number().int().min(1).max(10_000).default(4),

@@ -91,7 +91,8 @@ export interface ToolCallResult<S extends Record<string, unknown> = Record<strin
   taskId: string;
   grantId: string;
   result: { content: ToolContent[]; structuredContent?: S; isError: boolean };
-  inspection: { injection: boolean; findings: { type: string; guard: string; action: "redact" | "block" | "flag"; detail?: string }[] };
+  /** removedDocuments: retrieved documents above the agent's clearance, removed before they reached it. */
+  inspection: { injection: boolean; findings: { type: string; guard: string; action: "redact" | "block" | "flag"; detail?: string }[]; removedDocuments: number };
   /** SHA-256 (hex) of the result as the tool returned it (what the audit log holds). */
   digest: string;
   integrity: "trusted" | "untrusted";

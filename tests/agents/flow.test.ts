@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { actionContext } from "../../src/audit/recorder.js";
 import { systemActor } from "../../src/audit/actor.js";
@@ -26,8 +27,9 @@ describe("flow labels", () => {
     expect(join(joined, a)).toEqual(joined);
   });
 
-  it("the built-in floor type-checks against the Cedar schema", () => {
+  it("the built-in floor and the shipped example type-check against the Cedar schema", () => {
     expect(policyTextProblem(flowFloorText)).toBeUndefined();
+    expect(policyTextProblem(readFileSync(new URL("../../examples/policies/information-flow.cedar", import.meta.url), "utf8"))).toBeUndefined();
   });
 });
 
@@ -35,21 +37,22 @@ describe.each(storeTargets)("information-flow control ($name)", (target) => {
   let h: Harness;
   let t: TestTenant;
   let bot: TestAgent;
+  let cleared: TestAgent;
   let tools: ToolServer;
 
   const write = (kind: Kind, name: string, spec: unknown) =>
     h.gatehouse.transaction((trx) => h.gatehouse.registry.write(trx, actionContext(systemActor("test", t.id)), { tenantId: t.id, kind, name, owner: "platform", spec }));
-  const openTask = async () => {
-    const res = await agentCall(h, bot.signer, "POST", "/v1/tasks", { body: { purpose: "answer a customer" } });
+  const openTask = async (agent: TestAgent = bot) => {
+    const res = await agentCall(h, agent.signer, "POST", "/v1/tasks", { body: { purpose: "answer a customer" } });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     return res.body as { id: string };
   };
-  const grant = async (taskId: string, name: string) => {
-    const res = await agentCall(h, bot.signer, "POST", `/v1/tasks/${taskId}/grants`, { body: { resource: { kind: "tool", name } } });
+  const grant = async (taskId: string, name: string, agent: TestAgent = bot) => {
+    const res = await agentCall(h, agent.signer, "POST", `/v1/tasks/${taskId}/grants`, { body: { resource: { kind: "tool", name } } });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
   };
-  const invoke = (taskId: string, name: string, args: Record<string, unknown>) =>
-    agentCall(h, bot.signer, "POST", `/v1/tools/${name}/invoke`, { body: { arguments: args }, headers: { [TASK_HEADER]: taskId } });
+  const invoke = (taskId: string, name: string, args: Record<string, unknown>, agent: TestAgent = bot) =>
+    agentCall(h, agent.signer, "POST", `/v1/tools/${name}/invoke`, { body: { arguments: args }, headers: { [TASK_HEADER]: taskId } });
   const mailOut = { to: "someone@outside.example", subject: "your account", body: "details" };
   const chat = (taskId: string, model: string) =>
     agentCall(h, bot.signer, "POST", "/v1/chat/completions", { body: { model, messages: [{ role: "user", content: "summarise what you read" }] }, headers: { [TASK_HEADER]: taskId } });
@@ -65,6 +68,7 @@ describe.each(storeTargets)("information-flow control ($name)", (target) => {
     await write("model", "external-llm", upstreamModel("simulator", undefined, { external: true }));
     const capabilities = { tools: Object.keys(fixtures.tools), dataSources: Object.keys(fixtures.dataSources), models: ["internal-llm", "external-llm"] };
     bot = await activeAgent(h, t, "flow-bot", { spec: { ...sampleSpecs.agent, capabilities, limits: { concurrency: 20 } } });
+    cleared = await activeAgent(h, t, "cleared-bot", { spec: { ...sampleSpecs.agent, capabilities, clearance: "confidential", limits: { concurrency: 20 } } });
   });
   afterAll(async () => {
     await h?.close();
@@ -142,5 +146,55 @@ describe.each(storeTargets)("information-flow control ($name)", (target) => {
       policies: ["crm-stays-here"],
       reason: "flow refused: task label confidential (from data source customer-db via tool read_customer_db) may not go to agent helper-bot (policy crm-stays-here)",
     });
+  });
+
+  it("removes retrieved documents above the agent's clearance before they reach it, records the removal, and labels the task by what was kept", async () => {
+    const task = await openTask();
+    await grant(task.id, "search_kb");
+    const before = await lastLoggedSeq(h);
+    const res = await invoke(task.id, "search_kb", { query: "policies" });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    // flow-bot has the default clearance, internal: the confidential document and the one with an unknown label go.
+    expect(res.body.result.structuredContent.documents.map((d: { id: string }) => d.id)).toEqual(["holiday-policy", "org-chart"]);
+    expect(res.body.result.content).toEqual([
+      { type: "text", text: "Holidays: 25 days a year." },
+      { type: "text", text: "Support reports to operations." },
+    ]);
+    expect(JSON.stringify(res.body)).not.toMatch(/Falcon|layoffs|merger plan/);
+    expect(res.body.inspection.removedDocuments).toBe(2);
+    expect(res.body.taskSensitivity).toBe("internal");
+    const [event] = (await loggedEventsAfter(h, before)).filter((e) => e.action === "tool.invoke");
+    expect(event?.context).toMatchObject({ removedDocuments: 2 });
+    expect(event?.payload).toMatchObject({
+      clearance: "internal",
+      removedDocuments: [
+        { id: "merger-plan", sensitivity: "confidential", dataSource: "kb-search" },
+        { id: "board-minutes", sensitivity: "restricted", dataSource: "kb-search" },
+      ],
+    });
+
+    // An agent cleared for confidential data gets the merger plan, and its task is labelled confidential: it may not mail it out.
+    const theirs = await openTask(cleared);
+    await grant(theirs.id, "search_kb", cleared);
+    await grant(theirs.id, "send_email", cleared);
+    const more = await invoke(theirs.id, "search_kb", { query: "policies" }, cleared);
+    expect(more.body.result.structuredContent.documents.map((d: { id: string }) => d.id)).toEqual(["holiday-policy", "org-chart", "merger-plan"]);
+    expect(more.body.taskSensitivity).toBe("confidential");
+    const mail = await invoke(theirs.id, "send_email", mailOut, cleared);
+    expect(mail.status).toBe(403);
+    expect(mail.body.error.message).toMatch(/^flow refused: task label confidential \(from data source kb-search via tool search_kb\) may not go to egress tool send_email/);
+  });
+
+  it("puts the task's label in the grant decision too, so a policy can refuse a grant the label could not use", async () => {
+    const text =
+      'forbid (principal, action == Gatehouse::Action::"request_grant", resource == Gatehouse::Tool::"web_fetch") when { context has task_label && context.task_label.sensitivity_rank >= 2 };';
+    await write("policy", "no-browsing-with-customer-data", { text, environments: [], description: "no web fetches once customer data is read" });
+    const task = await openTask();
+    await grant(task.id, "web_fetch");
+    await grant(task.id, "read_customer_db");
+    expect((await invoke(task.id, "read_customer_db", { id: "12345" })).status).toBe(200);
+    const again = await agentCall(h, bot.signer, "POST", `/v1/tasks/${task.id}/grants`, { body: { resource: { kind: "tool", name: "web_fetch" } } });
+    expect(again.status).toBe(403);
+    expect(again.body.error.message).toMatch(/refused by policy no-browsing-with-customer-data/);
   });
 });

@@ -35,9 +35,9 @@ async function webhookServer(statuses: number[]): Promise<{ url: string; receive
   };
 }
 
-const agentSpec = (extra: { tools?: string[]; agents?: string[]; webhookUrl?: string } = {}) => ({
+const agentSpec = (extra: { tools?: string[]; dataSources?: string[]; agents?: string[]; webhookUrl?: string } = {}) => ({
   ...sampleSpecs.agent,
-  capabilities: { tools: extra.tools ?? [], dataSources: [], models: ["demo"], agents: extra.agents ?? [] },
+  capabilities: { tools: extra.tools ?? [], dataSources: extra.dataSources ?? [], models: ["demo"], agents: extra.agents ?? [] },
   limits: { concurrency: 20 },
   ...(extra.webhookUrl ? { messaging: { webhookUrl: extra.webhookUrl } } : {}),
 });
@@ -87,7 +87,7 @@ describe.each(storeTargets)("messages between agents ($name)", (target) => {
     for (const [name, spec] of Object.entries(fixtures.tools)) await write("tool", name, spec);
     await write("tool", "refund", { ...sampleSpecs.tool, sideEffect: "write" });
     orders = await activeAgent(h, t, "order-bot", {
-      spec: agentSpec({ tools: ["read_customer_db", "public_catalog"], agents: ["billing-bot", "hooked-bot", "dead-hook-bot", "audit-bot", "desk-bot"] }),
+      spec: agentSpec({ tools: ["read_customer_db", "public_catalog"], dataSources: ["customer-db", "catalog"], agents: ["billing-bot", "hooked-bot", "dead-hook-bot", "audit-bot", "desk-bot"] }),
     });
     desk = await activeAgent(h, t, "desk-bot", { spec: agentSpec({ tools: ["send_email"] }) });
     billing = await activeAgent(h, t, "billing-bot", { spec: agentSpec({ tools: ["refund"], agents: ["order-bot"] }) });

@@ -28,7 +28,7 @@ describe.each(storeTargets)("agent tasks ($name)", (target) => {
     expect(task).toMatchObject({ purpose: "complete an order", reference: "order #12345", status: "open", environment: "staging", agent: { name: "order-bot" }, endedAt: null });
 
     const read = await agentCall(h, bot.signer, "GET", `/v1/tasks/${task.id}`);
-    expect(read.body).toEqual({ ...task, grants: [] });
+    expect(read.body).toEqual({ ...task, grants: [], label: { sensitivity: "public", tenants: [t.id], regions: [], integrity: "trusted", injection: false, origins: [] } });
 
     const completed = await agentCall(h, bot.signer, "POST", `/v1/tasks/${task.id}/complete`, { body: { reason: "order shipped" } });
     expect(completed.status, JSON.stringify(completed.body)).toBe(200);

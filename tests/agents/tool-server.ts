@@ -19,6 +19,21 @@ const answers: Record<string, (body: Record<string, unknown>) => { status: numbe
   "/public_catalog": () => ({ status: 200, body: { content: [{ type: "text", text: "Widget: 10 EUR. Gadget: 12 EUR." }], isError: false } }),
   "/send_email": (body) => ({ status: 200, body: { sent: true, to: body.to } }),
   "/web_fetch": () => ({ status: 200, body: { content: [{ type: "text", text: INJECTED_PAGE }], isError: false } }),
+  "/search": () => ({
+    status: 200,
+    body: {
+      content: [{ type: "text", text: "4 documents: holiday policy, org chart, merger plan, board minutes" }],
+      structuredContent: {
+        documents: [
+          { id: "holiday-policy", text: "Holidays: 25 days a year.", sensitivity: "public" },
+          { id: "org-chart", text: "Support reports to operations." },
+          { id: "merger-plan", text: "Project Falcon: acquiring Initech in Q3.", sensitivity: "confidential" },
+          { id: "board-minutes", text: "The board approved layoffs.", sensitivity: "top-secret" },
+        ],
+      },
+      isError: false,
+    },
+  }),
   "/broken": () => ({ status: 500, body: { error: "database down" } }),
 };
 
@@ -53,6 +68,7 @@ export function toolFixtures(url: string) {
     dataSources: {
       "customer-db": { kind: "database", sensitivity: "confidential", region: "eu", retentionDays: 30, markers: ["CONFIDENTIAL-ACME"] },
       catalog: { kind: "database", sensitivity: "public", region: "eu", retentionDays: 30 },
+      "kb-search": { kind: "retrieval", sensitivity: "internal", region: "eu", retentionDays: 30 },
     },
     tools: {
       read_customer_db: tool("/read_customer_db", "read", ["customer-db"], {
@@ -70,6 +86,7 @@ export function toolFixtures(url: string) {
       }),
       web_fetch: tool("/web_fetch", "read", [], { type: "object", properties: { url: { type: "string" } } }),
       broken: tool("/broken", "read", [], { type: "object" }),
+      search_kb: tool("/search", "read", ["kb-search"], { type: "object", properties: { query: { type: "string" } }, required: ["query"] }),
     },
   };
 }

@@ -108,6 +108,16 @@ describe.each(storeTargets)("mediated HTTP tool calls ($name)", (target) => {
     expect(events[2]?.payload.arguments).toEqual({ id: "12345; DROP TABLE customers" });
   });
 
+  it("refuses a tool that reads a data source outside the agent's capabilities, even with a grant for the tool", async () => {
+    const narrow = await activeAgent(h, t, "narrow-bot", { spec: { ...sampleSpecs.agent, capabilities: { tools: ["read_customer_db"], dataSources: [], models: [] } } });
+    const res = await agentCall(h, narrow.signer, "POST", "/v1/tasks", { body: { purpose: "look up" } });
+    const granted = await agentCall(h, narrow.signer, "POST", `/v1/tasks/${res.body.id}/grants`, { body: { resource: { kind: "tool", name: "read_customer_db" } } });
+    expect(granted.status).toBe(201);
+    const call = await invoke(res.body.id, "read_customer_db", { arguments: { id: "1" } }, narrow);
+    expect(call.status).toBe(403);
+    expect(call.body.error.message).toBe("tool 'read_customer_db' reads data source 'customer-db', which is not among agent 'narrow-bot''s capabilities");
+  });
+
   it("refuses a call in a task that is not the agent's, ended, or not named", async () => {
     const task = await openTask();
     await grant(task.id, "public_catalog");
@@ -147,6 +157,21 @@ describe.each(storeTargets)("mediated HTTP tool calls ($name)", (target) => {
     // The arguments are recorded with the e-mail address redacted.
     expect(events[1]?.payload.arguments.to).toMatch(/^\[EMAIL_ADDRESS_\d+\]$/);
     expect(INJECTED_PAGE).toContain("ignore all previous instructions");
+  });
+
+  it("keeps tenants apart: another tenant's agent cannot call a tool in this tenant's task, even with a tool of the same name", async () => {
+    const task = await openTask();
+    await grant(task.id, "public_catalog");
+    const b = await h.createTenant("agents-tools-b");
+    await h.gatehouse.transaction((trx) =>
+      h.gatehouse.registry.write(trx, actionContext(systemActor("test", b.id)), { tenantId: b.id, kind: "tool", name: "public_catalog", owner: "platform", spec: toolFixtures(tools.url).tools.public_catalog }),
+    );
+    const intruder = await activeAgent(h, b, "support-bot", { spec: { ...sampleSpecs.agent, capabilities: { tools: ["public_catalog"], dataSources: ["catalog"], models: [] } } });
+    const sent = tools.received.length;
+    const res = await invoke(task.id, "public_catalog", { arguments: {} }, intruder);
+    expect(res.status).toBe(404);
+    expect(JSON.stringify(res.body)).not.toContain(t.id);
+    expect(tools.received.length).toBe(sent);
   });
 
   it("answers a tool's own failure as a result with isError", async () => {

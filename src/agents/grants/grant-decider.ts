@@ -5,6 +5,8 @@ import type { Registry, RegistryRecord } from "../../registry/registry.js";
 import type { AgentIdentity } from "../identity/agent-identity.js";
 import type { Task } from "../tasks/tasks.js";
 import type { GrantRequest } from "./scope.js";
+import { cedarLabel } from "../flow/labels.js";
+import type { TaskLabels } from "../flow/task-labels.js";
 
 export interface GrantVerdict {
   outcome: "approve" | "deny" | "escalate";
@@ -23,6 +25,8 @@ export class GrantDecider {
   constructor(
     private readonly registry: Registry,
     private readonly engine: PolicyEngine,
+    /** The task's information-flow label goes in context.task_label, so a policy can refuse a grant the label could not use. */
+    private readonly labels?: TaskLabels,
   ) {}
 
   async decide(
@@ -64,6 +68,7 @@ export class GrantDecider {
       },
     };
     if (task.reference !== null) context.reference = task.reference;
+    if (this.labels) context.task_label = cedarLabel(await this.labels.of({ id: task.id, tenantId: agent.tenantId }));
     const decision = this.engine.decide(sources, agent.environment, {
       principal: { type: "Agent", id: agent.name },
       action: "request_grant",

@@ -14,6 +14,8 @@ import type { Task, Tasks } from "../tasks/tasks.js";
 import type { FlowControl } from "../flow/flow-control.js";
 import type { LabelOrigin } from "../flow/labels.js";
 import { ArgumentSchemas } from "./argument-schemas.js";
+import { clearRetrieval, DEFAULT_CLEARANCE, type RemovedDocument } from "./retrieval-clearance.js";
+import type { Sensitivity } from "../../registry/kinds.js";
 import type { ToolResultFinding, ToolResultGuard } from "./tool-result-guard.js";
 import type { ToolResult, ToolTransports } from "./tool-transport.js";
 
@@ -22,6 +24,8 @@ export interface ToolResultInspection {
   /** True when the injection detector flagged the result: the task's label records it, and policy can refuse what follows. */
   injection: boolean;
   findings: ToolResultFinding[];
+  /** Retrieved documents removed because they are above the agent's clearance. */
+  removedDocuments: number;
 }
 
 /** A tool result as the agent receives it: the tool's result (guarded), what was found, and the digest recorded. */
@@ -100,6 +104,11 @@ export class ToolMediator {
     }
     const tool = await registry.find(agent.tenantId, "tool", toolName);
     if (!tool || tool.deleted) return refuse(notFound(`tool '${toolName}'`));
+    const beyond = tool.spec.dataSources.filter((name) => !agent.spec.capabilities.dataSources.includes(name));
+    if (beyond.length > 0) {
+      return refuse(forbidden(`tool '${toolName}' reads data source ${beyond.map((n) => `'${n}'`).join(", ")}, which is not among agent '${agent.name}''s capabilities`));
+    }
+    const sources = await this.dataSources(agent.tenantId, tool.spec.dataSources);
     let task: Task;
     try {
       task = await tasks.requireOpen(agent, taskId);
@@ -132,19 +141,38 @@ export class ToolMediator {
       throw new GatehouseError("upstream_failed", message, undefined, { cause: error });
     }
     const digest = digestOf(raw);
-    const guarded = await this.services.resultGuard.inspect(agent.tenantId, settings.guards?.output, raw);
-    const inspection: ToolResultInspection = { injection: guarded.injection, findings: guarded.findings };
+    // Retrieval: documents above the agent's clearance are removed before anything else sees them.
+    const clearance = agent.spec.clearance ?? DEFAULT_CLEARANCE;
+    const removed: (RemovedDocument & { dataSource: string })[] = [];
+    const retrieved = new Map<string, Sensitivity | undefined>();
+    let cleared = raw;
+    for (const source of sources.values()) {
+      if (!source || source.spec.kind !== "retrieval") continue;
+      const outcome = clearRetrieval(cleared, source, clearance);
+      cleared = outcome.result;
+      retrieved.set(source.name, outcome.sensitivity);
+      removed.push(...outcome.removed.map((d) => ({ ...d, dataSource: source.name })));
+    }
+    const guarded = await this.services.resultGuard.inspect(agent.tenantId, settings.guards?.output, cleared);
+    const inspection: ToolResultInspection = { injection: guarded.injection, findings: guarded.findings, removedDocuments: removed.length };
     if (guarded.refusal) return refuse(forbidden(`tool result refused: ${guarded.refusal}`), { grantId, digest, findings: guarded.findings });
 
-    const origins = await this.originsOf(agent.tenantId, tool, guarded.injection, guarded.markedSources);
+    const origins = await this.originsOf(agent.tenantId, tool, sources, retrieved, guarded.injection, guarded.markedSources);
     await db.transaction().execute(async (trx) => {
       await flow.labels.add(trx, task, origins);
       await recorder.record(trx, ctx, {
         action: "tool.invoke",
         resource: { kind: "tool", id: tool.id, name: tool.name },
         decision: { outcome: "allowed", reasons: [`grant ${grantId} covers the call`] },
-        context: { taskId: task.id, environment: agent.environment, grantId, injection: guarded.injection, isError: raw.isError },
-        payload: { arguments: recordedArgs, resultDigest: digest, findings: guarded.findings, durationMs: Date.now() - started, labels: origins.map((o) => `${o.kind}:${o.name}:${o.sensitivity}`) },
+        context: { taskId: task.id, environment: agent.environment, grantId, injection: guarded.injection, isError: raw.isError, removedDocuments: removed.length },
+        payload: {
+          arguments: recordedArgs,
+          resultDigest: digest,
+          findings: guarded.findings,
+          durationMs: Date.now() - started,
+          labels: origins.map((o) => `${o.kind}:${o.name}:${o.sensitivity}`),
+          ...(removed.length > 0 ? { removedDocuments: removed, clearance } : {}),
+        },
       });
     });
     const label = await flow.labels.of(task);
@@ -171,22 +199,36 @@ export class ToolMediator {
    * and region. A source that is not registered counts as restricted: what cannot be labelled
    * is treated as the most sensitive.
    */
-  private async originsOf(tenantId: string, tool: RegistryRecord<"tool">, injection: boolean, marked: string[]): Promise<LabelOrigin[]> {
+  private async originsOf(
+    tenantId: string,
+    tool: RegistryRecord<"tool">,
+    sources: Map<string, RegistryRecord<"data_source"> | undefined>,
+    retrieved: Map<string, Sensitivity | undefined>,
+    injection: boolean,
+    marked: string[],
+  ): Promise<LabelOrigin[]> {
     const origins: LabelOrigin[] = [{ kind: "tool", name: tool.name, sensitivity: "public", integrity: "untrusted", ...(injection ? { injection: true } : {}) }];
-    for (const name of new Set([...tool.spec.dataSources, ...marked])) {
-      const source = await this.services.registry.find(tenantId, "data_source", name);
-      const live = source && !source.deleted ? source : undefined;
+    const extra = await this.dataSources(tenantId, marked.filter((name) => !sources.has(name)));
+    for (const [name, source] of [...sources, ...extra]) {
+      // A retrieval source adds what was handed on: its most sensitive document kept, nothing when all were removed.
+      if (retrieved.has(name) && !marked.includes(name) && retrieved.get(name) === undefined) continue;
       origins.push({
         kind: "data_source",
         name,
         via: tool.name,
-        sensitivity: live?.spec.sensitivity ?? "restricted",
-        ...(live ? { region: live.spec.region } : {}),
+        sensitivity: (marked.includes(name) ? undefined : retrieved.get(name)) ?? source?.spec.sensitivity ?? "restricted",
+        ...(source ? { region: source.spec.region } : {}),
         integrity: "untrusted",
         ...(injection ? { injection: true } : {}),
       });
     }
     return origins;
+  }
+
+  /** The live data source records by name (undefined for one not registered, which counts as restricted). */
+  private async dataSources(tenantId: string, names: string[]): Promise<Map<string, RegistryRecord<"data_source"> | undefined>> {
+    const found = await Promise.all(names.map((name) => this.services.registry.find(tenantId, "data_source", name)));
+    return new Map(names.map((name, i) => [name, found[i] && !found[i].deleted ? found[i] : undefined]));
   }
 
   /** The arguments as the audit log keeps them: every string with what the input guards find replaced by placeholders. */
