@@ -25,7 +25,7 @@ import { FlowControl } from "./flow/flow-control.js";
 import { TaskLabels } from "./flow/task-labels.js";
 import { registryMarkers } from "../guards/output/content-guard.js";
 
-/** Zero-trust agents: their keys and tokens, how their requests are authenticated, their tasks and just-in-time grants. */
+/** Zero-trust agents: their keys and tokens, how their requests are authenticated, their tasks, just-in-time grants, tool calls, information flow and messages. */
 export interface AgentAccess {
   keys: AgentKeys;
   tokens: AgentTokens;
