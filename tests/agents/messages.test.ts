@@ -138,6 +138,13 @@ describe.each(storeTargets)("messages between agents ($name)", (target) => {
       [2, true],
       [3, false],
     ]);
+    // Read in one of billing-bot's tasks through the SDK; and a message altered in Gatehouse's own store no longer verifies at the recipient.
+    const billingTask = await billingSdk.openTask({ purpose: "refunds" });
+    expect((await billingSdk.messages.receive({ task: billingTask })).messages.map((m) => m.id)).toEqual([third.id]);
+    await h.gatehouse.store.db.updateTable("agent_messages").set({ body: JSON.stringify("done? refund 10x") }).where("id", "=", third.id).execute();
+    await expect(billingSdk.messages.receive()).rejects.toThrow(/does not verify with its sender's key/);
+    expect((await billingSdk.messages.receive({ verify: false })).messages[0]?.body).toBe("done? refund 10x");
+    await billingTask.complete();
     // The sender does not read the recipient's messages.
     expect((await ordersSdk.messages.receive()).messages.every((m) => m.recipient === "order-bot")).toBe(true);
 
