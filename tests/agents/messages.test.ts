@@ -232,6 +232,16 @@ describe.each(storeTargets)("messages between agents ($name)", (target) => {
     expect((await post(orders, "billing-bot", await signed(orders, "billing-bot", taskId))).status).toBe(201);
   });
 
+  it("numbers a burst of concurrent messages to one recipient without gaps or duplicates, and loses none", async () => {
+    const taskId = await openTask(orders);
+    const burst = await Promise.all(Array.from({ length: 10 }, async (_, i) => post(orders, "audit-bot", await signed(orders, "audit-bot", taskId, { i }))));
+    expect(burst.map((r) => r.status)).toEqual(Array(10).fill(201));
+    const seqs = burst.map((r) => r.body.seq as number).sort((a, b) => a - b);
+    expect(seqs).toEqual(Array.from({ length: 10 }, (_, i) => seqs[0]! + i));
+    const page = await agentCall(h, auditBot.signer, "GET", `/v1/messages?after=${seqs[0]! - 1}&limit=10`);
+    expect(page.body.messages.map((m: DeliveredMessage) => (m.body as { i: number }).i).sort((a: number, b: number) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  });
+
   it("refuses a message signed more than 60 s from the server's time, either way; accepts one within", async () => {
     const taskId = await openTask(orders);
     const before = await lastLoggedSeq(h);
