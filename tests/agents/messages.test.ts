@@ -183,6 +183,22 @@ describe.each(storeTargets)("messages between agents ($name)", (target) => {
     await task.complete();
   });
 
+  it("resumes a webhook delivery cut short by a stop, on the next start", async () => {
+    const task = await ordersSdk.openTask({ purpose: "notify again" });
+    const sent = await ordersSdk.messages.send("hooked-bot", { task, body: { event: "order packed" } });
+    await h.gatehouse.agentAccess.webhooks.settled();
+    const received = hook.received.length;
+    // As the process that accepted it would leave it had it stopped mid-delivery.
+    await h.gatehouse.store.db.updateTable("agent_messages").set({ webhook_status: "pending", webhook_attempts: 0 }).where("id", "=", sent.id).execute();
+    expect(await h.gatehouse.agentAccess.messages.resumeWebhooks()).toBe(1);
+    await h.gatehouse.agentAccess.webhooks.settled();
+    expect(hook.received.slice(received).map((r) => r.body.id)).toEqual([sent.id]);
+    const row = await h.gatehouse.store.db.selectFrom("agent_messages").selectAll().where("id", "=", sent.id).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ webhook_status: "delivered", webhook_attempts: 1 });
+    expect(await h.gatehouse.agentAccess.messages.resumeWebhooks()).toBe(0);
+    await task.complete();
+  });
+
   // A second key for an agent set up in beforeAll (its first key's private half is not kept).
   const activeSigner = async (name: string) => {
     const { registerKey } = await import("./support.js");

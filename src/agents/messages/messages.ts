@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { ActionContext, Recorder } from "../../audit/recorder.js";
 import type { AgentLifecycle } from "../../lifecycle/agent-lifecycle.js";
+import type { AgentSpec } from "../../registry/kinds.js";
 import type { Registry } from "../../registry/registry.js";
 import type { Db } from "../../store/database.js";
 import type { AgentMessageTable } from "../../store/schema.js";
@@ -283,6 +284,35 @@ export class Messages {
     });
     if (webhookUrl) this.webhooks.push({ ...toDelivered(row, sender.tenantName), tenantId: sender.tenantId }, webhookUrl);
     return { id: row.id, seq: row.seq, recipient: recipient.name, receivedAt: now, flowLabel: carried(flowLabel), webhook: webhookUrl ? "pending" : "none" };
+  }
+
+  /**
+   * Pushes again the messages whose webhook delivery had not ended when the process that accepted
+   * them stopped (the service calls it once it listens). Deliveries are at least once: a message
+   * another live process is still pushing may arrive twice, told apart by its id. A recipient that
+   * no longer has a webhook keeps its messages on the pull endpoint only. Returns how many it pushes.
+   */
+  async resumeWebhooks(): Promise<number> {
+    const rows = await this.db
+      .selectFrom("agent_messages as m")
+      .innerJoin("tenants as t", "t.id", "m.tenant_id")
+      .innerJoin("registry_records as r", "r.id", "m.recipient_id")
+      .selectAll("m")
+      .select(["t.name as tenant_name", "r.spec as recipient_spec"])
+      .where("m.webhook_status", "=", "pending")
+      .orderBy("m.received_at")
+      .execute();
+    let pushed = 0;
+    for (const { tenant_name, recipient_spec, ...row } of rows) {
+      const url = (JSON.parse(recipient_spec) as AgentSpec).messaging?.webhookUrl;
+      if (url) {
+        this.webhooks.push({ ...toDelivered(row, tenant_name), tenantId: row.tenant_id }, url);
+        pushed++;
+      } else {
+        await this.db.updateTable("agent_messages").set({ webhook_status: "none" }).where("id", "=", row.id).execute();
+      }
+    }
+    return pushed;
   }
 
   /**
