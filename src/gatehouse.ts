@@ -105,7 +105,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   try {
     agentAccess = await createAgentAccess(
       { store, recorder, registry, lifecycle, revocation, tenants, logger },
-      { redisUrl: options.gateway?.redisUrl, ...(options.messageWebhooks ? { webhooks: options.messageWebhooks } : {}) },
+      { redisUrl: options.gateway?.redisUrl, guards: options.gateway?.guards, ...(options.messageWebhooks ? { webhooks: options.messageWebhooks } : {}) },
     );
     gateway = await createModelGateway(
       { store, recorder, registry, apiKeys, tenants, secrets: options.secrets, agents: agentAccess.callers, flow: agentAccess.flow },

@@ -230,7 +230,7 @@ export class Messages {
     }
     if (!verdict.allowed) return refuse(forbidden(verdict.reason));
     // The label the message carries: everything the sender's task has read, and at least what the sender declares.
-    const declared = labelOf(sender.tenantId, { kind: "message", name: sender.name, sensitivity: input.label.sensitivity, integrity: "trusted" });
+    const declared = labelOf(sender.tenantId, { kind: "agent", name: sender.name, sensitivity: input.label.sensitivity, integrity: "trusted" });
     const flowLabel = join(verdict.taskLabel, declared);
     const sensitivity = flowLabel.sensitivity;
 
