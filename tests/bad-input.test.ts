@@ -450,12 +450,21 @@ describe.each(storeTargets)("bad input to the agent message routes on $name", (t
     ["an attached JWS", { taskId: "t", body: "x", label: { sensitivity: "internal" }, iat: 1, nonce: "n".repeat(16), signature: "a.b.c" }],
     ["a prototype-polluting key", JSON.parse('{"__proto__": {"admin": true}, "taskId": "t"}')],
     ["a grant", { grants: ["g"], taskId: "t" }],
+    ["a body over 64 KiB", { taskId: "t", body: "x".repeat(70_000), label: { sensitivity: "internal" }, iat: 1, nonce: "n".repeat(16), signature: "a..b" }],
   ];
 
   it.each(hostile)("POST /v1/agents/:name/messages answers 400 for %s", async (_label, body) => {
     const res = await agentCall(h, sender.signer, "POST", "/v1/agents/receiver/messages", { body });
     expect(res.status, JSON.stringify(res.body)).toBe(400);
     expect(res.body.error.code).toBe("invalid_request");
+  });
+
+  it("refuses (and does not crash on) a message body nested 20,000 deep, or 65 deep", async () => {
+    for (const depth of [20_000, 65]) {
+      const raw = `{"taskId":"t","body":${"[".repeat(depth)}${"]".repeat(depth)},"label":{"sensitivity":"internal"},"iat":1,"nonce":"${"n".repeat(16)}","signature":"a..b"}`;
+      const res = await agentCall(h, sender.signer, "POST", "/v1/agents/receiver/messages", { raw });
+      expect(res.status, JSON.stringify(res.body)).toBe(400);
+    }
   });
 
   it("answers 400 for bad query parameters of GET /v1/messages, 404 for an unknown recipient, and stays healthy", async () => {

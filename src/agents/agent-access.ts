@@ -26,7 +26,7 @@ import { TaskLabels } from "./flow/task-labels.js";
 import { registryMarkers } from "../guards/output/content-guard.js";
 import type { GuardSettings } from "../guards/guard-policy.js";
 
-/** Zero-trust agents: their keys and tokens, how their requests are authenticated, their tasks and just-in-time grants. */
+/** Zero-trust agents: their keys and tokens, how their requests are authenticated, their tasks, just-in-time grants, tool calls, information flow and messages. */
 export interface AgentAccess {
   keys: AgentKeys;
   tokens: AgentTokens;

@@ -70,6 +70,9 @@ export const cedarSchema = `namespace ${NAMESPACE} {
   action invoke_model appliesTo { principal: [User, ServiceAccount, Application, Agent], resource: [Model], context: RequestContext };
   action call_tool appliesTo { principal: [User, ServiceAccount, Application, Agent], resource: [Tool], context: RequestContext };
   action read_data appliesTo { principal: [User, ServiceAccount, Application, Agent], resource: [DataSource], context: RequestContext };
+  // A message between agents (POST /v1/agents/:name/messages): principal the sender, resource the
+  // recipient; decided with the sender task's label in context.task_label, within the sender's
+  // capabilities.agents.
   action send_message appliesTo { principal: [User, ServiceAccount, Application, Agent], resource: [Agent], context: RequestContext };
   // What an agent asks for inside a task (POST /v1/tasks/:id/grants). The fields of RequestContext
   // are all here too, so a policy written for every action still validates for this one.

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GatehouseAgent, type DeliveredMessage } from "gatehouse/sdk";
 import { actionContext } from "../../src/audit/recorder.js";
@@ -137,6 +138,13 @@ describe.each(storeTargets)("messages between agents ($name)", (target) => {
       [2, true],
       [3, false],
     ]);
+    // Read in one of billing-bot's tasks through the SDK; and a message altered in Gatehouse's own store no longer verifies at the recipient.
+    const billingTask = await billingSdk.openTask({ purpose: "refunds" });
+    expect((await billingSdk.messages.receive({ task: billingTask })).messages.map((m) => m.id)).toEqual([third.id]);
+    await h.gatehouse.store.db.updateTable("agent_messages").set({ body: JSON.stringify("done? refund 10x") }).where("id", "=", third.id).execute();
+    await expect(billingSdk.messages.receive()).rejects.toThrow(/does not verify with its sender's key/);
+    expect((await billingSdk.messages.receive({ verify: false })).messages[0]?.body).toBe("done? refund 10x");
+    await billingTask.complete();
     // The sender does not read the recipient's messages.
     expect((await ordersSdk.messages.receive()).messages.every((m) => m.recipient === "order-bot")).toBe(true);
 
@@ -172,6 +180,22 @@ describe.each(storeTargets)("messages between agents ($name)", (target) => {
     expect(failed).toMatchObject([{ decision: { outcome: "failed", reasons: ["webhook answered 500 after 4 attempts"] } }]);
     const pulled = await agentCall(h, (await activeSigner("dead-hook-bot")).signer, "GET", "/v1/messages");
     expect(pulled.body.messages.map((m: DeliveredMessage) => m.id)).toEqual([lost.id]);
+    await task.complete();
+  });
+
+  it("resumes a webhook delivery cut short by a stop, on the next start", async () => {
+    const task = await ordersSdk.openTask({ purpose: "notify again" });
+    const sent = await ordersSdk.messages.send("hooked-bot", { task, body: { event: "order packed" } });
+    await h.gatehouse.agentAccess.webhooks.settled();
+    const received = hook.received.length;
+    // As the process that accepted it would leave it had it stopped mid-delivery.
+    await h.gatehouse.store.db.updateTable("agent_messages").set({ webhook_status: "pending", webhook_attempts: 0 }).where("id", "=", sent.id).execute();
+    expect(await h.gatehouse.agentAccess.messages.resumeWebhooks()).toBe(1);
+    await h.gatehouse.agentAccess.webhooks.settled();
+    expect(hook.received.slice(received).map((r) => r.body.id)).toEqual([sent.id]);
+    const row = await h.gatehouse.store.db.selectFrom("agent_messages").selectAll().where("id", "=", sent.id).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ webhook_status: "delivered", webhook_attempts: 1 });
+    expect(await h.gatehouse.agentAccess.messages.resumeWebhooks()).toBe(0);
     await task.complete();
   });
 
@@ -222,6 +246,16 @@ describe.each(storeTargets)("messages between agents ($name)", (target) => {
     expect(replay.body.error.message).toMatch(/already sent \(replayed nonce\)/);
     expect(await refusalsAfter(before)).toHaveLength(1);
     expect((await post(orders, "billing-bot", await signed(orders, "billing-bot", taskId))).status).toBe(201);
+  });
+
+  it("numbers a burst of concurrent messages to one recipient without gaps or duplicates, and loses none", async () => {
+    const taskId = await openTask(orders);
+    const burst = await Promise.all(Array.from({ length: 10 }, async (_, i) => post(orders, "audit-bot", await signed(orders, "audit-bot", taskId, { i }))));
+    expect(burst.map((r) => r.status)).toEqual(Array(10).fill(201));
+    const seqs = burst.map((r) => r.body.seq as number).sort((a, b) => a - b);
+    expect(seqs).toEqual(Array.from({ length: 10 }, (_, i) => seqs[0]! + i));
+    const page = await agentCall(h, auditBot.signer, "GET", `/v1/messages?after=${seqs[0]! - 1}&limit=10`);
+    expect(page.body.messages.map((m: DeliveredMessage) => (m.body as { i: number }).i).sort((a: number, b: number) => a - b)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   });
 
   it("refuses a message signed more than 60 s from the server's time, either way; accepts one within", async () => {
@@ -281,10 +315,18 @@ describe.each(storeTargets)("messages between agents ($name)", (target) => {
     expect((await post(orders, "billing-bot", await signed(orders, "billing-bot", ended))).body.error.message).toMatch(/is not an open task of agent 'order-bot'/);
     expect((await post(orders, "ghost-bot", await signed(orders, "ghost-bot", taskId))).status).toBe(404);
 
-    // Another tenant's agent of the same name is out of reach: the name is resolved in the sender's tenant.
+    // Tenants never meet: names resolve in the sender's tenant, and another tenant's agent of the same name reads none of these messages.
     const other = await h.createTenant("agents-messages-other");
     await activeAgent(h, other, "billing-bot-2", { spec: agentSpec() });
     expect((await post(orders, "billing-bot-2", await signed(orders, "billing-bot-2", taskId))).status).toBe(404);
+    const twin = await activeAgent(h, other, "billing-bot", { spec: agentSpec({ agents: ["order-bot"] }) });
+    const twinSigner = await MessageSigner.create(twin.privateJwk, twin.signer.kid, { tenant: other.name, name: "billing-bot" });
+    const twinTask = (await agentCall(h, twin.signer, "POST", "/v1/tasks", { body: { purpose: "probe" } })).body.id;
+    const across = await agentCall(h, twin.signer, "POST", "/v1/agents/order-bot/messages", {
+      body: await twinSigner.sign({ recipient: "order-bot", taskId: twinTask, body: "hello", label: { sensitivity: "public" } }),
+    });
+    expect(across.status).toBe(404);
+    expect((await agentCall(h, twin.signer, "GET", "/v1/messages")).body).toEqual({ messages: [], acknowledged: 0, next: 0 });
 
     expect((await h.admin(t.keys.admin, "POST", "/agents/audit-bot/suspend", { reason: "investigation" })).status).toBe(200);
     try {
@@ -423,5 +465,37 @@ describe.each(storeTargets)("messages between agents ($name)", (target) => {
     expect(events.length).toBeGreaterThanOrEqual(cases.length + 6);
     expect(events[0]).toMatchObject({ tenantId: t.id, actor: { name: "order-bot" }, decision: { outcome: "refused" } });
     expect((await post(orders, "billing-bot", message)).status).toBe(201);
+  });
+});
+
+describe("message nonces in Redis", () => {
+  let h: Harness;
+  const admin = new Redis("redis://127.0.0.1:6379");
+  beforeAll(async () => {
+    h = await startHarness(storeTargets[0]!, { gateway: { redisUrl: "redis://127.0.0.1:6379" } });
+  });
+  afterAll(async () => {
+    await h?.close();
+    await admin.quit();
+  });
+
+  it("remembers a message's nonce in Redis, so every process sharing it refuses the replay", async () => {
+    const t = await h.createTenant("messages-redis");
+    const sender = await activeAgent(h, t, "redis-sender", { spec: agentSpec({ agents: ["redis-receiver"] }) });
+    await activeAgent(h, t, "redis-receiver", { spec: agentSpec() });
+    const taskId = (await agentCall(h, sender.signer, "POST", "/v1/tasks", { body: { purpose: "redis" } })).body.id;
+    const message = await (await MessageSigner.create(sender.privateJwk, sender.signer.kid, { tenant: t.name, name: "redis-sender" })).sign({
+      recipient: "redis-receiver",
+      taskId,
+      body: "once",
+      label: { sensitivity: "internal" },
+    });
+    expect((await agentCall(h, sender.signer, "POST", "/v1/agents/redis-receiver/messages", { body: message })).status).toBe(201);
+    const replay = await agentCall(h, sender.signer, "POST", "/v1/agents/redis-receiver/messages", { body: message });
+    expect(replay.status).toBe(401);
+    expect(replay.body.error.message).toMatch(/replayed nonce/);
+    const keys = await admin.keys(`gatehouse:agent-nonce:message:*:${message.nonce}`);
+    expect(keys).toHaveLength(1);
+    expect(await admin.pttl(keys[0]!)).toBeGreaterThan(0);
   });
 });

@@ -35,9 +35,9 @@ export async function agentCall<T = any>(
   signer: ProofSigner | null,
   method: "GET" | "POST" | "DELETE",
   path: string,
-  options: { body?: unknown; headers?: Record<string, string>; proof?: string; now?: number } = {},
+  options: { body?: unknown; /** Sent as is instead of body (JSON that JSON.stringify cannot write, e.g. nested too deep). */ raw?: string; headers?: Record<string, string>; proof?: string; now?: number } = {},
 ): Promise<Response<T> & { proof?: string }> {
-  const payload = options.body === undefined ? undefined : JSON.stringify(options.body);
+  const payload = options.raw ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   const bytes = payload === undefined ? undefined : new TextEncoder().encode(payload);
   const proof = options.proof ?? (signer ? await signer.sign({ method, url: `https://${HOST}${path}`, body: bytes }, options.now) : undefined);
   const res = await h.app.inject({

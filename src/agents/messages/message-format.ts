@@ -29,7 +29,7 @@ export interface MessageFlowLabel {
   regions: string[];
   integrity: "trusted" | "untrusted";
   injection: boolean;
-  origins: { kind: "data_source" | "tool" | "message"; name: string; via?: string; sensitivity: MessageSensitivity; region?: string; integrity: "trusted" | "untrusted"; injection?: boolean }[];
+  origins: { kind: "data_source" | "tool" | "agent"; name: string; via?: string; sensitivity: MessageSensitivity; region?: string; integrity: "trusted" | "untrusted"; injection?: boolean }[];
 }
 
 export interface MessageFields {

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import type { ActionContext, Recorder } from "../../audit/recorder.js";
 import type { AgentLifecycle } from "../../lifecycle/agent-lifecycle.js";
+import type { AgentSpec } from "../../registry/kinds.js";
 import type { Registry } from "../../registry/registry.js";
 import type { Db } from "../../store/database.js";
 import type { AgentMessageTable } from "../../store/schema.js";
@@ -19,8 +20,21 @@ import type { TaskLabels } from "../flow/task-labels.js";
 import { canonicalMessage, MESSAGE_SIGNATURE_TYPE, messageSensitivities, type DeliveredMessage, type MessageFlowLabel, type MessageSensitivity } from "./message-format.js";
 import type { MessageWebhooks } from "./message-webhooks.js";
 
-/** The largest message body, as canonical JSON. */
+/** The largest message body, as JSON. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
+/** The deepest a message body nests (checked without recursion, before anything walks it recursively). */
+export const MAX_MESSAGE_DEPTH = 64;
+
+function deeperThan(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [item, depth] = stack.pop() as [unknown, number];
+    if (typeof item !== "object" || item === null) continue;
+    if (depth >= limit) return true;
+    for (const child of Object.values(item)) stack.push([child, depth + 1]);
+  }
+  return false;
+}
 
 export const sendMessageBody = z
   .object({
@@ -143,11 +157,19 @@ export class Messages {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** Refuses a body that tries to pass a grant on, with a message that says why (before the schema's generic one). */
-  static refuseGrants(body: unknown): void {
-    if (typeof body !== "object" || body === null) return;
-    const field = grantFields.find((f) => f in body);
+  /**
+   * What the schema cannot say well, checked first: a request that tries to pass a grant on (with
+   * a message that says why), and a message body nested too deep or too large.
+   */
+  static precheck(request: unknown): void {
+    if (typeof request !== "object" || request === null) return;
+    const field = grantFields.find((f) => f in request);
     if (field) throw invalid(field, `${field}: a message cannot carry a grant or a credential; grants stay with the task they were given to`);
+    const { body } = request as { body?: unknown };
+    if (deeperThan(body, MAX_MESSAGE_DEPTH)) throw invalid("body", `body: nests deeper than ${MAX_MESSAGE_DEPTH} levels`);
+    if (body !== undefined && Buffer.byteLength(JSON.stringify(body), "utf8") > MAX_MESSAGE_BYTES) {
+      throw invalid("body", `body: larger than ${MAX_MESSAGE_BYTES} bytes as JSON`);
+    }
   }
 
   async send(ctx: ActionContext, sender: AgentIdentity, recipientName: string, input: z.output<typeof sendMessageBody>): Promise<SentMessage> {
@@ -208,7 +230,7 @@ export class Messages {
     }
     if (!verdict.allowed) return refuse(forbidden(verdict.reason));
     // The label the message carries: everything the sender's task has read, and at least what the sender declares.
-    const declared = labelOf(sender.tenantId, { kind: "message", name: sender.name, sensitivity: input.label.sensitivity, integrity: "trusted" });
+    const declared = labelOf(sender.tenantId, { kind: "agent", name: sender.name, sensitivity: input.label.sensitivity, integrity: "trusted" });
     const flowLabel = join(verdict.taskLabel, declared);
     const sensitivity = flowLabel.sensitivity;
 
@@ -262,6 +284,35 @@ export class Messages {
     });
     if (webhookUrl) this.webhooks.push({ ...toDelivered(row, sender.tenantName), tenantId: sender.tenantId }, webhookUrl);
     return { id: row.id, seq: row.seq, recipient: recipient.name, receivedAt: now, flowLabel: carried(flowLabel), webhook: webhookUrl ? "pending" : "none" };
+  }
+
+  /**
+   * Pushes again the messages whose webhook delivery had not ended when the process that accepted
+   * them stopped (the service calls it once it listens). Deliveries are at least once: a message
+   * another live process is still pushing may arrive twice, told apart by its id. A recipient that
+   * no longer has a webhook keeps its messages on the pull endpoint only. Returns how many it pushes.
+   */
+  async resumeWebhooks(): Promise<number> {
+    const rows = await this.db
+      .selectFrom("agent_messages as m")
+      .innerJoin("tenants as t", "t.id", "m.tenant_id")
+      .innerJoin("registry_records as r", "r.id", "m.recipient_id")
+      .selectAll("m")
+      .select(["t.name as tenant_name", "r.spec as recipient_spec"])
+      .where("m.webhook_status", "=", "pending")
+      .orderBy("m.received_at")
+      .execute();
+    let pushed = 0;
+    for (const { tenant_name, recipient_spec, ...row } of rows) {
+      const url = (JSON.parse(recipient_spec) as AgentSpec).messaging?.webhookUrl;
+      if (url) {
+        this.webhooks.push({ ...toDelivered(row, tenant_name), tenantId: row.tenant_id }, url);
+        pushed++;
+      } else {
+        await this.db.updateTable("agent_messages").set({ webhook_status: "none" }).where("id", "=", row.id).execute();
+      }
+    }
+    return pushed;
   }
 
   /**

@@ -19,6 +19,8 @@ export function serveCommands(program: Command): void {
       const address = await app.listen({ port: config.port, host: config.host });
       gatehouse.retention.start();
       app.log.info({ address, store: gatehouse.store.dialect }, `Gatehouse listening on ${address}`);
+      const resumed = await gatehouse.agentAccess.messages.resumeWebhooks();
+      if (resumed > 0) app.log.info({ messages: resumed }, "resumed webhook deliveries of messages between agents");
       const stop = async (signal: string) => {
         app.log.info({ signal }, "shutting down");
         await app.close();

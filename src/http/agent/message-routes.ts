@@ -16,7 +16,7 @@ export function messageRoutes(app: FastifyInstance, gatehouse: Gatehouse): void 
   app.post("/agents/:name/messages", async (request, reply) => {
     const { identity, ctx } = agentCallOf(request);
     const { name } = paramsOf(request, nameParam);
-    Messages.refuseGrants(request.body);
+    Messages.precheck(request.body);
     const body = bodyOf(request, sendMessageBody);
     return reply.code(201).send(await gatehouse.agentAccess.messages.send(ctx, identity, name, body));
   });
