@@ -1,5 +1,4 @@
 import { createAgentAccess, type AgentAccess } from "./agents/agent-access.js";
-import { registerMcpTransports } from "./agents/tools/transports/mcp-tool-transport.js";
 import { ChangeControl } from "./approvals/change-control.js";
 import { ChangeRequests } from "./approvals/change-requests.js";
 import { AuditLog } from "./audit/log/audit-log.js";
@@ -17,6 +16,7 @@ import { AgentOperations } from "./lifecycle/agent-operations.js";
 import { Revocation } from "./lifecycle/revocation.js";
 import { Registry } from "./registry/registry.js";
 import { createModelGateway, type ModelGateway, type ModelGatewayOptions } from "./gateway/model-gateway.js";
+import { registerMcpTransports } from "./agents/tools/transports/mcp-tool-transport.js";
 import { jsonLogger, type Logger } from "./shared/logger.js";
 import type { SecretBox } from "./secrets/secret-box.js";
 import { openStore, type Executor, type Store, type StoreOptions } from "./store/database.js";

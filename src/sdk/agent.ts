@@ -139,8 +139,7 @@ export class GrantDeniedError extends GatehouseApiError {
  * One of the agent's tasks: its model calls (through `fetch`), its grants, and its end.
  *
  * Messages between agents will be added here by the messaging work: each is a signed
- * `agent.request(…, { taskId: this.id })`, like the methods below. MCP tools are reached with
- * the official MCP client (see `mcp`).
+ * `agent.request(…, { taskId: this.id })`, like the methods below.
  */
 export class AgentTask {
   /** A fetch that signs every request and names this task (x-gatehouse-task-id): hand it to the OpenAI or Anthropic client. */
