@@ -101,7 +101,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   let gateway: ModelGateway;
   let agentAccess: AgentAccess | undefined;
   try {
-    agentAccess = await createAgentAccess({ store, recorder, registry, lifecycle, revocation, tenants }, { redisUrl: options.gateway?.redisUrl });
+    agentAccess = await createAgentAccess({ store, recorder, registry, lifecycle, revocation, tenants }, { redisUrl: options.gateway?.redisUrl, guards: options.gateway?.guards });
     gateway = await createModelGateway(
       { store, recorder, registry, apiKeys, tenants, secrets: options.secrets, agents: agentAccess.callers, flow: agentAccess.flow },
       options.gateway,

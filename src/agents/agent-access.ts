@@ -20,6 +20,7 @@ import { ToolResultGuard } from "./tools/tool-result-guard.js";
 import { FlowControl } from "./flow/flow-control.js";
 import { TaskLabels } from "./flow/task-labels.js";
 import { registryMarkers } from "../guards/output/content-guard.js";
+import type { GuardSettings } from "../guards/guard-policy.js";
 
 /** Zero-trust agents: their keys and tokens, how their requests are authenticated, their tasks and just-in-time grants. */
 export interface AgentAccess {
@@ -48,7 +49,8 @@ export interface AgentAccessServices {
 }
 
 /** Wires the agent services and registers what retirement must revoke (keys, tokens, open tasks and, with them, grants). */
-export async function createAgentAccess(services: AgentAccessServices, options: { redisUrl?: string } = {}): Promise<AgentAccess> {
+/** guards: the process's guard settings under every tenant's own (the gateway's `guards`), for redacting recorded tool arguments. */
+export async function createAgentAccess(services: AgentAccessServices, options: { redisUrl?: string; guards?: GuardSettings } = {}): Promise<AgentAccess> {
   const { store, recorder, registry, lifecycle, revocation, tenants } = services;
   const nonces = await openNonceStore(store, options.redisUrl);
   const keys = new AgentKeys(store.db, recorder, registry, lifecycle);
@@ -72,7 +74,7 @@ export async function createAgentAccess(services: AgentAccessServices, options: 
     nonces,
     tasks,
     grants,
-    tools: new ToolMediator({ db: store.db, recorder, registry, tenants, tasks, grants, flow, transports, resultGuard }),
+    tools: new ToolMediator({ db: store.db, recorder, registry, tenants, tasks, grants, flow, transports, resultGuard, guardDefaults: options.guards?.input }),
     flow,
     callers: new AgentCallers(authenticator, tasks, tenants),
     close: () => nonces.close(),

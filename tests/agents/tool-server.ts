@@ -34,6 +34,7 @@ const answers: Record<string, (body: Record<string, unknown>) => { status: numbe
       isError: false,
     },
   }),
+  "/config": () => ({ status: 200, body: { service: "billing", apiKey: "sk-proj-abcdefghijklmnopqrstuvwxyz0123456789" } }),
   "/broken": () => ({ status: 500, body: { error: "database down" } }),
 };
 
@@ -86,6 +87,8 @@ export function toolFixtures(url: string) {
       }),
       web_fetch: tool("/web_fetch", "read", [], { type: "object", properties: { url: { type: "string" } } }),
       broken: tool("/broken", "read", [], { type: "object" }),
+      read_config: tool("/config", "read", [], { type: "object" }),
+      unreachable: { kind: "http", endpoint: "http://127.0.0.1:9/", sideEffect: "read", dataSources: [], argumentsSchema: { type: "object" } },
       search_kb: tool("/search", "read", ["kb-search"], { type: "object", properties: { query: { type: "string" } }, required: ["query"] }),
     },
   };

@@ -182,6 +182,30 @@ describe.each(storeTargets)("mediated HTTP tool calls ($name)", (target) => {
     expect(res.body.result).toMatchObject({ isError: true, content: [{ type: "text", text: expect.stringMatching(/^tool broken answered 500/) }] });
   });
 
+  it("withholds a tool result that carries a credential (the output guards' secrets default), and records the refusal with the result's digest", async () => {
+    const task = await openTask();
+    await grant(task.id, "read_config");
+    const before = await lastLoggedSeq(h);
+    const res = await invoke(task.id, "read_config", { arguments: {} });
+    expect(res.status).toBe(403);
+    expect(res.body.error.message).toBe("tool result refused: the tool's result holds a credential (guard secrets)");
+    expect(JSON.stringify(res.body)).not.toContain("sk-proj");
+    const [event] = await toolEvents(before);
+    expect(event).toMatchObject({ decision: { outcome: "refused" }, payload: { resultDigest: expect.stringMatching(/^[0-9a-f]{64}$/) } });
+    expect(JSON.stringify(event)).not.toContain("sk-proj");
+  });
+
+  it("answers 502 when the tool cannot be reached, and records the failure", async () => {
+    const task = await openTask();
+    await grant(task.id, "unreachable");
+    const before = await lastLoggedSeq(h);
+    const res = await invoke(task.id, "unreachable", { arguments: {} });
+    expect(res.status).toBe(502);
+    expect(res.body.error.message).toBe("tool 'unreachable' could not be reached");
+    const [event] = await toolEvents(before);
+    expect(event).toMatchObject({ decision: { outcome: "failed", reasons: ["tool 'unreachable' could not be reached"] } });
+  });
+
   it("refuses malformed bodies with 400", async () => {
     const task = await openTask();
     for (const body of [{ arguments: "x" }, { arguments: [] }, { args: {} }, null]) {

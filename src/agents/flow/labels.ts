@@ -2,9 +2,12 @@ import { sensitivities, sensitivityRank, type Sensitivity } from "../../registry
 
 export type Integrity = "trusted" | "untrusted";
 
-/** Where a label came from: a data source (read through a tool, or retrieved), or a tool's result itself. */
+/**
+ * Where a label came from: a data source (read through a tool, or retrieved), a tool's result
+ * itself, or a message from another agent (whose task's label travels with it).
+ */
 export interface LabelOrigin {
-  kind: "data_source" | "tool";
+  kind: "data_source" | "tool" | "agent";
   name: string;
   /** The tool the data came through, for a data source. */
   via?: string;
@@ -64,7 +67,8 @@ export function join(a: FlowLabel, b: FlowLabel): FlowLabel {
   };
 }
 
-const originText = (o: LabelOrigin) => (o.kind === "data_source" ? `data source ${o.name}${o.via ? ` via tool ${o.via}` : ""}` : `tool ${o.name}`);
+const originText = (o: LabelOrigin) =>
+  o.kind === "data_source" ? `data source ${o.name}${o.via ? ` via tool ${o.via}` : ""}` : o.kind === "agent" ? `a message from agent ${o.name}` : `tool ${o.name}`;
 
 /** Where the label's sensitivity (or, when asked, its injection) came from, in words: "data source crm via tool read_crm". */
 export function describeOrigin(label: FlowLabel, what: "sensitivity" | "injection" = "sensitivity"): string {

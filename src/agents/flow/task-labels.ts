@@ -4,9 +4,10 @@ import { canonicalJson } from "../../shared/json.js";
 import { bottomLabel, join, labelOf, type FlowLabel, type LabelOrigin } from "./labels.js";
 
 /**
- * Each task's label, persisted: every read adds a row with the label it carries (origin
- * included), and the task's label is the join of its rows. Adding rows, never updating one,
- * means two calls of one task that finish together both count.
+ * Each task's label, persisted: every distinct read adds a row with the label it carries
+ * (origin included), and the task's label is the join of its rows. Adding rows, never updating
+ * one, means two calls of one task that finish together both count; a read already there adds
+ * nothing, so a long task keeps as many rows as it has distinct origins.
  */
 export class TaskLabels {
   constructor(
@@ -21,6 +22,7 @@ export class TaskLabels {
     await executor
       .insertInto("agent_task_labels")
       .values(origins.map((origin) => ({ id: randomUUID(), task_id: task.id, tenant_id: task.tenantId, label: canonicalJson(origin), read_at: at })))
+      .onConflict((oc) => oc.columns(["task_id", "label"]).doNothing())
       .execute();
   }
 

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import type { ActionContext, Recorder } from "../../audit/recorder.js";
 import { GuardChecker, redact } from "../../guards/guard-check.js";
-import { inputGuardPolicy, type InputGuardPolicy } from "../../guards/guard-policy.js";
+import { inputGuardPolicy, type InputGuardPolicy, type InputGuardSettings } from "../../guards/guard-policy.js";
 import { Placeholders } from "../../guards/placeholders.js";
 import type { Registry, RegistryRecord } from "../../registry/registry.js";
 import type { Db } from "../../store/database.js";
@@ -53,6 +53,8 @@ export interface ToolMediatorServices {
   flow: FlowControl;
   transports: ToolTransports;
   resultGuard: ToolResultGuard;
+  /** The process's input guard settings, under each tenant's own (as the gateway's input guard layers them). */
+  guardDefaults?: InputGuardSettings;
 }
 
 /** How long a tool may take to answer. */
@@ -87,7 +89,7 @@ export class ToolMediator {
   async invoke(agent: AgentIdentity, taskId: string, toolName: string, args: Record<string, unknown>, ctx: ActionContext): Promise<MediatedToolResult> {
     const { db, recorder, registry, tenants, tasks, grants, flow } = this.services;
     const settings = (await tenants.get(agent.tenantId)).settings;
-    const recordedArgs = this.redactArguments(args, inputGuardPolicy(settings.guards?.input));
+    const recordedArgs = this.redactArguments(args, inputGuardPolicy(this.services.guardDefaults, settings.guards?.input));
     const base = { resource: { kind: "tool", name: toolName }, context: { taskId, environment: agent.environment } };
     const refuse = async (error: GatehouseError, extra: Record<string, unknown> = {}): Promise<never> => {
       await recorder.record(db, ctx, {
@@ -155,7 +157,7 @@ export class ToolMediator {
     }
     const guarded = await this.services.resultGuard.inspect(agent.tenantId, settings.guards?.output, cleared);
     const inspection: ToolResultInspection = { injection: guarded.injection, findings: guarded.findings, removedDocuments: removed.length };
-    if (guarded.refusal) return refuse(forbidden(`tool result refused: ${guarded.refusal}`), { grantId, digest, findings: guarded.findings });
+    if (guarded.refusal) return refuse(forbidden(`tool result refused: ${guarded.refusal}`), { grantId, resultDigest: digest, findings: guarded.findings });
 
     const origins = await this.originsOf(agent.tenantId, tool, sources, retrieved, guarded.injection, guarded.markedSources);
     await db.transaction().execute(async (trx) => {

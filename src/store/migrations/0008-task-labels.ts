@@ -17,7 +17,8 @@ export function taskLabels() {
         .addColumn("label", "text", (c) => c.notNull())
         .addColumn("read_at", "bigint", (c) => c.notNull())
         .execute();
-      await db.schema.createIndex("agent_task_labels_task").on("agent_task_labels").column("task_id").execute();
+      // A task that reads the same thing again adds nothing (the join is idempotent): one row per distinct read.
+      await db.schema.createIndex("agent_task_labels_task_label").on("agent_task_labels").columns(["task_id", "label"]).unique().execute();
     },
   };
 }
