@@ -206,6 +206,18 @@ describe.each(storeTargets)("mediated HTTP tool calls ($name)", (target) => {
     expect(event).toMatchObject({ decision: { outcome: "failed", reasons: ["tool 'unreachable' could not be reached"] } });
   });
 
+  it("checks arguments against the tool's current schema: a new version of the tool is compiled afresh", async () => {
+    const task = await openTask();
+    await grant(task.id, "web_fetch");
+    expect((await invoke(task.id, "web_fetch", { arguments: { url: "ftp://x" } })).status).toBe(200);
+    const spec = { ...toolFixtures(tools.url).tools.web_fetch, argumentsSchema: { type: "object", properties: { url: { type: "string", pattern: "^https://" } }, required: ["url"] } };
+    await write("tool", "web_fetch", spec);
+    const refused = await invoke(task.id, "web_fetch", { arguments: { url: "ftp://x" } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.message).toMatch(/\/url must match pattern/);
+    await write("tool", "web_fetch", toolFixtures(tools.url).tools.web_fetch);
+  });
+
   it("refuses malformed bodies with 400", async () => {
     const task = await openTask();
     for (const body of [{ arguments: "x" }, { arguments: [] }, { args: {} }, null]) {
