@@ -82,6 +82,26 @@ describe("MCP client pool", () => {
     expect(clients.size).toBe(3);
   });
 
+  it("notices a stdio server that died and starts it again on the next call", async () => {
+    const label = `dying-${process.pid}-${Date.now()}`;
+    const pids = () =>
+      execFileSync("ps", ["-eo", "pid=,args="], { encoding: "utf8" })
+        .split("\n")
+        .filter((line) => line.includes(label))
+        .map((line) => Number(line.trim().split(/\s+/)[0]));
+    const pool = new McpClients();
+    const stdio = { tenantId: "t1", transport: "stdio" as const, endpoint: mcpStdioCommand(label) };
+    await pool.callTool(stdio, "warehouse-stock", { sku: "D" });
+    const [pid] = pids();
+    expect(pid).toBeGreaterThan(0);
+    process.kill(pid!, "SIGKILL");
+    for (let i = 0; i < 100 && pool.size > 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(pool.size).toBe(0);
+    expect(await pool.callTool(stdio, "warehouse-stock", { sku: "D" })).toMatchObject({ content: [{ type: "text", text: `D: 7 in stock (${label})` }] });
+    expect(pids()).not.toContain(pid);
+    await pool.close();
+  });
+
   it("stops its stdio servers and refuses calls once closed", async () => {
     const label = `closing-${process.pid}-${Date.now()}`;
     const running = () => execFileSync("ps", ["-eo", "args"], { encoding: "utf8" }).includes(label);

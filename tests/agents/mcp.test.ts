@@ -279,7 +279,11 @@ describe.each(storeTargets)("MCP endpoint /mcp ($name)", (target) => {
     const post = (body: string, contentType = "application/json") =>
       task.fetch(`${baseUrl}/mcp`, { method: "POST", headers: { ...mcpHeaders, "content-type": contentType }, body });
     expect((await post("{not json")).status).toBe(400);
+    const before = await lastLoggedSeq(h);
     expect((await post(JSON.stringify({ hello: "world" }))).status).toBe(400);
+    // What the SDK refuses is recorded like any refused agent request, with its reason.
+    const [refused] = (await loggedEventsAfter(h, before)).filter((e) => e.action === "agent_api.call");
+    expect(refused).toMatchObject({ actor: { type: "agent", name: "order-bot" }, decision: { outcome: "refused", reasons: [expect.stringMatching(/invalid|parse/i)] } });
     expect((await post("hello", "text/plain")).status).toBe(415);
     const unknownMethod = await post(JSON.stringify({ jsonrpc: "2.0", id: 3, method: "resources/list" }));
     expect(unknownMethod.status).toBe(200);

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js";
 import { namedOpenTask } from "../../agents/agent-callers.js";
 import { TASK_HEADER } from "../../agents/identity/proof-format.js";
 import type { Gatehouse } from "../../gatehouse.js";
@@ -14,6 +14,16 @@ function taskIdOf(request: FastifyRequest): string {
     throw invalid(TASK_HEADER, `${TASK_HEADER}: an agent's MCP requests name the open task they belong to`);
   }
   return taskId;
+}
+
+/** The request as the SDK's web-standard transport reads it: method, URL and headers (the body is passed parsed). */
+function webRequestOf(request: FastifyRequest): Request {
+  const headers = new Headers();
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (typeof value === "string") headers.set(name, value);
+    else if (Array.isArray(value)) for (const v of value) headers.append(name, v);
+  }
+  return new Request(new URL(request.url, `http://${request.headers.host ?? "gatehouse"}`), { method: request.method, headers });
 }
 
 /**
@@ -40,13 +50,18 @@ export async function mcpApi(app: FastifyInstance, options: { gatehouse: Gatehou
       const { identity, ctx } = agentCallOf(request);
       const task = await namedOpenTask(gatehouse.agentAccess.tasks, identity, taskIdOf(request));
       const server = toolServer(gatehouse.agentAccess.tools, identity, task.id, ctx, request.log);
-      const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+      const transport = new WebStandardStreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
       await server.connect(transport);
-      // The SDK writes the response itself; Fastify's onSend hooks do not run for it.
-      reply.hijack();
-      reply.raw.setHeader("x-request-id", request.id);
-      reply.raw.on("close", () => void server.close());
-      await transport.handleRequest(request.raw, reply.raw, request.body);
+      try {
+        // The answer comes back as a whole (JSON, not a stream) and is sent by Fastify, so the
+        // agent plugin's hooks record what the SDK refuses, as for any agent request.
+        const answer = await transport.handleRequest(webRequestOf(request), { parsedBody: request.body });
+        reply.code(answer.status);
+        answer.headers.forEach((value, name) => void reply.header(name, value));
+        return reply.send(await answer.text());
+      } finally {
+        await server.close();
+      }
     });
   });
 

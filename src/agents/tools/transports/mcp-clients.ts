@@ -38,9 +38,9 @@ const keyOf = (address: McpServerAddress): string => JSON.stringify([address.ten
  * One MCP client per upstream server and tenant, shared by the tenant's calls to its tools:
  * connected on first use (with a timeout), dropped when its connection closes or fails so the
  * next call connects afresh, closed when idle (so a server whose tool records changed or went
- * away does not linger), and all closed (stdio servers stopped) when Gatehouse shuts down. A failed call is
- * never retried here: a tool may have side effects, and only the caller can know whether
- * trying again is safe.
+ * away does not linger), and all closed (stdio servers stopped) when Gatehouse shuts down. A
+ * failed call is never retried here: a tool may have side effects, and only the caller can know
+ * whether trying again is safe.
  *
  * Stdio servers are started without a shell, with only the SDK's minimal environment (HOME,
  * PATH, USER, …), so Gatehouse's own secrets (master key, database URLs) never reach them, and
