@@ -1,7 +1,5 @@
 import { readFileSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { actionContext } from "../../src/audit/recorder.js";
-import { systemActor } from "../../src/audit/actor.js";
 import { TASK_HEADER } from "../../src/agents/identity/proof-format.js";
 import { join, labelOf, bottomLabel } from "../../src/agents/flow/labels.js";
 import { policyTextProblem } from "../../src/policy/policy-engine.js";
@@ -11,7 +9,7 @@ import { sampleSpecs, startHarness, type Harness, type TestTenant } from "../sup
 import { lastLoggedSeq, loggedEventsAfter } from "../support/log.js";
 import { storeTargets } from "../support/stores.js";
 import { upstreamModel } from "../gateway/support.js";
-import { activeAgent, agentCall, type TestAgent } from "./support.js";
+import { activeAgent, agentCall, openTaskOf, type TestAgent, writeRecord } from "./support.js";
 import { startToolServer, toolFixtures, type ToolServer } from "./tool-server.js";
 
 const CONFIDENTIAL_TO_MAIL =
@@ -40,13 +38,8 @@ describe.each(storeTargets)("information-flow control ($name)", (target) => {
   let cleared: TestAgent;
   let tools: ToolServer;
 
-  const write = (kind: Kind, name: string, spec: unknown) =>
-    h.gatehouse.transaction((trx) => h.gatehouse.registry.write(trx, actionContext(systemActor("test", t.id)), { tenantId: t.id, kind, name, owner: "platform", spec }));
-  const openTask = async (agent: TestAgent = bot) => {
-    const res = await agentCall(h, agent.signer, "POST", "/v1/tasks", { body: { purpose: "answer a customer" } });
-    expect(res.status, JSON.stringify(res.body)).toBe(201);
-    return res.body as { id: string };
-  };
+  const write = (kind: Kind, name: string, spec: unknown) => writeRecord(h, t, kind, name, spec);
+  const openTask = (agent: TestAgent = bot) => openTaskOf(h, agent);
   const grant = async (taskId: string, name: string, agent: TestAgent = bot) => {
     const res = await agentCall(h, agent.signer, "POST", `/v1/tasks/${taskId}/grants`, { body: { resource: { kind: "tool", name } } });
     expect(res.status, JSON.stringify(res.body)).toBe(201);

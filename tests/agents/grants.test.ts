@@ -6,7 +6,7 @@ import type { Kind } from "../../src/registry/kinds.js";
 import { sampleSpecs, startHarness, type Harness, type TestTenant } from "../support/harness.js";
 import { lastLoggedSeq, loggedEventsAfter } from "../support/log.js";
 import { storeTargets } from "../support/stores.js";
-import { activeAgent, agentCall, type TestAgent } from "./support.js";
+import { activeAgent, agentCall, type TestAgent, writeRecord } from "./support.js";
 
 const lookup = { name: "lookup", sideEffect: "read" as const };
 const refund = { name: "refund", sideEffect: "write" as const };
@@ -17,8 +17,7 @@ describe.each(storeTargets)("just-in-time grants ($name)", (target) => {
   let t: TestTenant;
   let bot: TestAgent;
 
-  const write = (kind: Kind, name: string, spec: unknown) =>
-    h.gatehouse.transaction((trx) => h.gatehouse.registry.write(trx, actionContext(systemActor("test", t.id)), { tenantId: t.id, kind, name, owner: "platform", spec }));
+  const write = (kind: Kind, name: string, spec: unknown) => writeRecord(h, t, kind, name, spec);
   const policy = (name: string, text: string) => write("policy", name, { text, environments: [], description: `test policy ${name}` });
   const unpolicy = (name: string) =>
     h.gatehouse.transaction((trx) => h.gatehouse.registry.remove(trx, actionContext(systemActor("test", t.id)), { tenantId: t.id, kind: "policy", name }));

@@ -3,8 +3,6 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { GatehouseAgent, type AgentTask } from "../../src/sdk/index.js";
 import { PROOF_HEADER, TASK_HEADER } from "../../src/agents/identity/proof-format.js";
-import { actionContext } from "../../src/audit/recorder.js";
-import { systemActor } from "../../src/audit/actor.js";
 import type { Kind } from "../../src/registry/kinds.js";
 import { META_INSPECTION, META_REFUSAL } from "../../src/http/mcp/tool-server.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
@@ -12,7 +10,7 @@ import { startHarness, type Harness, type TestTenant } from "../support/harness.
 import { lastLoggedSeq, loggedEventsAfter } from "../support/log.js";
 import { mcpHttpUpstream, mcpStdioCommand, type McpUpstream } from "../support/mcp-upstreams.js";
 import { storeTargets } from "../support/stores.js";
-import { activeAgent, type TestAgent } from "./support.js";
+import { activeAgent, type TestAgent, writeRecord } from "./support.js";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const initialize = {
@@ -32,8 +30,7 @@ describe.each(storeTargets)("MCP endpoint /mcp ($name)", (target) => {
   let agent: GatehouseAgent;
   const clients: Client[] = [];
 
-  const write = (kind: Kind, name: string, spec: unknown) =>
-    h.gatehouse.transaction((trx) => h.gatehouse.registry.write(trx, actionContext(systemActor("test", t.id)), { tenantId: t.id, kind, name, owner: "platform", spec }));
+  const write = (kind: Kind, name: string, spec: unknown) => writeRecord(h, t, kind, name, spec);
   const mcpTool = (name: string, transport: "streamable-http" | "stdio", endpoint: string, properties: Record<string, unknown>, sideEffect = "read") =>
     write("tool", name, {
       kind: "mcp",

@@ -13,7 +13,7 @@ import { storeTargets } from "../support/stores.js";
 import { listen } from "../gateway/support.js";
 import { TASK_HEADER } from "../../src/agents/identity/proof-format.js";
 import { startToolServer, toolFixtures, type ToolServer } from "./tool-server.js";
-import { activeAgent, agentCall, type TestAgent } from "./support.js";
+import { activeAgent, agentCall, type TestAgent, writeRecord } from "./support.js";
 
 /** A local webhook receiver: answers each POST with the next status of `statuses` (the last one repeats). */
 async function webhookServer(statuses: number[]): Promise<{ url: string; received: { headers: IncomingMessage["headers"]; body: any }[]; close(): Promise<void> }> {
@@ -61,8 +61,7 @@ describe.each(storeTargets)("messages between agents ($name)", (target) => {
   let tools: ToolServer;
   let desk: TestAgent;
 
-  const write = (kind: Kind, name: string, spec: unknown) =>
-    h.gatehouse.transaction((trx) => h.gatehouse.registry.write(trx, actionContext(systemActor("test", t.id)), { tenantId: t.id, kind, name, owner: "platform", spec }));
+  const write = (kind: Kind, name: string, spec: unknown) => writeRecord(h, t, kind, name, spec);
   const unwrite = (kind: Kind, name: string) =>
     h.gatehouse.transaction((trx) => h.gatehouse.registry.remove(trx, actionContext(systemActor("test", t.id)), { tenantId: t.id, kind, name }));
   const signerOf = (agent: TestAgent) => MessageSigner.create(agent.privateJwk, agent.signer.kid, { tenant: t.name, name: agent.name });

@@ -1,6 +1,9 @@
 import { expect } from "vitest";
 import { generateAgentKey, ProofSigner, type PrivateAgentJwk } from "../../src/sdk/proof-signer.js";
 import { PROOF_HEADER } from "../../src/agents/identity/proof-format.js";
+import { actionContext } from "../../src/audit/recorder.js";
+import { systemActor } from "../../src/audit/actor.js";
+import type { Kind } from "../../src/registry/kinds.js";
 import { agentIn } from "../support/admin-fixtures.js";
 import type { Harness, Response, TestTenant } from "../support/harness.js";
 
@@ -52,4 +55,15 @@ export async function agentCall<T = any>(
     payload,
   });
   return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined, headers: res.headers, proof };
+}
+
+/** Writes a registry record of the tenant as the test's system actor (so it is live at once, as if approved). */
+export const writeRecord = (h: Harness, t: Pick<TestTenant, "id">, kind: Kind, name: string, spec: unknown) =>
+  h.gatehouse.transaction((trx) => h.gatehouse.registry.write(trx, actionContext(systemActor("test", t.id)), { tenantId: t.id, kind, name, owner: "platform", spec }));
+
+/** Opens a task for the agent through the API and returns it (201 expected). */
+export async function openTaskOf(h: Harness, agent: TestAgent, purpose = "answer a customer"): Promise<{ id: string }> {
+  const res = await agentCall(h, agent.signer, "POST", "/v1/tasks", { body: { purpose } });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return res.body as { id: string };
 }

@@ -10,7 +10,7 @@ import { sampleSpecs, startHarness, type Harness, type TestTenant } from "../sup
 import { lastLoggedSeq, loggedEventsAfter } from "../support/log.js";
 import { storeTargets } from "../support/stores.js";
 import { listen } from "../gateway/support.js";
-import { activeAgent, agentCall, type TestAgent } from "./support.js";
+import { activeAgent, agentCall, openTaskOf, type TestAgent, writeRecord } from "./support.js";
 import { INJECTED_PAGE, startToolServer, toolFixtures, type ToolServer } from "./tool-server.js";
 
 describe.each(storeTargets)("mediated HTTP tool calls ($name)", (target) => {
@@ -20,13 +20,8 @@ describe.each(storeTargets)("mediated HTTP tool calls ($name)", (target) => {
   let other: TestAgent;
   let tools: ToolServer;
 
-  const write = (kind: Kind, name: string, spec: unknown) =>
-    h.gatehouse.transaction((trx) => h.gatehouse.registry.write(trx, actionContext(systemActor("test", t.id)), { tenantId: t.id, kind, name, owner: "platform", spec }));
-  const openTask = async (agent: TestAgent = bot) => {
-    const res = await agentCall(h, agent.signer, "POST", "/v1/tasks", { body: { purpose: "answer a customer" } });
-    expect(res.status, JSON.stringify(res.body)).toBe(201);
-    return res.body as { id: string };
-  };
+  const write = (kind: Kind, name: string, spec: unknown) => writeRecord(h, t, kind, name, spec);
+  const openTask = (agent: TestAgent = bot) => openTaskOf(h, agent);
   const grant = async (taskId: string, name: string, scope: Record<string, unknown> = {}) => {
     const res = await agentCall(h, bot.signer, "POST", `/v1/tasks/${taskId}/grants`, { body: { resource: { kind: "tool", name }, scope } });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
