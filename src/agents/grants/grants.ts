@@ -4,6 +4,7 @@ import type { ActionContext, Recorder } from "../../audit/recorder.js";
 import { actorLabel } from "../../audit/actor.js";
 import type { AgentSpec } from "../../registry/kinds.js";
 import type { Registry, RegistryRecord } from "../../registry/registry.js";
+import { CompiledOnce } from "../../store/compiled-once.js";
 import type { Db, Executor } from "../../store/database.js";
 import type { AgentGrantTable } from "../../store/schema.js";
 import { conflict, forbidden, GatehouseError, notFound } from "../../shared/errors.js";
@@ -264,21 +265,7 @@ export class Grants implements TaskEndHook {
    */
   async liveGrantCovering(task: { tenantId: string; id: string }, tool: ToolRef, args: unknown): Promise<GrantCoverage> {
     const now = this.clock();
-    const rows = await this.db
-      .selectFrom("agent_grants as g")
-      .innerJoin("agent_tasks as t", "t.id", "g.task_id")
-      .innerJoin("registry_records as r", "r.id", "g.agent_id")
-      .leftJoin("agent_lifecycle as l", "l.agent_id", "g.agent_id")
-      .selectAll("g")
-      .select(["r.spec as agent_spec", "l.state as agent_state"])
-      .where("g.task_id", "=", task.id)
-      .where("g.tenant_id", "=", task.tenantId)
-      .where("g.resource_kind", "=", "tool")
-      .where("g.resource_name", "=", tool.name)
-      .where("g.status", "=", "active")
-      .where("g.expires_at", ">", now)
-      .where("t.status", "=", "open")
-      .execute();
+    const { rows } = await liveToolGrants.execute(this.db, { taskId: task.id, tenantId: task.tenantId, tool: tool.name, now });
     if (rows.length === 0) return { covered: false, reason: `no live grant for tool '${tool.name}' in task '${task.id}'` };
     const first = rows[0];
     if (first && first.agent_state !== "active") return { covered: false, reason: `agent '${first.agent_name}' is ${first.agent_state ?? "draft"}` };
@@ -328,3 +315,21 @@ export class Grants implements TaskEndHook {
     return row;
   }
 }
+
+/** A task's live grants for one tool, with what the check needs of its agent. Every tool call runs it. */
+const liveToolGrants = new CompiledOnce(["taskId", "tenantId", "tool", "now"], (db, v: { taskId: string; tenantId: string; tool: string; now: number }) =>
+  db
+    .selectFrom("agent_grants as g")
+    .innerJoin("agent_tasks as t", "t.id", "g.task_id")
+    .innerJoin("registry_records as r", "r.id", "g.agent_id")
+    .leftJoin("agent_lifecycle as l", "l.agent_id", "g.agent_id")
+    .selectAll("g")
+    .select(["r.spec as agent_spec", "l.state as agent_state"])
+    .where("g.task_id", "=", v.taskId)
+    .where("g.tenant_id", "=", v.tenantId)
+    .where("g.resource_kind", "=", "tool")
+    .where("g.resource_name", "=", v.tool)
+    .where("g.status", "=", "active")
+    .where("g.expires_at", ">", v.now)
+    .where("t.status", "=", "open"),
+);

@@ -2,6 +2,7 @@ import { verify } from "node:crypto";
 import type { ActionContext, Recorder } from "../../audit/recorder.js";
 import type { AgentState } from "../../lifecycle/agent-states.js";
 import type { AgentSpec } from "../../registry/kinds.js";
+import { CompiledOnce } from "../../store/compiled-once.js";
 import type { Db } from "../../store/database.js";
 import { GatehouseError } from "../../shared/errors.js";
 import type { AgentCredential, AgentIdentity } from "./agent-identity.js";
@@ -182,60 +183,11 @@ export class AgentAuthenticator {
   }
 
   private byKey(tenant: string, name: string, kid: string): Promise<AgentRow | undefined> {
-    return this.db
-      .selectFrom("registry_records as r")
-      .innerJoin("tenants as t", "t.id", "r.tenant_id")
-      .leftJoin("agent_keys as k", (join) => join.onRef("k.agent_id", "=", "r.id").on("k.kid", "=", kid))
-      .leftJoin("agent_lifecycle as l", "l.agent_id", "r.id")
-      .select([
-        "r.id as agent_id",
-        "r.tenant_id",
-        "t.name as tenant_name",
-        "r.name",
-        "r.owner",
-        "r.version",
-        "r.spec",
-        "r.deleted_at",
-        "k.public_key",
-        "k.not_after",
-        "k.revoked_at as key_revoked_at",
-        "l.state",
-        "l.environments",
-      ])
-      .where("t.name", "=", tenant)
-      .where("r.kind", "=", "agent")
-      .where("r.name", "=", name)
-      .executeTakeFirst();
+    return agentByKey.first(this.db, { tenant, name, kid });
   }
 
   private byToken(token: string) {
-    return this.db
-      .selectFrom("agent_tokens as tok")
-      .innerJoin("registry_records as r", "r.id", "tok.agent_id")
-      .innerJoin("tenants as t", "t.id", "r.tenant_id")
-      .innerJoin("agent_keys as k", (join) => join.onRef("k.agent_id", "=", "tok.agent_id").onRef("k.kid", "=", "tok.kid"))
-      .leftJoin("agent_lifecycle as l", "l.agent_id", "r.id")
-      .select([
-        "r.id as agent_id",
-        "r.tenant_id",
-        "t.name as tenant_name",
-        "r.name",
-        "r.owner",
-        "r.version",
-        "r.spec",
-        "r.deleted_at",
-        "k.public_key",
-        "k.not_after",
-        "k.revoked_at as key_revoked_at",
-        "l.state",
-        "l.environments",
-        "tok.kid",
-        "tok.environment",
-        "tok.expires_at",
-        "tok.revoked_at as token_revoked_at",
-      ])
-      .where("tok.hash", "=", hashToken(token))
-      .executeTakeFirst();
+    return agentByToken.first(this.db, { hash: hashToken(token) });
   }
 
   private async recordRefusal(ctx: ActionContext, row: AgentRow | undefined, claimed: Record<string, string>, reason: string): Promise<void> {
@@ -250,3 +202,48 @@ export class AgentAuthenticator {
     });
   }
 }
+
+/** The columns both lookups read: the agent, its tenant, its key and its lifecycle. */
+const agentColumns = [
+  "r.id as agent_id",
+  "r.tenant_id",
+  "t.name as tenant_name",
+  "r.name",
+  "r.owner",
+  "r.version",
+  "r.spec",
+  "r.deleted_at",
+  "k.public_key",
+  "k.not_after",
+  "k.revoked_at as key_revoked_at",
+  "l.state",
+  "l.environments",
+] as const;
+
+/** The agent a proof names, with the key it names (if registered) and its lifecycle. Every proof runs it. */
+const agentByKey = new CompiledOnce<{ tenant: string; name: string; kid: string }, AgentRow>(["tenant", "name", "kid"], (db, v) =>
+  db
+    .selectFrom("registry_records as r")
+    .innerJoin("tenants as t", "t.id", "r.tenant_id")
+    .leftJoin("agent_keys as k", (join) => join.onRef("k.agent_id", "=", "r.id").on("k.kid", "=", v.kid))
+    .leftJoin("agent_lifecycle as l", "l.agent_id", "r.id")
+    .select(agentColumns)
+    .where("t.name", "=", v.tenant)
+    .where("r.kind", "=", "agent")
+    .where("r.name", "=", v.name),
+);
+
+/** The agent a token was issued to, with the key it was issued on. Every token request runs it. */
+const agentByToken = new CompiledOnce<
+  { hash: string },
+  AgentRow & { kid: string; environment: string; expires_at: number; token_revoked_at: number | null }
+>(["hash"], (db, v) =>
+  db
+    .selectFrom("agent_tokens as tok")
+    .innerJoin("registry_records as r", "r.id", "tok.agent_id")
+    .innerJoin("tenants as t", "t.id", "r.tenant_id")
+    .innerJoin("agent_keys as k", (join) => join.onRef("k.agent_id", "=", "tok.agent_id").onRef("k.kid", "=", "tok.kid"))
+    .leftJoin("agent_lifecycle as l", "l.agent_id", "r.id")
+    .select([...agentColumns, "tok.kid", "tok.environment", "tok.expires_at", "tok.revoked_at as token_revoked_at"])
+    .where("tok.hash", "=", v.hash),
+);

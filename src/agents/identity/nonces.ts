@@ -3,9 +3,18 @@ import type { Redis } from "ioredis";
 import { GatehouseError } from "../../shared/errors.js";
 import { connectRedis } from "../../shared/redis.js";
 import type { Store } from "../../store/database.js";
+import { CompiledOnce } from "../../store/compiled-once.js";
 import { UNSYNCED_WRITE } from "../../store/sqlite.js";
 
 const unsynced = (query: CompiledQuery): CompiledQuery => CompiledQuery.raw(UNSYNCED_WRITE + query.sql, [...query.parameters]);
+
+/** Remembers a nonce unless it is remembered and not yet expired (then nothing changes: a replay). */
+const rememberNonce = new CompiledOnce(["nonce", "expiresAt", "now"], (db, v: { nonce: string; expiresAt: number; now: number }) =>
+  db
+    .insertInto("agent_nonces")
+    .values({ nonce: v.nonce, expires_at: v.expiresAt })
+    .onConflict((oc) => oc.column("nonce").doUpdateSet({ expires_at: v.expiresAt }).where("agent_nonces.expires_at", "<=", v.now)),
+);
 
 /**
  * Remembers proof nonces for as long as a proof carrying them could still be accepted, so
@@ -40,14 +49,11 @@ export class SqlNonceStore implements NonceStore {
 
   async remember(nonce: string, expiresAt: number): Promise<boolean> {
     const now = this.clock();
-    const insert = this.store.db
-      .insertInto("agent_nonces")
-      .values({ nonce, expires_at: expiresAt })
-      .onConflict((oc) => oc.column("nonce").doUpdateSet({ expires_at: expiresAt }).where("agent_nonces.expires_at", "<=", now));
+    const values = { nonce, expiresAt, now };
     const inserted =
       this.store.dialect === "sqlite"
-        ? (await this.store.db.executeQuery(unsynced(insert.compile()))).numAffectedRows
-        : (await insert.executeTakeFirst()).numInsertedOrUpdatedRows;
+        ? (await this.store.db.executeQuery(unsynced(rememberNonce.with(this.store.db, values)))).numAffectedRows
+        : (await rememberNonce.execute(this.store.db, values)).numAffectedRows;
     if (now >= this.nextPruneAt) {
       this.nextPruneAt = now + 60_000;
       await this.store.db.deleteFrom("agent_nonces").where("expires_at", "<=", now).execute();
