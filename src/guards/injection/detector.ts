@@ -44,8 +44,13 @@ export function scoreInjection(text: string): InjectionVerdict {
   return { score: 1 / (1 + Math.exp(-z)), type: jailbreak > injection ? "JAILBREAK" : "PROMPT_INJECTION", signals: contributions.map(([name]) => name) };
 }
 
-/** The score at and above which the guard reports a finding (what the product ships with). */
-export const INJECTION_THRESHOLD = 0.5;
+/**
+ * The score at and above which the guard reports a finding (what the product ships with). At
+ * 0.35 the evaluation data (../shared/eval) gives recall 0.86 with 0.26 % of benign rows flagged
+ * and every harmless prompt full of trigger words passed; 0.5 gave recall 0.80 with none
+ * flagged. The margin under 1 % is for benign traffic unlike the evaluation's.
+ */
+export const INJECTION_THRESHOLD = 0.35;
 
 /** A finding over the whole text when its score reaches the threshold. */
 export function injectionFindings(text: string, threshold = INJECTION_THRESHOLD): Finding[] {
