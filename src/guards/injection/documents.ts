@@ -52,8 +52,10 @@ const PROSE_WORD = /^[A-Za-z'’,;:.?!"()-]+$/;
  * to ignore the material or to state something about it, a "let's say" that replaces its facts,
  * the AI addressed by name, or told to keep something from the user. Counted after the data starts.
  */
-const DIRECTIVE =
-  /\b(?:let's|let us|we (?:might|could|should|will|must)) (?:say|state|assume|pretend|claim|imagine|declare|conclude)\b|\bignore (?:the|this|that|all|any|previous|prior)\b|\b(?:state|say|declare|claim|respond|reply|answer|output|print) (?:that|the following|instead)\b|\byou (?:must|should|need to|have to|are (?:required|instructed|asked) to|will now)\b|\b(?:you've|you have) been (?:instructed|asked|told|ordered)\b|\b(?:note|message|instructions?) (?:to|for) (?:the |any )?(?:ai|assistant|model|llm|chatbot|bot)s?\b|\b(?:dear|hey|attention|hello|hi),? (?:ai|assistant|chatgpt|gpt|model|llm|chatbot|bot|claude|copilot)\b|\b(?:ai|assistant|language model|llm|chatbot|model)s?,? (?:must|should|please|you must|reading this|processing this)\b|\bif you are an? (?:ai|language model|llm|assistant|chatbot|bot)\b|\b(?:do not|don't|never|without) (?:tell|inform|mention|alert|notify|warn)(?:ing)? (?:the )?(?:user|recipient|reader|human)\b/g;
+const DIRECTIVE = new RegExp(
+  String.raw`\b(?:let's|let us|we (?:might|could|should|will|must)) (?:say|state|assume|pretend|claim|imagine|declare|conclude)\b|\bignore (?:the|this|that|all|any|previous|prior)\b|\b(?:state|say|declare|claim|respond|reply|answer|output|print) (?:that|the following|instead)\b|\byou (?:must|should|need to|have to|are (?:required|instructed|asked) to|will now)\b|\b(?:you've|you have) been (?:instructed|asked|told|ordered)\b|\b(?:note|message|instructions?) (?:to|for) (?:the |any )?(?:ai|assistant|model|llm|chatbot|bot)s?\b|\b(?:dear|hey|attention|hello|hi),? (?:ai|assistant|chatgpt|gpt|model|llm|chatbot|bot|claude|copilot)\b|\b(?:ai|assistant|language model|llm|chatbot|model)s?,? (?:must|should|please|you must|reading this|processing this)\b|\bif you are an? (?:ai|language model|llm|assistant|chatbot|bot)\b|\b(?:do not|don't|never|without) (?:tell|inform|mention|alert|notify|warn)(?:ing)? (?:the )?(?:user|recipient|reader|human)\b`,
+  "g",
+);
 
 export function dataDirectives(lower: string, start: number): number {
   if (start < 0) return 0;
