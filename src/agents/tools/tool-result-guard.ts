@@ -1,13 +1,9 @@
 import { injectionFindings } from "../../guards/injection/detector.js";
-import { restrictedTermsOf, type MarkerSource } from "../../guards/output/content-guard.js";
-import { describeDetection, type ContentDetector, type Detection } from "../../guards/output/detection.js";
+import { ContentGuard, type MarkerSource } from "../../guards/output/content-guard.js";
+import { describeDetection, type Detection } from "../../guards/output/detection.js";
 import { judgeText } from "../../guards/output/held-text.js";
-import { PiiLeakDetector } from "../../guards/output/pii-leaks.js";
-import { RestrictedTermDetector } from "../../guards/output/restricted-terms.js";
-import { outputGuardSettingsOf, type OutputGuardSettings } from "../../guards/output/settings.js";
-import { ToxicityDetector } from "../../guards/output/toxicity.js";
+import type { OutputGuardSettings } from "../../guards/output/settings.js";
 import { Placeholders } from "../../guards/placeholders.js";
-import { PiiScanner } from "../../guards/pii/pii-scanner.js";
 import type { ToolResult } from "./tool-transport.js";
 
 export interface ToolResultFinding {
@@ -46,17 +42,14 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "obj
  * the injection detector reads it, since tool content is where indirect injections arrive.
  */
 export class ToolResultGuard {
-  constructor(
-    private readonly markers: MarkerSource,
-    private readonly scanner = new PiiScanner(),
-  ) {}
+  private readonly content: ContentGuard;
+
+  constructor(markers: MarkerSource) {
+    this.content = new ContentGuard(markers);
+  }
 
   async inspect(tenantId: string, section: OutputGuardSettings | undefined, result: ToolResult): Promise<GuardedToolResult> {
-    const settings = outputGuardSettingsOf(section);
-    const terms = restrictedTermsOf(settings, settings.markers === "off" ? [] : await this.markers(tenantId)).map((t) => ({ ...t, action: "flag" as const }));
-    const detectors: ContentDetector[] = [new PiiLeakDetector({ pii: settings.pii, secrets: settings.secrets }, this.scanner)];
-    if (terms.length > 0) detectors.push(new RestrictedTermDetector(terms));
-    if (settings.toxicity !== "off") detectors.push(new ToxicityDetector("flag"));
+    const detectors = await this.content.detectorsFor(tenantId, section, { flagContent: true });
 
     const findings: ToolResultFinding[] = [];
     const placeholders = new Placeholders();

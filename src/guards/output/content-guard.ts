@@ -32,7 +32,7 @@ export interface ContentReview {
 }
 
 /** The tenant's restricted terms (always refused) and its data sources' markers (as its settings say). */
-export function restrictedTermsOf(settings: OutputGuardSettings, markers: Awaited<ReturnType<MarkerSource>>): RestrictedTerm[] {
+function restrictedTermsOf(settings: OutputGuardSettings, markers: Awaited<ReturnType<MarkerSource>>): RestrictedTerm[] {
   const terms: RestrictedTerm[] = settings.restrictedTerms.map((text, i) => ({
     text,
     type: "RESTRICTED_TERM",
@@ -176,9 +176,19 @@ export class ContentGuard implements OutputGuard {
     return { verdict, findings: found, redacted };
   }
 
-  private async policyOf(tenantId: string | undefined, section: OutputGuardSettings | undefined): Promise<ContentPolicy> {
+  /**
+   * The checks an answer to the tenant goes through. With `flagContent`, restricted terms,
+   * data-source markers and toxic text are only noted, never refused (tool results: the read was
+   * granted, and a marker raises the task's label instead); personal data and credentials stay
+   * as the settings say.
+   */
+  async detectorsFor(tenantId: string | undefined, section: OutputGuardSettings | undefined, options: { flagContent?: boolean } = {}): Promise<ContentDetector[]> {
+    return (await this.policyOf(tenantId, section, options.flagContent ?? false)).detectors;
+  }
+
+  private async policyOf(tenantId: string | undefined, section: OutputGuardSettings | undefined, flagContent = false): Promise<ContentPolicy> {
     const settings = outputGuardSettingsOf(section);
-    const terms = await this.restrictedTerms(tenantId, settings);
+    const terms = (await this.restrictedTerms(tenantId, settings)).map((t) => (flagContent ? { ...t, action: "flag" as const } : t));
     const detectors: ContentDetector[] = [new PiiLeakDetector({ pii: settings.pii, secrets: settings.secrets }, this.scanner)];
     let holdBack = DEFAULT_HOLD_BACK;
     if (terms.length > 0) {
@@ -186,7 +196,7 @@ export class ContentGuard implements OutputGuard {
       detectors.push(detector);
       holdBack = Math.max(holdBack, detector.longestMatch + 8);
     }
-    if (settings.toxicity !== "off") detectors.push(new ToxicityDetector(settings.toxicity));
+    if (settings.toxicity !== "off") detectors.push(new ToxicityDetector(flagContent ? "flag" : settings.toxicity));
     return { detectors, holdBack };
   }
 
