@@ -45,12 +45,12 @@ export function scoreInjection(text: string): InjectionVerdict {
 }
 
 /**
- * The score at and above which the guard reports a finding (what the product ships with). At
- * 0.35 the evaluation data (../shared/eval) gives recall 0.86 with 0.26 % of benign rows flagged
- * and every harmless prompt full of trigger words passed; 0.5 gave recall 0.80 with none
- * flagged. The margin under 1 % is for benign traffic unlike the evaluation's.
+ * The score at and above which the guard reports a finding (what the product ships with). It
+ * stays at the input guards' default minScore (0.5): a lower threshold here would be filtered out
+ * again by minScore on model calls and /v1/guard/check, and act only on tool results, so the two
+ * surfaces would disagree. A tenant that wants more recall lowers guards.input.minScore.
  */
-export const INJECTION_THRESHOLD = 0.35;
+export const INJECTION_THRESHOLD = 0.5;
 
 /** A finding over the whole text when its score reaches the threshold. */
 export function injectionFindings(text: string, threshold = INJECTION_THRESHOLD): Finding[] {
