@@ -12,3 +12,15 @@ export async function lockTenant(executor: Executor, tenantId: string): Promise<
     .where("id", "=", tenantId)
     .execute();
 }
+
+/**
+ * Serialises transactions that count or number something per agent (its open tasks, the
+ * sequence of its messages): the same no-op UPDATE, on the agent's lifecycle row.
+ */
+export async function lockAgent(executor: Executor, agentId: string): Promise<void> {
+  await executor
+    .updateTable("agent_lifecycle")
+    .set((eb) => ({ state: eb.ref("state") }))
+    .where("agent_id", "=", agentId)
+    .execute();
+}

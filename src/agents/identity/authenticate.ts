@@ -8,8 +8,7 @@ import { GatehouseError } from "../../shared/errors.js";
 import type { AgentCredential, AgentIdentity } from "./agent-identity.js";
 import { hashToken } from "./agent-tokens.js";
 import type { NonceStore } from "./nonces.js";
-import { checkBinding, decodeProof, ProofError, signatureValid, type DecodedProof } from "./proof.js";
-import { PROOF_WINDOW_SECONDS } from "./proof-format.js";
+import { checkBinding, decodeProof, nonceExpiry, ProofError, signatureValid, type DecodedProof } from "./proof.js";
 import { verifyingKey } from "./public-key.js";
 
 /** An authenticated agent, with when the key it used stops working (for tokens issued on it). */
@@ -128,7 +127,7 @@ export class AgentAuthenticator {
     }
     this.checkKey(row, proof.kid, now);
     const identity = this.checkAgent(row, env, proof.kid, "proof");
-    if (!(await this.nonces.remember(`${row.agent_id}:${jti}`, (iat + PROOF_WINDOW_SECONDS + 1) * 1000))) {
+    if (!(await this.nonces.remember(`${row.agent_id}:${jti}`, nonceExpiry(iat)))) {
       throw new Refusal("the proof was already used (replayed nonce); sign every request afresh");
     }
     return identity;

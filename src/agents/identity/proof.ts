@@ -92,10 +92,7 @@ export const signatureValid = (proof: DecodedProof, key: KeyObject): boolean => 
  * body hash, and a signing time within the window either side of the server's clock.
  */
 export function checkBinding(claims: ProofClaims, request: ProofRequest, nowMs: number): void {
-  const skew = Math.abs(nowMs / 1000 - claims.iat);
-  if (skew > PROOF_WINDOW_SECONDS) {
-    throw new ProofError(`the proof was signed ${Math.round(skew)} s from the server's time; at most ${PROOF_WINDOW_SECONDS} s is accepted`);
-  }
+  checkSigningTime(claims.iat, nowMs);
   if (claims.htm.toUpperCase() !== request.method.toUpperCase()) throw new ProofError(`the proof was made for ${claims.htm}, not ${request.method}`);
   let url: URL;
   try {
@@ -108,3 +105,14 @@ export function checkBinding(claims: ProofClaims, request: ProofRequest, nowMs: 
   }
   if (claims.bh !== request.bodyHash) throw new ProofError("the proof was made for another body (bh does not match)");
 }
+
+/** A signing time (seconds) within the window either side of the server's clock, or why not. */
+export function checkSigningTime(iat: number, nowMs: number, what: "proof" | "message" = "proof"): void {
+  const skew = Math.abs(nowMs / 1000 - iat);
+  if (skew > PROOF_WINDOW_SECONDS) {
+    throw new ProofError(`the ${what} was signed ${Math.round(skew)} s from the server's time; at most ${PROOF_WINDOW_SECONDS} s is accepted`);
+  }
+}
+
+/** Until when (ms) a nonce signed at `iat` must be remembered: as long as its signature could still be accepted. */
+export const nonceExpiry = (iat: number): number => (iat + PROOF_WINDOW_SECONDS + 1) * 1000;

@@ -5,14 +5,16 @@ import type { AgentLifecycle } from "../../lifecycle/agent-lifecycle.js";
 import type { AgentSpec } from "../../registry/kinds.js";
 import type { Registry } from "../../registry/registry.js";
 import type { Db } from "../../store/database.js";
+import { lockAgent } from "../../store/locks.js";
 import type { AgentMessageTable } from "../../store/schema.js";
 import { conflict, forbidden, GatehouseError, invalid, notFound } from "../../shared/errors.js";
 import type { AgentIdentity } from "../identity/agent-identity.js";
 import type { AgentAuthenticator } from "../identity/authenticate.js";
 import type { NonceStore } from "../identity/nonces.js";
-import { PROOF_WINDOW_SECONDS, TASK_HEADER } from "../identity/proof-format.js";
+import { checkSigningTime, nonceExpiry } from "../identity/proof.js";
 import type { Ed25519PublicJwk } from "../identity/public-key.js";
 import type { Tasks } from "../tasks/tasks.js";
+import { namedOpenTask } from "../agent-callers.js";
 import type { MessageDecider } from "./message-decider.js";
 import { canonicalJson } from "../../shared/json.js";
 import { describeOrigin, join, labelOf, type FlowLabel } from "../flow/labels.js";
@@ -22,20 +24,6 @@ import type { MessageWebhooks } from "./message-webhooks.js";
 
 /** The largest message body, as JSON. */
 export const MAX_MESSAGE_BYTES = 64 * 1024;
-/** The deepest a message body nests (checked without recursion, before anything walks it recursively). */
-export const MAX_MESSAGE_DEPTH = 64;
-
-function deeperThan(value: unknown, limit: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [item, depth] = stack.pop() as [unknown, number];
-    if (typeof item !== "object" || item === null) continue;
-    if (depth >= limit) return true;
-    for (const child of Object.values(item)) stack.push([child, depth + 1]);
-  }
-  return false;
-}
-
 export const sendMessageBody = z
   .object({
     /** The sender's open task the message belongs to. */
@@ -159,14 +147,14 @@ export class Messages {
 
   /**
    * What the schema cannot say well, checked first: a request that tries to pass a grant on (with
-   * a message that says why), and a message body nested too deep or too large.
+   * a message that says why), and a message body too large. (Nesting is bounded for every request
+   * body by the server, limitBodyDepth.)
    */
   static precheck(request: unknown): void {
     if (typeof request !== "object" || request === null) return;
     const field = grantFields.find((f) => f in request);
     if (field) throw invalid(field, `${field}: a message cannot carry a grant or a credential; grants stay with the task they were given to`);
     const { body } = request as { body?: unknown };
-    if (deeperThan(body, MAX_MESSAGE_DEPTH)) throw invalid("body", `body: nests deeper than ${MAX_MESSAGE_DEPTH} levels`);
     if (body !== undefined && Buffer.byteLength(JSON.stringify(body), "utf8") > MAX_MESSAGE_BYTES) {
       throw invalid("body", `body: larger than ${MAX_MESSAGE_BYTES} bytes as JSON`);
     }
@@ -185,9 +173,10 @@ export class Messages {
     };
 
     const now = this.clock();
-    const skew = Math.abs(now / 1000 - input.iat);
-    if (skew > PROOF_WINDOW_SECONDS) {
-      return refuse(new GatehouseError("unauthenticated", `the message was signed ${Math.round(skew)} s from the server's time; at most ${PROOF_WINDOW_SECONDS} s is accepted`));
+    try {
+      checkSigningTime(input.iat, now, "message");
+    } catch (error) {
+      return refuse(new GatehouseError("unauthenticated", (error as Error).message));
     }
     const task = await this.tasks.requireOpen(sender, input.taskId).catch(async (error: unknown) => {
       if (error instanceof GatehouseError && (error.code === "not_found" || error.code === "conflict")) {
@@ -213,7 +202,7 @@ export class Messages {
       if (!(error instanceof GatehouseError)) throw error;
       return refuse(new GatehouseError("unauthenticated", `the message is refused: ${error.message} (changed since it was signed, or signed for another recipient, task or tenant)`));
     }
-    if (!(await this.nonces.remember(`message:${sender.agentId}:${input.nonce}`, (input.iat + PROOF_WINDOW_SECONDS + 1) * 1000))) {
+    if (!(await this.nonces.remember(`message:${sender.agentId}:${input.nonce}`, nonceExpiry(input.iat)))) {
       return refuse(new GatehouseError("unauthenticated", "the message was already sent (replayed nonce); sign every message afresh"));
     }
     const status = await this.lifecycle.status(recipient);
@@ -236,12 +225,7 @@ export class Messages {
 
     const webhookUrl = recipient.spec.messaging?.webhookUrl;
     const row = await this.db.transaction().execute(async (trx) => {
-      // Serialises the recipient's sequence (a row lock on PostgreSQL; SQLite transactions already take the write lock).
-      await trx
-        .updateTable("agent_lifecycle")
-        .set((eb) => ({ state: eb.ref("state") }))
-        .where("agent_id", "=", recipient.id)
-        .execute();
+      await lockAgent(trx, recipient.id);
       const last = await trx
         .selectFrom("agent_messages")
         .select((eb) => eb.fn.max<number | null>("seq").as("seq"))
@@ -321,10 +305,7 @@ export class Messages {
    * acknowledged one, so a recipient that lost its place reads again what it never acknowledged.
    */
   async pull(ctx: ActionContext, recipient: AgentIdentity, query: z.output<typeof pullQuery>, taskId?: string): Promise<MessagePage> {
-    const task = taskId === undefined ? undefined : await this.tasks.requireOpen(recipient, taskId).catch((error: unknown) => {
-      if (error instanceof GatehouseError && (error.code === "not_found" || error.code === "conflict")) throw forbidden(`${TASK_HEADER}: '${taskId}' is not an open task of agent '${recipient.name}'`);
-      throw error;
-    });
+    const task = taskId === undefined ? undefined : await namedOpenTask(this.tasks, recipient, taskId);
     const mine = () => this.db.selectFrom("agent_messages").where("recipient_id", "=", recipient.agentId).where("environment", "=", recipient.environment);
     let after = query.after;
     if (after === undefined) {

@@ -1,5 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
+import { lockAgent } from "../../store/locks.js";
 import type { ActionContext, Recorder } from "../../audit/recorder.js";
 import type { Revoker } from "../../lifecycle/revocation.js";
 import type { Db, Executor } from "../../store/database.js";
@@ -80,12 +81,7 @@ export class Tasks {
   async open(ctx: ActionContext, agent: AgentIdentity, input: z.output<typeof openTaskBody>): Promise<Task> {
     const limit = agent.spec.limits.concurrency;
     const outcome = await this.db.transaction().execute(async (trx) => {
-      // Serialises task openings per agent (a row lock on PostgreSQL; SQLite transactions already take the write lock).
-      await trx
-        .updateTable("agent_lifecycle")
-        .set((eb) => ({ state: eb.ref("state") }))
-        .where("agent_id", "=", agent.agentId)
-        .execute();
+      await lockAgent(trx, agent.agentId);
       const open = await trx
         .selectFrom("agent_tasks")
         .select((eb) => eb.fn.countAll<number>().as("n"))

@@ -38,7 +38,6 @@ export function agentMessages() {
         .addColumn("webhook_delivered_at", "bigint")
         .addUniqueConstraint("agent_messages_recipient_seq", ["recipient_id", "seq"])
         .execute();
-      await db.schema.createIndex("agent_messages_sender").on("agent_messages").columns(["sender_id", "received_at"]).execute();
     },
   };
 }
