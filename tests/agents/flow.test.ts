@@ -178,6 +178,17 @@ describe.each(storeTargets)("information-flow control ($name)", (target) => {
     expect(mail.body.error.message).toMatch(/^flow refused: task label confidential \(from data source kb-search via tool search_kb\) may not go to egress tool send_email/);
   });
 
+  it("gives a document that names no sensitivity the most sensitive of the tool's retrieval sources, not the first one's", async () => {
+    // search_everything reads a public and a confidential source; org-chart does not say which it came from.
+    const task = await openTask();
+    await grant(task.id, "search_everything");
+    const res = await invoke(task.id, "search_everything", { query: "policies" });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.result.structuredContent.documents.map((d: { id: string }) => d.id)).toEqual(["holiday-policy"]);
+    expect(res.body.inspection.removedDocuments).toBe(3);
+    expect(res.body.taskSensitivity).toBe("public");
+  });
+
   it("puts the task's label in the grant decision too, so a policy can refuse a grant the label could not use", async () => {
     const text =
       'forbid (principal, action == Gatehouse::Action::"request_grant", resource == Gatehouse::Tool::"web_fetch") when { context has task_label && context.task_label.sensitivity_rank >= 2 };';

@@ -70,6 +70,8 @@ export function toolFixtures(url: string) {
       "customer-db": { kind: "database", sensitivity: "confidential", region: "eu", retentionDays: 30, markers: ["CONFIDENTIAL-ACME"] },
       catalog: { kind: "database", sensitivity: "public", region: "eu", retentionDays: 30 },
       "kb-search": { kind: "retrieval", sensitivity: "internal", region: "eu", retentionDays: 30 },
+      "public-search": { kind: "retrieval", sensitivity: "public", region: "eu", retentionDays: 30 },
+      "board-search": { kind: "retrieval", sensitivity: "confidential", region: "eu", retentionDays: 30 },
     },
     tools: {
       read_customer_db: tool("/read_customer_db", "read", ["customer-db"], {
@@ -90,6 +92,7 @@ export function toolFixtures(url: string) {
       read_config: tool("/config", "read", [], { type: "object" }),
       unreachable: { kind: "http", endpoint: "http://127.0.0.1:9/", sideEffect: "read", dataSources: [], argumentsSchema: { type: "object" } },
       search_kb: tool("/search", "read", ["kb-search"], { type: "object", properties: { query: { type: "string" } }, required: ["query"] }),
+      search_everything: tool("/search", "read", ["public-search", "board-search"], { type: "object", properties: { query: { type: "string" } }, required: ["query"] }),
     },
   };
 }

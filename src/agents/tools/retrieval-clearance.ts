@@ -1,5 +1,4 @@
 import { sensitivityRank, type Sensitivity } from "../../registry/kinds.js";
-import type { RegistryRecord } from "../../registry/registry.js";
 import { isSensitivity } from "../flow/labels.js";
 import type { ToolResult } from "./tool-transport.js";
 
@@ -23,19 +22,19 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 /**
  * Retrieval results, cut to the caller's clearance before they reach the agent (and so any
  * model it hands them to). A retrieval tool answers structuredContent.documents, each with an
- * id, its text and optionally its own sensitivity (the data source's when absent; a value that
+ * id, its text and optionally its own sensitivity (the source's when absent; a value that
  * is not a sensitivity counts as restricted). Documents above the clearance are removed, and the
  * result's content is rebuilt from the documents kept: the tool's own text may restate what was
  * removed. A result without a documents list is one document at the source's sensitivity.
  */
-export function clearRetrieval(result: ToolResult, source: RegistryRecord<"data_source">, clearance: Sensitivity): ClearedResult {
+export function clearRetrieval(result: ToolResult, source: { name: string; sensitivity: Sensitivity }, clearance: Sensitivity): ClearedResult {
   const limit = sensitivityRank(clearance);
   const documents = result.structuredContent?.documents;
   if (!Array.isArray(documents)) {
-    if (sensitivityRank(source.spec.sensitivity) <= limit) return { result, removed: [], sensitivity: source.spec.sensitivity };
+    if (sensitivityRank(source.sensitivity) <= limit) return { result, removed: [], sensitivity: source.sensitivity };
     return {
       result: { content: [{ type: "text", text: `the result of ${source.name} is above the agent's clearance (${clearance}) and was removed` }], isError: true },
-      removed: [{ id: "(whole result)", sensitivity: source.spec.sensitivity }],
+      removed: [{ id: "(whole result)", sensitivity: source.sensitivity }],
     };
   }
   const kept: Record<string, unknown>[] = [];
@@ -44,7 +43,7 @@ export function clearRetrieval(result: ToolResult, source: RegistryRecord<"data_
   documents.forEach((doc, i) => {
     const document = isRecord(doc) ? doc : { text: String(doc) };
     const declared = document.sensitivity;
-    const sensitivity: Sensitivity = declared === undefined ? source.spec.sensitivity : typeof declared === "string" && isSensitivity(declared) ? declared : "restricted";
+    const sensitivity: Sensitivity = declared === undefined ? source.sensitivity : typeof declared === "string" && isSensitivity(declared) ? declared : "restricted";
     const id = typeof document.id === "string" || typeof document.id === "number" ? String(document.id) : `#${i + 1}`;
     if (sensitivityRank(sensitivity) > limit) {
       removed.push({ id, sensitivity });

@@ -15,7 +15,7 @@ import type { FlowControl } from "../flow/flow-control.js";
 import type { LabelOrigin } from "../flow/labels.js";
 import { ArgumentSchemas } from "./argument-schemas.js";
 import { clearRetrieval, DEFAULT_CLEARANCE, type RemovedDocument } from "./retrieval-clearance.js";
-import type { Sensitivity } from "../../registry/kinds.js";
+import { sensitivityRank, type Sensitivity } from "../../registry/kinds.js";
 import type { ToolResultFinding, ToolResultGuard } from "./tool-result-guard.js";
 import type { ToolResult, ToolTransports } from "./tool-transport.js";
 
@@ -148,12 +148,16 @@ export class ToolMediator {
     const removed: (RemovedDocument & { dataSource: string })[] = [];
     const retrieved = new Map<string, Sensitivity | undefined>();
     let cleared = raw;
-    for (const source of sources.values()) {
-      if (!source || source.spec.kind !== "retrieval") continue;
-      const outcome = clearRetrieval(cleared, source, clearance);
+    const retrievalSources = [...sources.values()].filter((source): source is RegistryRecord<"data_source"> => source?.spec.kind === "retrieval");
+    if (retrievalSources.length > 0) {
+      // One pass: a document that does not say its sensitivity could come from any of the tool's
+      // retrieval sources, so it takes the most sensitive of them (a pass per source would give it
+      // the first source's and hand a restricted document on as public).
+      const fallback = retrievalSources.reduce((a, b) => (sensitivityRank(b.spec.sensitivity) > sensitivityRank(a.spec.sensitivity) ? b : a));
+      const outcome = clearRetrieval(raw, { name: retrievalSources.map((r) => r.name).join(", "), sensitivity: fallback.spec.sensitivity }, clearance);
       cleared = outcome.result;
-      retrieved.set(source.name, outcome.sensitivity);
-      removed.push(...outcome.removed.map((d) => ({ ...d, dataSource: source.name })));
+      for (const source of retrievalSources) retrieved.set(source.name, outcome.sensitivity);
+      removed.push(...outcome.removed.map((d) => ({ ...d, dataSource: fallback.name })));
     }
     const guarded = await this.services.resultGuard.inspect(agent.tenantId, settings.guards?.output, cleared);
     const inspection: ToolResultInspection = { injection: guarded.injection, findings: guarded.findings, removedDocuments: removed.length };
