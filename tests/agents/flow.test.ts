@@ -6,6 +6,7 @@ import { policyTextProblem } from "../../src/policy/policy-engine.js";
 import { flowFloorText } from "../../src/agents/flow/flow-floor.js";
 import type { Kind } from "../../src/registry/kinds.js";
 import { sampleSpecs, startHarness, type Harness, type TestTenant } from "../support/harness.js";
+import { approveFully } from "../support/admin-fixtures.js";
 import { lastLoggedSeq, loggedEventsAfter } from "../support/log.js";
 import { storeTargets } from "../support/stores.js";
 import { upstreamModel } from "../gateway/support.js";
@@ -176,6 +177,19 @@ describe.each(storeTargets)("information-flow control ($name)", (target) => {
     const mail = await invoke(theirs.id, "send_email", mailOut, cleared);
     expect(mail.status).toBe(403);
     expect(mail.body.error.message).toMatch(/^flow refused: task label confidential \(from data source kb-search via tool search_kb\) may not go to egress tool send_email/);
+  });
+
+  it("labels a task by the data-source marker a result carries, even from a tool that declares no source, and even when the tenant does not act on markers in answers", async () => {
+    for (const markers of ["block", "off"]) {
+      const put = await h.admin(t.keys.admin, "PUT", "/tenant/settings", { guards: { output: { markers } } });
+      if (put.status === 202) await approveFully(h, t, put.body.changeRequest.id);
+      else expect(put.status, JSON.stringify(put.body)).toBe(200);
+      const task = await openTask();
+      await grant(task.id, "customer_notes");
+      const res = await invoke(task.id, "customer_notes", { id: "12345" });
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      expect(res.body.taskSensitivity, `markers: ${markers}`).toBe("confidential");
+    }
   });
 
   it("gives a document that names no sensitivity the most sensitive of the tool's retrieval sources, not the first one's", async () => {

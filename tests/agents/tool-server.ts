@@ -92,6 +92,8 @@ export function toolFixtures(url: string) {
       read_config: tool("/config", "read", [], { type: "object" }),
       unreachable: { kind: "http", endpoint: "http://127.0.0.1:9/", sideEffect: "read", dataSources: [], argumentsSchema: { type: "object" } },
       search_kb: tool("/search", "read", ["kb-search"], { type: "object", properties: { query: { type: "string" } }, required: ["query"] }),
+      // Reads the customer database without declaring it: only the marker in its result tells.
+      customer_notes: tool("/read_customer_db", "read", [], { type: "object", properties: { id: { type: "string" } }, required: ["id"] }),
       search_everything: tool("/search", "read", ["public-search", "board-search"], { type: "object", properties: { query: { type: "string" } }, required: ["query"] }),
     },
   };

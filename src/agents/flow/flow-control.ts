@@ -4,7 +4,7 @@ import { NAMESPACE, type PolicyAction } from "../../policy/schema.js";
 import type { Registry, RegistryRecord } from "../../registry/registry.js";
 import { sensitivityRank } from "../../registry/kinds.js";
 import type { Db } from "../../store/database.js";
-import { GatehouseError, notFound } from "../../shared/errors.js";
+import { notFound } from "../../shared/errors.js";
 import type { ModelRecord } from "../../gateway/routing/index.js";
 import { flowFloor, FLOW_FLOOR_NAME } from "./flow-floor.js";
 import { cedarLabel, describeOrigin, type FlowLabel } from "./labels.js";
@@ -77,13 +77,6 @@ export class FlowControl {
     const what = parts.join(" and ");
     const by = decision.policies.map((name) => (name.startsWith(FLOW_FLOOR_NAME) ? `${name} (built in)` : name)).join(", ");
     return { allowed: false, label, policies: decision.policies, reason: `flow refused: ${what} may not go to ${describeFlow(flow)} (policy ${by})` };
-  }
-
-  /** checkOutbound, throwing 403 with the reason when the flow is refused. */
-  async requireOutbound(taskId: string, flow: OutboundFlow): Promise<FlowLabel> {
-    const verdict = await this.checkOutbound(taskId, flow);
-    if (!verdict.allowed) throw new GatehouseError("forbidden", verdict.reason);
-    return verdict.label;
   }
 }
 

@@ -1,11 +1,11 @@
 import { request } from "undici";
 import type { RegistryRecord } from "../../registry/registry.js";
 import type { ToolContent, ToolResult, ToolTransport } from "./tool-transport.js";
+import { isRecord } from "../../shared/json.js";
 
 /** A tool's answer larger than this is cut off and reported as an error (it would only be refused further on). */
 export const MAX_TOOL_RESULT_BYTES = 1024 * 1024;
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 const isContent = (v: unknown): v is ToolContent => isRecord(v) && typeof v.type === "string" && (v.type !== "text" || typeof v.text === "string");
 

@@ -1,6 +1,7 @@
 import { sensitivityRank, type Sensitivity } from "../../registry/kinds.js";
 import { isSensitivity } from "../flow/labels.js";
 import type { ToolResult } from "./tool-transport.js";
+import { isRecord } from "../../shared/json.js";
 
 /** The clearance of an agent whose spec names none. */
 export const DEFAULT_CLEARANCE: Sensitivity = "internal";
@@ -17,7 +18,6 @@ export interface ClearedResult {
   sensitivity?: Sensitivity;
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * Retrieval results, cut to the caller's clearance before they reach the agent (and so any

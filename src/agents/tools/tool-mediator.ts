@@ -5,7 +5,7 @@ import { inputGuardPolicy, type InputGuardPolicy, type InputGuardSettings } from
 import { Placeholders } from "../../guards/placeholders.js";
 import type { Registry, RegistryRecord } from "../../registry/registry.js";
 import type { Db } from "../../store/database.js";
-import { canonicalJson } from "../../shared/json.js";
+import { canonicalJson, isRecord } from "../../shared/json.js";
 import { forbidden, GatehouseError, invalid, notFound } from "../../shared/errors.js";
 import type { Tenants } from "../../tenancy/tenants.js";
 import type { AgentIdentity } from "../identity/agent-identity.js";
@@ -62,7 +62,6 @@ export const DEFAULT_TOOL_TIMEOUT_MS = 30_000;
 
 export const digestOf = (result: ToolResult): string => createHash("sha256").update(canonicalJson(result)).digest("hex");
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * Every tool call goes through here, whatever surface it came by (the HTTP route, the /mcp

@@ -5,6 +5,7 @@ import { judgeText } from "../../guards/output/held-text.js";
 import type { OutputGuardSettings } from "../../guards/output/settings.js";
 import { Placeholders } from "../../guards/placeholders.js";
 import type { ToolResult } from "./tool-transport.js";
+import { isRecord } from "../../shared/json.js";
 
 export interface ToolResultFinding {
   type: string;
@@ -32,7 +33,6 @@ class Refused extends Error {
   }
 }
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 /**
  * A tool's result on its way back to the agent, through the output guards under the tenant's

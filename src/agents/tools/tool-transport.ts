@@ -46,7 +46,3 @@ export class ToolTransports {
     return this.byName.get(transportOf(tool));
   }
 }
-
-/** The text of a result, the part guards and digests read. */
-export const resultText = (result: ToolResult): string =>
-  result.content.map((c) => (c.type === "text" ? c.text : "")).join("\n");

@@ -188,7 +188,9 @@ export class ContentGuard implements OutputGuard {
 
   private async policyOf(tenantId: string | undefined, section: OutputGuardSettings | undefined, flagContent = false): Promise<ContentPolicy> {
     const settings = outputGuardSettingsOf(section);
-    const terms = (await this.restrictedTerms(tenantId, settings)).map((t) => (flagContent ? { ...t, action: "flag" as const } : t));
+    // Tool results look for markers whatever the settings do with them in answers: a marker is what raises the task's label.
+    const termSettings = flagContent ? { ...settings, markers: "flag" as const } : settings;
+    const terms = (await this.restrictedTerms(tenantId, termSettings)).map((t) => (flagContent ? { ...t, action: "flag" as const } : t));
     const detectors: ContentDetector[] = [new PiiLeakDetector({ pii: settings.pii, secrets: settings.secrets }, this.scanner)];
     let holdBack = DEFAULT_HOLD_BACK;
     if (terms.length > 0) {

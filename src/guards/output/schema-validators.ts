@@ -2,6 +2,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
 import formats from "ajv-formats";
 import { GatehouseError } from "../../shared/errors.js";
 import type { ResponseFormat } from "../../gateway/chat.js";
+import { isRecord } from "../../shared/json.js";
 
 /** Caller-supplied schemas are untrusted (ajv's security notes): bounded in size and depth, and their patterns checked. */
 const MAX_SCHEMA_BYTES = 100_000;
@@ -11,7 +12,6 @@ const CACHED_SCHEMAS = 256;
 /** The outcome of checking an answer against its response format: the problems, in words a model can act on. */
 export type SchemaCheck = { valid: true } | { valid: false; errors: string[] };
 
-const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
 
 function depthOf(value: unknown, depth = 0): number {
   if (depth > MAX_SCHEMA_DEPTH) return depth;
