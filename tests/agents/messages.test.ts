@@ -13,7 +13,8 @@ import { storeTargets } from "../support/stores.js";
 import { listen } from "../gateway/support.js";
 import { TASK_HEADER } from "../../src/agents/identity/proof-format.js";
 import { startToolServer, toolFixtures, type ToolServer } from "./tool-server.js";
-import { activeAgent, agentCall, type TestAgent, writeRecord } from "./support.js";
+import { ProofSigner } from "../../src/sdk/proof-signer.js";
+import { activeAgent, agentCall, registerKey, type TestAgent, writeRecord } from "./support.js";
 
 /** A local webhook receiver: answers each POST with the next status of `statuses` (the last one repeats). */
 async function webhookServer(statuses: number[]): Promise<{ url: string; received: { headers: IncomingMessage["headers"]; body: any }[]; close(): Promise<void> }> {
@@ -200,8 +201,6 @@ describe.each(storeTargets)("messages between agents ($name)", (target) => {
 
   // A second key for an agent set up in beforeAll (its first key's private half is not kept).
   const activeSigner = async (name: string) => {
-    const { registerKey } = await import("./support.js");
-    const { ProofSigner } = await import("../../src/sdk/proof-signer.js");
     const privateJwk = await registerKey(h, t, name, 0);
     return { name, privateJwk, signer: await ProofSigner.create(privateJwk, { tenant: t.name, name }, "staging") };
   };
@@ -233,6 +232,22 @@ describe.each(storeTargets)("messages between agents ($name)", (target) => {
     expect(refusals[0]).toMatchObject({ tenantId: t.id, actor: { name: "order-bot" }, resource: { name: "billing-bot" }, decision: { reasons: [expect.stringMatching(/does not verify/)] } });
     // The honest message still goes through.
     expect((await post(orders, "billing-bot", message)).status).toBe(201);
+  });
+
+  it("refuses a message signed with a key the sender has since replaced, and accepts one signed with its new key", async () => {
+    const rotating = await activeAgent(h, t, "rotating-bot", { spec: agentSpec({ agents: ["billing-bot"] }) });
+    const taskId = await openTask(rotating);
+    const underOldKey = await signed(rotating, "billing-bot", taskId);
+    // The key is replaced with no overlap: from now on only the new one speaks for rotating-bot.
+    const privateJwk = await registerKey(h, t, "rotating-bot", 0);
+    const renewed: TestAgent = { name: "rotating-bot", privateJwk, signer: await ProofSigner.create(privateJwk, { tenant: t.name, name: "rotating-bot" }, "staging") };
+    const before = await lastLoggedSeq(h);
+    const stale = await post(renewed, "billing-bot", underOldKey);
+    expect(stale.status).toBe(401);
+    expect(stale.body.error.message).toMatch(/^the message is refused: key \S+ of agent 'rotating-bot' was replaced by a newer key/);
+    expect(await refusalsAfter(before)).toMatchObject([{ actor: { name: "rotating-bot" }, decision: { reasons: [stale.body.error.message] } }]);
+    const fresh = await post(renewed, "billing-bot", await signed(renewed, "billing-bot", taskId));
+    expect(fresh.status, JSON.stringify(fresh.body)).toBe(201);
   });
 
   it("refuses a replayed message (its nonce was seen), even in a freshly signed request", async () => {
