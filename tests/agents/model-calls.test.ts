@@ -155,9 +155,11 @@ describe.each(storeTargets)("agents calling models and asking for grants through
     expect(await waited).toMatchObject({ id: refund.id, status: "active" });
 
     const again = await task.requestGrant({ resource: { kind: "tool", name: "refund" } });
-    const denying = task.waitForGrant(again.id, { intervalMs: 50, timeoutMs: 20_000 });
+    // The expectation holds the waiting promise from the start: a poll that sees the denial while the deny
+    // request is still answering would otherwise reject with nobody listening yet.
+    const denying = expect(task.waitForGrant(again.id, { intervalMs: 50, timeoutMs: 20_000 })).rejects.toBeInstanceOf(GrantDeniedError);
     await h.admin(t.keys.approver, "POST", `/grant-requests/${again.id}/deny`, { justification: "one refund is enough" });
-    await expect(denying).rejects.toBeInstanceOf(GrantDeniedError);
+    await denying;
 
     await expect(task.requestGrant({ resource: { kind: "tool", name: "mailer" } })).rejects.toBeInstanceOf(GrantDeniedError);
     await expect(task.requestGrant({ resource: { kind: "tool", name: "lookup" }, ttlSeconds: 3600 })).rejects.toMatchObject({ status: 400, field: "ttlSeconds" });
