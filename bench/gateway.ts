@@ -41,7 +41,7 @@ const CPU_PROF = process.env.BENCH_CPU_PROF;
 const TARGETS = (process.env.BENCH_TARGETS ?? "nothing,gatehouse,portkey").split(",");
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const gatehouseCli = path.join(root, "dist/cli/main.js");
+const gatehouseCli = path.join(root, "bin/gatehouse.js");
 const portkeyServer = path.join(root, "node_modules/@portkey-ai/gateway/build/start-server.js");
 const upstreamScript = fileURLToPath(new URL("./chat-upstream.js", import.meta.url));
 

@@ -14,7 +14,7 @@ import { startHarness, type Harness, type TestTenant } from "./support/harness.j
 import { storeTargets } from "./support/stores.js";
 
 const demoDir = fileURLToPath(new URL("../examples/demo/", import.meta.url));
-const cliMain = fileURLToPath(new URL("../dist/cli/main.js", import.meta.url));
+const cliMain = fileURLToPath(new URL("../bin/gatehouse.js", import.meta.url));
 
 /** The demo directory's documents, with its Tenant document renamed to the test tenant. */
 const demoDocuments = (tenantName: string): ConfigDocument[] =>

@@ -2,7 +2,9 @@ import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, 
 import path from "node:path";
 import { parseAllDocuments, stringify } from "yaml";
 import { kindNames, kinds } from "../registry/kinds.js";
+import { validateTogether } from "../policy/policy-engine.js";
 import { readFixtureFile } from "../policy/policy-fixtures.js";
+import { isRecord } from "../shared/json.js";
 import { fieldPath } from "../shared/validation.js";
 import { documentsSchema, type ConfigDocument } from "./documents.js";
 
@@ -27,6 +29,7 @@ export function readDirectory(dir: string): ConfigDocument[] {
       raw.push({ file, doc: resolveSource(file, doc) });
     }
   }
+  validateTogether(raw.flatMap(({ doc }) => policyTextOf(doc)));
   const result = documentsSchema.safeParse(raw.map((r) => r.doc));
   if (!result.success) {
     const issue = result.error.issues[0];
@@ -35,6 +38,12 @@ export function readDirectory(dir: string): ConfigDocument[] {
     throw new DirectoryError(`${where?.file ?? dir}: ${fieldPath(issue?.path.slice(1) ?? [])}: ${issue?.message}`);
   }
   return result.data;
+}
+
+/** A Policy document's Cedar text, for validating the directory's policies together before each is parsed. */
+function policyTextOf(doc: unknown): string[] {
+  if (!isRecord(doc) || doc.kind !== "Policy" || !isRecord(doc.spec) || typeof doc.spec.text !== "string") return [];
+  return [doc.spec.text];
 }
 
 /** Fixture files live beside the documents, in policy-tests/, and are not documents (PolicyTest documents name them). */

@@ -1,6 +1,5 @@
 import { chmodSync, writeFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { actionContext, type ActionContext } from "../audit/recorder.js";
 import { systemActor } from "../audit/actor.js";
 import { isTenantDocument, kindOf, type RecordDocument } from "../config-as-code/documents.js";
@@ -9,8 +8,9 @@ import type { Gatehouse } from "../gatehouse.js";
 import type { LifecycleEvent } from "../lifecycle/agent-states.js";
 import type { Executor } from "../store/database.js";
 import { GatehouseError } from "../shared/errors.js";
+import { packageRoot } from "../shared/package-root.js";
 
-export const demoDirectory = fileURLToPath(new URL("../../examples/demo", import.meta.url));
+export const demoDirectory = path.join(packageRoot(), "examples/demo");
 
 export interface BootstrapCredentials {
   tenant: string;

@@ -18,12 +18,52 @@ export interface PolicySource {
   version?: number;
 }
 
-/** What is wrong with a policy's text against the schema, in Cedar's words; undefined when nothing is. */
+/** Validation answers by the text's digest; past this the memory starts over. */
+const MAX_VALIDATED_TEXTS = 1024;
+const validated = new Map<string, string | undefined>();
+
+/**
+ * What is wrong with a policy's text against the schema, in Cedar's words; undefined when nothing
+ * is. Remembered by the text (the schema is the process's own): one validation costs Cedar
+ * milliseconds, and a published text is validated again where it is stored and where it is planned.
+ */
 export function policyTextProblem(text: string): string | undefined {
+  const key = hashOf(text);
+  if (validated.has(key)) return validated.get(key);
   const answer = validate({ schema: cedarSchema, policies: { staticPolicies: text } });
-  if (answer.type === "failure") return describeErrors(answer.errors);
-  if (answer.validationErrors.length > 0) return describeErrors(answer.validationErrors.map((e) => e.error));
-  return undefined;
+  let problem: string | undefined;
+  if (answer.type === "failure") problem = describeErrors(answer.errors);
+  else if (answer.validationErrors.length > 0) problem = describeErrors(answer.validationErrors.map((e) => e.error));
+  remember(key, problem);
+  return problem;
+}
+
+function remember(key: string, problem: string | undefined): void {
+  if (validated.size >= MAX_VALIDATED_TEXTS) validated.clear();
+  validated.set(key, problem);
+}
+
+/**
+ * Validates many texts in one Cedar call, which parses the schema once instead of once a text:
+ * for a directory of policies about to be validated one by one (configuration as code). Each
+ * text is split into its policies first, so texts cannot run into one another; the texts are
+ * remembered valid when the whole set is, and anything else is left to policyTextProblem, whose
+ * message then names the one text.
+ */
+export function validateTogether(texts: readonly string[]): void {
+  const policies: Record<string, string> = {};
+  const fresh: string[] = [];
+  for (const text of new Set(texts)) {
+    const key = hashOf(text);
+    if (validated.has(key)) continue;
+    const split = policySetTextToParts(text);
+    if (split.type === "failure" || split.policy_templates.length > 0) return;
+    split.policies.forEach((policy, i) => (policies[`${fresh.length}.${i}`] = policy));
+    fresh.push(key);
+  }
+  if (fresh.length < 2) return;
+  const answer = validate({ schema: cedarSchema, policies: { staticPolicies: policies } });
+  if (answer.type === "success" && answer.validationErrors.length === 0) for (const key of fresh) remember(key, undefined);
 }
 
 /** Throws invalid_request with Cedar's message when the text does not parse or does not type-check. */

@@ -2,6 +2,7 @@ import type { Finding } from "../finding.js";
 import { isDigit, type PiiRecognizer } from "./recognizer.js";
 import type { Word } from "./text-index.js";
 import { countryWords, englishWords, personNames } from "./word-lists.js";
+import { loadWordTable, type PrebuiltTable } from "./prebuilt-tables.js";
 import { WordTable } from "./word-table.js";
 
 /** Titles that put a name after them. */
@@ -127,24 +128,34 @@ let lexicon: Lexicon | undefined;
 
 /**
  * Every capitalised word the lists know, with what it is to a name: one lookup per word while
- * scanning (built once per process). Words not in it are unknown.
+ * scanning. Words not in it are unknown.
  */
+export const capitalisedWords: PrebuiltTable = {
+  name: "capitalised-words",
+  inputs: () => [KINDS, ...[HONORIFICS, SUFFIXES, NAMES_OF_THINGS, NEVER_NAMES].map((set) => [...set])],
+  build() {
+    const { frequent, common } = englishWords();
+    const names = personNames();
+    const capitalise = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
+    const table = new WordTable(common.size + names.length + 2000);
+    const word = code("word");
+    for (const w of common) table.set(capitalise(w), word);
+    const [name, ambiguous] = [code("name"), code("ambiguous")];
+    for (const n of names) table.set(n, common.has(n.toLowerCase()) ? ambiguous : name);
+    for (const w of frequent) table.set(capitalise(w), word);
+    for (const w of countryWords()) table.set(w, word);
+    for (const w of NEVER_NAMES) table.set(w, word);
+    for (const w of NAMES_OF_THINGS) table.set(w, code("thing"));
+    for (const w of SUFFIXES) table.set(w, code("suffix"));
+    for (const w of HONORIFICS) table.set(w, code("honorific"));
+    return table;
+  },
+};
+
+/** The capitalised words' table, read once per process. */
 function capitalisedLexicon(): Lexicon {
   if (lexicon) return lexicon;
-  const { frequent, common } = englishWords();
-  const names = personNames();
-  const capitalise = (word: string) => word.charAt(0).toUpperCase() + word.slice(1);
-  const table = new WordTable(common.size + names.length + 2000);
-  const word = code("word");
-  for (const w of common) table.set(capitalise(w), word);
-  const [name, ambiguous] = [code("name"), code("ambiguous")];
-  for (const n of names) table.set(n, common.has(n.toLowerCase()) ? ambiguous : name);
-  for (const w of frequent) table.set(capitalise(w), word);
-  for (const w of countryWords()) table.set(w, word);
-  for (const w of NEVER_NAMES) table.set(w, word);
-  for (const w of NAMES_OF_THINGS) table.set(w, code("thing"));
-  for (const w of SUFFIXES) table.set(w, code("suffix"));
-  for (const w of HONORIFICS) table.set(w, code("honorific"));
+  const table = loadWordTable(capitalisedWords);
   lexicon = { kindOf: (text, word) => KINDS[table.get(text, word.start, word.end)] as Kind };
   return lexicon;
 }

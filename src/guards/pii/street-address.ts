@@ -1,7 +1,9 @@
 import type { Finding } from "../finding.js";
 import { contextWords, isDigit, precededBy, type PiiRecognizer } from "./recognizer.js";
 import type { NumberRun, Word } from "./text-index.js";
+import { loadWordTable, type PrebuiltTable } from "./prebuilt-tables.js";
 import { englishWords } from "./word-lists.js";
+import { WordTable } from "./word-table.js";
 
 /** Words that say "street" in the languages addresses are commonly written in, lower case. */
 const STREET_WORDS = new Set(
@@ -110,6 +112,22 @@ function wordsBefore(text: string, at: number, max: number): Token[] {
 const HOUSE_NUMBER = /^\d{1,6}(?: \d{1,6})?$/;
 const isHouseNumber = (text: string, run: NumberRun) => run.digits <= 12 && HOUSE_NUMBER.test(text.slice(run.start, run.end));
 
+/** English words in common use, lower case: a street's name is seldom one. */
+export const commonEnglishWords: PrebuiltTable = {
+  name: "common-english-words",
+  inputs: () => [],
+  build() {
+    const { common } = englishWords();
+    const table = new WordTable(common.size);
+    for (const word of common) table.set(word, 1);
+    return table;
+  },
+};
+
+let common: WordTable | undefined;
+const commonEnglish = () => (common ??= loadWordTable(commonEnglishWords));
+const isCommonEnglish = (word: string) => commonEnglish().get(word, 0, word.length) !== 0;
+
 /**
  * Street addresses, found offline from how they are written: a house number and a street
  * name with a word that says street in one of many languages ("14 Crown Street", "Koskikatu
@@ -119,7 +137,7 @@ const isHouseNumber = (text: string, run: NumberRun) => run.digits <= 12 && HOUS
  */
 export const streetAddressRecognizer: PiiRecognizer = {
   types: ["STREET_ADDRESS"],
-  prepare: () => void englishWords(),
+  prepare: () => void commonEnglish(),
   find(text, index) {
     const found: Finding[] = [];
     const add = (start: number, end: number, score: number) => {
@@ -183,7 +201,7 @@ function streetAt(text: string, run: NumberRun): { start: number; end: number; s
     const second = numberAfter(text, last.end);
     const streetWord = after.some((w) => isStreetWord(w.text));
     // Without a street word, "12 Puruntie 82" is an address but "2 Section 5" is not.
-    const named = streetWord || after.some((w) => !englishWords().common.has(bare(w.text)));
+    const named = streetWord || after.some((w) => !isCommonEnglish(bare(w.text)));
     if (streetWord || (second !== undefined && named)) {
       return { start: run.start, end: second ?? last.end, score: streetWord ? 0.85 : 0.75 };
     }

@@ -6,21 +6,55 @@
  * fingerprint and a slot with odds of about one in four billion per lookup: an unknown word is
  * then taken for a known one, which a heuristic can bear.
  */
+const MAGIC = "GHW1";
+const HEADER_BYTES = 16;
+
 export class WordTable {
   private readonly fingerprints: Uint32Array;
   private readonly values: Uint8Array;
   private readonly mask: number;
+  private used = 0;
 
-  /** Room for `expected` words. */
-  constructor(private readonly expected: number) {
-    let size = 1024;
-    while (size < expected * 2) size *= 2;
-    this.fingerprints = new Uint32Array(size);
-    this.values = new Uint8Array(size);
-    this.mask = size - 1;
+  /** Room for `expected` words; `arrays` is a table's content read back by fromBytes. */
+  constructor(
+    private readonly expected: number,
+    arrays?: { fingerprints: Uint32Array; values: Uint8Array; used: number },
+  ) {
+    if (arrays) {
+      ({ fingerprints: this.fingerprints, values: this.values, used: this.used } = arrays);
+    } else {
+      let size = 1024;
+      while (size < expected * 2) size *= 2;
+      this.fingerprints = new Uint32Array(size);
+      this.values = new Uint8Array(size);
+    }
+    this.mask = this.values.length - 1;
   }
 
-  private used = 0;
+  /** The table as bytes (little-endian, as fromBytes reads it): a header, the fingerprints, the values. */
+  toBytes(): Buffer {
+    const size = this.values.length;
+    const bytes = Buffer.alloc(HEADER_BYTES + size * 5);
+    bytes.write(MAGIC, 0, "latin1");
+    bytes.writeUInt32LE(this.expected, 4);
+    bytes.writeUInt32LE(this.used, 8);
+    bytes.writeUInt32LE(size, 12);
+    for (let i = 0; i < size; i++) bytes.writeUInt32LE(this.fingerprints[i] as number, HEADER_BYTES + i * 4);
+    bytes.set(this.values, HEADER_BYTES + size * 4);
+    return bytes;
+  }
+
+  /** A table written by toBytes; throws when the bytes are not one. */
+  static fromBytes(bytes: Uint8Array): WordTable {
+    const view = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const size = view.length >= HEADER_BYTES ? view.readUInt32LE(12) : 0;
+    const wellFormed = view.toString("latin1", 0, 4) === MAGIC && size >= 1024 && (size & (size - 1)) === 0 && view.length === HEADER_BYTES + size * 5;
+    if (!wellFormed) throw new Error("WordTable.fromBytes: not a word table");
+    const fingerprints = new Uint32Array(size);
+    for (let i = 0; i < size; i++) fingerprints[i] = view.readUInt32LE(HEADER_BYTES + i * 4);
+    const values = Uint8Array.from(view.subarray(HEADER_BYTES + size * 4));
+    return new WordTable(view.readUInt32LE(4), { fingerprints, values, used: view.readUInt32LE(8) });
+  }
 
   /** Sets a word's value (1 to 255), replacing the one it had. */
   set(word: string, value: number): void {
