@@ -5,12 +5,14 @@ import { CompiledQuery, Kysely, SqliteDialect, SqliteDriver, type DatabaseConnec
 import { trackingChanges, type StoreChanges } from "./changes.js";
 import type { Schema } from "./schema.js";
 import { reusingStatements } from "./statement-cache.js";
+import { WalCheckpointer } from "./wal-checkpointer.js";
 import { WalSync } from "./wal-sync.js";
 
 /**
  * The embedded store: better-sqlite3 in WAL mode behind Kysely, prepared statements reused
  * (statement-cache.ts), transactions that take the write lock when they begin, and every write
- * acknowledged only once it is on disk, without an fsync on the event loop (wal-sync.ts).
+ * acknowledged only once it is on disk, without an fsync on the event loop (wal-sync.ts) or a
+ * checkpoint on it (wal-checkpointer.ts).
  */
 export function openSqlite(databaseUrl: string, changes: StoreChanges): { db: Kysely<Schema>; durable: () => Promise<void> } {
   const file = databaseUrl.slice("sqlite:".length);
@@ -21,11 +23,21 @@ export function openSqlite(databaseUrl: string, changes: StoreChanges): { db: Ky
   sqlite.pragma(wal ? "synchronous = NORMAL" : "synchronous = FULL");
   sqlite.pragma("foreign_keys = ON");
   sqlite.pragma("busy_timeout = 5000");
-  const sync = wal ? new WalSync(`${path.resolve(file)}-wal`) : undefined;
+  const durability: WalDurability | undefined = wal
+    ? { sync: new WalSync(`${path.resolve(file)}-wal`), checkpointer: new WalCheckpointer(path.resolve(file), () => sqlite.pragma("wal_autocheckpoint = 1000")) }
+    : undefined;
+  if (wal) sqlite.pragma("wal_autocheckpoint = 0");
+  const sync = durability?.sync;
   return {
-    db: new Kysely<Schema>({ dialect: trackingChanges(new DurableSqliteDialect(reusingStatements(sqlite), sync), changes) }),
+    db: new Kysely<Schema>({ dialect: trackingChanges(new DurableSqliteDialect(reusingStatements(sqlite), durability), changes) }),
     durable: () => sync?.durable() ?? Promise.resolve(),
   };
+}
+
+/** How a WAL-mode database is kept durable off the event loop: commits synced by WalSync, checkpoints run by WalCheckpointer. */
+interface WalDurability {
+  sync: WalSync;
+  checkpointer: WalCheckpointer;
 }
 
 const writeStatement = /^\s*(insert|update|delete|replace|create|drop|alter|with)\b/i;
@@ -73,7 +85,7 @@ class DurableSqliteDriver extends SqliteDriver {
 
   constructor(
     config: ConstructorParameters<typeof SqliteDriver>[0],
-    private readonly sync: WalSync | undefined,
+    private readonly wal: WalDurability | undefined,
   ) {
     super(config);
   }
@@ -115,24 +127,25 @@ class DurableSqliteDriver extends SqliteDriver {
     const wrote = this.dirty && !this.inTransaction;
     if (wrote) this.dirty = false;
     await super.releaseConnection();
-    if (wrote && this.sync) await this.sync.durable();
+    if (wrote && this.wal) await this.wal.sync.durable();
   }
 
   override async destroy(): Promise<void> {
+    await this.wal?.checkpointer.stop();
     await super.destroy();
-    await this.sync?.close();
+    await this.wal?.sync.close();
   }
 }
 
 class DurableSqliteDialect extends SqliteDialect {
   constructor(
     private readonly database: ReturnType<typeof reusingStatements>,
-    private readonly sync: WalSync | undefined,
+    private readonly wal: WalDurability | undefined,
   ) {
     super({ database });
   }
 
   override createDriver(): Driver {
-    return new DurableSqliteDriver({ database: this.database }, this.sync);
+    return new DurableSqliteDriver({ database: this.database }, this.wal);
   }
 }

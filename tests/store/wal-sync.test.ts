@@ -1,10 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import SQLite from "better-sqlite3";
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openStore } from "../../src/store/database.js";
+import { WalCheckpointer } from "../../src/store/wal-checkpointer.js";
 import { WalSync } from "../../src/store/wal-sync.js";
 
 /**
@@ -76,5 +77,37 @@ describe("the SQLite store", () => {
       await store.close();
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("checkpoints the WAL beside the event loop, not inside a commit, and removes it on close", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "gatehouse-wal-checkpoint-"));
+    const file = path.join(dir, "gatehouse.db");
+    const store = await openStore({ databaseUrl: `sqlite:${file}` });
+    try {
+      const automatic = await sql<{ wal_autocheckpoint: number }>`pragma wal_autocheckpoint`.execute(store.db);
+      expect(automatic.rows[0]?.wal_autocheckpoint).toBe(0);
+      await sql`create table bulk (v text)`.execute(store.db);
+      const before = statSync(file).size;
+      for (let i = 0; i < 200; i++) await sql`insert into bulk (v) values (${"x".repeat(4000)})`.execute(store.db);
+      // The worker copies the WAL into the database file within its interval.
+      await expect.poll(() => statSync(file).size, { timeout: 5000 }).toBeGreaterThan(before + 500_000);
+    } finally {
+      await store.close();
+    }
+    expect(existsSync(`${file}-wal`)).toBe(false);
+    rmSync(dir, { recursive: true, force: true });
+  });
+});
+
+describe("the WAL checkpointer", () => {
+  it("reports a failure, so that the main connection checkpoints automatically again", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "gatehouse-wal-broken-"));
+    const file = path.join(dir, "not-a-database");
+    writeFileSync(file, "this is not an SQLite database, and a checkpoint of it fails".repeat(100));
+    let failed = false;
+    const checkpointer = new WalCheckpointer(file, () => (failed = true), 10);
+    await expect.poll(() => failed, { timeout: 5000 }).toBe(true);
+    await checkpointer.stop();
+    rmSync(dir, { recursive: true, force: true });
   });
 });
