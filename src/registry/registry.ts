@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { ActionContext, Recorder } from "../audit/recorder.js";
 import { actorLabel } from "../audit/actor.js";
 import type { StoreChanges } from "../store/changes.js";
+import { CompiledOnce } from "../store/compiled-once.js";
 import type { Db, Executor } from "../store/database.js";
 import { ReadCache } from "../store/read-cache.js";
 import type { RegistryRecordTable, RegistryVersionTable } from "../store/schema.js";
@@ -93,6 +94,14 @@ export function validateIdentity(name: unknown, owner: unknown): { name: string;
 export const contentOf = <K extends Kind>(record: RegistryRecord<K> | undefined): RecordContent<K> | undefined =>
   record && !record.deleted ? { owner: record.owner, spec: record.spec } : undefined;
 
+const generationQuery = new CompiledOnce<{ tenantId: string; kind: Kind }, { generation: number | string | null }>(["tenantId", "kind"], (db, v) =>
+  db
+    .selectFrom("registry_records")
+    .select((eb) => eb.fn.sum<number | string | null>("version").as("generation"))
+    .where("tenant_id", "=", v.tenantId)
+    .where("kind", "=", v.kind),
+);
+
 /**
  * Versioned records of every governed kind. Each write keeps the full previous version, so
  * the history of any record can be read and diffed. Whether a write needs approval is decided
@@ -162,12 +171,8 @@ export class Registry {
    * in one small query, whether what it holds is still current.
    */
   async generation(tenantId: string, kind: Kind, executor: Executor = this.db): Promise<number> {
-    const row = await executor
-      .selectFrom("registry_records")
-      .select((eb) => eb.fn.sum<number | string | null>("version").as("generation"))
-      .where("tenant_id", "=", tenantId)
-      .where("kind", "=", kind)
-      .executeTakeFirst();
+    // Compiled once: the policy decision of every call asks this (TenantPolicies).
+    const row = await generationQuery.first(executor, { tenantId, kind });
     return Number(row?.generation ?? 0);
   }
 

@@ -1,5 +1,5 @@
 import { CompiledQuery, type Compilable, type QueryResult } from "kysely";
-import type { Db } from "./database.js";
+import type { Executor } from "./database.js";
 
 type Values = Record<string, unknown>;
 
@@ -19,19 +19,19 @@ interface Compiled<P> {
  * lists whose length varies, no conditions added for some values).
  */
 export class CompiledOnce<P extends Values, R> {
-  private readonly compiled = new WeakMap<Db, Compiled<P>>();
+  private readonly compiled = new WeakMap<Executor, Compiled<P>>();
 
   constructor(
     private readonly names: readonly (keyof P & string)[],
-    private readonly build: (db: Db, values: P) => Compilable<R>,
+    private readonly build: (db: Executor, values: P) => Compilable<R>,
   ) {}
 
-  execute(db: Db, values: P): Promise<QueryResult<R>> {
+  execute(db: Executor, values: P): Promise<QueryResult<R>> {
     return db.executeQuery(this.with(db, values));
   }
 
   /** The compiled query with these values, to run as it is or changed (see UNSYNCED_WRITE). */
-  with(db: Db, values: P): CompiledQuery<R> {
+  with(db: Executor, values: P): CompiledQuery<R> {
     let compiled = this.compiled.get(db);
     if (!compiled) {
       compiled = this.compile(db);
@@ -41,11 +41,11 @@ export class CompiledOnce<P extends Values, R> {
     return CompiledQuery.raw(compiled.sql, slots.map((name, i) => (name === undefined ? constants[i] : values[name]))) as CompiledQuery<R>;
   }
 
-  async first(db: Db, values: P): Promise<R | undefined> {
+  async first(db: Executor, values: P): Promise<R | undefined> {
     return (await this.execute(db, values)).rows[0];
   }
 
-  private compile(db: Db): Compiled<P> {
+  private compile(db: Executor): Compiled<P> {
     const sentinels = Object.fromEntries(this.names.map((name) => [name, `\u0000compiled-once:${name}\u0000`])) as Values;
     const byValue = new Map(this.names.map((name) => [sentinels[name], name]));
     const query = this.build(db, sentinels as P).compile();
