@@ -16,6 +16,8 @@ import { ConfigAsCode } from "./config-as-code/config-as-code.js";
 import { AgentLifecycle } from "./lifecycle/agent-lifecycle.js";
 import { AgentOperations } from "./lifecycle/agent-operations.js";
 import { Revocation } from "./lifecycle/revocation.js";
+import { PolicyEngine } from "./policy/policy-engine.js";
+import { TenantPolicies } from "./policy/tenant-policies.js";
 import { Registry } from "./registry/registry.js";
 import { createModelGateway, type ModelGateway, type ModelGatewayOptions } from "./gateway/model-gateway.js";
 import { jsonLogger, type Logger } from "./shared/logger.js";
@@ -94,6 +96,8 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   const retention = new Retention(db, recorder, logger);
   const tenants = new Tenants(db, recorder, store.changes);
   const registry = new Registry(db, recorder, store.changes);
+  // One copy of each tenant's parsed policies, for the gateway's decisions, grants and flows alike.
+  const policies = new TenantPolicies(registry, new PolicyEngine());
   const revocation = new Revocation();
   const lifecycle = new AgentLifecycle(db, recorder, tenants, revocation);
   const changeRequests = new ChangeRequests(db, store.dialect);
@@ -105,11 +109,11 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   let agentAccess: AgentAccess | undefined;
   try {
     agentAccess = await createAgentAccess(
-      { store, recorder, registry, lifecycle, revocation, tenants, logger },
+      { store, recorder, registry, policies, lifecycle, revocation, tenants, logger },
       { redisUrl: options.gateway?.redisUrl, guards: options.gateway?.guards, ...(options.messageWebhooks ? { webhooks: options.messageWebhooks } : {}) },
     );
     gateway = await createModelGateway(
-      { store, recorder, registry, apiKeys, tenants, secrets: options.secrets, agents: agentAccess.callers, flow: agentAccess.flow },
+      { store, recorder, registry, policies, apiKeys, tenants, secrets: options.secrets, agents: agentAccess.callers, flow: agentAccess.flow },
       options.gateway,
     );
   } catch (error) {

@@ -12,7 +12,7 @@ import { openNonceStore, type NonceStore } from "./identity/nonces.js";
 import { Tasks } from "./tasks/tasks.js";
 import { GrantDecider } from "./grants/grant-decider.js";
 import { Grants } from "./grants/grants.js";
-import { PolicyEngine } from "../policy/policy-engine.js";
+import type { TenantPolicies } from "../policy/tenant-policies.js";
 import { MessageDecider } from "./messages/message-decider.js";
 import { Messages } from "./messages/messages.js";
 import { defaultWebhookOptions, MessageWebhooks, type WebhookOptions } from "./messages/message-webhooks.js";
@@ -50,6 +50,8 @@ export interface AgentAccessServices {
   store: Store;
   recorder: Recorder;
   registry: Registry;
+  /** The tenants' parsed policies, shared with the gateway: grants and flows are decided with them. */
+  policies: TenantPolicies;
   lifecycle: AgentLifecycle;
   revocation: Revocation;
   tenants: Tenants;
@@ -70,10 +72,9 @@ export async function createAgentAccess(
   const keys = new AgentKeys(store.db, recorder, registry, lifecycle);
   const tokens = new AgentTokens(store.db, recorder);
   const tasks = new Tasks(store.db, recorder);
-  const engine = new PolicyEngine();
   const labels = new TaskLabels(store.db);
-  const grants = new Grants(store.db, recorder, registry, tasks, new GrantDecider(registry, engine, labels));
-  const flow = new FlowControl(store.db, registry, engine, labels);
+  const grants = new Grants(store.db, recorder, registry, tasks, new GrantDecider(services.policies, labels));
+  const flow = new FlowControl(store.db, registry, services.policies, labels);
   const transports = new ToolTransports().register("http", new HttpToolTransport());
   const resultGuard = new ToolResultGuard(registryMarkers(registry));
   tasks.whenEnded(grants);

@@ -5,8 +5,7 @@ import { defaultOutputGuards } from "../guards/output/output-guards.js";
 import { CedarDecider } from "../policy/cedar-decider.js";
 import { FlowDecider } from "../agents/flow/flow-decider.js";
 import type { FlowControl } from "../agents/flow/flow-control.js";
-import { PolicyEngine } from "../policy/policy-engine.js";
-import { TenantPolicies } from "../policy/tenant-policies.js";
+import type { TenantPolicies } from "../policy/tenant-policies.js";
 import type { Recorder } from "../audit/recorder.js";
 import type { Registry } from "../registry/registry.js";
 import type { SecretBox } from "../secrets/secret-box.js";
@@ -72,7 +71,17 @@ export const defaultUpstreamTimeoutMs = 60_000;
 export const defaultMaxPromptTokens = 200_000;
 
 export async function createModelGateway(
-  services: { store: Store; recorder: Recorder; registry: Registry; apiKeys: ApiKeys; tenants: Tenants; secrets: SecretBox; agents?: AgentCallerResolver; flow?: FlowControl },
+  services: {
+    store: Store;
+    recorder: Recorder;
+    registry: Registry;
+    policies: TenantPolicies;
+    apiKeys: ApiKeys;
+    tenants: Tenants;
+    secrets: SecretBox;
+    agents?: AgentCallerResolver;
+    flow?: FlowControl;
+  },
   options: ModelGatewayOptions = {},
 ): Promise<ModelGateway> {
   const { db } = services.store;
@@ -81,7 +90,7 @@ export async function createModelGateway(
   const providers = builtInProviders({ pools, timeoutMs });
   const credentials = new ProviderCredentials(db, services.secrets, services.registry, services.recorder, services.store.changes);
   const models = new ModelCatalog(services.registry);
-  const policyDecider = options.decider ?? new CedarDecider(new TenantPolicies(services.registry, new PolicyEngine()), registryDecider);
+  const policyDecider = options.decider ?? new CedarDecider(services.policies, registryDecider);
   // An agent's call inside a task is an outbound flow of that task: its label is decided too.
   const decider = services.flow ? new FlowDecider(policyDecider, services.flow) : policyDecider;
   const router = new Router({ attemptTimeoutMs: timeoutMs, ...options.routing });

@@ -14,12 +14,16 @@ export class TenantPolicySnapshot {
     this.sources = records.map((r) => ({ name: r.name, text: r.spec.text, environments: r.spec.environments, version: r.version }));
   }
 
-  /** The policies that apply in an environment, parsed on first use. */
-  forEnvironment(environment: string): SlicedPolicySet {
-    let set = this.sets.get(environment);
+  /**
+   * The policies that apply in an environment, parsed on first use; with a built-in floor
+   * (agents/flow/flow-floor.ts) under them when one is given.
+   */
+  forEnvironment(environment: string, floor?: PolicySource): SlicedPolicySet {
+    const key = floor ? `${environment}\u0000${floor.name}` : environment;
+    let set = this.sets.get(key);
     if (!set) {
-      set = this.engine.prepare(this.sources, environment);
-      this.sets.set(environment, set);
+      set = this.engine.prepare(floor ? [...this.sources, floor] : this.sources, environment);
+      this.sets.set(key, set);
     }
     return set;
   }

@@ -1,6 +1,6 @@
 import type { EntityJson } from "@cedar-policy/cedar-wasm/nodejs";
-import type { PolicyEngine, PolicySource } from "../../policy/policy-engine.js";
 import { NAMESPACE, type PolicyAction } from "../../policy/schema.js";
+import type { TenantPolicies } from "../../policy/tenant-policies.js";
 import type { Registry, RegistryRecord } from "../../registry/registry.js";
 import { sensitivityRank } from "../../registry/kinds.js";
 import type { Db } from "../../store/database.js";
@@ -36,7 +36,7 @@ export class FlowControl {
   constructor(
     private readonly db: Db,
     private readonly registry: Registry,
-    private readonly engine: PolicyEngine,
+    private readonly policies: TenantPolicies,
     readonly labels: TaskLabels,
   ) {}
 
@@ -46,10 +46,9 @@ export class FlowControl {
     if (!task) throw notFound(`task '${taskId}'`);
     const tenantId = task.tenant_id;
     const label = await this.labels.of({ id: task.id, tenantId });
-    const [agent, records] = await Promise.all([this.registry.find(tenantId, "agent", task.agent_name), this.registry.list(tenantId, "policy")]);
-    const sources: PolicySource[] = [...records.map((r) => ({ name: r.name, text: r.spec.text, environments: r.spec.environments, version: r.version })), flowFloor];
+    const [agent, policies] = await Promise.all([this.registry.find(tenantId, "agent", task.agent_name), this.policies.current(tenantId)]);
     const { action, target, resource } = cedarTarget(flow);
-    const decision = this.engine.decide(sources, task.environment, {
+    const decision = policies.forEnvironment(task.environment, flowFloor).decide({
       principal: { type: "Agent", id: task.agent_name },
       action,
       resource: target,

@@ -1,7 +1,7 @@
 import type { EntityJson } from "@cedar-policy/cedar-wasm/nodejs";
-import type { PolicyEngine, PolicySource } from "../../policy/policy-engine.js";
 import { NAMESPACE } from "../../policy/schema.js";
-import type { Registry, RegistryRecord } from "../../registry/registry.js";
+import type { TenantPolicies } from "../../policy/tenant-policies.js";
+import type { RegistryRecord } from "../../registry/registry.js";
 import type { AgentIdentity } from "../identity/agent-identity.js";
 import type { Task } from "../tasks/tasks.js";
 import type { GrantRequest } from "./scope.js";
@@ -23,8 +23,7 @@ export interface GrantVerdict {
  */
 export class GrantDecider {
   constructor(
-    private readonly registry: Registry,
-    private readonly engine: PolicyEngine,
+    private readonly policies: TenantPolicies,
     /** The task's information-flow label goes in context.task_label, so a policy can refuse a grant the label could not use. */
     private readonly labels?: TaskLabels,
   ) {}
@@ -36,8 +35,7 @@ export class GrantDecider {
     resource: RegistryRecord<"tool"> | RegistryRecord<"data_source">,
     heldGrants: string[],
   ): Promise<GrantVerdict> {
-    const records = await this.registry.list(agent.tenantId, "policy");
-    const sources: PolicySource[] = records.map((r) => ({ name: r.name, text: r.spec.text, environments: r.spec.environments, version: r.version }));
+    const policies = await this.policies.current(agent.tenantId);
     const resourceEntity: EntityJson =
       resource.kind === "tool"
         ? { uid: { type: `${NAMESPACE}::Tool`, id: resource.name }, attrs: { side_effect: resource.spec.sideEffect, owner: resource.owner }, parents: [] }
@@ -69,7 +67,7 @@ export class GrantDecider {
     };
     if (task.reference !== null) context.reference = task.reference;
     if (this.labels) context.task_label = cedarLabel(await this.labels.of({ id: task.id, tenantId: agent.tenantId }));
-    const decision = this.engine.decide(sources, agent.environment, {
+    const decision = policies.forEnvironment(agent.environment).decide({
       principal: { type: "Agent", id: agent.name },
       action: "request_grant",
       resource: { type: resource.kind === "tool" ? "Tool" : "DataSource", id: resource.name },
@@ -81,7 +79,7 @@ export class GrantDecider {
     });
     if (decision.allowed) return { outcome: "approve", reasons: ["no policy forbids it"], policies: [] };
     const described = (name: string) => {
-      const description = records.find((r) => r.name === name)?.spec.description;
+      const description = policies.description(name);
       return description ? `${name} (${description})` : name;
     };
     if (decision.escalate) {
