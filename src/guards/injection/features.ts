@@ -50,6 +50,7 @@ const DERIVED: FeatureSpec[] = [
   { name: "frame-and-extract", type: PI, sign: 1, strength: "strong" },
   { name: "pressure-and-extract", type: PI, sign: 1, strength: "strong" },
   { name: "persona-and-rules", type: JB, sign: 1, strength: "strong" },
+  { name: "persona-and-voice", type: JB, sign: 1, strength: "strong" },
 ];
 
 export const FEATURES: readonly FeatureSpec[] = [...LEXICAL.map((f): FeatureSpec => ({ name: f.name, type: f.type, sign: 1, strength: f.strength })), ...DERIVED];
@@ -195,6 +196,7 @@ export function featureVector(text: string): Float64Array {
   x[at("frame-and-extract")] = extract * max(x, "hypothetical-frame", "topic-pivot", "fake-dialogue", "obfuscate-output", "char-transform");
   x[at("pressure-and-extract")] = extract * max(x, "authority-claim", "authority-social", "bribe-threat", "social-engineering", "privileged-mode");
   x[at("persona-and-rules")] = max(x, "persona-ai", "persona-switch", "jailbreak-persona", "custom-gpt") * max(x, "no-rules", "never-refuse", "refusal-suppression", "content-policy");
+  x[at("persona-and-voice")] = max(x, "persona-ai", "persona-switch", "jailbreak-persona", "custom-gpt") * max(x, "forced-reply", "stay-in-character");
   return x;
 }
 

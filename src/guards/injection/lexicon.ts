@@ -56,7 +56,7 @@ const WEAK = new Set([
   "fake-dialogue", "output-hijack", "your-output", "exfil-url-template", "link-insertion", "urgent-action", "attention-label", "risky-code",
   "custom-gpt", "ai-self-reference", "persona-ai", "persona-switch", "from-now-on", "never-refuse", "content-policy", "jailbreak-word",
   "evil-persona", "harm-topic", "profanity", "prompt-placeholder", "game-frame", "slash-commands", "shouted-absolutes", "developer-mode",
-  "persona-config", "every-response",
+  "persona-config", "every-response", "forced-reply",
 ]);
 
 /** A list of words and phrases, each matched whole; a phrase starts at its last word, the others in a lookbehind. */
@@ -116,7 +116,7 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "privileged-mode",
     PI,
     "mode override reset update upgrade check audit code granted confirmed",
-    String.raw`(?<=\b(?:system|god|admin|administrator|maintenance|debug|override|sudo|root|superuser|diagnostic|law enforcement override|emergency|service|test|testing) )mode\b|(?<=\bsystem )(?:override|reset|update|upgrade|check|audit)\b|(?<=\b(?:override|access) )(?:code|granted|confirmed)\b|(?<=\bsecurity )(?:audit|check)\b`,
+    String.raw`(?<=\b(?:system|god|admin|administrator|maintenance|debug|override|sudo|root|superuser|diagnostic|law enforcement override|emergency|service|test|testing) )mode\b|(?<=\bsystem )(?:override|reset|update|upgrade|check|audit)\b|(?<=\b(?:override|access) )(?:code|granted|confirmed)\b|(?<=\bsecurity )(?:audit|check)\b|(?<=\b(?:developer|admin|administrator|system|training data|security|emergency|priority|root) )override\b`,
   ),
   lex(
     "authority-claim",
@@ -248,6 +248,13 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "respond reply answer begin start end finish conclude prefix preface say print output write state repeat",
     String.raw`\b(?:respond|reply|answer|begin|start|end|finish|conclude|prefix|preface)\b${within(30)}\b(?:with|by saying)\s*(?:only|exactly|just)?\s*:?\s*["“']|\b(?:say|print|output|write|state|repeat)\s*(?:only|exactly|just)?\s*:?\s*["“'][^"”'\n]{1,80}["”']\s*(?:\.|,|and|then|$)|\bstate (?:that|:)`,
   ),
+  // A fixed opening or reply forced on every answer ("always answer \"As X\""), the voice a persona is held to; a fixed yes/no or true/false answer is an ordinary task format.
+  lex(
+    "forced-reply",
+    JB,
+    "always only just",
+    String.raw`\b(?:always|only|just) (?:answer|respond|reply|start|begin|say|end|sign)\b${within(30)}?(?:with|by saying|as)?\s*:?\s*"(?!\s*(?:yes|no|true|false|[a-d0-9])\b)`,
+  ),
   lex(
     "your-output",
     PI,
@@ -307,7 +314,7 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "code-insertion",
     PI,
     "code snippet script block excerpt section command lines line program",
-    String.raw`(?<=\b(?:inject|insert|add|include|embed|incorporate|integrate|merge|blend|append|place|put|execute|run|render|ensure|feature|make)\b${within(70)}\b(?:following|subsequent|below|provided|this|these|given)\s+)(?:code|snippet|script|block|excerpt|section|command|lines? of code|program)\b`,
+    String.raw`(?<=\b(?:inject|insert|introduce|add|include|embed|incorporate|integrate|merge|blend|weave|slip|paste|position|append|place|put|execute|run|render|ensure|feature|make)\b${within(70)}\b(?:following|subsequent|below|provided|this|these|given)\s+)(?:code|snippet|script|block|excerpt|section|command|lines? of code|program)\b`,
   ),
   lex(
     "risky-code",
