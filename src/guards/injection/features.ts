@@ -163,21 +163,27 @@ export function featureVector(text: string): Float64Array {
   const lower = main.toLowerCase();
   const scan = scanText(main, VOCABULARY);
   lexicalValues(main, lower, scan, x);
+  const start = dataStart(lower);
+  let directives = dataDirectives(lower, start);
   const views = alternateReadings(main, scan.hints);
   if (views.length > 0) {
     const plain = x.slice(0, LEXICAL.length);
-    for (const view of views) lexicalValues(view, view.toLowerCase(), scanText(view, VOCABULARY), x);
+    for (const view of views) {
+      const viewLower = view.toLowerCase();
+      lexicalValues(view, viewLower, scanText(view, VOCABULARY), x);
+      // An encoded run inside the data is part of it: a directive it decodes to counts as one there.
+      if (start >= 0) directives = Math.max(directives, dataDirectives(viewLower, 0));
+    }
     // Hiding an instruction in an encoding is itself a signal.
     let gained = 0;
     for (let i = 0; i < LEXICAL.length; i++) if ((x[i] as number) > (plain[i] as number)) gained++;
     x[at("smuggled")] = Math.min(1, gained / 2);
   }
 
-  const start = dataStart(lower);
   x[at("data-present")] = start >= 0 ? 1 : 0;
   x[at("data-imperative")] = Math.min(1, dataImperatives(lower, start) / 2);
   x[at("data-question")] = Math.min(1, dataQuestions(lower, start));
-  x[at("data-directive")] = Math.min(1, dataDirectives(lower, start) / 2);
+  x[at("data-directive")] = Math.min(1, directives / 2);
   x[at("data-action")] = Math.min(1, dataActions(lower, start));
   x[at("hidden-characters")] = hidden ? 1 : 0;
   x[at("table-interruption")] = Math.min(1, tableInterruptions(main));
