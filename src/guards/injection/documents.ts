@@ -67,6 +67,21 @@ export function dataDirectives(lower: string, start: number): number {
   return n;
 }
 
+/**
+ * The answer being worked on, named inside the data ("use numbers for vowels in your response"):
+ * an e-mail or a table has no business with how the assistant answers. A reply to the e-mail is
+ * its own business, so "your reply" is not counted.
+ */
+const YOUR_OUTPUT = /\b(?:in|into|within|throughout|to|across) your (?:[a-z]+ )?(?:response|responses|answer|answers|output|summary|explanation|elucidation|translation|completion)\b/g;
+
+/** Mentions of the assistant's answer after the data starts (past its first tenth, so not the user's own request). */
+export function dataOutputMentions(lower: string, start: number): number {
+  if (start < 0) return 0;
+  let n = 0;
+  for (const m of lower.matchAll(YOUR_OUTPUT)) if (m.index > start + 20 && m.index > lower.length * 0.1) n++;
+  return n;
+}
+
 /** Actions an agent could be talked into from inside the data: sending or forwarding to an address, or to a link. */
 const ACTION = /\b(?:send|forward|email|e-mail|upload|post|transmit|exfiltrate|copy|bcc)\b[^.!?\n]{0,60}\b(?:to|at)\s+(?:https?:\/\/|www\.|[\w.+-]+@[\w-]+\.[\w.]+)/g;
 

@@ -3,7 +3,7 @@
  * score: the lexical features of lexicon.ts over every reading of the text (normalise.ts), the
  * layout of data planted in it (documents.ts), and a few that combine them.
  */
-import { dataActions, dataDirectives, dataImperatives, dataQuestions, dataStart, hiddenMarkup, tableInterruptions } from "./documents.js";
+import { dataActions, dataDirectives, dataImperatives, dataOutputMentions, dataQuestions, dataStart, hiddenMarkup, tableInterruptions } from "./documents.js";
 import { LEXICAL, type InjectionType, type LexicalFeature, type Strength } from "./lexicon.js";
 import { alternateReadings, normaliseDetailed } from "./normalise.js";
 import { scanText, type Scan } from "./scan.js";
@@ -40,6 +40,7 @@ const DERIVED: FeatureSpec[] = [
   { name: "data-question", type: PI, sign: 1, strength: "weak" },
   { name: "data-directive", type: PI, sign: 1, strength: "strong" },
   { name: "data-action", type: PI, sign: 1, strength: "weak" },
+  { name: "data-your-output", type: PI, sign: 1, strength: "weak" },
   { name: "table-interruption", type: PI, sign: 1, strength: "strong" },
   { name: "hidden-markup", type: PI, sign: 1, strength: "strong" },
   { name: "repetition", type: PI, sign: 1, strength: "weak" },
@@ -185,6 +186,7 @@ export function featureVector(text: string): Float64Array {
   x[at("data-question")] = Math.min(1, dataQuestions(lower, start));
   x[at("data-directive")] = Math.min(1, directives / 2);
   x[at("data-action")] = Math.min(1, dataActions(lower, start));
+  x[at("data-your-output")] = Math.min(1, dataOutputMentions(lower, start));
   x[at("hidden-characters")] = hidden ? 1 : 0;
   x[at("table-interruption")] = Math.min(1, tableInterruptions(main));
   x[at("hidden-markup")] = hiddenMarkup(lower) ? 1 : 0;

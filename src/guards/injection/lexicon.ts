@@ -185,7 +185,7 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "obfuscate-output",
     PI,
     "base base64 rot rot13 hex hexadecimal binary morse pig leetspeak leet reverse reversed caesar unicode ascii cipher code encode encrypt obfuscate scramble",
-    String.raw`(?<=\b(?:in|into|using|with|as)\s+(?:a\s+)?)(?:base ?64|rot-?13|hex(?:adecimal)?|binary code|morse(?: code)?|pig latin|leetspeak|leet|reverse(?:d)? order|caesar cipher|unicode escapes|ascii codes|cipher|code words)\b|\b(?:encode|encrypt|obfuscate|reverse|scramble)\b${within(40)}\b(?:using|with|in|into)\b`,
+    String.raw`(?<=\b(?:in|into|using|with|as)\s+(?:a\s+)?)(?:base ?64|rot-?13|hex(?:adecimal)?|binary code|morse(?: code)?|pig latin|leetspeak|leet|reverse(?:d)? order|caesar cipher|unicode escapes|ascii codes|cipher|code words)\b|\b(?:encode|encrypt|obfuscate|scramble|reverse (?=it\b|the\b|this\b|that\b|each\b|every\b|your\b|all\b))\b${within(40)}\b(?:using|with|in|into)\b`,
   ),
   lex(
     "char-transform",
