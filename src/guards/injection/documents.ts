@@ -29,11 +29,19 @@ const TASK_IMPERATIVE =
   /(?:^|[\n.!?:|>][ \t]*|(?<=\S)[ \t]{2,})(?:please\s+|kindly\s+|also\s+|now\s+)?(?:explain|write|describe|translate|create|generate|list|provide|include|add|calculate|convert|compose|recommend|suggest|output|insert|rewrite|modify|append|mention|answer|draft|introduce|encourage|remind|summari[sz]e|recite|replace|develop|outline|break down|define|compare|discuss|analy[sz]e|detail|enumerate|render|substitute|misspell|jumble|scramble|rearrange|anagram|enhance|augment|integrate|inject|embed|tease|promote|urge|advise|construct|design|teach)\b[^\n]{8,}/g;
 const QUESTION_LINE = /(?:^|\n)[ \t]*(?:what|what's|how|who|why|when|where|which|can you|could you|would you|is there|are there|do you|does)\b[^\n?]{6,}\?[ \t]*(?=\n|$)/g;
 
-/** Task-like imperative sentences after the data starts (past its first tenth, so not the user's own request). */
-export function dataImperatives(lower: string, start: number): number {
-  if (start < 0) return 0;
-  let n = 0;
-  for (const m of lower.matchAll(TASK_IMPERATIVE)) if (m.index > start + 20 && m.index > lower.length * 0.1) n++;
+/**
+ * Task-like imperative sentences after the data starts (past its first tenth, so not the user's
+ * own request), in all and those with more of the data after them: a user's request comes before
+ * or after what it is about, not in the middle of it.
+ */
+export function dataImperatives(lower: string, start: number): { all: number; inside: number } {
+  const n = { all: 0, inside: 0 };
+  if (start < 0) return n;
+  for (const m of lower.matchAll(TASK_IMPERATIVE)) {
+    if (m.index <= start + 20 || m.index <= lower.length * 0.1) continue;
+    n.all++;
+    if (lower.length - (m.index + m[0].length) >= 100) n.inside++;
+  }
   return n;
 }
 

@@ -37,6 +37,7 @@ const JB = "JAILBREAK" as const;
 const DERIVED: FeatureSpec[] = [
   { name: "data-present", type: PI, sign: -1, strength: "weak" },
   { name: "data-imperative", type: PI, sign: 1, strength: "weak" },
+  { name: "data-imperative-inside", type: PI, sign: 1, strength: "strong" },
   { name: "data-question", type: PI, sign: 1, strength: "weak" },
   { name: "data-directive", type: PI, sign: 1, strength: "strong" },
   { name: "data-action", type: PI, sign: 1, strength: "weak" },
@@ -182,7 +183,9 @@ export function featureVector(text: string): Float64Array {
   }
 
   x[at("data-present")] = start >= 0 ? 1 : 0;
-  x[at("data-imperative")] = Math.min(1, dataImperatives(lower, start) / 2);
+  const imperatives = dataImperatives(lower, start);
+  x[at("data-imperative")] = Math.min(1, imperatives.all / 2);
+  x[at("data-imperative-inside")] = Math.min(1, imperatives.inside);
   x[at("data-question")] = Math.min(1, dataQuestions(lower, start));
   x[at("data-directive")] = Math.min(1, directives / 2);
   x[at("data-action")] = Math.min(1, dataActions(lower, start));
