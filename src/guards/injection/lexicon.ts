@@ -253,7 +253,7 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "forced-reply",
     JB,
     "always only just",
-    String.raw`\b(?:always|only|just) (?:answer|respond|reply|start|begin|say|end|sign)\b${within(30)}?(?:with|by saying|as)?\s*:?\s*"(?!\s*(?:yes|no|true|false|[a-d0-9])\b)`,
+    String.raw`\b(?:always|only|just) (?:answer|respond|reply|start|begin|say|end|sign)\b[^.!?\n"]{0,30}?(?:with|by saying|as)?\s*:?\s*"(?!\s*(?:yes|no|true|false|[a-d0-9])\b)`,
   ),
   lex(
     "your-output",
