@@ -121,8 +121,8 @@ export const LEXICAL: readonly LexicalFeature[] = [
   lex(
     "authority-claim",
     PI,
-    "developer developers creator creators admin administrator maintainer owner programmer engineer operator boss manager supervisor master god maker designer trainer developed created made trained built openai anthropic google meta microsoft team",
-    String.raw`(?<=\b(?:i am|i'm|this is|as)\s+(?:your|the|an?|one of your)\s+(?:(?:lead|senior|chief|head|original)\s+)?)(?:developer|creator|admin|administrator|maintainer|owner|programmer|engineer|operator|boss|manager|supervisor|master|god|maker|designer|trainer)s?\b|(?<=\b(?:i am|i'm) )god\b|(?<=\bas an ai )(?:developed|created|made|trained|built) by\b|\b(?:openai|anthropic|google|meta|microsoft) (?:employee|engineer|developer|staff|team|researcher)s?\b|(?<=\b(?:i am|i'm) (?:from|with) )(?:openai|anthropic)\b|(?<=\b(?:i am|i'm) (?:from|with) the (?:security|it|admin) )team\b`,
+    "developer developers creator creators admin administrator maintainer owner programmer engineer operator boss manager supervisor master god maker designer trainer developed created made trained built openai anthropic google meta microsoft team 私は 我是 나는",
+    String.raw`(?<=\b(?:i am|i'm|this is|as)\s+(?:your|the|an?|one of your)\s+(?:(?:lead|senior|chief|head|original)\s+)?)(?:developer|creator|admin|administrator|maintainer|owner|programmer|engineer|operator|boss|manager|supervisor|master|god|maker|designer|trainer)s?\b|(?<=\b(?:i am|i'm) )god\b|(?<=\bas an ai )(?:developed|created|made|trained|built) by\b|\b(?:openai|anthropic|google|meta|microsoft) (?:employee|engineer|developer|staff|team|researcher)s?\b|(?<=\b(?:i am|i'm) (?:from|with) )(?:openai|anthropic)\b|(?<=\b(?:i am|i'm) (?:from|with) the (?:security|it|admin) )team\b|私は(?:あなたの)?(?:上司|開発者|管理者|作成者)|我是你的(?:老板|上司|开发者|管理员|创造者)|나는 (?:너의|당신의) (?:상사|개발자|관리자)`,
   ),
   lex(
     "authority-social",
@@ -142,7 +142,7 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "secret-request",
     PI,
     `${SECRET_STARTS} sua`,
-    String.raw`(?<=\b(?:what(?:'s| is| are| was)|tell|share|give|reveal|confirm|provide|print|show|display|spell|write|say|send|repeat|disclose|leak|output|list|type|recite|hint|encode|translate|reverse|poem|haiku|story|song|acrostic|riddle|guess)\b${within(50)})${SECRET}|(?<=cuál es la )contraseña|(?<=quel est le )mot de passe|(?<=was ist das )passwort|(?<=qual (?:è|é) (?:la|a) )(?:password|sua senha)|パスワードは何|비밀번호.{0,10}(?:알려|뭐)|(?<=какой )пароль`,
+    String.raw`(?<=\b(?:what(?:'s| is| are| was)|tell|share|give|reveal|confirm|provide|print|show|display|spell|write|say|send|repeat|disclose|leak|output|list|type|recite|hint|encode|translate|reverse|poem|haiku|story|song|acrostic|riddle|guess)\b${within(50)})${SECRET}|(?<=cuál es la )contraseña|(?<=quel est le )mot de passe|(?<=was ist das )passwort|(?<=qual (?:è|é) (?:la|a) )(?:password|sua senha)|パスワードは何|비밀번호.{0,10}(?:알려|뭐)|(?<=какой )пароль|パスワード.{0,40}?(?:教えて|提供|送って)|密码.{0,30}?(?:告诉|给我|提供|发给)|비밀번호.{0,30}?(?:알려|제공|보내)`,
   ),
   // Revealing the prompt the model runs under (not writing one: "write a system prompt for …" is a task).
   decisive(lex(
