@@ -32,7 +32,7 @@ const QUESTION_LINE = /(?:^|\n)[ \t]*(?:what|what's|how|who|why|when|where|which
 /**
  * Task-like imperative sentences after the data starts (past its first tenth, so not the user's
  * own request), in all and those with more of the data after them: a user's request comes before
- * or after what it is about, not in the middle of it.
+ * or after what it is about, not in the middle of it (nor in a table's cell, where it is the table's).
  */
 export function dataImperatives(lower: string, start: number): { all: number; inside: number } {
   const n = { all: 0, inside: 0 };
@@ -40,7 +40,9 @@ export function dataImperatives(lower: string, start: number): { all: number; in
   for (const m of lower.matchAll(TASK_IMPERATIVE)) {
     if (m.index <= start + 20 || m.index <= lower.length * 0.1) continue;
     n.all++;
-    if (lower.length - (m.index + m[0].length) >= 100) n.inside++;
+    // A sentence in a table's cell is the table's own text.
+    const line = lower.slice(lower.lastIndexOf("\n", m.index) + 1, m.index + 1).trimStart();
+    if (lower.length - (m.index + m[0].length) >= 100 && !line.startsWith("|")) n.inside++;
   }
   return n;
 }
