@@ -116,7 +116,7 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "privileged-mode",
     PI,
     "mode override reset update upgrade check audit code granted confirmed",
-    String.raw`(?<=\b(?:system|god|admin|administrator|maintenance|debug|override|sudo|root|superuser|diagnostic|law enforcement override|emergency|service|test|testing) )mode\b|(?<=\bsystem )(?:override|reset|update|upgrade|check|audit)\b|(?<=\b(?:override|access) )(?:code|granted|confirmed)\b|(?<=\bsecurity )(?:audit|check)\b|(?<=\b(?:developer|admin|administrator|system|training data|security|emergency|priority|root) )override\b`,
+    String.raw`(?<=\b(?:system|god|admin|administrator|maintenance|debug|override|sudo|root|superuser|diagnostic|law enforcement override|emergency|service|test|testing) )mode\b|(?<=\bsystem )(?:override|reset|update|upgrade|check|audit)\b|(?<=\boverride )code\b|(?<=\baccess )(?:granted|confirmed)\b|(?<=\bsecurity )(?:audit|check)\b|(?<=\b(?:developer|admin|administrator|system|training data|security|emergency|priority|root) )override\b`,
   ),
   lex(
     "authority-claim",
