@@ -48,7 +48,9 @@ export function scoreInjection(text: string): InjectionVerdict {
  * The score at and above which the guard reports a finding (what the product ships with). It
  * stays at the input guards' default minScore (0.5): a lower threshold here would be filtered out
  * again by minScore on model calls and /v1/guard/check, and act only on tool results, so the two
- * surfaces would disagree. A tenant that wants more recall lowers guards.input.minScore.
+ * surfaces would disagree. A tenant that wants more recall lowers guards.input.minScore. Not much
+ * below 0.4, though: one weak feature alone scores about 0.36 (features.ts), so "What is the
+ * password policy for our system?" would be flagged from there down.
  */
 export const INJECTION_THRESHOLD = 0.5;
 

@@ -29,11 +29,21 @@ const TASK_IMPERATIVE =
   /(?:^|[\n.!?:|>][ \t]*|(?<=\S)[ \t]{2,})(?:please\s+|kindly\s+|also\s+|now\s+)?(?:explain|write|describe|translate|create|generate|list|provide|include|add|calculate|convert|compose|recommend|suggest|output|insert|rewrite|modify|append|mention|answer|draft|introduce|encourage|remind|summari[sz]e|recite|replace|develop|outline|break down|define|compare|discuss|analy[sz]e|detail|enumerate|render|substitute|misspell|jumble|scramble|rearrange|anagram|enhance|augment|integrate|inject|embed|tease|promote|urge|advise|construct|design|teach)\b[^\n]{8,}/g;
 const QUESTION_LINE = /(?:^|\n)[ \t]*(?:what|what's|how|who|why|when|where|which|can you|could you|would you|is there|are there|do you|does)\b[^\n?]{6,}\?[ \t]*(?=\n|$)/g;
 
-/** Task-like imperative sentences after the data starts (past its first tenth, so not the user's own request). */
-export function dataImperatives(lower: string, start: number): number {
-  if (start < 0) return 0;
-  let n = 0;
-  for (const m of lower.matchAll(TASK_IMPERATIVE)) if (m.index > start + 20 && m.index > lower.length * 0.1) n++;
+/**
+ * Task-like imperative sentences after the data starts (past its first tenth, so not the user's
+ * own request), in all and those with more of the data after them: a user's request comes before
+ * or after what it is about, not in the middle of it (nor in a table's cell, where it is the table's).
+ */
+export function dataImperatives(lower: string, start: number): { all: number; inside: number } {
+  const n = { all: 0, inside: 0 };
+  if (start < 0) return n;
+  for (const m of lower.matchAll(TASK_IMPERATIVE)) {
+    if (m.index <= start + 20 || m.index <= lower.length * 0.1) continue;
+    n.all++;
+    // A sentence in a table's cell is the table's own text.
+    const line = lower.slice(lower.lastIndexOf("\n", m.index) + 1, m.index + 1).trimStart();
+    if (lower.length - (m.index + m[0].length) >= 100 && !line.startsWith("|")) n.inside++;
+  }
   return n;
 }
 
@@ -50,10 +60,12 @@ const PROSE_WORD = /^[A-Za-z'’,;:.?!"()-]+$/;
 /**
  * Sentences inside the data that speak to whoever processes it rather than being part of it: told
  * to ignore the material or to state something about it, a "let's say" that replaces its facts,
- * the AI addressed by name, or told to keep something from the user. Counted after the data starts.
+ * "you must" (not a conditional "if you need to", which is ordinary advice), the AI addressed by
+ * name, told to keep something from the user, told what the answer or output is to be ("state the
+ * output is …"), or told to ignore it in another language. Counted after the data starts.
  */
 const DIRECTIVE = new RegExp(
-  String.raw`\b(?:let's|let us|we (?:might|could|should|will|must)) (?:say|state|assume|pretend|claim|imagine|declare|conclude)\b|\bignore (?:the|this|that|all|any|previous|prior)\b|\b(?:state|say|declare|claim|respond|reply|answer|output|print) (?:that|the following|instead)\b|\byou (?:must|should|need to|have to|are (?:required|instructed|asked) to|will now)\b|\b(?:you've|you have) been (?:instructed|asked|told|ordered)\b|\b(?:note|message|instructions?) (?:to|for) (?:the |any )?(?:ai|assistant|model|llm|chatbot|bot)s?\b|\b(?:dear|hey|attention|hello|hi),? (?:ai|assistant|chatgpt|gpt|model|llm|chatbot|bot|claude|copilot)\b|\b(?:ai|assistant|language model|llm|chatbot|model)s?,? (?:must|should|please|you must|reading this|processing this)\b|\bif you are an? (?:ai|language model|llm|assistant|chatbot|bot)\b|\b(?:do not|don't|never|without) (?:tell|inform|mention|alert|notify|warn)(?:ing)? (?:the )?(?:user|recipient|reader|human)\b`,
+  String.raw`\b(?:let's|let us|we (?:might|could|should|will|must)) (?:say|state|assume|pretend|claim|imagine|declare|conclude)\b|\bignore (?:the|this|that|all|any|previous|prior)\b|\b(?:state|say|declare|claim|respond|reply|answer|output|print) (?:that|the following|instead)\b|(?<!\b(?:if|when|whether|unless|what|where|how) )\byou (?:must|should|need to|have to|are (?:required|instructed|asked) to|will now)\b|\b(?:you've|you have) been (?:instructed|asked|told|ordered)\b|\b(?:note|message|instructions?) (?:to|for) (?:the |any )?(?:ai|assistant|model|llm|chatbot|bot)s?\b|\b(?:dear|hey|attention|hello|hi),? (?:ai|assistant|chatgpt|gpt|model|llm|chatbot|bot|claude|copilot)\b|\b(?:ai|assistant|language model|llm|chatbot|model)s?,? (?:must|should|please|you must|reading this|processing this)\b|\bif you are an? (?:ai|language model|llm|assistant|chatbot|bot)\b|\b(?:do not|don't|never|without) (?:tell|inform|mention|alert|notify|warn)(?:ing)? (?:the )?(?:user|recipient|reader|human)\b|\b(?:state|say|declare|claim|assert|indicate|report|respond|reply|conclude|consider|treat)(?: that| with)? the (?:\w+ ){0,3}(?:output|answer|result|sum|total|value|conclusion|capital|summary|price|response)s? (?:is|are|as|equals|was|should be|would be|will be)\b|\b(?:ignorez|ignorieren sie|ignoriere|ignora|ignore (?:la|le|les|el|los|las)|olvida|oubliez|vergiss|dimentica|esqueça)(?![a-z])|無視して|无视|忽略|\b(?:indiquez|déclarez|dites|sagen sie|diga|dica|declara|afirma)(?: que| che| dass|:)|\bdi' che\b|\bdi che\b`,
   "g",
 );
 
@@ -62,6 +74,21 @@ export function dataDirectives(lower: string, start: number): number {
   DIRECTIVE.lastIndex = start;
   let n = 0;
   while (n < 3 && DIRECTIVE.exec(lower)) n++;
+  return n;
+}
+
+/**
+ * The answer being worked on, named inside the data ("use numbers for vowels in your response"):
+ * an e-mail or a table has no business with how the assistant answers. A reply to the e-mail is
+ * its own business, so "your reply" is not counted.
+ */
+const YOUR_OUTPUT = /\b(?:in|into|within|throughout|to|across) your (?:[a-z]+ )?(?:response|responses|answer|answers|output|summary|explanation|elucidation|translation|completion)\b/g;
+
+/** Mentions of the assistant's answer after the data starts (past its first tenth, so not the user's own request). */
+export function dataOutputMentions(lower: string, start: number): number {
+  if (start < 0) return 0;
+  let n = 0;
+  for (const m of lower.matchAll(YOUR_OUTPUT)) if (m.index > start + 20 && m.index > lower.length * 0.1) n++;
   return n;
 }
 

@@ -3,7 +3,7 @@
  * score: the lexical features of lexicon.ts over every reading of the text (normalise.ts), the
  * layout of data planted in it (documents.ts), and a few that combine them.
  */
-import { dataActions, dataDirectives, dataImperatives, dataQuestions, dataStart, hiddenMarkup, tableInterruptions } from "./documents.js";
+import { dataActions, dataDirectives, dataImperatives, dataOutputMentions, dataQuestions, dataStart, hiddenMarkup, tableInterruptions } from "./documents.js";
 import { LEXICAL, type InjectionType, type LexicalFeature, type Strength } from "./lexicon.js";
 import { alternateReadings, normaliseDetailed } from "./normalise.js";
 import { scanText, type Scan } from "./scan.js";
@@ -37,9 +37,11 @@ const JB = "JAILBREAK" as const;
 const DERIVED: FeatureSpec[] = [
   { name: "data-present", type: PI, sign: -1, strength: "weak" },
   { name: "data-imperative", type: PI, sign: 1, strength: "weak" },
+  { name: "data-imperative-inside", type: PI, sign: 1, strength: "strong" },
   { name: "data-question", type: PI, sign: 1, strength: "weak" },
   { name: "data-directive", type: PI, sign: 1, strength: "strong" },
   { name: "data-action", type: PI, sign: 1, strength: "weak" },
+  { name: "data-your-output", type: PI, sign: 1, strength: "weak" },
   { name: "table-interruption", type: PI, sign: 1, strength: "strong" },
   { name: "hidden-markup", type: PI, sign: 1, strength: "strong" },
   { name: "repetition", type: PI, sign: 1, strength: "weak" },
@@ -50,6 +52,7 @@ const DERIVED: FeatureSpec[] = [
   { name: "frame-and-extract", type: PI, sign: 1, strength: "strong" },
   { name: "pressure-and-extract", type: PI, sign: 1, strength: "strong" },
   { name: "persona-and-rules", type: JB, sign: 1, strength: "strong" },
+  { name: "persona-and-voice", type: JB, sign: 1, strength: "strong" },
 ];
 
 export const FEATURES: readonly FeatureSpec[] = [...LEXICAL.map((f): FeatureSpec => ({ name: f.name, type: f.type, sign: 1, strength: f.strength })), ...DERIVED];
@@ -162,22 +165,31 @@ export function featureVector(text: string): Float64Array {
   const lower = main.toLowerCase();
   const scan = scanText(main, VOCABULARY);
   lexicalValues(main, lower, scan, x);
+  const start = dataStart(lower);
+  let directives = dataDirectives(lower, start);
   const views = alternateReadings(main, scan.hints);
   if (views.length > 0) {
     const plain = x.slice(0, LEXICAL.length);
-    for (const view of views) lexicalValues(view, view.toLowerCase(), scanText(view, VOCABULARY), x);
+    for (const view of views) {
+      const viewLower = view.toLowerCase();
+      lexicalValues(view, viewLower, scanText(view, VOCABULARY), x);
+      // An encoded run inside the data is part of it: a directive it decodes to counts as one there.
+      if (start >= 0) directives = Math.max(directives, dataDirectives(viewLower, 0));
+    }
     // Hiding an instruction in an encoding is itself a signal.
     let gained = 0;
     for (let i = 0; i < LEXICAL.length; i++) if ((x[i] as number) > (plain[i] as number)) gained++;
     x[at("smuggled")] = Math.min(1, gained / 2);
   }
 
-  const start = dataStart(lower);
   x[at("data-present")] = start >= 0 ? 1 : 0;
-  x[at("data-imperative")] = Math.min(1, dataImperatives(lower, start) / 2);
+  const imperatives = dataImperatives(lower, start);
+  x[at("data-imperative")] = Math.min(1, imperatives.all / 2);
+  x[at("data-imperative-inside")] = Math.min(1, imperatives.inside);
   x[at("data-question")] = Math.min(1, dataQuestions(lower, start));
-  x[at("data-directive")] = Math.min(1, dataDirectives(lower, start) / 2);
+  x[at("data-directive")] = Math.min(1, directives / 2);
   x[at("data-action")] = Math.min(1, dataActions(lower, start));
+  x[at("data-your-output")] = Math.min(1, dataOutputMentions(lower, start));
   x[at("hidden-characters")] = hidden ? 1 : 0;
   x[at("table-interruption")] = Math.min(1, tableInterruptions(main));
   x[at("hidden-markup")] = hiddenMarkup(lower) ? 1 : 0;
@@ -195,6 +207,7 @@ export function featureVector(text: string): Float64Array {
   x[at("frame-and-extract")] = extract * max(x, "hypothetical-frame", "topic-pivot", "fake-dialogue", "obfuscate-output", "char-transform");
   x[at("pressure-and-extract")] = extract * max(x, "authority-claim", "authority-social", "bribe-threat", "social-engineering", "privileged-mode");
   x[at("persona-and-rules")] = max(x, "persona-ai", "persona-switch", "jailbreak-persona", "custom-gpt") * max(x, "no-rules", "never-refuse", "refusal-suppression", "content-policy");
+  x[at("persona-and-voice")] = max(x, "persona-ai", "persona-switch", "jailbreak-persona", "custom-gpt") * max(x, "forced-reply", "stay-in-character");
   return x;
 }
 

@@ -56,7 +56,7 @@ const WEAK = new Set([
   "fake-dialogue", "output-hijack", "your-output", "exfil-url-template", "link-insertion", "urgent-action", "attention-label", "risky-code",
   "custom-gpt", "ai-self-reference", "persona-ai", "persona-switch", "from-now-on", "never-refuse", "content-policy", "jailbreak-word",
   "evil-persona", "harm-topic", "profanity", "prompt-placeholder", "game-frame", "slash-commands", "shouted-absolutes", "developer-mode",
-  "persona-config", "every-response",
+  "persona-config", "every-response", "forced-reply",
 ]);
 
 /** A list of words and phrases, each matched whole; a phrase starts at its last word, the others in a lookbehind. */
@@ -116,13 +116,13 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "privileged-mode",
     PI,
     "mode override reset update upgrade check audit code granted confirmed",
-    String.raw`(?<=\b(?:system|god|admin|administrator|maintenance|debug|override|sudo|root|superuser|diagnostic|law enforcement override|emergency|service|test|testing) )mode\b|(?<=\bsystem )(?:override|reset|update|upgrade|check|audit)\b|(?<=\b(?:override|access) )(?:code|granted|confirmed)\b|(?<=\bsecurity )(?:audit|check)\b`,
+    String.raw`(?<=\b(?:system|god|admin|administrator|maintenance|debug|override|sudo|root|superuser|diagnostic|law enforcement override|emergency|service|test|testing) )mode\b|(?<=\bsystem )(?:override|reset|update|upgrade|check|audit)\b|(?<=\boverride )code\b|(?<=\baccess )(?:granted|confirmed)\b|(?<=\bsecurity )(?:audit|check)\b|(?<=\b(?:developer|admin|administrator|system|training data|security|emergency|priority|root) )override\b`,
   ),
   lex(
     "authority-claim",
     PI,
-    "developer developers creator creators admin administrator maintainer owner programmer engineer operator boss manager supervisor master god maker designer trainer developed created made trained built openai anthropic google meta microsoft team",
-    String.raw`(?<=\b(?:i am|i'm|this is|as)\s+(?:your|the|an?|one of your)\s+(?:(?:lead|senior|chief|head|original)\s+)?)(?:developer|creator|admin|administrator|maintainer|owner|programmer|engineer|operator|boss|manager|supervisor|master|god|maker|designer|trainer)s?\b|(?<=\b(?:i am|i'm) )god\b|(?<=\bas an ai )(?:developed|created|made|trained|built) by\b|\b(?:openai|anthropic|google|meta|microsoft) (?:employee|engineer|developer|staff|team|researcher)s?\b|(?<=\b(?:i am|i'm) (?:from|with) )(?:openai|anthropic)\b|(?<=\b(?:i am|i'm) (?:from|with) the (?:security|it|admin) )team\b`,
+    "developer developers creator creators admin administrator maintainer owner programmer engineer operator boss manager supervisor master god maker designer trainer developed created made trained built openai anthropic google meta microsoft team 私は 我是 나는",
+    String.raw`(?<=\b(?:i am|i'm|this is|as)\s+(?:your|the|an?|one of your)\s+(?:(?:lead|senior|chief|head|original)\s+)?)(?:developer|creator|admin|administrator|maintainer|owner|programmer|engineer|operator|boss|manager|supervisor|master|god|maker|designer|trainer)s?\b|(?<=\b(?:i am|i'm) )god\b|(?<=\bas an ai )(?:developed|created|made|trained|built) by\b|\b(?:openai|anthropic|google|meta|microsoft) (?:employee|engineer|developer|staff|team|researcher)s?\b|(?<=\b(?:i am|i'm) (?:from|with) )(?:openai|anthropic)\b|(?<=\b(?:i am|i'm) (?:from|with) the (?:security|it|admin) )team\b|私は(?:あなたの)?(?:上司|開発者|管理者|作成者)|我是你的(?:老板|上司|开发者|管理员|创造者)|나는 (?:너의|당신의) (?:상사|개발자|관리자)`,
   ),
   lex(
     "authority-social",
@@ -142,7 +142,7 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "secret-request",
     PI,
     `${SECRET_STARTS} sua`,
-    String.raw`(?<=\b(?:what(?:'s| is| are| was)|tell|share|give|reveal|confirm|provide|print|show|display|spell|write|say|send|repeat|disclose|leak|output|list|type|recite|hint|encode|translate|reverse|poem|haiku|story|song|acrostic|riddle|guess)\b${within(50)})${SECRET}|(?<=cuál es la )contraseña|(?<=quel est le )mot de passe|(?<=was ist das )passwort|(?<=qual (?:è|é) (?:la|a) )(?:password|sua senha)|パスワードは何|비밀번호.{0,10}(?:알려|뭐)|(?<=какой )пароль`,
+    String.raw`(?<=\b(?:what(?:'s| is| are| was)|tell|share|give|reveal|confirm|provide|print|show|display|spell|write|say|send|repeat|disclose|leak|output|list|type|recite|hint|encode|translate|reverse|poem|haiku|story|song|acrostic|riddle|guess)\b${within(50)})${SECRET}|(?<=cuál es la )contraseña|(?<=quel est le )mot de passe|(?<=was ist das )passwort|(?<=qual (?:è|é) (?:la|a) )(?:password|sua senha)|パスワードは何|비밀번호.{0,10}(?:알려|뭐)|(?<=какой )пароль|パスワード.{0,40}?(?:教えて|提供|送って)|密码.{0,30}?(?:告诉|给我|提供|发给)|비밀번호.{0,30}?(?:알려|제공|보내)`,
   ),
   // Revealing the prompt the model runs under (not writing one: "write a system prompt for …" is a task).
   decisive(lex(
@@ -185,7 +185,7 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "obfuscate-output",
     PI,
     "base base64 rot rot13 hex hexadecimal binary morse pig leetspeak leet reverse reversed caesar unicode ascii cipher code encode encrypt obfuscate scramble",
-    String.raw`(?<=\b(?:in|into|using|with|as)\s+(?:a\s+)?)(?:base ?64|rot-?13|hex(?:adecimal)?|binary code|morse(?: code)?|pig latin|leetspeak|leet|reverse(?:d)? order|caesar cipher|unicode escapes|ascii codes|cipher|code words)\b|\b(?:encode|encrypt|obfuscate|reverse|scramble)\b${within(40)}\b(?:using|with|in|into)\b`,
+    String.raw`(?<=\b(?:in|into|using|with|as)\s+(?:a\s+)?)(?:base ?64|rot-?13|hex(?:adecimal)?|binary code|morse(?: code)?|pig latin|leetspeak|leet|reverse(?:d)? order|caesar cipher|unicode escapes|ascii codes|cipher|code words)\b|\b(?:encode|encrypt|obfuscate|scramble|reverse (?=it\b|the\b|this\b|that\b|each\b|every\b|your\b|all\b))\b${within(40)}\b(?:using|with|in|into)\b`,
   ),
   lex(
     "char-transform",
@@ -248,6 +248,13 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "respond reply answer begin start end finish conclude prefix preface say print output write state repeat",
     String.raw`\b(?:respond|reply|answer|begin|start|end|finish|conclude|prefix|preface)\b${within(30)}\b(?:with|by saying)\s*(?:only|exactly|just)?\s*:?\s*["“']|\b(?:say|print|output|write|state|repeat)\s*(?:only|exactly|just)?\s*:?\s*["“'][^"”'\n]{1,80}["”']\s*(?:\.|,|and|then|$)|\bstate (?:that|:)`,
   ),
+  // A fixed opening or reply forced on every answer ("always answer \"As X\""), the voice a persona is held to; a fixed yes/no or true/false answer is an ordinary task format.
+  lex(
+    "forced-reply",
+    JB,
+    "always only just",
+    String.raw`\b(?:always|only|just) (?:answer|respond|reply|start|begin|say|end|sign)\b[^.!?\n"]{0,30}?(?:with|by saying|as)?\s*:?\s*"(?!\s*(?:yes|no|true|false|[a-d0-9])\b)`,
+  ),
   lex(
     "your-output",
     PI,
@@ -307,7 +314,7 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "code-insertion",
     PI,
     "code snippet script block excerpt section command lines line program",
-    String.raw`(?<=\b(?:inject|insert|add|include|embed|incorporate|integrate|merge|blend|append|place|put|execute|run|render|ensure|feature|make)\b${within(70)}\b(?:following|subsequent|below|provided|this|these|given)\s+)(?:code|snippet|script|block|excerpt|section|command|lines? of code|program)\b`,
+    String.raw`(?<=\b(?:inject|insert|introduce|add|include|embed|incorporate|integrate|merge|blend|weave|slip|paste|position|append|place|put|execute|run|render|ensure|feature|make)\b${within(70)}\b(?:following|subsequent|below|provided|this|these|given)\s+)(?:code|snippet|script|block|excerpt|section|command|lines? of code|program)\b`,
   ),
   lex(
     "risky-code",

@@ -1,7 +1,7 @@
 /**
  * Views of a text with smuggling undone, for detectors that look for instructions: NFKC,
  * invisible characters removed, Unicode tag characters (invisible "ASCII smuggling") decoded,
- * look-alike letters folded to Latin, and decoded variants — leetspeak, rot13, reversed text,
+ * look-alike letters folded to Latin, and decoded variants — leetspeak, rot13, Caesar, reversed text,
  * letters spaced or hyphenated apart, base64, binary, hex and Morse — that a model would read
  * but a keyword filter would not.
  */
@@ -95,7 +95,8 @@ const LEET_WORD = /(?<![\w@$])(?=[A-Za-z0-9@$]*[A-Za-z])(?=[A-Za-z0-9@$]*[013457
 /** Words where digits are what they seem: ordinals, decades, units, model and version names. */
 const NOT_LEET = /^(\d+(st|nd|rd|th|s|d|k|m|px|am|pm|gb|mb|kb|x|h|v|kg|km|cm|mm)|[a-z]+\d+|[a-z]\d[a-z]?)$/i;
 
-const rot13 = (text: string) => text.replace(/[A-Za-z]/g, (c) => String.fromCharCode(((c.charCodeAt(0) & 31) + 12) % 26 + (c.charCodeAt(0) & 96) + 1));
+/** Each letter n places on in the alphabet, case kept: 13 undoes rot13, 23 undoes a Caesar shift of three. */
+const shiftLetters = (text: string, n: number) => text.replace(/[A-Za-z]/g, (c) => String.fromCharCode(((c.charCodeAt(0) & 31) - 1 + n) % 26 + (c.charCodeAt(0) & 96) + 1));
 
 /** Letters spaced, dotted or hyphenated apart ("i g n o r e", "i-n-s-t-r-u-c-t-i-o-n-s") and words split by a stray hyphen ("i-nstruction"). */
 const SPACED_LETTERS = /\b[A-Za-z](?:[ .\-_*][A-Za-z]\b){3,}/g;
@@ -155,7 +156,7 @@ function decodedRuns(text: string, h: Hints): string[] {
 
 /**
  * Readings of the normalised text other than itself, for the smuggling its scan found signs of:
- * leetspeak, rot13, reversed and re-joined text, and what its encoded runs decode to.
+ * leetspeak, rot13, Caesar-shifted, reversed and re-joined text, and what its encoded runs decode to.
  */
 export function alternateReadings(normal: string, h: Hints): string[] {
   const views: string[] = [];
@@ -168,7 +169,8 @@ export function alternateReadings(normal: string, h: Hints): string[] {
     });
     if (changed) views.push(deleeted);
   }
-  if (h.rot13) views.push(rot13(normal));
+  if (h.rot13) views.push(shiftLetters(normal, 13));
+  if (h.caesar) views.push(shiftLetters(normal, 23));
   if (h.reversed) views.push([...normal].reverse().join(""));
   if (h.rejoin) {
     const rejoined = normal

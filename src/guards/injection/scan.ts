@@ -2,7 +2,7 @@
  * One pass over a reading, a character at a time: which anchor words (lexicon.ts) occur, how often
  * a phrase repeats back to back, and signs of each smuggling technique so that the slower decoding
  * in normalise.ts runs only when there is something to decode — words mixing letters and digits,
- * rot13'd or reversed common words, letters spaced apart, long base64-alphabet runs, octets of
+ * rot13'd, Caesar-shifted or reversed common words, letters spaced apart, long base64-alphabet runs, octets of
  * bits, hex pairs, Morse.
  */
 import { extendWordHash, hashWord, WORD_HASH_SEED, wordKey } from "./word-hash.js";
@@ -10,6 +10,8 @@ import { extendWordHash, hashWord, WORD_HASH_SEED, wordKey } from "./word-hash.j
 export interface Hints {
   leet: boolean;
   rot13: boolean;
+  /** Shifted three letters on (the classic Caesar cipher). */
+  caesar: boolean;
   reversed: boolean;
   rejoin: boolean;
   base64: boolean;
@@ -31,7 +33,12 @@ export interface Scan {
   hints: Hints;
 }
 
-const ROT13_HINTS = new Set(["gur", "naq", "lbh", "vtaber", "vafgehpgvbaf", "cebzcg", "cnffjbeq", "flfgrz", "jung", "lbhe", "guvf", "sbe", "jvgu", "abj", "gryy", "nyy", "cerivbhf", "frperg"].map(hashWord));
+/** Common words and attack words whose shifted spellings give a cipher away. */
+const HINT_WORDS = ["the", "and", "you", "ignore", "instructions", "prompt", "password", "system", "what", "your", "this", "for", "with", "now", "tell", "all", "previous", "secret"];
+/** Each letter of a lower-case word n places on in the alphabet. */
+const shifted = (word: string, n: number) => word.replace(/[a-z]/g, (c) => String.fromCharCode(((c.charCodeAt(0) - 97 + n) % 26) + 97));
+const ROT13_HINTS = new Set(HINT_WORDS.map((w) => hashWord(shifted(w, 13))));
+const CAESAR_HINTS = new Set(HINT_WORDS.map((w) => hashWord(shifted(w, 3))));
 const REVERSED_HINTS = new Set(["eht", "dna", "uoy", "erongi", "snoitcurtsni", "tpmorp", "drowssap", "metsys", "suoiverp", "lla", "ruoy", "tahw"].map(hashWord));
 const NO_VOCABULARY: ReadonlyMap<number, number> = new Map();
 
@@ -80,6 +87,7 @@ export function scanText(text: string, vocabulary: ReadonlyMap<number, number> =
   let wordStart = -1;
   // Smuggling: counts, the current leet-word (letters, digits, @ $), base64 run and token.
   let rot = 0;
+  let caesar = 0;
   let rev = 0;
   // Runs of consecutive tokens that are octets of bits, hex pairs, Morse letters; and the longest of each.
   let octets = 0, hexPairs = 0, morseTokens = 0;
@@ -130,6 +138,7 @@ export function scanText(text: string, vocabulary: ReadonlyMap<number, number> =
       words++;
       if (length >= 2 && length <= 12) {
         if (ROT13_HINTS.has(key)) rot++;
+        if (CAESAR_HINTS.has(key)) caesar++;
         if (REVERSED_HINTS.has(key)) rev++;
       }
     }
@@ -185,6 +194,7 @@ export function scanText(text: string, vocabulary: ReadonlyMap<number, number> =
   const hints: Hints = {
     leet,
     rot13: rot >= 2,
+    caesar: caesar >= 2,
     reversed: rev >= 2,
     rejoin: splitWords >= 2,
     base64,
