@@ -20,10 +20,11 @@
  *
  * Ends with one JSON line: gatehouse_rps, portkey_rps, ratio, p50_added_ms, p99_added_ms,
  * idle_rss_mb, cold_start_ms. BENCH_CPU_PROF=DIR starts Gatehouse under `node --cpu-prof`
- * and leaves its profile in DIR. Loopback only.
+ * and leaves its profile in DIR; BENCH_GATEHOUSE_NODE_ARGS adds node options to its command line
+ * (--trace-gc, say) and BENCH_GATEHOUSE_OUTPUT=FILE keeps what it prints. Loopback only.
  */
 import { fork, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -38,6 +39,8 @@ const RATE = Number(process.env.BENCH_RATE ?? 500);
 const RATE_SECONDS = Number(process.env.BENCH_RATE_SECONDS ?? 10);
 const COLD_RUNS = Number(process.env.BENCH_COLD_RUNS ?? 5);
 const CPU_PROF = process.env.BENCH_CPU_PROF;
+const NODE_ARGS = (process.env.BENCH_GATEHOUSE_NODE_ARGS ?? "").split(" ").filter(Boolean);
+const OUTPUT_FILE = process.env.BENCH_GATEHOUSE_OUTPUT;
 const TARGETS = (process.env.BENCH_TARGETS ?? "nothing,gatehouse,portkey").split(",");
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -176,11 +179,13 @@ interface Child {
   stop(): Promise<void>;
 }
 
-function spawnChild(command: string, args: string[], env: NodeJS.ProcessEnv): Child {
+/** outputFile: where everything the child prints is kept as well. */
+function spawnChild(command: string, args: string[], env: NodeJS.ProcessEnv, outputFile?: string): Child {
   const proc = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
   let tail = "";
   const keep = (chunk: Buffer) => {
     tail = (tail + chunk.toString("utf8")).slice(-4000);
+    if (outputFile) appendFileSync(outputFile, chunk);
   };
   proc.stdout?.on("data", keep);
   proc.stderr?.on("data", keep);
@@ -258,7 +263,7 @@ async function startGatehouse(nodeArgs: string[] = []): Promise<Gatehouse> {
   const dataDir = mkdtempSync(path.join(tmpdir(), "gatehouse-bench-gw-"));
   const port = await freePort();
   const t0 = performance.now();
-  const child = spawnChild(process.execPath, [...nodeArgs, gatehouseCli, "start"], gatehouseEnv(dataDir, port));
+  const child = spawnChild(process.execPath, [...nodeArgs, gatehouseCli, "start"], gatehouseEnv(dataDir, port), OUTPUT_FILE);
   try {
     const readyMs = await waitFor200(`http://127.0.0.1:${port}/readyz`, child, t0);
     return {
@@ -373,7 +378,7 @@ async function main(): Promise<void> {
       });
     }
     if (TARGETS.includes("gatehouse")) {
-      const nodeArgs = CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${CPU_PROF}`] : [];
+      const nodeArgs = [...(CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${CPU_PROF}`] : []), ...NODE_ARGS];
       gatehouse = await startGatehouse(nodeArgs);
       stops.unshift(gatehouse.stop);
       const appKey = await configureGatehouse(gatehouse, upstream.port);
