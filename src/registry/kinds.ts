@@ -2,6 +2,7 @@ import { z } from "zod";
 import { CommandLineError, splitCommandLine } from "../agents/tools/transports/command-line.js";
 import { restrictedTermSchema } from "../guards/output/settings.js";
 import { policyTextProblem } from "../policy/policy-engine.js";
+import { jsonSchemaProblem } from "../shared/json-schemas.js";
 import { policyFixtureSchema } from "../policy/policy-fixtures.js";
 
 /**
@@ -78,6 +79,8 @@ export const toolSpec = z
     if (!stdio && !url.safeParse(spec.endpoint).success) {
       ctx.addIssue({ code: "custom", path: ["endpoint"], message: "must be an http(s) URL" });
     }
+    const schemaProblem = jsonSchemaProblem(spec.argumentsSchema);
+    if (schemaProblem) ctx.addIssue({ code: "custom", path: ["argumentsSchema"], message: schemaProblem });
     if (stdio) {
       try {
         splitCommandLine(spec.endpoint);

@@ -213,6 +213,32 @@ describe.each(storeTargets)("mediated HTTP tool calls ($name)", (target) => {
     await write("tool", "web_fetch", toolFixtures(tools.url).tools.web_fetch);
   });
 
+  it("refuses, when published, an argumentsSchema that could hang every call; a record stored before that check refuses its calls, recorded", async () => {
+    const evil = { ...toolFixtures(tools.url).tools.web_fetch, argumentsSchema: { type: "object", properties: { url: { type: "string", pattern: "^(a+)+$" } } } };
+    const published = await h.admin(t.keys.owner, "PUT", "/tools/web_fetch", { owner: "platform-team", spec: evil, justification: "try it" });
+    expect(published.status).toBe(400);
+    expect(published.body.error).toMatchObject({ code: "invalid_request", field: "spec.argumentsSchema" });
+    expect(published.body.error.message).toMatch(/nests quantifiers/);
+
+    // As if written before publishing checked schemas: straight into the store.
+    const task = await openTask();
+    await grant(task.id, "web_fetch");
+    const row = await h.gatehouse.store.db.selectFrom("registry_records").select(["id", "spec"]).where("tenant_id", "=", t.id).where("name", "=", "web_fetch").executeTakeFirstOrThrow();
+    await h.gatehouse.store.db.updateTable("registry_records").set({ spec: JSON.stringify(evil) }).where("id", "=", row.id).execute();
+    try {
+      const before = await lastLoggedSeq(h);
+      const sent = tools.received.length;
+      const refused = await invoke(task.id, "web_fetch", { arguments: { url: "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!" } });
+      expect(refused.status).toBe(503);
+      expect(refused.body.error.message).toMatch(/web_fetch' has an argumentsSchema that cannot be used/);
+      expect(tools.received.length).toBe(sent);
+      const [event] = await toolEvents(before);
+      expect(event).toMatchObject({ decision: { outcome: "refused", reasons: [expect.stringMatching(/argumentsSchema that cannot be used/)] } });
+    } finally {
+      await h.gatehouse.store.db.updateTable("registry_records").set({ spec: row.spec }).where("id", "=", row.id).execute();
+    }
+  });
+
   it("refuses malformed bodies with 400", async () => {
     const task = await openTask();
     for (const body of [{ arguments: "x" }, { arguments: [] }, { args: {} }, null]) {

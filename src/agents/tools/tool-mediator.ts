@@ -7,13 +7,13 @@ import type { Registry, RegistryRecord } from "../../registry/registry.js";
 import type { Db } from "../../store/database.js";
 import { canonicalJson, isRecord } from "../../shared/json.js";
 import { forbidden, GatehouseError, invalid, notFound } from "../../shared/errors.js";
+import { JsonSchemas, type SchemaCheck } from "../../shared/json-schemas.js";
 import type { Tenants } from "../../tenancy/tenants.js";
 import type { AgentIdentity } from "../identity/agent-identity.js";
 import type { Grants } from "../grants/grants.js";
 import type { Task, Tasks } from "../tasks/tasks.js";
 import type { FlowControl } from "../flow/flow-control.js";
 import type { LabelOrigin } from "../flow/labels.js";
-import { ArgumentSchemas } from "./argument-schemas.js";
 import { clearRetrieval, DEFAULT_CLEARANCE, type RemovedDocument } from "./retrieval-clearance.js";
 import { sensitivityRank, type Sensitivity } from "../../registry/kinds.js";
 import type { ToolResultFinding, ToolResultGuard } from "./tool-result-guard.js";
@@ -72,7 +72,8 @@ export const digestOf = (result: ToolResult): string => createHash("sha256").upd
  * its reason before it is thrown.
  */
 export class ToolMediator {
-  private readonly schemas = new ArgumentSchemas();
+  /** Arguments against each tool's argumentsSchema, compiled once per distinct schema. */
+  private readonly schemas = new JsonSchemas();
   private readonly checker = new GuardChecker();
 
   constructor(
@@ -117,7 +118,14 @@ export class ToolMediator {
       if (error instanceof GatehouseError) return refuse(error);
       throw error;
     }
-    const check = this.schemas.check(tool, args);
+    let check: SchemaCheck;
+    try {
+      check = this.schemas.check(tool.spec.argumentsSchema, args, "argumentsSchema");
+    } catch (error) {
+      // Refused when published; a record stored before that check existed refuses every call (fail closed).
+      const why = error instanceof Error ? error.message : String(error);
+      return refuse(new GatehouseError("unavailable", `tool '${toolName}' has an argumentsSchema that cannot be used (${why}); no call is made until it is fixed`));
+    }
     if (!check.valid) return refuse(invalid("arguments", `arguments do not match tool '${toolName}''s schema: ${check.errors.join("; ")}`));
     const coverage = await grants.liveGrantCovering(task, { name: tool.name, sideEffect: tool.spec.sideEffect }, args);
     if (!coverage.covered) return refuse(forbidden(`tool call refused: ${coverage.reason}`));

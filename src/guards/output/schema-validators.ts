@@ -1,85 +1,19 @@
-import { Ajv, type ErrorObject, type ValidateFunction } from "ajv";
-import formats from "ajv-formats";
-import { GatehouseError } from "../../shared/errors.js";
+import type { ValidateFunction } from "ajv";
 import type { ResponseFormat } from "../../gateway/chat.js";
+import { JsonSchemas, type SchemaCheck } from "../../shared/json-schemas.js";
 import { isRecord } from "../../shared/json.js";
 
-/** Caller-supplied schemas are untrusted (ajv's security notes): bounded in size and depth, and their patterns checked. */
-const MAX_SCHEMA_BYTES = 100_000;
-const MAX_SCHEMA_DEPTH = 40;
-const CACHED_SCHEMAS = 256;
+export type { SchemaCheck } from "../../shared/json-schemas.js";
 
-/** The outcome of checking an answer against its response format: the problems, in words a model can act on. */
-export type SchemaCheck = { valid: true } | { valid: false; errors: string[] };
+const FIELD = "response_format.json_schema.schema";
 
-
-function depthOf(value: unknown, depth = 0): number {
-  if (depth > MAX_SCHEMA_DEPTH) return depth;
-  if (Array.isArray(value)) return Math.max(depth, ...value.map((v) => depthOf(v, depth + 1)));
-  if (isRecord(value)) return Math.max(depth, ...Object.values(value).map((v) => depthOf(v, depth + 1)));
-  return depth;
-}
-
-/**
- * A repeated group that itself repeats ("(a+)+", "(\w*)*"): the usual shape of a pattern that
- * backtracks catastrophically on the wrong input, which here the model writes. A heuristic: it
- * misses overlapping alternatives ("(a|a)*") and refuses some safe patterns ("([a-z]+\.)+").
- */
-const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*(?:[+*]|\{\d+,\d*\})(?:[^()\\]|\\.)*\)(?:[+*]|\{\d+,\d*\})/;
-
-function unsafePattern(schema: unknown): string | undefined {
-  if (Array.isArray(schema)) return schema.map(unsafePattern).find((p) => p !== undefined);
-  if (!isRecord(schema)) return undefined;
-  const patterns = [schema.pattern, ...(isRecord(schema.patternProperties) ? Object.keys(schema.patternProperties) : [])];
-  const bad = patterns.find((p): p is string => typeof p === "string" && NESTED_QUANTIFIER.test(p));
-  return bad ?? Object.values(schema).map(unsafePattern).find((p) => p !== undefined);
-}
-
-const describeError = (e: ErrorObject): string => `${e.instancePath || "(root)"} ${e.message ?? "is invalid"}`.trim();
-
-/**
- * Compiles response_format schemas with ajv, once per distinct schema (a bounded cache, each
- * evicted schema removed from ajv again so that memory stays flat), and checks answers against
- * them. Schemas are not registered by their $id, so two tenants' schemas never collide.
- */
+/** Answers against their response_format: JSON Schemas compiled once each (JsonSchemas), JSON objects, or any text. */
 export class SchemaValidators {
-  private readonly ajv = new Ajv({ allErrors: true, strict: false, addUsedSchema: false, validateFormats: true });
-  private readonly cache = new Map<string, { schema: Record<string, unknown>; validate: ValidateFunction }>();
-
-  constructor() {
-    formats.default(this.ajv);
-  }
+  private readonly schemas = new JsonSchemas();
 
   /** Refuses (400, response_format) a schema that cannot be compiled or is not safe to run on model output. */
   validatorFor(schema: Record<string, unknown>): ValidateFunction {
-    const key = JSON.stringify(schema);
-    const cached = this.cache.get(key);
-    if (cached) {
-      this.cache.delete(key);
-      this.cache.set(key, cached);
-      return cached.validate;
-    }
-    const field = "response_format.json_schema.schema";
-    if (Buffer.byteLength(key) > MAX_SCHEMA_BYTES) throw new GatehouseError("invalid_request", `the schema is larger than ${MAX_SCHEMA_BYTES} bytes`, field);
-    if (depthOf(schema) > MAX_SCHEMA_DEPTH) throw new GatehouseError("invalid_request", `the schema nests deeper than ${MAX_SCHEMA_DEPTH} levels`, field);
-    const pattern = unsafePattern(schema);
-    if (pattern !== undefined) {
-      throw new GatehouseError("invalid_request", `the schema's pattern ${JSON.stringify(pattern.slice(0, 100))} nests quantifiers, which can take exponential time to match`, field);
-    }
-    const copy = structuredClone(schema);
-    let validate: ValidateFunction;
-    try {
-      validate = this.ajv.compile(copy);
-    } catch (error) {
-      throw new GatehouseError("invalid_request", `the schema is not a valid JSON Schema: ${error instanceof Error ? error.message : String(error)}`, field);
-    }
-    this.cache.set(key, { schema: copy, validate });
-    if (this.cache.size > CACHED_SCHEMAS) {
-      const [oldestKey, oldest] = this.cache.entries().next().value as [string, { schema: Record<string, unknown> }];
-      this.cache.delete(oldestKey);
-      this.ajv.removeSchema(oldest.schema);
-    }
-    return validate;
+    return this.schemas.validatorFor(schema, FIELD);
   }
 
   /** Checks an answer's text against a JSON response format (text formats always pass). */
@@ -93,8 +27,6 @@ export class SchemaValidators {
       return { valid: false, errors: ["the answer is not valid JSON"] };
     }
     if (format.type === "json_object") return isRecord(value) ? { valid: true } : { valid: false, errors: ["(root) must be a JSON object"] };
-    const validate = this.validatorFor(format.schema);
-    if (validate(value)) return { valid: true };
-    return { valid: false, errors: (validate.errors ?? []).slice(0, 5).map(describeError) };
+    return this.schemas.check(format.schema, value, FIELD);
   }
 }
