@@ -310,6 +310,24 @@ describe.each(storeTargets)("bad input to the admin API on $name", (target) => {
     expect(res.body.error.message).toContain(field);
   });
 
+  it("answers a path that does not decode, or with a segment past the length limit, in each API's own error shape", async () => {
+    const long = "a".repeat(200);
+    for (const [url, status] of [
+      [`/admin/v1/tools/${long}`, 414],
+      ["/admin/v1/tools/%zz", 400],
+    ] as const) {
+      const res = await inject("GET", url);
+      expect(res.status, url).toBe(status);
+      expect(res.body.error, url).toMatchObject({ code: "invalid_request", field: "path" });
+    }
+    const openai = await inject("GET", "/v1/models/%zz");
+    expect(openai.status).toBe(400);
+    expect(openai.body.error).toMatchObject({ type: "invalid_request_error", param: "path", code: "invalid_request" });
+    const anthropic = await inject("POST", "/v1/messages/%zz", { payload: "{}" });
+    expect(anthropic.status).toBe(400);
+    expect(anthropic.body).toMatchObject({ type: "error", error: { type: "invalid_request_error", message: expect.stringMatching(/does not decode/) } });
+  });
+
   it("names the bad query parameter", async () => {
     const res = await inject("GET", "/admin/v1/events?limit=0");
     expect(res.status).toBe(400);
