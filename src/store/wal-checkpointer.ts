@@ -47,6 +47,8 @@ export class WalCheckpointer {
 
   /** Checkpoints once more and closes the worker's connection (before the main one closes: the last to close removes the WAL). */
   async stop(): Promise<void> {
+    // Held while it stops: an unreferenced worker would let the process exit mid-shutdown.
+    this.worker.ref();
     this.worker.postMessage("stop");
     await this.exited;
   }

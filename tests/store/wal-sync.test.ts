@@ -1,10 +1,13 @@
+import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { pathToFileURL } from "node:url";
 import SQLite from "better-sqlite3";
 import { sql } from "kysely";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { openStore } from "../../src/store/database.js";
+import { packageRoot } from "../../src/shared/package-root.js";
 import { WalCheckpointer } from "../../src/store/wal-checkpointer.js";
 import { WalSync } from "../../src/store/wal-sync.js";
 
@@ -100,6 +103,32 @@ describe("the SQLite store", () => {
 });
 
 describe("the WAL checkpointer", () => {
+  it("lets a process that closes its Gatehouse finish closing with nothing else to keep it alive", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "gatehouse-wal-exit-"));
+    const dist = (module: string) => JSON.stringify(pathToFileURL(path.join(packageRoot(), "dist", module)).href);
+    // Many events leave the worker a checkpoint to finish while the store closes, as at a busy shutdown.
+    const script = `
+      const { createGatehouse } = await import(${dist("gatehouse.js")});
+      const { ephemeralLogSigner } = await import(${dist("audit/log/signing-key.js")});
+      const { ephemeralSecretBox } = await import(${dist("secrets/secret-box.js")});
+      const { actionContext } = await import(${dist("audit/recorder.js")});
+      const { systemActor } = await import(${dist("audit/actor.js")});
+      const gatehouse = await createGatehouse({ databaseUrl: ${JSON.stringify(`sqlite:${path.join(dir, "gatehouse.db")}`)}, logSigner: ephemeralLogSigner(), secrets: ephemeralSecretBox() });
+      const ctx = actionContext(systemActor("test", null));
+      const events = [];
+      for (let i = 0; i < 20000; i++) events.push(gatehouse.recorder.record(gatehouse.store.db, ctx, { action: "test.event", resource: { kind: "test", name: String(i) }, decision: { outcome: "allowed" }, payload: { text: "x".repeat(200) } }));
+      await Promise.all(events);
+      await gatehouse.close();
+      console.log("closed");`;
+    // A file, not -e: a script given with -e keeps the process alive on its own.
+    const file = path.join(dir, "close.mjs");
+    writeFileSync(file, script);
+    const child = spawnSync(process.execPath, [file], { encoding: "utf8", timeout: 60_000, stdio: ["ignore", "pipe", "pipe"] });
+    rmSync(dir, { recursive: true, force: true });
+    expect(child.stderr).toBe("");
+    expect(child.stdout.trim()).toBe("closed");
+  });
+
   it("reports a failure, so that the main connection checkpoints automatically again", async () => {
     const dir = mkdtempSync(path.join(tmpdir(), "gatehouse-wal-broken-"));
     const file = path.join(dir, "not-a-database");
