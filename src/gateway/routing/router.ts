@@ -161,8 +161,8 @@ export class Router {
       if (error instanceof UpstreamError) return { ok: false, error };
       throw error;
     } finally {
+      // The caller's abort is still followed after this: a stream keeps reading with this signal.
       clearTimeout(timer);
-      callerSignal?.removeEventListener("abort", callerAborted);
     }
   }
 
