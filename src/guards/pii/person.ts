@@ -57,9 +57,14 @@ const WEAK_CUE_PAIRS = new Set(["thank you", "ask for", "speak to", "speak with"
 /** Prepositions before a lone capitalised word that make it a place. */
 const PLACE_WORDS = new Set("in at from to near into via across visit visiting of".split(" "));
 /** Words right after a name that say it was one. */
-const CUE_AFTER = /^(?:'s\b|’s\b|,? (?:said|says|wrote|writes|told|asked|replied|explained|listed|lives|works|joined|will be|has been|had|is a|was a)\b)/;
+const CUE_AFTER = /(?:'s\b|’s\b|,? (?:said|says|wrote|writes|told|asked|replied|explained|listed|lives|works|joined|will be|has been|had|is a|was a)\b)/y;
 /** A house number or a postcode right after: the words are a street's or a town's name. */
-const NUMBER_AFTER = /^ (?:[a-zà-ÿ]{1,5}\.? )?\d/;
+const NUMBER_AFTER = / (?:[a-zà-ÿ]{1,5}\.? )?\d/y;
+/** True when the sticky pattern matches at `at`. */
+function matchesAt(pattern: RegExp, text: string, at: number): boolean {
+  pattern.lastIndex = at;
+  return pattern.test(text);
+}
 
 /** What a capitalised word is to a name: part of one (name, ambiguous, unknown), or what ends one. */
 type Kind = "name" | "ambiguous" | "unknown" | "word" | "honorific" | "suffix" | "thing";
@@ -227,22 +232,41 @@ function joined(text: string, a: Word, aKind: Kind, b: Word): boolean {
   return false;
 }
 
-const SKIPPED = new Set([0x20, 0x2c, 0x3a]); // space , :
-const ENDS_WORD = new Set([0x20, 0x0a, 0x2c, 0x3a, 0x2e, 0x3f, 0x21]); // space \n , : . ? !
+const isSkipped = (code: number) => code === 0x20 || code === 0x2c || code === 0x3a; // space , :
+const endsWord = (code: number) => isSkipped(code) || code === 0x0a || code === 0x2e || code === 0x3f || code === 0x21; // \n . ? !
 
-/** The lower-case words right before `start` (nearest last), skipping spaces, commas and colons; at most `n`. */
-function wordsBefore(text: string, start: number, n: number): string[] {
-  const words: string[] = [];
-  let i = start - 1;
-  while (words.length < n) {
-    while (i >= 0 && SKIPPED.has(text.charCodeAt(i))) i--;
-    const end = i + 1;
-    while (i >= 0 && !ENDS_WORD.has(text.charCodeAt(i))) i--;
-    if (end === i + 1) break;
-    words.unshift(text.slice(i + 1, end).toLowerCase());
-    if (text.charCodeAt(i) !== 0x20) break;
+/** The longest word the cue sets hold: a longer word before a name is none of them, and is not lowered. */
+const LONGEST_CUE = Math.max(...[...CUE_WORDS, ...WEAK_CUE_WORDS, ...PLACE_WORDS, ...CUE_PAIRS, ...WEAK_CUE_PAIRS].flatMap((w) => w.split(" ")).map((w) => w.length));
+
+/** text[start, end) in lower case, or "" when it is longer than every cue word. */
+function cueWord(text: string, start: number, end: number): string {
+  if (end - start > LONGEST_CUE) return "";
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if ((code >= 0x41 && code <= 0x5a) || code >= 0x80) return text.slice(start, end).toLowerCase();
   }
-  return words;
+  return text.slice(start, end);
+}
+
+/**
+ * The two words right before `start` (skipping spaces, commas and colons), lower case, as far as
+ * they could be cue words: the nearest, and the one before it when a space parts them ("" for
+ * none, or for a word too long to be a cue).
+ */
+function wordsBefore(text: string, start: number): { previous: string | undefined; pair: string } {
+  let i = start - 1;
+  while (i >= 0 && isSkipped(text.charCodeAt(i))) i--;
+  const end = i + 1;
+  while (i >= 0 && !endsWord(text.charCodeAt(i))) i--;
+  if (end === i + 1) return { previous: undefined, pair: "" };
+  const previous = cueWord(text, i + 1, end);
+  if (text.charCodeAt(i) !== 0x20) return { previous, pair: "" };
+  while (i >= 0 && isSkipped(text.charCodeAt(i))) i--;
+  const end2 = i + 1;
+  while (i >= 0 && !endsWord(text.charCodeAt(i))) i--;
+  if (end2 === i + 1) return { previous, pair: "" };
+  const earlier = cueWord(text, i + 1, end2);
+  return { previous, pair: earlier && previous ? `${earlier} ${previous}` : "" };
 }
 
 /** How likely a candidate is a person's name (0 when not at all). */
@@ -251,37 +275,35 @@ function judge(text: string, c: Candidate, lexicon: Lexicon, all: readonly Word[
   const last = c.words[c.words.length - 1] as Word;
   // A street or a town: a number before or after, or the name of a thing right after.
   let b = first.start - 1;
-  if (text[b] === " ") b--;
-  if (text[b] === ",") b--;
+  if (text.charCodeAt(b) === 0x20) b--;
+  if (text.charCodeAt(b) === 0x2c) b--;
   if (b < first.start - 1 && isDigit(text.charCodeAt(b))) return 0;
-  const after = text.slice(last.end, last.end + 16);
-  if (NUMBER_AFTER.test(after)) return 0;
+  const afterCode = text.charCodeAt(last.end);
+  if (afterCode === 0x20 && matchesAt(NUMBER_AFTER, text, last.end)) return 0;
   const next = all[c.next];
   if (next && joined(text, last, "name", next) && lexicon.kindOf(text, next) === "thing") return 0;
-  const before = wordsBefore(text, first.start, 2);
-  const previous = before[before.length - 1];
+  const { previous, pair } = wordsBefore(text, first.start);
   if (previous === "the" && !c.honorific) return 0;
   if (c.honorific) return 0.9;
   let counted = 0;
   let names = 0;
   let ambiguous = 0;
-  c.words.forEach((w, i) => {
+  for (let i = 0; i < c.words.length; i++) {
     const kind = c.kinds[i];
-    if (isInitial(w) || kind === "suffix") return;
+    if (isInitial(c.words[i] as Word) || kind === "suffix") continue;
     counted++;
     if (kind === "name") names++;
     else if (kind === "ambiguous") ambiguous++;
-  });
+  }
   const opens = startsSentence(text, first.start);
-  const speaker = after.startsWith(":") && (first.start === 0 || text[first.start - 1] === "\n");
+  const speaker = afterCode === 0x3a && (first.start === 0 || text.charCodeAt(first.start - 1) === 0x0a);
   let score: number;
   if (counted >= 2) score = names > 0 ? 0.85 : ambiguous > 0 ? (opens ? 0.6 : 0.75) : opens ? 0.5 : 0.6;
   else if (names === 1) score = opens && !speaker ? 0.55 : 0.7;
   else if (ambiguous === 1) score = opens && !speaker ? 0.2 : 0.5;
   else score = speaker ? 0.6 : opens ? 0.2 : 0.35;
-  const pair = before.length === 2 ? before.join(" ") : "";
   if ((previous !== undefined && CUE_WORDS.has(previous)) || CUE_PAIRS.has(pair)) score += 0.25;
-  else if (CUE_AFTER.test(after)) score += 0.15;
+  else if ((afterCode === 0x27 || afterCode === 0x2019 || afterCode === 0x2c || afterCode === 0x20) && matchesAt(CUE_AFTER, text, last.end)) score += 0.15;
   else if ((previous !== undefined && WEAK_CUE_WORDS.has(previous)) || WEAK_CUE_PAIRS.has(pair)) score += 0.1;
   if (counted === 1 && previous !== undefined && PLACE_WORDS.has(previous)) score -= 0.3;
   return Math.min(0.95, Math.round(score * 100) / 100);
@@ -290,8 +312,8 @@ function judge(text: string, c: Candidate, lexicon: Lexicon, all: readonly Word[
 /** True when the word begins a sentence, a line or a quotation, where every word is capitalised. */
 function startsSentence(text: string, start: number): boolean {
   let i = start - 1;
-  while (i >= 0 && (text[i] === " " || text[i] === '"' || text[i] === "“" || text[i] === "'" || text[i] === "(")) i--;
+  for (let c = text.charCodeAt(i); c === 0x20 || c === 0x22 || c === 0x201c || c === 0x27 || c === 0x28; c = text.charCodeAt(i)) i--; // space " “ ' (
   if (i < 0) return true;
-  const c = text[i];
-  return c === "." || c === "!" || c === "?" || c === "\n" || c === ":" || c === ";" || c === "\t";
+  const c = text.charCodeAt(i);
+  return c === 0x2e || c === 0x21 || c === 0x3f || c === 0x0a || c === 0x3a || c === 0x3b || c === 0x09; // . ! ? \n : ; \t
 }

@@ -16,8 +16,13 @@ const STREET_WORDS = new Set(
   ).split(" "),
 );
 /** Endings of one-word street names ("Koskikatu", "Søndergade", "Bundesstrasse"). */
-const STREET_ENDINGS = new Set("straße strasse gasse weg platz allee laan straat vej gade gata gatan vägen veien gaten stræti katu tie kuja polku utca ulica cesta road street".split(" "));
-const ENDING_LENGTHS = [...new Set([...STREET_ENDINGS].map((e) => e.length))];
+const STREET_ENDINGS = "straße strasse gasse weg platz allee laan straat vej gade gata gatan vägen veien gaten stræti katu tie kuja polku utca ulica cesta road street".split(" ");
+/** The endings by their last letter: a word is compared with the few that end as it does. */
+const ENDINGS_BY_LAST = new Map<number, string[]>();
+for (const e of STREET_ENDINGS) {
+  const last = e.charCodeAt(e.length - 1);
+  ENDINGS_BY_LAST.set(last, [...(ENDINGS_BY_LAST.get(last) ?? []), e]);
+}
 /** Small words inside street and town names. */
 const CONNECTORS = new Set("do da de del della dei dos das di du la le les van von der den am an al el y of the e".split(" "));
 /** Street words that end a street's name in English, capitalised as part of it. */
@@ -35,6 +40,8 @@ interface Token {
   start: number;
   end: number;
   text: string;
+  /** Whether the word says street, once asked (a word is asked several times). */
+  street: boolean | undefined;
 }
 
 const LETTER = /[\p{L}]/u;
@@ -51,7 +58,7 @@ function wordAt(text: string, at: number): Token | undefined {
   let end = at + 1;
   while (end < text.length && (isLetterAt(text, end) || ((text[end] === "'" || text[end] === "-" || text[end] === "’") && isLetterAt(text, end + 1)))) end++;
   if (text[end] === ".") end++;
-  return { start: at, end, text: text.slice(at, end) };
+  return { start: at, end, text: text.slice(at, end), street: undefined };
 }
 
 /** The word ending at `end` (exclusive), read backwards. */
@@ -61,18 +68,32 @@ function wordBefore(text: string, end: number): Token | undefined {
   if (!isLetterAt(text, stop - 1)) return undefined;
   let start = stop - 1;
   while (start > 0 && (isLetterAt(text, start - 1) || ((text[start - 1] === "-" || text[start - 1] === "'") && isLetterAt(text, start - 2)))) start--;
-  return { start, end, text: text.slice(start, end) };
+  return { start, end, text: text.slice(start, end), street: undefined };
 }
 
-const bare = (word: string) => (word.charCodeAt(word.length - 1) === 0x2e ? word.slice(0, -1) : word).toLowerCase();
+/** The word in lower case without a final dot (toLowerCase only when there is a capital to lower). */
+function bare(word: string): string {
+  const w = word.charCodeAt(word.length - 1) === 0x2e ? word.slice(0, -1) : word;
+  for (let i = 0; i < w.length; i++) {
+    const code = w.charCodeAt(i);
+    if ((code >= 0x41 && code <= 0x5a) || code >= 0xc0) return w.toLowerCase();
+  }
+  return w;
+}
 function isStreetWord(word: string): boolean {
   const lower = bare(word);
   if (STREET_WORDS.has(lower)) return true;
-  for (const n of ENDING_LENGTHS) if (lower.length > n && STREET_ENDINGS.has(lower.slice(-n))) return true;
+  const endings = ENDINGS_BY_LAST.get(lower.charCodeAt(lower.length - 1));
+  if (endings) for (const e of endings) if (lower.length > e.length && lower.endsWith(e)) return true;
   return false;
 }
-const isCapitalised = (word: string) => word[0] !== word[0]?.toLowerCase();
-const isNameWord = (word: string) => isCapitalised(word) || CONNECTORS.has(word) || isStreetWord(word);
+const isStreetToken = (w: Token) => (w.street ??= isStreetWord(w.text));
+function isCapitalised(word: string): boolean {
+  const code = word.charCodeAt(0);
+  if (code < 0x80) return code >= 0x41 && code <= 0x5a;
+  return word[0] !== word[0]?.toLowerCase();
+}
+const isNameWord = (w: Token) => isCapitalised(w.text) || CONNECTORS.has(w.text) || isStreetToken(w);
 
 /** Up to `max` name words after `at`, one space apart, on the line (any word when `anyCase`). */
 function wordsAfter(text: string, at: number, max: number, anyCase = false): Token[] {
@@ -82,7 +103,7 @@ function wordsAfter(text: string, at: number, max: number, anyCase = false): Tok
   while (words.length < max && text.charCodeAt(p) === 0x20) {
     const w = wordAt(text, p + 1);
     if (!w) break;
-    if (!isNameWord(w.text)) {
+    if (!isNameWord(w)) {
       // Lower-case words count only on the way to a street word ("3911 fourth avenue").
       if (!anyCase || ++plain > 2) break;
     } else plain = 0;
@@ -98,7 +119,7 @@ function wordsBefore(text: string, at: number, max: number): Token[] {
   let p = at;
   while (words.length < max && text[p - 1] === " ") {
     const w = wordBefore(text, p - 1);
-    if (!w || !isNameWord(w.text)) break;
+    if (!w || !isNameWord(w)) break;
     words.unshift(w);
     p = w.start;
   }
@@ -107,8 +128,21 @@ function wordsBefore(text: string, at: number, max: number): Token[] {
 }
 
 /** One or two groups of 1 to 6 digits a space apart: a house number (after a building's or a postcode). */
-const HOUSE_NUMBER = /^\d{1,6}(?: \d{1,6})?$/;
-const isHouseNumber = (text: string, run: NumberRun) => run.digits <= 12 && HOUSE_NUMBER.test(text.slice(run.start, run.end));
+function isHouseNumber(text: string, run: NumberRun): boolean {
+  if (run.digits > 12) return false;
+  let group = 0;
+  let groups = 1;
+  for (let i = run.start; i < run.end; i++) {
+    const code = text.charCodeAt(i);
+    if (isDigit(code)) {
+      if (++group > 6) return false;
+    } else if (code === 0x20 && group > 0 && groups === 1) {
+      group = 0;
+      groups++;
+    } else return false;
+  }
+  return group > 0;
+}
 
 /**
  * Street addresses, found offline from how they are written: a house number and a street
@@ -181,7 +215,7 @@ function streetAt(text: string, run: NumberRun): { start: number; end: number; s
   if (after.length > 0 && isCapitalisedOrStreet(after)) {
     const last = after[after.length - 1] as Token;
     const second = numberAfter(text, last.end);
-    const streetWord = after.some((w) => isStreetWord(w.text));
+    const streetWord = after.some(isStreetToken);
     // Without a street word, "12 Puruntie 82" is an address but "2 Section 5" is not.
     const named = streetWord || after.some((w) => !englishWords().common.has(bare(w.text)));
     if (streetWord || (second !== undefined && named)) {
@@ -191,7 +225,7 @@ function streetAt(text: string, run: NumberRun): { start: number; end: number; s
   // "Koskikatu 25", "Rua do Arenque 1634", "Villacher Strasse 89", "Piroska u. 97.".
   const before = wordsBefore(text, run.start, 5);
   if (before.length > 0 && isCapitalisedOrStreet(before)) {
-    const streetWord = before.some((w) => isStreetWord(w.text));
+    const streetWord = before.some(isStreetToken);
     const end = text[run.end] === "." && !isLetterAt(text, run.end + 1) ? run.end + 1 : run.end;
     return { start: (before[0] as Token).start, end, score: streetWord ? 0.8 : 0.4 };
   }
@@ -203,14 +237,14 @@ function streetAt(text: string, run: NumberRun): { start: number; end: number; s
  * small connecting words, street words), or lower-case words up to a street word.
  */
 function streetWords(words: readonly Token[]): Token[] {
-  const named = words.findIndex((w) => !isNameWord(w.text));
+  const named = words.findIndex((w) => !isNameWord(w));
   if (named < 0) return [...words];
-  const street = words.findLastIndex((w) => isStreetWord(w.text));
+  const street = words.findLastIndex(isStreetToken);
   return words.slice(0, Math.max(named, street + 1));
 }
 
 function isCapitalisedOrStreet(words: readonly Token[]): boolean {
-  return words.some((w) => isCapitalised(w.text) || isStreetWord(w.text)) && !CONNECTORS.has((words[0] as Token).text);
+  return words.some((w) => isCapitalised(w.text) || isStreetToken(w)) && !CONNECTORS.has((words[0] as Token).text);
 }
 
 /** The end of a street number of 1 to 5 digits right after a space (and an optional dot after it). */
