@@ -59,7 +59,17 @@ const PLACE_WORDS = new Set("in at from to near into via across visit visiting o
 /** Words right after a name that say it was one. */
 const CUE_AFTER = /(?:'s\b|’s\b|,? (?:said|says|wrote|writes|told|asked|replied|explained|listed|lives|works|joined|will be|has been|had|is a|was a)\b)/y;
 /** A house number or a postcode right after: the words are a street's or a town's name. */
-const NUMBER_AFTER = / (?:[a-zà-ÿ]{1,5}\.? )?\d/y;
+function numberAfter(text: string, at: number): boolean {
+  if (text.charCodeAt(at) !== 0x20) return false;
+  let p = at + 1;
+  if (isDigit(text.charCodeAt(p))) return true;
+  // A short lower-case word between ("nr. 5", "no 12"): / (?:[a-zà-ÿ]{1,5}\.? )?\d/ read by hand.
+  while (p - at <= 6 && isSmallLetter(text.charCodeAt(p))) p++;
+  if (p === at + 1 || p - at > 6) return false;
+  if (text.charCodeAt(p) === 0x2e) p++;
+  return text.charCodeAt(p) === 0x20 && isDigit(text.charCodeAt(p + 1));
+}
+const isSmallLetter = (code: number) => (code >= 0x61 && code <= 0x7a) || (code >= 0xe0 && code <= 0xff);
 /** True when the sticky pattern matches at `at`. */
 function matchesAt(pattern: RegExp, text: string, at: number): boolean {
   pattern.lastIndex = at;
@@ -71,6 +81,8 @@ type Kind = "name" | "ambiguous" | "unknown" | "word" | "honorific" | "suffix" |
 
 interface Candidate {
   words: Word[];
+  /** The index in the text's capitalised words of the candidate's first word (its words follow one another). */
+  first: number;
   kinds: Kind[];
   honorific: boolean;
   /** The index in the text's capitalised words of the word after the candidate. */
@@ -91,21 +103,31 @@ export const personRecognizer: PiiRecognizer = {
     const lexicon = capitalisedLexicon();
     const found: Finding[] = [];
     const known = new Set<string>();
-    const covered = new Set<number>();
     const words = index.capitalised;
-    for (const candidate of candidates(text, words, lexicon)) {
-      const score = judge(text, candidate, lexicon, words);
+    /** Words inside a candidate found, by index. */
+    const covered = new Uint8Array(words.length);
+    // One lookup per word: candidates and judge both ask.
+    const kinds: Kind[] = new Array<Kind>(words.length);
+    for (let i = 0; i < words.length; i++) kinds[i] = lexicon.kindOf(text, words[i] as Word);
+    for (const candidate of candidates(text, words, kinds)) {
+      const score = judge(text, candidate, kinds, words);
       if (score <= 0) continue;
       const first = candidate.words[0] as Word;
       const last = candidate.words[candidate.words.length - 1] as Word;
       found.push({ type: "PERSON", start: first.start, end: last.end, score });
-      for (const w of candidate.words) covered.add(w.start);
-      if (score >= 0.7) candidate.words.forEach((w, i) => candidate.kinds[i] !== "word" && w.text.length > 2 && known.add(w.text));
+      for (let i = 0; i < candidate.words.length; i++) {
+        const w = candidate.words[i] as Word;
+        covered[candidate.first + i] = 1;
+        if (score >= 0.7 && candidate.kinds[i] !== "word" && w.text.length > 2) known.add(w.text);
+      }
     }
     // A name seen whole is a name where it comes back alone ("Faina D. Yefremova … early Yefremova").
     if (known.size > 0) {
-      for (const w of words) {
-        if (!covered.has(w.start) && known.has(w.text)) found.push({ type: "PERSON", start: w.start, end: w.end, score: 0.7 });
+      for (let i = 0; i < words.length; i++) {
+        const w = words[i] as Word;
+        // A word the lexicon calls a word or a thing's is never known (known words are a name's).
+        if (covered[i] === 1 || kinds[i] === "word" || kinds[i] === "thing" || w.text.length <= 2) continue;
+        if (known.has(w.text)) found.push({ type: "PERSON", start: w.start, end: w.end, score: 0.7 });
       }
     }
     return found;
@@ -159,13 +181,14 @@ function capitalisedLexicon(): Lexicon {
  * stretches that could be one person's name: words that are plainly English words, titles,
  * all-capital words and the names of things end a stretch.
  */
-function candidates(text: string, words: readonly Word[], lexicon: Lexicon): Candidate[] {
+function candidates(text: string, words: readonly Word[], lexiconKinds: readonly Kind[]): Candidate[] {
   const out: Candidate[] = [];
   let current: Word[] = [];
   let kinds: Kind[] = [];
   let honorific = false;
   let previous: Word | undefined;
   let previousKind: Kind = "unknown";
+  let first = 0;
   const flush = (next: number) => {
     // Initials lead nowhere and end nothing: "J" alone is not a name.
     while (current.length > 0 && isInitial(current[current.length - 1] as Word)) {
@@ -175,15 +198,16 @@ function candidates(text: string, words: readonly Word[], lexicon: Lexicon): Can
     while (current.length > 0 && isInitial(current[0] as Word)) {
       current.shift();
       kinds.shift();
+      first++;
     }
-    if (current.length > 0 && current.length <= 5) out.push({ words: current, kinds, honorific, next });
+    if (current.length > 0 && current.length <= 5) out.push({ words: current, first, kinds, honorific, next });
     current = [];
     kinds = [];
     honorific = false;
   };
   for (let i = 0; i < words.length; i++) {
     const w = words[i] as Word;
-    const kind: Kind = isInitial(w) ? "name" : lexicon.kindOf(text, w);
+    const kind: Kind = isInitial(w) ? "name" : (lexiconKinds[i] as Kind);
     const continues = previous !== undefined && joined(text, previous, previousKind, w);
     previous = w;
     previousKind = kind;
@@ -217,6 +241,7 @@ function candidates(text: string, words: readonly Word[], lexicon: Lexicon): Can
       flush(i);
       continue;
     }
+    if (current.length === 0) first = i;
     current.push(w);
     kinds.push(kind);
   }
@@ -270,7 +295,7 @@ function wordsBefore(text: string, start: number): { previous: string | undefine
 }
 
 /** How likely a candidate is a person's name (0 when not at all). */
-function judge(text: string, c: Candidate, lexicon: Lexicon, all: readonly Word[]): number {
+function judge(text: string, c: Candidate, lexiconKinds: readonly Kind[], all: readonly Word[]): number {
   const first = c.words[0] as Word;
   const last = c.words[c.words.length - 1] as Word;
   // A street or a town: a number before or after, or the name of a thing right after.
@@ -279,9 +304,9 @@ function judge(text: string, c: Candidate, lexicon: Lexicon, all: readonly Word[
   if (text.charCodeAt(b) === 0x2c) b--;
   if (b < first.start - 1 && isDigit(text.charCodeAt(b))) return 0;
   const afterCode = text.charCodeAt(last.end);
-  if (afterCode === 0x20 && matchesAt(NUMBER_AFTER, text, last.end)) return 0;
+  if (numberAfter(text, last.end)) return 0;
   const next = all[c.next];
-  if (next && joined(text, last, "name", next) && lexicon.kindOf(text, next) === "thing") return 0;
+  if (next && joined(text, last, "name", next) && lexiconKinds[c.next] === "thing") return 0;
   const { previous, pair } = wordsBefore(text, first.start);
   if (previous === "the" && !c.honorific) return 0;
   if (c.honorific) return 0.9;

@@ -27,11 +27,40 @@ for (const e of STREET_ENDINGS) {
 const CONNECTORS = new Set("do da de del della dei dos das di du la le les van von der den am an al el y of the e".split(" "));
 /** Street words that end a street's name in English, capitalised as part of it. */
 const NAMED_STREETS = new Set(["Street", "Avenue", "Road", "Lane", "Drive", "Boulevard", "Place", "Square", "Terrace", "Court", "Crescent", "Parkway", "Highway"]);
+/** The first letters of NAMED_STREETS as bits (A is bit 0), and their shortest and longest length: most words are none of them. */
+const NAMED_FIRSTS = [...NAMED_STREETS].reduce((mask, s) => mask | (1 << (s.charCodeAt(0) - 0x41)), 0);
+const NAMED_LENGTHS = [...NAMED_STREETS].map((s) => s.length);
+const [NAMED_SHORTEST, NAMED_LONGEST] = [Math.min(...NAMED_LENGTHS), Math.max(...NAMED_LENGTHS)];
+function mayBeNamedStreet(text: string, w: Word): boolean {
+  const length = w.end - w.start;
+  const first = text.charCodeAt(w.start) - 0x41;
+  return length >= NAMED_SHORTEST && length <= NAMED_LONGEST && first >= 0 && first < 26 && (NAMED_FIRSTS & (1 << first)) !== 0;
+}
 const UNIT = /(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Floor|Fl\.?|Room|Rm\.?|#)\s*\d{1,5}[A-Za-z]?/iy;
+/** The characters a UNIT begins with (a, s, u, f, r in either case, #). */
+const UNIT_FIRST = new Set([..."asufrASUFR#"].map((c) => c.charCodeAt(0)));
+/** Small words inside a town's name ("Stratford upon Avon"): a lower-case word after the town's first that does not end it. */
+const TOWN_WORD = / (?:de|da|do|del|la|le|am|an|upon|sur)\b/y;
+const QUALIFIER = / \([^)\n]{1,20}\)/y;
 const ZIP = /\d{4,6}(?:-\d{4})?(?!\d)/y;
 const STATE = /[A-Z]{2}(?![\p{L}\d])/uy;
 const BOX_ADDRESS = /\b(?:(?:PSC|Unit|CMR)\s+\d{3,5},?\s+Box\s+\d{3,5}|P\.?\s?O\.?\s+Box\s+\d{1,6}|Postbox\s+\d{1,6})(?:\s*\n?\s*(?:APO|FPO|DPO)\s+A[AEP]\s+\d{5})?/giy;
-const BOX_HINT = /box/i;
+const BOX_HINT = /box/gi;
+/** The characters a BOX_ADDRESS begins with (PSC, Unit, CMR, P.O., Postbox in either case). */
+const BOX_FIRST = new Set([..."pucPUC"].map((c) => c.charCodeAt(0)));
+
+/** Where "box" (in any case) next occurs from `from`, or -1. */
+function boxAfter(text: string, from: number): number {
+  BOX_HINT.lastIndex = from;
+  return BOX_HINT.exec(text)?.index ?? -1;
+}
+
+/** True when the text holds "ox" or "OX" (where a box address can be), found from the rare x. */
+function holdsOx(text: string): boolean {
+  for (let x = text.indexOf("x", 1); x >= 0; x = text.indexOf("x", x + 1)) if (text.charCodeAt(x - 1) === 0x6f) return true;
+  for (let x = text.indexOf("X", 1); x >= 0; x = text.indexOf("X", x + 1)) if (text.charCodeAt(x - 1) === 0x4f) return true;
+  return false;
+}
 const CORNER = /\b(?:the )?corner of [^,;?!\n]{3,60}? and [^.,;?!\n]{2,40}?(?=[.,;?!\n]|$| in | for | after | on | at )/gi;
 /** Words before an address that say one follows. */
 const CONTEXT = contextWords(["address", "lives at", "lives on", "live at", "live on", "located at", "is at", "moved to", "send", "sent to", "deliver", "ship to", "meet me at", "meet you at", "office", "return to", "drops you off at", "enter on", "station is on"]);
@@ -173,10 +202,11 @@ export const streetAddressRecognizer: PiiRecognizer = {
       if (core.score + (context ? 0.1 : 0) < 0.5) continue;
       add(core.start, extend(text, core.end), Math.min(0.95, core.score + (context ? 0.1 : 0)));
     }
-    if (text.includes("ox") || text.includes("OX")) {
-      for (let at = text.search(BOX_HINT); at >= 0; ) {
+    if (holdsOx(text)) {
+      for (let at = boxAfter(text, 0); at >= 0; ) {
         // Box addresses start up to a few words before the word "Box".
         for (let s = Math.max(0, at - 14); s <= at; s++) {
+          if (!BOX_FIRST.has(text.charCodeAt(s))) continue;
           BOX_ADDRESS.lastIndex = s;
           const m = BOX_ADDRESS.exec(text);
           if (m) {
@@ -184,15 +214,14 @@ export const streetAddressRecognizer: PiiRecognizer = {
             break;
           }
         }
-        const next = text.slice(at + 3).search(BOX_HINT);
-        at = next < 0 ? -1 : at + 3 + next;
+        at = boxAfter(text, at + 3);
       }
     }
     // "on Marina Fort Street": a named street without a number.
     const words = index.capitalised;
     for (let i = 1; i < words.length; i++) {
       const w = words[i] as Word;
-      if (!NAMED_STREETS.has(w.text)) continue;
+      if (!mayBeNamedStreet(text, w) || !NAMED_STREETS.has(w.text)) continue;
       let first = i;
       while (first > 0 && i - first < 3 && (words[first - 1] as Word).end === (words[first] as Word).start - 1 && text[(words[first] as Word).start - 1] === " ") first--;
       if (first === i) continue;
@@ -274,30 +303,41 @@ function part(text: string, at: number): number | undefined {
   let p = at;
   // After a postcode, a town follows a space ("00100 Helsinki").
   let broke = isDigit(text.charCodeAt(at - 1));
-  while (p < text.length && (text[p] === " " || text[p] === "," || text[p] === "\n" || text[p] === "\t" || text[p] === ">")) {
-    if (text[p] === "," || text[p] === "\n") broke = true;
-    p++;
+  for (let code = text.charCodeAt(p); code === 0x20 || code === 0x2c || code === 0x0a || code === 0x09 || code === 0x3e; code = text.charCodeAt(++p)) {
+    if (code === 0x2c || code === 0x0a) broke = true; // , \n
   }
   if (p === at || p - at > 12) return undefined;
-  for (const pattern of [UNIT, STATE, ZIP]) {
-    pattern.lastIndex = p;
-    if (pattern.exec(text)) return pattern.lastIndex;
+  // A unit, a state code or a postcode, each tried only where its first character stands.
+  const code = text.charCodeAt(p);
+  if (isDigit(code)) return stickyEnd(ZIP, text, p);
+  if (UNIT_FIRST.has(code)) {
+    const end = stickyEnd(UNIT, text, p);
+    if (end !== undefined) return end;
+  }
+  if (code >= 0x41 && code <= 0x5a) {
+    const end = stickyEnd(STATE, text, p);
+    if (end !== undefined) return end;
   }
   // A town or a country: capitalised words after a comma or a line break (or in capitals).
   const first = wordAt(text, p);
   if (!first || !isCapitalised(first.text)) return undefined;
-  const capitals = first.text.length > 1 && first.text === first.text.toUpperCase();
-  if (!broke && !capitals) return undefined;
+  if (!broke && !(first.text.length > 1 && first.text === first.text.toUpperCase())) return undefined;
   // A line that goes on with lower-case words is a sentence, not a town.
   const words = first.text.endsWith(".") ? [first] : [first, ...wordsAfter(text, first.end, 3)];
   const last = words[words.length - 1] as Token;
-  if (/^ [a-z]/.test(text.slice(last.end, last.end + 2)) && !/^ (?:de|da|do|del|la|le|am|an|upon|sur)\b/.test(text.slice(last.end, last.end + 6))) {
+  const small = text.charCodeAt(last.end + 1);
+  if (text.charCodeAt(last.end) === 0x20 && small >= 0x61 && small <= 0x7a && stickyEnd(TOWN_WORD, text, last.end) === undefined) {
     return words.length > 1 ? undefined : last.end < text.length && text[last.end] === " " ? undefined : last.end;
   }
   // A dot after the town ends the sentence.
-  let end = text[last.end - 1] === "." && last.text.length > 3 ? last.end - 1 : last.end;
+  let end = text.charCodeAt(last.end - 1) === 0x2e && last.text.length > 3 ? last.end - 1 : last.end;
   // "Cyprus (Greek)": a qualifier in parentheses.
-  const paren = /^ \([^)\n]{1,20}\)/.exec(text.slice(end, end + 24));
-  if (paren) end += paren[0].length;
+  if (text.charCodeAt(end) === 0x20 && text.charCodeAt(end + 1) === 0x28) end = stickyEnd(QUALIFIER, text, end) ?? end;
   return end;
+}
+
+/** Where a match of the sticky pattern at `at` ends, or undefined when none starts there. */
+function stickyEnd(pattern: RegExp, text: string, at: number): number | undefined {
+  pattern.lastIndex = at;
+  return pattern.test(text) ? pattern.lastIndex : undefined;
 }
