@@ -200,9 +200,14 @@ function candidates(text: string, words: readonly Word[], lexiconKinds: readonly
       kinds.shift();
       first++;
     }
-    if (current.length > 0 && current.length <= 5) out.push({ words: current, first, kinds, honorific, next });
-    current = [];
-    kinds = [];
+    if (current.length > 0 && current.length <= 5) {
+      out.push({ words: current, first, kinds, honorific, next });
+      current = [];
+      kinds = [];
+    } else if (current.length > 0) {
+      current.length = 0;
+      kinds.length = 0;
+    }
     honorific = false;
   };
   for (let i = 0; i < words.length; i++) {
@@ -220,8 +225,8 @@ function candidates(text: string, words: readonly Word[], lexiconKinds: readonly
         continue;
       case "thing":
         // "Elisabeth Parks", "Aunt Bertha Inc": the words before were a thing's name.
-        current = [];
-        kinds = [];
+        current.length = 0;
+        kinds.length = 0;
         honorific = false;
         continue;
       case "suffix":
