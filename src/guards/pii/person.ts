@@ -134,12 +134,18 @@ export const personRecognizer: PiiRecognizer = {
   },
 };
 
-const isInitial = (w: Word) => w.text.length === 1;
+const isInitial = (w: Word) => w.end - w.start === 1;
 function isAllCaps(w: Word): boolean {
-  if (w.text.length < 2) return false;
+  if (w.end - w.start < 2) return false;
   const second = w.text.charCodeAt(1);
   if (second < 0xc0 && (second < 0x41 || second > 0x5a)) return false;
-  return w.text === w.text.toUpperCase();
+  // ASCII has no capital but A-Z to check for; other scripts are asked of toUpperCase.
+  for (let i = 2; i < w.text.length; i++) {
+    const code = w.text.charCodeAt(i);
+    if (code >= 0x80) return w.text === w.text.toUpperCase();
+    if (code >= 0x61 && code <= 0x7a) return false;
+  }
+  return (second < 0x80 && w.text.charCodeAt(0) < 0x80) || w.text === w.text.toUpperCase();
 }
 
 const KINDS: readonly Kind[] = ["unknown", "name", "ambiguous", "word", "honorific", "suffix", "thing"];
