@@ -271,6 +271,8 @@ function joined(text: string, a: Word, aKind: Kind, b: Word): boolean {
 const isSkipped = (code: number) => code === 0x20 || code === 0x2c || code === 0x3a; // space , :
 const endsWord = (code: number) => isSkipped(code) || code === 0x0a || code === 0x2e || code === 0x3f || code === 0x21; // \n . ? !
 
+/** The first words of the cue pairs: a pair is made only when it can be one of them. */
+const PAIR_FIRSTS = new Set([...CUE_PAIRS, ...WEAK_CUE_PAIRS].map((pair) => pair.split(" ")[0] as string));
 /** The longest word the cue sets hold: a longer word before a name is none of them, and is not lowered. */
 const LONGEST_CUE = Math.max(...[...CUE_WORDS, ...WEAK_CUE_WORDS, ...PLACE_WORDS, ...CUE_PAIRS, ...WEAK_CUE_PAIRS].flatMap((w) => w.split(" ")).map((w) => w.length));
 
@@ -302,7 +304,7 @@ function wordsBefore(text: string, start: number): { previous: string | undefine
   while (i >= 0 && !endsWord(text.charCodeAt(i))) i--;
   if (end2 === i + 1) return { previous, pair: "" };
   const earlier = cueWord(text, i + 1, end2);
-  return { previous, pair: earlier && previous ? `${earlier} ${previous}` : "" };
+  return { previous, pair: previous && PAIR_FIRSTS.has(earlier) ? `${earlier} ${previous}` : "" };
 }
 
 /** How likely a candidate is a person's name (0 when not at all). */
