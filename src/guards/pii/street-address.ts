@@ -61,7 +61,9 @@ function holdsOx(text: string): boolean {
   for (let x = text.indexOf("X", 1); x >= 0; x = text.indexOf("X", x + 1)) if (text.charCodeAt(x - 1) === 0x4f) return true;
   return false;
 }
-const CORNER = /\b(?:the )?corner of [^,;?!\n]{3,60}? and [^.,;?!\n]{2,40}?(?=[.,;?!\n]|$| in | for | after | on | at )/gi;
+const CORNER = /\b(?:the )?corner of [^,;?!\n]{3,60}? and [^.,;?!\n]{2,40}?(?=[.,;?!\n]|$| in | for | after | on | at )/iy;
+/** What every CORNER match holds, one or five characters in: CORNER is tried only there, not scanned over the text. */
+const CORNER_HINT = /orner of/gi;
 /** Words before an address that say one follows. */
 const CONTEXT = contextWords(["address", "lives at", "lives on", "live at", "live on", "located at", "is at", "moved to", "send", "sent to", "deliver", "ship to", "meet me at", "meet you at", "office", "return to", "drops you off at", "enter on", "station is on"]);
 
@@ -230,8 +232,20 @@ export const streetAddressRecognizer: PiiRecognizer = {
       add(start, extend(text, w.end), /\b(?:on|at|in|of)\s+$/i.test(text.slice(Math.max(0, start - 4), start)) ? 0.65 : 0.55);
     }
     if (text.includes("orner of")) {
-      CORNER.lastIndex = 0;
-      for (let m = CORNER.exec(text); m !== null; m = CORNER.exec(text)) add(m.index, m.index + m[0].length, 0.75);
+      // The matches a scan of the whole text would find, leftmost first, each after the last.
+      let from = 0;
+      CORNER_HINT.lastIndex = 0;
+      for (let hint = CORNER_HINT.exec(text); hint !== null; hint = CORNER_HINT.exec(text)) {
+        for (const start of [hint.index - 5, hint.index - 1]) {
+          if (start < from) continue;
+          CORNER.lastIndex = start;
+          const m = CORNER.exec(text);
+          if (!m) continue;
+          add(start, start + m[0].length, 0.75);
+          from = CORNER_HINT.lastIndex = start + m[0].length;
+          break;
+        }
+      }
     }
     return found.sort((a, b) => a.start - b.start);
   },
