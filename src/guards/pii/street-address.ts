@@ -102,14 +102,9 @@ function wordBefore(text: string, end: number): Token | undefined {
   return { start, end, text: text.slice(start, end), street: undefined };
 }
 
-/** The word in lower case without a final dot (toLowerCase only when there is a capital to lower). */
+/** The word in lower case without a final dot. */
 function bare(word: string): string {
-  const w = word.charCodeAt(word.length - 1) === 0x2e ? word.slice(0, -1) : word;
-  for (let i = 0; i < w.length; i++) {
-    const code = w.charCodeAt(i);
-    if ((code >= 0x41 && code <= 0x5a) || code >= 0xc0) return w.toLowerCase();
-  }
-  return w;
+  return (word.charCodeAt(word.length - 1) === 0x2e ? word.slice(0, -1) : word).toLowerCase();
 }
 function isStreetWord(word: string): boolean {
   const lower = bare(word);
