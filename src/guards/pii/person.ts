@@ -278,12 +278,7 @@ const LONGEST_CUE = Math.max(...[...CUE_WORDS, ...WEAK_CUE_WORDS, ...PLACE_WORDS
 
 /** text[start, end) in lower case, or "" when it is longer than every cue word. */
 function cueWord(text: string, start: number, end: number): string {
-  if (end - start > LONGEST_CUE) return "";
-  for (let i = start; i < end; i++) {
-    const code = text.charCodeAt(i);
-    if ((code >= 0x41 && code <= 0x5a) || code >= 0x80) return text.slice(start, end).toLowerCase();
-  }
-  return text.slice(start, end);
+  return end - start > LONGEST_CUE ? "" : text.slice(start, end).toLowerCase();
 }
 
 /**
