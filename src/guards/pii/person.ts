@@ -79,11 +79,14 @@ function matchesAt(pattern: RegExp, text: string, at: number): boolean {
 /** What a capitalised word is to a name: part of one (name, ambiguous, unknown), or what ends one. */
 type Kind = "name" | "ambiguous" | "unknown" | "word" | "honorific" | "suffix" | "thing";
 
+/**
+ * A stretch of the text's capitalised words, by index (a candidate's words follow one another):
+ * what each is to the name is the lexicon's kind, an initial being a name.
+ */
 interface Candidate {
-  words: Word[];
-  /** The index in the text's capitalised words of the candidate's first word (its words follow one another). */
   first: number;
-  kinds: Kind[];
+  /** The index of the candidate's last word. */
+  last: number;
   honorific: boolean;
   /** The index in the text's capitalised words of the word after the candidate. */
   next: number;
@@ -112,13 +115,11 @@ export const personRecognizer: PiiRecognizer = {
     for (const candidate of candidates(text, words, kinds)) {
       const score = judge(text, candidate, kinds, words);
       if (score <= 0) continue;
-      const first = candidate.words[0] as Word;
-      const last = candidate.words[candidate.words.length - 1] as Word;
-      found.push({ type: "PERSON", start: first.start, end: last.end, score });
-      for (let i = 0; i < candidate.words.length; i++) {
-        const w = candidate.words[i] as Word;
-        covered[candidate.first + i] = 1;
-        if (score >= 0.7 && candidate.kinds[i] !== "word" && w.text.length > 2) known.add(w.text);
+      found.push({ type: "PERSON", start: (words[candidate.first] as Word).start, end: (words[candidate.last] as Word).end, score });
+      for (let i = candidate.first; i <= candidate.last; i++) {
+        const w = words[i] as Word;
+        covered[i] = 1;
+        if (score >= 0.7 && kinds[i] !== "word" && w.text.length > 2) known.add(w.text);
       }
     }
     // A name seen whole is a name where it comes back alone ("Faina D. Yefremova … early Yefremova").
@@ -189,31 +190,18 @@ function capitalisedLexicon(): Lexicon {
  */
 function candidates(text: string, words: readonly Word[], lexiconKinds: readonly Kind[]): Candidate[] {
   const out: Candidate[] = [];
-  let current: Word[] = [];
-  let kinds: Kind[] = [];
+  // The stretch so far: words[from, to), empty when from === to.
+  let from = 0;
+  let to = 0;
   let honorific = false;
   let previous: Word | undefined;
   let previousKind: Kind = "unknown";
-  let first = 0;
   const flush = (next: number) => {
     // Initials lead nowhere and end nothing: "J" alone is not a name.
-    while (current.length > 0 && isInitial(current[current.length - 1] as Word)) {
-      current.pop();
-      kinds.pop();
-    }
-    while (current.length > 0 && isInitial(current[0] as Word)) {
-      current.shift();
-      kinds.shift();
-      first++;
-    }
-    if (current.length > 0 && current.length <= 5) {
-      out.push({ words: current, first, kinds, honorific, next });
-      current = [];
-      kinds = [];
-    } else if (current.length > 0) {
-      current.length = 0;
-      kinds.length = 0;
-    }
+    while (to > from && isInitial(words[to - 1] as Word)) to--;
+    while (to > from && isInitial(words[from] as Word)) from++;
+    if (to > from && to - from <= 5) out.push({ first: from, last: to - 1, honorific, next });
+    from = to;
     honorific = false;
   };
   for (let i = 0; i < words.length; i++) {
@@ -225,21 +213,18 @@ function candidates(text: string, words: readonly Word[], lexiconKinds: readonly
     if (!continues) flush(i);
     switch (kind) {
       case "honorific":
-        if (continues && current.length > 0) break;
+        if (continues && to > from) break;
         flush(i);
         honorific = true;
         continue;
       case "thing":
         // "Elisabeth Parks", "Aunt Bertha Inc": the words before were a thing's name.
-        current.length = 0;
-        kinds.length = 0;
+        from = to;
         honorific = false;
         continue;
       case "suffix":
-        if (current.length > 0) {
-          current.push(w);
-          kinds.push("suffix");
-        }
+        // Every word that does not join the stretch ends it, so a word that joins is the next one.
+        if (to > from) to = i + 1;
         continue;
       case "word":
         if (!honorific) {
@@ -252,9 +237,8 @@ function candidates(text: string, words: readonly Word[], lexiconKinds: readonly
       flush(i);
       continue;
     }
-    if (current.length === 0) first = i;
-    current.push(w);
-    kinds.push(kind);
+    if (to === from) from = i;
+    to = i + 1;
   }
   flush(words.length);
   return out;
@@ -304,8 +288,8 @@ function wordsBefore(text: string, start: number): { previous: string | undefine
 
 /** How likely a candidate is a person's name (0 when not at all). */
 function judge(text: string, c: Candidate, lexiconKinds: readonly Kind[], all: readonly Word[]): number {
-  const first = c.words[0] as Word;
-  const last = c.words[c.words.length - 1] as Word;
+  const first = all[c.first] as Word;
+  const last = all[c.last] as Word;
   // A street or a town: a number before or after, or the name of a thing right after.
   let b = first.start - 1;
   if (text.charCodeAt(b) === 0x20) b--;
@@ -321,9 +305,9 @@ function judge(text: string, c: Candidate, lexiconKinds: readonly Kind[], all: r
   let counted = 0;
   let names = 0;
   let ambiguous = 0;
-  for (let i = 0; i < c.words.length; i++) {
-    const kind = c.kinds[i];
-    if (isInitial(c.words[i] as Word) || kind === "suffix") continue;
+  for (let i = c.first; i <= c.last; i++) {
+    const kind = lexiconKinds[i];
+    if (isInitial(all[i] as Word) || kind === "suffix") continue;
     counted++;
     if (kind === "name") names++;
     else if (kind === "ambiguous") ambiguous++;
