@@ -144,4 +144,20 @@ describe("PII recognizers", () => {
       { type: "EMAIL_ADDRESS", start: 20, end: 30, score: 0.95 },
     ]);
   });
+
+  it("resolve a chain of overlaps as a whole, given in any order", () => {
+    // B overlaps A and C, which do not overlap each other: B, the best, leaves neither; D stands alone.
+    const a = { type: "PERSON", start: 0, end: 10, score: 0.7 };
+    const b = { type: "STREET_ADDRESS", start: 8, end: 22, score: 0.85 };
+    const c = { type: "PERSON", start: 20, end: 30, score: 0.6 };
+    const d = { type: "EMAIL_ADDRESS", start: 40, end: 50, score: 0.95 };
+    expect(resolveOverlaps([d, c, a, b])).toEqual([b, d]);
+    // Without B, A and C both stand; a worse finding inside A goes.
+    const inner = { type: "PHONE_NUMBER", start: 2, end: 6, score: 0.5 };
+    expect(resolveOverlaps([c, inner, d, a])).toEqual([a, c, d]);
+    // A tie in score and length goes to the earlier, wherever the chain starts.
+    const early = { type: "PERSON", start: 30, end: 36, score: 0.7 };
+    const late = { type: "PERSON", start: 33, end: 39, score: 0.7 };
+    expect(resolveOverlaps([late, early])).toEqual([early]);
+  });
 });

@@ -58,16 +58,36 @@ const WEAK_CUE_PAIRS = new Set(["thank you", "ask for", "speak to", "speak with"
 /** Prepositions before a lone capitalised word that make it a place. */
 const PLACE_WORDS = new Set("in at from to near into via across visit visiting of".split(" "));
 /** Words right after a name that say it was one. */
-const CUE_AFTER = /^(?:'s\b|’s\b|,? (?:said|says|wrote|writes|told|asked|replied|explained|listed|lives|works|joined|will be|has been|had|is a|was a)\b)/;
+const CUE_AFTER = /(?:'s\b|’s\b|,? (?:said|says|wrote|writes|told|asked|replied|explained|listed|lives|works|joined|will be|has been|had|is a|was a)\b)/y;
 /** A house number or a postcode right after: the words are a street's or a town's name. */
-const NUMBER_AFTER = /^ (?:[a-zà-ÿ]{1,5}\.? )?\d/;
+function numberAfter(text: string, at: number): boolean {
+  if (text.charCodeAt(at) !== 0x20) return false;
+  let p = at + 1;
+  if (isDigit(text.charCodeAt(p))) return true;
+  // A short lower-case word between ("nr. 5", "no 12"): / (?:[a-zà-ÿ]{1,5}\.? )?\d/ read by hand.
+  while (p - at <= 6 && isSmallLetter(text.charCodeAt(p))) p++;
+  if (p === at + 1 || p - at > 6) return false;
+  if (text.charCodeAt(p) === 0x2e) p++;
+  return text.charCodeAt(p) === 0x20 && isDigit(text.charCodeAt(p + 1));
+}
+const isSmallLetter = (code: number) => (code >= 0x61 && code <= 0x7a) || (code >= 0xe0 && code <= 0xff);
+/** True when the sticky pattern matches at `at`. */
+function matchesAt(pattern: RegExp, text: string, at: number): boolean {
+  pattern.lastIndex = at;
+  return pattern.test(text);
+}
 
 /** What a capitalised word is to a name: part of one (name, ambiguous, unknown), or what ends one. */
 type Kind = "name" | "ambiguous" | "unknown" | "word" | "honorific" | "suffix" | "thing";
 
+/**
+ * A stretch of the text's capitalised words, by index (a candidate's words follow one another):
+ * what each is to the name is the lexicon's kind, an initial being a name.
+ */
 interface Candidate {
-  words: Word[];
-  kinds: Kind[];
+  first: number;
+  /** The index of the candidate's last word. */
+  last: number;
   honorific: boolean;
   /** The index in the text's capitalised words of the word after the candidate. */
   next: number;
@@ -87,33 +107,47 @@ export const personRecognizer: PiiRecognizer = {
     const lexicon = capitalisedLexicon();
     const found: Finding[] = [];
     const known = new Set<string>();
-    const covered = new Set<number>();
     const words = index.capitalised;
-    for (const candidate of candidates(text, words, lexicon)) {
-      const score = judge(text, candidate, lexicon, words);
+    /** Words inside a candidate found, by index. */
+    const covered = new Uint8Array(words.length);
+    // One lookup per word: candidates and judge both ask.
+    const kinds: Kind[] = new Array<Kind>(words.length);
+    for (let i = 0; i < words.length; i++) kinds[i] = lexicon.kindOf(text, words[i] as Word);
+    for (const candidate of candidates(text, words, kinds)) {
+      const score = judge(text, candidate, kinds, words);
       if (score <= 0) continue;
-      const first = candidate.words[0] as Word;
-      const last = candidate.words[candidate.words.length - 1] as Word;
-      found.push({ type: "PERSON", start: first.start, end: last.end, score });
-      for (const w of candidate.words) covered.add(w.start);
-      if (score >= 0.7) candidate.words.forEach((w, i) => candidate.kinds[i] !== "word" && w.text.length > 2 && known.add(w.text));
+      found.push({ type: "PERSON", start: (words[candidate.first] as Word).start, end: (words[candidate.last] as Word).end, score });
+      for (let i = candidate.first; i <= candidate.last; i++) {
+        const w = words[i] as Word;
+        covered[i] = 1;
+        if (score >= 0.7 && kinds[i] !== "word" && w.text.length > 2) known.add(w.text);
+      }
     }
     // A name seen whole is a name where it comes back alone ("Faina D. Yefremova … early Yefremova").
     if (known.size > 0) {
-      for (const w of words) {
-        if (!covered.has(w.start) && known.has(w.text)) found.push({ type: "PERSON", start: w.start, end: w.end, score: 0.7 });
+      for (let i = 0; i < words.length; i++) {
+        const w = words[i] as Word;
+        // A word the lexicon calls a word or a thing's is never known (known words are a name's).
+        if (covered[i] === 1 || kinds[i] === "word" || kinds[i] === "thing" || w.text.length <= 2) continue;
+        if (known.has(w.text)) found.push({ type: "PERSON", start: w.start, end: w.end, score: 0.7 });
       }
     }
     return found;
   },
 };
 
-const isInitial = (w: Word) => w.text.length === 1;
+const isInitial = (w: Word) => w.end - w.start === 1;
 function isAllCaps(w: Word): boolean {
-  if (w.text.length < 2) return false;
+  if (w.end - w.start < 2) return false;
   const second = w.text.charCodeAt(1);
   if (second < 0xc0 && (second < 0x41 || second > 0x5a)) return false;
-  return w.text === w.text.toUpperCase();
+  // ASCII has no capital but A-Z to check for; other scripts are asked of toUpperCase.
+  for (let i = 2; i < w.text.length; i++) {
+    const code = w.text.charCodeAt(i);
+    if (code >= 0x80) return w.text === w.text.toUpperCase();
+    if (code >= 0x61 && code <= 0x7a) return false;
+  }
+  return (second < 0x80 && w.text.charCodeAt(0) < 0x80) || w.text === w.text.toUpperCase();
 }
 
 const KINDS: readonly Kind[] = ["unknown", "name", "ambiguous", "word", "honorific", "suffix", "thing"];
@@ -165,52 +199,43 @@ function capitalisedLexicon(): Lexicon {
  * stretches that could be one person's name: words that are plainly English words, titles,
  * all-capital words and the names of things end a stretch.
  */
-function candidates(text: string, words: readonly Word[], lexicon: Lexicon): Candidate[] {
+function candidates(text: string, words: readonly Word[], lexiconKinds: readonly Kind[]): Candidate[] {
   const out: Candidate[] = [];
-  let current: Word[] = [];
-  let kinds: Kind[] = [];
+  // The stretch so far: words[from, to), empty when from === to.
+  let from = 0;
+  let to = 0;
   let honorific = false;
   let previous: Word | undefined;
   let previousKind: Kind = "unknown";
   const flush = (next: number) => {
     // Initials lead nowhere and end nothing: "J" alone is not a name.
-    while (current.length > 0 && isInitial(current[current.length - 1] as Word)) {
-      current.pop();
-      kinds.pop();
-    }
-    while (current.length > 0 && isInitial(current[0] as Word)) {
-      current.shift();
-      kinds.shift();
-    }
-    if (current.length > 0 && current.length <= 5) out.push({ words: current, kinds, honorific, next });
-    current = [];
-    kinds = [];
+    while (to > from && isInitial(words[to - 1] as Word)) to--;
+    while (to > from && isInitial(words[from] as Word)) from++;
+    if (to > from && to - from <= 5) out.push({ first: from, last: to - 1, honorific, next });
+    from = to;
     honorific = false;
   };
   for (let i = 0; i < words.length; i++) {
     const w = words[i] as Word;
-    const kind: Kind = isInitial(w) ? "name" : lexicon.kindOf(text, w);
+    const kind: Kind = isInitial(w) ? "name" : (lexiconKinds[i] as Kind);
     const continues = previous !== undefined && joined(text, previous, previousKind, w);
     previous = w;
     previousKind = kind;
     if (!continues) flush(i);
     switch (kind) {
       case "honorific":
-        if (continues && current.length > 0) break;
+        if (continues && to > from) break;
         flush(i);
         honorific = true;
         continue;
       case "thing":
         // "Elisabeth Parks", "Aunt Bertha Inc": the words before were a thing's name.
-        current = [];
-        kinds = [];
+        from = to;
         honorific = false;
         continue;
       case "suffix":
-        if (current.length > 0) {
-          current.push(w);
-          kinds.push("suffix");
-        }
+        // Every word that does not join the stretch ends it, so a word that joins is the next one.
+        if (to > from) to = i + 1;
         continue;
       case "word":
         if (!honorific) {
@@ -223,8 +248,8 @@ function candidates(text: string, words: readonly Word[], lexicon: Lexicon): Can
       flush(i);
       continue;
     }
-    current.push(w);
-    kinds.push(kind);
+    if (to === from) from = i;
+    to = i + 1;
   }
   flush(words.length);
   return out;
@@ -238,61 +263,75 @@ function joined(text: string, a: Word, aKind: Kind, b: Word): boolean {
   return false;
 }
 
-const SKIPPED = new Set([0x20, 0x2c, 0x3a]); // space , :
-const ENDS_WORD = new Set([0x20, 0x0a, 0x2c, 0x3a, 0x2e, 0x3f, 0x21]); // space \n , : . ? !
+const isSkipped = (code: number) => code === 0x20 || code === 0x2c || code === 0x3a; // space , :
+const endsWord = (code: number) => isSkipped(code) || code === 0x0a || code === 0x2e || code === 0x3f || code === 0x21; // \n . ? !
 
-/** The lower-case words right before `start` (nearest last), skipping spaces, commas and colons; at most `n`. */
-function wordsBefore(text: string, start: number, n: number): string[] {
-  const words: string[] = [];
+/** The first words of the cue pairs: a pair is made only when it can be one of them. */
+const PAIR_FIRSTS = new Set([...CUE_PAIRS, ...WEAK_CUE_PAIRS].map((pair) => pair.split(" ")[0] as string));
+/** The longest word the cue sets hold: a longer word before a name is none of them, and is not lowered. */
+const LONGEST_CUE = Math.max(...[...CUE_WORDS, ...WEAK_CUE_WORDS, ...PLACE_WORDS, ...CUE_PAIRS, ...WEAK_CUE_PAIRS].flatMap((w) => w.split(" ")).map((w) => w.length));
+
+/** text[start, end) in lower case, or "" when it is longer than every cue word. */
+function cueWord(text: string, start: number, end: number): string {
+  return end - start > LONGEST_CUE ? "" : text.slice(start, end).toLowerCase();
+}
+
+/**
+ * The two words right before `start` (skipping spaces, commas and colons), lower case, as far as
+ * they could be cue words: the nearest, and the one before it when a space parts them ("" for
+ * none, or for a word too long to be a cue).
+ */
+function wordsBefore(text: string, start: number): { previous: string | undefined; pair: string } {
   let i = start - 1;
-  while (words.length < n) {
-    while (i >= 0 && SKIPPED.has(text.charCodeAt(i))) i--;
-    const end = i + 1;
-    while (i >= 0 && !ENDS_WORD.has(text.charCodeAt(i))) i--;
-    if (end === i + 1) break;
-    words.unshift(text.slice(i + 1, end).toLowerCase());
-    if (text.charCodeAt(i) !== 0x20) break;
-  }
-  return words;
+  while (i >= 0 && isSkipped(text.charCodeAt(i))) i--;
+  const end = i + 1;
+  while (i >= 0 && !endsWord(text.charCodeAt(i))) i--;
+  if (end === i + 1) return { previous: undefined, pair: "" };
+  const previous = cueWord(text, i + 1, end);
+  if (text.charCodeAt(i) !== 0x20) return { previous, pair: "" };
+  while (i >= 0 && isSkipped(text.charCodeAt(i))) i--;
+  const end2 = i + 1;
+  while (i >= 0 && !endsWord(text.charCodeAt(i))) i--;
+  if (end2 === i + 1) return { previous, pair: "" };
+  const earlier = cueWord(text, i + 1, end2);
+  return { previous, pair: previous && PAIR_FIRSTS.has(earlier) ? `${earlier} ${previous}` : "" };
 }
 
 /** How likely a candidate is a person's name (0 when not at all). */
-function judge(text: string, c: Candidate, lexicon: Lexicon, all: readonly Word[]): number {
-  const first = c.words[0] as Word;
-  const last = c.words[c.words.length - 1] as Word;
+function judge(text: string, c: Candidate, lexiconKinds: readonly Kind[], all: readonly Word[]): number {
+  const first = all[c.first] as Word;
+  const last = all[c.last] as Word;
   // A street or a town: a number before or after, or the name of a thing right after.
   let b = first.start - 1;
-  if (text[b] === " ") b--;
-  if (text[b] === ",") b--;
+  if (text.charCodeAt(b) === 0x20) b--;
+  if (text.charCodeAt(b) === 0x2c) b--;
   if (b < first.start - 1 && isDigit(text.charCodeAt(b))) return 0;
-  const after = text.slice(last.end, last.end + 16);
-  if (NUMBER_AFTER.test(after)) return 0;
+  const afterCode = text.charCodeAt(last.end);
+  if (numberAfter(text, last.end)) return 0;
   const next = all[c.next];
-  if (next && joined(text, last, "name", next) && lexicon.kindOf(text, next) === "thing") return 0;
-  const before = wordsBefore(text, first.start, 2);
-  const previous = before[before.length - 1];
+  if (next && joined(text, last, "name", next) && lexiconKinds[c.next] === "thing") return 0;
+  const { previous, pair } = wordsBefore(text, first.start);
   if (previous === "the" && !c.honorific) return 0;
   if (c.honorific) return 0.9;
   let counted = 0;
   let names = 0;
   let ambiguous = 0;
-  c.words.forEach((w, i) => {
-    const kind = c.kinds[i];
-    if (isInitial(w) || kind === "suffix") return;
+  for (let i = c.first; i <= c.last; i++) {
+    const kind = lexiconKinds[i];
+    if (isInitial(all[i] as Word) || kind === "suffix") continue;
     counted++;
     if (kind === "name") names++;
     else if (kind === "ambiguous") ambiguous++;
-  });
+  }
   const opens = startsSentence(text, first.start);
-  const speaker = after.startsWith(":") && (first.start === 0 || text[first.start - 1] === "\n");
+  const speaker = afterCode === 0x3a && (first.start === 0 || text.charCodeAt(first.start - 1) === 0x0a);
   let score: number;
   if (counted >= 2) score = names > 0 ? 0.85 : ambiguous > 0 ? (opens ? 0.6 : 0.75) : opens ? 0.5 : 0.6;
   else if (names === 1) score = opens && !speaker ? 0.55 : 0.7;
   else if (ambiguous === 1) score = opens && !speaker ? 0.2 : 0.5;
   else score = speaker ? 0.6 : opens ? 0.2 : 0.35;
-  const pair = before.length === 2 ? before.join(" ") : "";
   if ((previous !== undefined && CUE_WORDS.has(previous)) || CUE_PAIRS.has(pair)) score += 0.25;
-  else if (CUE_AFTER.test(after)) score += 0.15;
+  else if ((afterCode === 0x27 || afterCode === 0x2019 || afterCode === 0x2c || afterCode === 0x20) && matchesAt(CUE_AFTER, text, last.end)) score += 0.15;
   else if ((previous !== undefined && WEAK_CUE_WORDS.has(previous)) || WEAK_CUE_PAIRS.has(pair)) score += 0.1;
   if (counted === 1 && previous !== undefined && PLACE_WORDS.has(previous)) score -= 0.3;
   return Math.min(0.95, Math.round(score * 100) / 100);
@@ -301,8 +340,8 @@ function judge(text: string, c: Candidate, lexicon: Lexicon, all: readonly Word[
 /** True when the word begins a sentence, a line or a quotation, where every word is capitalised. */
 function startsSentence(text: string, start: number): boolean {
   let i = start - 1;
-  while (i >= 0 && (text[i] === " " || text[i] === '"' || text[i] === "“" || text[i] === "'" || text[i] === "(")) i--;
+  for (let c = text.charCodeAt(i); c === 0x20 || c === 0x22 || c === 0x201c || c === 0x27 || c === 0x28; c = text.charCodeAt(i)) i--; // space " “ ' (
   if (i < 0) return true;
-  const c = text[i];
-  return c === "." || c === "!" || c === "?" || c === "\n" || c === ":" || c === ";" || c === "\t";
+  const c = text.charCodeAt(i);
+  return c === 0x2e || c === 0x21 || c === 0x3f || c === 0x0a || c === 0x3a || c === 0x3b || c === 0x09; // . ! ? \n : ; \t
 }

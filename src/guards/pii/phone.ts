@@ -51,7 +51,7 @@ export const phoneRecognizer: PiiRecognizer = {
         const groups = number.split(/[ .()-]+/).filter(Boolean);
         const strong = number.startsWith("+") || number.includes("(") || groups.length >= 3 || (number.startsWith("0") && groups.length === 2 && digits >= 10);
         const context = precededBy(text, match.index, CONTEXT);
-        if (precededBy(text, match.index, OTHER_NUMBERS) && !context) continue;
+        if (!context && precededBy(text, match.index, OTHER_NUMBERS)) continue;
         // Written as a phone number: with a country code it must be possible in that country's plan;
         // without, the format is the evidence (trying every region's plan costs more than it tells).
         const plausible = strong ? !number.startsWith("+") || possibleInternational(number) : context;

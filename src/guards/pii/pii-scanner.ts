@@ -46,7 +46,7 @@ export class PiiScanner {
   scan(text: string): Finding[] {
     const found: Finding[] = [];
     const index = new TextIndex(text);
-    for (const recognizer of this.recognizers) found.push(...recognizer.find(text, index));
+    for (const recognizer of this.recognizers) for (const f of recognizer.find(text, index)) found.push(f);
     return resolveOverlaps(withoutPlaceNames(found));
   }
 }

@@ -18,18 +18,54 @@ const STREET_WORDS = new Set(
   ).split(" "),
 );
 /** Endings of one-word street names ("Koskikatu", "Søndergade", "Bundesstrasse"). */
-const STREET_ENDINGS = new Set("straße strasse gasse weg platz allee laan straat vej gade gata gatan vägen veien gaten stræti katu tie kuja polku utca ulica cesta road street".split(" "));
-const ENDING_LENGTHS = [...new Set([...STREET_ENDINGS].map((e) => e.length))];
+const STREET_ENDINGS = "straße strasse gasse weg platz allee laan straat vej gade gata gatan vägen veien gaten stræti katu tie kuja polku utca ulica cesta road street".split(" ");
+/** The endings by their last letter: a word is compared with the few that end as it does. */
+const ENDINGS_BY_LAST = new Map<number, string[]>();
+for (const e of STREET_ENDINGS) {
+  const last = e.charCodeAt(e.length - 1);
+  ENDINGS_BY_LAST.set(last, [...(ENDINGS_BY_LAST.get(last) ?? []), e]);
+}
 /** Small words inside street and town names. */
 const CONNECTORS = new Set("do da de del della dei dos das di du la le les van von der den am an al el y of the e".split(" "));
 /** Street words that end a street's name in English, capitalised as part of it. */
 const NAMED_STREETS = new Set(["Street", "Avenue", "Road", "Lane", "Drive", "Boulevard", "Place", "Square", "Terrace", "Court", "Crescent", "Parkway", "Highway"]);
+/** The first letters of NAMED_STREETS as bits (A is bit 0), and their shortest and longest length: most words are none of them. */
+const NAMED_FIRSTS = [...NAMED_STREETS].reduce((mask, s) => mask | (1 << (s.charCodeAt(0) - 0x41)), 0);
+const NAMED_LENGTHS = [...NAMED_STREETS].map((s) => s.length);
+const [NAMED_SHORTEST, NAMED_LONGEST] = [Math.min(...NAMED_LENGTHS), Math.max(...NAMED_LENGTHS)];
+function mayBeNamedStreet(text: string, w: Word): boolean {
+  const length = w.end - w.start;
+  const first = text.charCodeAt(w.start) - 0x41;
+  return length >= NAMED_SHORTEST && length <= NAMED_LONGEST && first >= 0 && first < 26 && (NAMED_FIRSTS & (1 << first)) !== 0;
+}
 const UNIT = /(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Floor|Fl\.?|Room|Rm\.?|#)\s*\d{1,5}[A-Za-z]?/iy;
+/** The characters a UNIT begins with (a, s, u, f, r in either case, #). */
+const UNIT_FIRST = new Set([..."asufrASUFR#"].map((c) => c.charCodeAt(0)));
+/** Small words inside a town's name ("Stratford upon Avon"): a lower-case word after the town's first that does not end it. */
+const TOWN_WORD = / (?:de|da|do|del|la|le|am|an|upon|sur)\b/y;
+const QUALIFIER = / \([^)\n]{1,20}\)/y;
 const ZIP = /\d{4,6}(?:-\d{4})?(?!\d)/y;
 const STATE = /[A-Z]{2}(?![\p{L}\d])/uy;
 const BOX_ADDRESS = /\b(?:(?:PSC|Unit|CMR)\s+\d{3,5},?\s+Box\s+\d{3,5}|P\.?\s?O\.?\s+Box\s+\d{1,6}|Postbox\s+\d{1,6})(?:\s*\n?\s*(?:APO|FPO|DPO)\s+A[AEP]\s+\d{5})?/giy;
-const BOX_HINT = /box/i;
-const CORNER = /\b(?:the )?corner of [^,;?!\n]{3,60}? and [^.,;?!\n]{2,40}?(?=[.,;?!\n]|$| in | for | after | on | at )/gi;
+const BOX_HINT = /box/gi;
+/** The characters a BOX_ADDRESS begins with (PSC, Unit, CMR, P.O., Postbox in either case). */
+const BOX_FIRST = new Set([..."pucPUC"].map((c) => c.charCodeAt(0)));
+
+/** Where "box" (in any case) next occurs from `from`, or -1. */
+function boxAfter(text: string, from: number): number {
+  BOX_HINT.lastIndex = from;
+  return BOX_HINT.exec(text)?.index ?? -1;
+}
+
+/** True when the text holds "ox" or "OX" (where a box address can be), found from the rare x. */
+function holdsOx(text: string): boolean {
+  for (let x = text.indexOf("x", 1); x >= 0; x = text.indexOf("x", x + 1)) if (text.charCodeAt(x - 1) === 0x6f) return true;
+  for (let x = text.indexOf("X", 1); x >= 0; x = text.indexOf("X", x + 1)) if (text.charCodeAt(x - 1) === 0x4f) return true;
+  return false;
+}
+const CORNER = /\b(?:the )?corner of [^,;?!\n]{3,60}? and [^.,;?!\n]{2,40}?(?=[.,;?!\n]|$| in | for | after | on | at )/iy;
+/** What every CORNER match holds, one or five characters in: CORNER is tried only there, not scanned over the text. */
+const CORNER_HINT = /orner of/gi;
 /** Words before an address that say one follows. */
 const CONTEXT = contextWords(["address", "lives at", "lives on", "live at", "live on", "located at", "is at", "moved to", "send", "sent to", "deliver", "ship to", "meet me at", "meet you at", "office", "return to", "drops you off at", "enter on", "station is on"]);
 
@@ -37,6 +73,8 @@ interface Token {
   start: number;
   end: number;
   text: string;
+  /** Whether the word says street, once asked (a word is asked several times). */
+  street: boolean | undefined;
 }
 
 const LETTER = /[\p{L}]/u;
@@ -53,7 +91,7 @@ function wordAt(text: string, at: number): Token | undefined {
   let end = at + 1;
   while (end < text.length && (isLetterAt(text, end) || ((text[end] === "'" || text[end] === "-" || text[end] === "’") && isLetterAt(text, end + 1)))) end++;
   if (text[end] === ".") end++;
-  return { start: at, end, text: text.slice(at, end) };
+  return { start: at, end, text: text.slice(at, end), street: undefined };
 }
 
 /** The word ending at `end` (exclusive), read backwards. */
@@ -63,18 +101,27 @@ function wordBefore(text: string, end: number): Token | undefined {
   if (!isLetterAt(text, stop - 1)) return undefined;
   let start = stop - 1;
   while (start > 0 && (isLetterAt(text, start - 1) || ((text[start - 1] === "-" || text[start - 1] === "'") && isLetterAt(text, start - 2)))) start--;
-  return { start, end, text: text.slice(start, end) };
+  return { start, end, text: text.slice(start, end), street: undefined };
 }
 
-const bare = (word: string) => (word.charCodeAt(word.length - 1) === 0x2e ? word.slice(0, -1) : word).toLowerCase();
+/** The word in lower case without a final dot. */
+function bare(word: string): string {
+  return (word.charCodeAt(word.length - 1) === 0x2e ? word.slice(0, -1) : word).toLowerCase();
+}
 function isStreetWord(word: string): boolean {
   const lower = bare(word);
   if (STREET_WORDS.has(lower)) return true;
-  for (const n of ENDING_LENGTHS) if (lower.length > n && STREET_ENDINGS.has(lower.slice(-n))) return true;
+  const endings = ENDINGS_BY_LAST.get(lower.charCodeAt(lower.length - 1));
+  if (endings) for (const e of endings) if (lower.length > e.length && lower.endsWith(e)) return true;
   return false;
 }
-const isCapitalised = (word: string) => word[0] !== word[0]?.toLowerCase();
-const isNameWord = (word: string) => isCapitalised(word) || CONNECTORS.has(word) || isStreetWord(word);
+const isStreetToken = (w: Token) => (w.street ??= isStreetWord(w.text));
+function isCapitalised(word: string): boolean {
+  const code = word.charCodeAt(0);
+  if (code < 0x80) return code >= 0x41 && code <= 0x5a;
+  return word[0] !== word[0]?.toLowerCase();
+}
+const isNameWord = (w: Token) => isCapitalised(w.text) || CONNECTORS.has(w.text) || isStreetToken(w);
 
 /** Up to `max` name words after `at`, one space apart, on the line (any word when `anyCase`). */
 function wordsAfter(text: string, at: number, max: number, anyCase = false): Token[] {
@@ -84,7 +131,7 @@ function wordsAfter(text: string, at: number, max: number, anyCase = false): Tok
   while (words.length < max && text.charCodeAt(p) === 0x20) {
     const w = wordAt(text, p + 1);
     if (!w) break;
-    if (!isNameWord(w.text)) {
+    if (!isNameWord(w)) {
       // Lower-case words count only on the way to a street word ("3911 fourth avenue").
       if (!anyCase || ++plain > 2) break;
     } else plain = 0;
@@ -100,7 +147,7 @@ function wordsBefore(text: string, at: number, max: number): Token[] {
   let p = at;
   while (words.length < max && text[p - 1] === " ") {
     const w = wordBefore(text, p - 1);
-    if (!w || !isNameWord(w.text)) break;
+    if (!w || !isNameWord(w)) break;
     words.unshift(w);
     p = w.start;
   }
@@ -109,8 +156,21 @@ function wordsBefore(text: string, at: number, max: number): Token[] {
 }
 
 /** One or two groups of 1 to 6 digits a space apart: a house number (after a building's or a postcode). */
-const HOUSE_NUMBER = /^\d{1,6}(?: \d{1,6})?$/;
-const isHouseNumber = (text: string, run: NumberRun) => run.digits <= 12 && HOUSE_NUMBER.test(text.slice(run.start, run.end));
+function isHouseNumber(text: string, run: NumberRun): boolean {
+  if (run.digits > 12) return false;
+  let group = 0;
+  let groups = 1;
+  for (let i = run.start; i < run.end; i++) {
+    const code = text.charCodeAt(i);
+    if (isDigit(code)) {
+      if (++group > 6) return false;
+    } else if (code === 0x20 && group > 0 && groups === 1) {
+      group = 0;
+      groups++;
+    } else return false;
+  }
+  return group > 0;
+}
 
 /** English words in common use, lower case: a street's name is seldom one. */
 export const commonEnglishWords: PrebuiltTable = {
@@ -157,10 +217,11 @@ export const streetAddressRecognizer: PiiRecognizer = {
       if (core.score + (context ? 0.1 : 0) < 0.5) continue;
       add(core.start, extend(text, core.end), Math.min(0.95, core.score + (context ? 0.1 : 0)));
     }
-    if (text.includes("ox") || text.includes("OX")) {
-      for (let at = text.search(BOX_HINT); at >= 0; ) {
+    if (holdsOx(text)) {
+      for (let at = boxAfter(text, 0); at >= 0; ) {
         // Box addresses start up to a few words before the word "Box".
         for (let s = Math.max(0, at - 14); s <= at; s++) {
+          if (!BOX_FIRST.has(text.charCodeAt(s))) continue;
           BOX_ADDRESS.lastIndex = s;
           const m = BOX_ADDRESS.exec(text);
           if (m) {
@@ -168,15 +229,14 @@ export const streetAddressRecognizer: PiiRecognizer = {
             break;
           }
         }
-        const next = text.slice(at + 3).search(BOX_HINT);
-        at = next < 0 ? -1 : at + 3 + next;
+        at = boxAfter(text, at + 3);
       }
     }
     // "on Marina Fort Street": a named street without a number.
     const words = index.capitalised;
     for (let i = 1; i < words.length; i++) {
       const w = words[i] as Word;
-      if (!NAMED_STREETS.has(w.text)) continue;
+      if (!mayBeNamedStreet(text, w) || !NAMED_STREETS.has(w.text)) continue;
       let first = i;
       while (first > 0 && i - first < 3 && (words[first - 1] as Word).end === (words[first] as Word).start - 1 && text[(words[first] as Word).start - 1] === " ") first--;
       if (first === i) continue;
@@ -185,8 +245,20 @@ export const streetAddressRecognizer: PiiRecognizer = {
       add(start, extend(text, w.end), /\b(?:on|at|in|of)\s+$/i.test(text.slice(Math.max(0, start - 4), start)) ? 0.65 : 0.55);
     }
     if (text.includes("orner of")) {
-      CORNER.lastIndex = 0;
-      for (let m = CORNER.exec(text); m !== null; m = CORNER.exec(text)) add(m.index, m.index + m[0].length, 0.75);
+      // The matches a scan of the whole text would find, leftmost first, each after the last.
+      let from = 0;
+      CORNER_HINT.lastIndex = 0;
+      for (let hint = CORNER_HINT.exec(text); hint !== null; hint = CORNER_HINT.exec(text)) {
+        for (const start of [hint.index - 5, hint.index - 1]) {
+          if (start < from) continue;
+          CORNER.lastIndex = start;
+          const m = CORNER.exec(text);
+          if (!m) continue;
+          add(start, start + m[0].length, 0.75);
+          from = CORNER_HINT.lastIndex = start + m[0].length;
+          break;
+        }
+      }
     }
     return found.sort((a, b) => a.start - b.start);
   },
@@ -199,7 +271,7 @@ function streetAt(text: string, run: NumberRun): { start: number; end: number; s
   if (after.length > 0 && isCapitalisedOrStreet(after)) {
     const last = after[after.length - 1] as Token;
     const second = numberAfter(text, last.end);
-    const streetWord = after.some((w) => isStreetWord(w.text));
+    const streetWord = after.some(isStreetToken);
     // Without a street word, "12 Puruntie 82" is an address but "2 Section 5" is not.
     const named = streetWord || after.some((w) => !isCommonEnglish(bare(w.text)));
     if (streetWord || (second !== undefined && named)) {
@@ -209,7 +281,7 @@ function streetAt(text: string, run: NumberRun): { start: number; end: number; s
   // "Koskikatu 25", "Rua do Arenque 1634", "Villacher Strasse 89", "Piroska u. 97.".
   const before = wordsBefore(text, run.start, 5);
   if (before.length > 0 && isCapitalisedOrStreet(before)) {
-    const streetWord = before.some((w) => isStreetWord(w.text));
+    const streetWord = before.some(isStreetToken);
     const end = text[run.end] === "." && !isLetterAt(text, run.end + 1) ? run.end + 1 : run.end;
     return { start: (before[0] as Token).start, end, score: streetWord ? 0.8 : 0.4 };
   }
@@ -221,14 +293,14 @@ function streetAt(text: string, run: NumberRun): { start: number; end: number; s
  * small connecting words, street words), or lower-case words up to a street word.
  */
 function streetWords(words: readonly Token[]): Token[] {
-  const named = words.findIndex((w) => !isNameWord(w.text));
+  const named = words.findIndex((w) => !isNameWord(w));
   if (named < 0) return [...words];
-  const street = words.findLastIndex((w) => isStreetWord(w.text));
+  const street = words.findLastIndex(isStreetToken);
   return words.slice(0, Math.max(named, street + 1));
 }
 
 function isCapitalisedOrStreet(words: readonly Token[]): boolean {
-  return words.some((w) => isCapitalised(w.text) || isStreetWord(w.text)) && !CONNECTORS.has((words[0] as Token).text);
+  return words.some((w) => isCapitalised(w.text) || isStreetToken(w)) && !CONNECTORS.has((words[0] as Token).text);
 }
 
 /** The end of a street number of 1 to 5 digits right after a space (and an optional dot after it). */
@@ -258,30 +330,41 @@ function part(text: string, at: number): number | undefined {
   let p = at;
   // After a postcode, a town follows a space ("00100 Helsinki").
   let broke = isDigit(text.charCodeAt(at - 1));
-  while (p < text.length && (text[p] === " " || text[p] === "," || text[p] === "\n" || text[p] === "\t" || text[p] === ">")) {
-    if (text[p] === "," || text[p] === "\n") broke = true;
-    p++;
+  for (let code = text.charCodeAt(p); code === 0x20 || code === 0x2c || code === 0x0a || code === 0x09 || code === 0x3e; code = text.charCodeAt(++p)) {
+    if (code === 0x2c || code === 0x0a) broke = true; // , \n
   }
   if (p === at || p - at > 12) return undefined;
-  for (const pattern of [UNIT, STATE, ZIP]) {
-    pattern.lastIndex = p;
-    if (pattern.exec(text)) return pattern.lastIndex;
+  // A unit, a state code or a postcode, each tried only where its first character stands.
+  const code = text.charCodeAt(p);
+  if (isDigit(code)) return stickyEnd(ZIP, text, p);
+  if (UNIT_FIRST.has(code)) {
+    const end = stickyEnd(UNIT, text, p);
+    if (end !== undefined) return end;
+  }
+  if (code >= 0x41 && code <= 0x5a) {
+    const end = stickyEnd(STATE, text, p);
+    if (end !== undefined) return end;
   }
   // A town or a country: capitalised words after a comma or a line break (or in capitals).
   const first = wordAt(text, p);
   if (!first || !isCapitalised(first.text)) return undefined;
-  const capitals = first.text.length > 1 && first.text === first.text.toUpperCase();
-  if (!broke && !capitals) return undefined;
+  if (!broke && !(first.text.length > 1 && first.text === first.text.toUpperCase())) return undefined;
   // A line that goes on with lower-case words is a sentence, not a town.
   const words = first.text.endsWith(".") ? [first] : [first, ...wordsAfter(text, first.end, 3)];
   const last = words[words.length - 1] as Token;
-  if (/^ [a-z]/.test(text.slice(last.end, last.end + 2)) && !/^ (?:de|da|do|del|la|le|am|an|upon|sur)\b/.test(text.slice(last.end, last.end + 6))) {
+  const small = text.charCodeAt(last.end + 1);
+  if (text.charCodeAt(last.end) === 0x20 && small >= 0x61 && small <= 0x7a && stickyEnd(TOWN_WORD, text, last.end) === undefined) {
     return words.length > 1 ? undefined : last.end < text.length && text[last.end] === " " ? undefined : last.end;
   }
   // A dot after the town ends the sentence.
-  let end = text[last.end - 1] === "." && last.text.length > 3 ? last.end - 1 : last.end;
+  let end = text.charCodeAt(last.end - 1) === 0x2e && last.text.length > 3 ? last.end - 1 : last.end;
   // "Cyprus (Greek)": a qualifier in parentheses.
-  const paren = /^ \([^)\n]{1,20}\)/.exec(text.slice(end, end + 24));
-  if (paren) end += paren[0].length;
+  if (text.charCodeAt(end) === 0x20 && text.charCodeAt(end + 1) === 0x28) end = stickyEnd(QUALIFIER, text, end) ?? end;
   return end;
+}
+
+/** Where a match of the sticky pattern at `at` ends, or undefined when none starts there. */
+function stickyEnd(pattern: RegExp, text: string, at: number): number | undefined {
+  pattern.lastIndex = at;
+  return pattern.test(text) ? pattern.lastIndex : undefined;
 }
