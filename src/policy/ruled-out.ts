@@ -182,7 +182,7 @@ function like(left: Evaluate, pattern: unknown): Evaluate {
   };
 }
 
-/** Glob matching over characters (code points), null a wildcard matching any run of them. */
+/** Glob matching over characters (code points), null a wildcard matching a run of zero or more. */
 function matches(text: readonly string[], parts: readonly (string | null)[]): boolean {
   let t = 0;
   let p = 0;

@@ -113,11 +113,15 @@ export class SlicedPolicySet {
     const principal = { type: `${NAMESPACE}::${request.principal.type}`, id: request.principal.id };
     const resource = { type: `${NAMESPACE}::${request.resource.type}`, id: request.resource.id };
     const context = pick(request.context, slice.needs.context) as Record<string, CedarValueJson>;
-    const entities = entitiesFor(request.entities, slice.needs, principal, resource);
+    const trimmed = entitiesFor(request.entities, slice.needs, principal, resource);
+    const values = requestValues(principal, resource, context, trimmed);
+    // A value that is not plain JSON can be an entity reference, whose attributes a policy reads
+    // through it (context.owner.team): then every entity goes to Cedar whole.
+    const entities = values ? trimmed : request.entities;
     const key = JSON.stringify([slice.serial, request.action, principal, resource, context, entities]);
     const known = this.decisions.get(key);
     if (known) return copy(known);
-    const narrowed = this.narrow(slice, principal, resource, context, entities);
+    const narrowed = values ? this.narrow(slice, values) : slice;
     const decision =
       narrowed.ids.length === 0
         ? { allowed: true, policies: [] }
@@ -217,10 +221,8 @@ export class SlicedPolicySet {
    * as they look (plain JSON, each entity once), so that leaving a policy and its attributes out
    * cannot leave out an error Cedar would have found in them.
    */
-  private narrow(slice: Slice, principal: { type: string; id: string }, resource: { type: string; id: string }, context: Record<string, CedarValueJson>, entities: EntityJson[]): Slice {
+  private narrow(slice: Slice, values: RequestValues): Slice {
     if (!slice.refutable) return slice;
-    const values = requestValues(principal, resource, context, entities);
-    if (!values) return slice;
     const kept = slice.members.filter((m) => !m.shape.ruledOut?.(values));
     if (kept.length === slice.members.length) return slice;
     return this.sliceFor(kept, false) ?? slice;
