@@ -113,15 +113,17 @@ export class SlicedPolicySet {
     const principal = { type: `${NAMESPACE}::${request.principal.type}`, id: request.principal.id };
     const resource = { type: `${NAMESPACE}::${request.resource.type}`, id: request.resource.id };
     const context = pick(request.context, slice.needs.context) as Record<string, CedarValueJson>;
-    const trimmed = entitiesFor(request.entities, slice.needs, principal, resource);
-    const values = requestValues(principal, resource, context, trimmed);
-    // A value that is not plain JSON can be an entity reference, whose attributes a policy reads
-    // through it (context.owner.team): then every entity goes to Cedar whole.
-    const entities = values ? trimmed : request.entities;
+    const entities = entitiesFor(request.entities, slice.needs, principal, resource);
     const key = JSON.stringify([slice.serial, request.action, principal, resource, context, entities]);
     const known = this.decisions.get(key);
     if (known) return copy(known);
-    const narrowed = values ? this.narrow(slice, values) : slice;
+    const values = requestValues(principal, resource, context, entities);
+    // A value that is not plain JSON can be an entity reference, whose attributes a policy reads
+    // through it (context.owner.team): every entity goes to Cedar whole, and the decision is not
+    // remembered (its key does not hold them). A remembered decision is one of plain JSON, which
+    // holds no reference, so a request whose key matches it sends Cedar the same.
+    if (!values) return this.evaluate(slice, request.action, principal, resource, context, request.entities);
+    const narrowed = this.narrow(slice, values);
     const decision =
       narrowed.ids.length === 0
         ? { allowed: true, policies: [] }
