@@ -86,6 +86,7 @@ export class SlicedPolicySet {
   /** Slices by their policies, so request kinds with the same policies share one parsed set. */
   private readonly byMembers = new Map<string, Slice>();
   private serials = 0;
+  private calls = 0;
   private readonly texts: Map<string, string>;
   private readonly escalations: Map<string, string>;
 
@@ -100,6 +101,11 @@ export class SlicedPolicySet {
 
   get size(): number {
     return this.policies.length;
+  }
+
+  /** How many decisions went to Cedar (the others were remembered, or had no policy left to ask about). */
+  get cedarCalls(): number {
+    return this.calls;
   }
 
   /** The ids of the policies Cedar is given for this request (the baseline permit aside). */
@@ -151,6 +157,7 @@ export class SlicedPolicySet {
       for (const id of slice.ids) policies[id] = this.texts.get(id) as string;
       return policies;
     });
+    this.calls++;
     const answer = statefulIsAuthorized({
       principal,
       action: { type: `${NAMESPACE}::Action`, id: action },
