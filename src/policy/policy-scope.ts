@@ -1,5 +1,6 @@
 import type { EntityUidJson } from "@cedar-policy/cedar-wasm/nodejs";
 import { policyToJson } from "./cedar.js";
+import { ruledOutBy, type RuledOut } from "./ruled-out.js";
 
 /**
  * What a policy's scope and conditions tell us before any request is seen: which requests its
@@ -37,6 +38,8 @@ export interface PolicyShape {
   needs: AttributeNeeds;
   /** A forbid annotated @escalate: its annotation's text ("" when it has none). */
   escalate?: string;
+  /** Tells when the conditions are false for certain (see ruled-out.ts); absent when that can never be told. */
+  ruledOut?: RuledOut;
 }
 
 export const noNeeds = (): AttributeNeeds => ({
@@ -60,10 +63,12 @@ export function policyShape(text: string): PolicyShape {
   const needs = noNeeds();
   for (const condition of json.conditions ?? []) collectNeeds(condition.body, needs);
   const escalate = json.effect === "forbid" && json.annotations && "escalate" in json.annotations ? (json.annotations.escalate ?? "") : undefined;
+  const ruledOut = ruledOutBy(json.conditions ?? []);
   return {
     scope: { principal: entityConstraint(json.principal), action: actionConstraint(json.action), resource: entityConstraint(json.resource) },
     needs,
     ...(escalate !== undefined ? { escalate } : {}),
+    ...(ruledOut ? { ruledOut } : {}),
   };
 }
 

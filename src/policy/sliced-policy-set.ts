@@ -2,6 +2,7 @@ import type { CedarValueJson, EntityJson } from "@cedar-policy/cedar-wasm/nodejs
 import { statefulIsAuthorized } from "./cedar.js";
 import { mayMatchAction, mayMatchEntity, mergeNeeds, noNeeds, type AttributeNeed, type AttributeNeeds, type PolicyShape } from "./policy-scope.js";
 import { describeErrors, type PreparsedSets } from "./preparsed-sets.js";
+import { isPlain, type RequestValues } from "./ruled-out.js";
 import { NAMESPACE, type PolicyAction } from "./schema.js";
 
 export interface PolicyRequest {
@@ -33,8 +34,11 @@ export interface NamedPolicy {
 
 /** The policies whose scope can match one kind of request, and what they read. */
 interface Slice {
+  members: readonly NamedPolicy[];
   ids: string[];
   needs: AttributeNeeds;
+  /** Whether some member can be ruled out by the request's values before Cedar is called. */
+  refutable: boolean;
   /** Tells the set's slices apart in remembered decisions. */
   serial: number;
 }
@@ -47,6 +51,11 @@ const MAX_REMEMBERED_REQUESTS = 10_000;
 const MAX_REMEMBERED_DECISIONS = 10_000;
 /** Decisions remembered by all sets together (some 50 MB at most); past this a set remembers no more until it forgets. */
 const MAX_REMEMBERED_IN_PROCESS = 100_000;
+/**
+ * Slices kept per set, counting those narrowed to the policies a request can satisfy; past this
+ * a request whose narrowed slice is new goes to Cedar with its whole slice.
+ */
+const MAX_SLICES = 4096;
 let rememberedInProcess = 0;
 /** A set dropped without release() (PolicyEngine.prepared evicts its sets) gives its count back when collected. */
 const forgotten = new FinalizationRegistry<Map<string, PolicyDecision>>((decisions) => {
@@ -76,6 +85,8 @@ export class SlicedPolicySet {
   private readonly decisions = new Map<string, PolicyDecision>();
   /** Slices by their policies, so request kinds with the same policies share one parsed set. */
   private readonly byMembers = new Map<string, Slice>();
+  private serials = 0;
+  private calls = 0;
   private readonly texts: Map<string, string>;
   private readonly escalations: Map<string, string>;
 
@@ -90,6 +101,11 @@ export class SlicedPolicySet {
 
   get size(): number {
     return this.policies.length;
+  }
+
+  /** How many decisions went to Cedar (the others were remembered, or had no policy left to ask about). */
+  get cedarCalls(): number {
+    return this.calls;
   }
 
   /** The ids of the policies Cedar is given for this request (the baseline permit aside). */
@@ -107,7 +123,19 @@ export class SlicedPolicySet {
     const key = JSON.stringify([slice.serial, request.action, principal, resource, context, entities]);
     const known = this.decisions.get(key);
     if (known) return copy(known);
-    const decision = this.evaluate(slice, request.action, principal, resource, context, entities);
+    const values = requestValues(principal, resource, context, entities);
+    // A value that is not plain JSON can be an entity reference, whose attributes a policy reads
+    // through it (context.owner.team): every entity goes to Cedar whole, and the decision is not
+    // remembered (its key does not hold them). A remembered decision is one of plain JSON, which
+    // holds no reference, so a request whose key matches it sends Cedar the same.
+    if (!values) return this.evaluate(slice, request.action, principal, resource, context, request.entities);
+    const narrowed = this.narrow(slice, values);
+    const decision =
+      narrowed.ids.length === 0
+        ? { allowed: true, policies: [] }
+        : narrowed === slice
+          ? this.evaluate(slice, request.action, principal, resource, context, entities)
+          : this.evaluate(narrowed, request.action, principal, resource, pick(context, narrowed.needs.context) as Record<string, CedarValueJson>, entitiesFor(entities, narrowed.needs, principal, resource));
     if (this.decisions.size >= MAX_REMEMBERED_DECISIONS) this.forgetDecisions();
     if (rememberedInProcess < MAX_REMEMBERED_IN_PROCESS) {
       this.decisions.set(key, decision);
@@ -129,6 +157,7 @@ export class SlicedPolicySet {
       for (const id of slice.ids) policies[id] = this.texts.get(id) as string;
       return policies;
     });
+    this.calls++;
     const answer = statefulIsAuthorized({
       principal,
       action: { type: `${NAMESPACE}::Action`, id: action },
@@ -175,17 +204,37 @@ export class SlicedPolicySet {
         mayMatchEntity(scope.principal, principalType, p.id) &&
         mayMatchEntity(scope.resource, resourceType, r.id),
     );
-    const membersKey = members.map((m) => m.id).join("\n");
-    let slice = this.byMembers.get(membersKey);
-    if (!slice) {
-      const needs = noNeeds();
-      for (const m of members) mergeNeeds(needs, m.shape.needs);
-      slice = { ids: members.map((m) => m.id), needs, serial: this.byMembers.size };
-      this.byMembers.set(membersKey, slice);
-    }
+    const slice = this.sliceFor(members, true) as Slice;
     if (this.slices.size >= MAX_REMEMBERED_REQUESTS) this.slices.clear();
     this.slices.set(key, slice);
     return slice;
+  }
+
+  /** The slice of these policies, shared by every request that needs them; undefined when it is new and the set holds MAX_SLICES already (unless `always`). */
+  private sliceFor(members: readonly NamedPolicy[], always: boolean): Slice | undefined {
+    const membersKey = members.map((m) => m.id).join("\n");
+    let slice = this.byMembers.get(membersKey);
+    if (!slice) {
+      if (!always && this.byMembers.size >= MAX_SLICES) return undefined;
+      const needs = noNeeds();
+      for (const m of members) mergeNeeds(needs, m.shape.needs);
+      slice = { members, ids: members.map((m) => m.id), needs, refutable: members.some((m) => m.shape.ruledOut !== undefined), serial: this.serials++ };
+      this.byMembers.set(membersKey, slice);
+    }
+    return slice;
+  }
+
+  /**
+   * The slice without the policies the request's values rule out (ruled-out.ts): those add
+   * nothing to Cedar's answer, neither a reason nor an error. Only for values that reach Cedar
+   * as they look (plain JSON, each entity once), so that leaving a policy and its attributes out
+   * cannot leave out an error Cedar would have found in them.
+   */
+  private narrow(slice: Slice, values: RequestValues): Slice {
+    if (!slice.refutable) return slice;
+    const kept = slice.members.filter((m) => !m.shape.ruledOut?.(values));
+    if (kept.length === slice.members.length) return slice;
+    return this.sliceFor(kept, false) ?? slice;
   }
 }
 
@@ -196,10 +245,28 @@ function pick(values: Record<string, unknown>, need: AttributeNeed): Record<stri
   return out;
 }
 
+const uidOf = (e: EntityJson): { type: string; id: string } => ("__entity" in e.uid ? e.uid.__entity : e.uid);
+
 const sameUid = (e: EntityJson, uid: { type: string; id: string }) => {
-  const u = "__entity" in e.uid ? e.uid.__entity : e.uid;
+  const u = uidOf(e);
   return u.type === uid.type && u.id === uid.id;
 };
+
+/** The values a slice's policies read, as Cedar gets them; undefined when some are not plain JSON or an entity is given twice. */
+function requestValues(principal: { type: string; id: string }, resource: { type: string; id: string }, context: Record<string, CedarValueJson>, entities: EntityJson[]): RequestValues | undefined {
+  if (!isPlain(context)) return undefined;
+  const values: RequestValues = { context, principal: undefined, resource: undefined };
+  const seen = new Set<string>();
+  for (const e of entities) {
+    const uid = uidOf(e);
+    const key = `${uid.type}\u0000${uid.id}`;
+    if (seen.has(key) || e.tags !== undefined || !Array.isArray(e.parents) || !isPlain(e.attrs)) return undefined;
+    seen.add(key);
+    if (sameUid(e, principal)) values.principal = e.attrs;
+    if (sameUid(e, resource)) values.resource = e.attrs;
+  }
+  return values;
+}
 
 /** The entities the slice reads, with only the attributes it reads; none when it reads none. */
 function entitiesFor(entities: EntityJson[], needs: AttributeNeeds, principal: { type: string; id: string }, resource: { type: string; id: string }): EntityJson[] {
