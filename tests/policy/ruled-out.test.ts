@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { preparsePolicySet, statefulIsAuthorized } from "../../src/policy/cedar.js";
 import { PolicyEngine, type PolicyRequest, type PolicySource } from "../../src/policy/policy-engine.js";
 import { policyShape } from "../../src/policy/policy-scope.js";
+import { seededRandom } from "../../src/gateway/routing/random.js";
 
 /**
  * Policies ruled out before Cedar is called (src/policy/ruled-out.ts) must change no decision:
@@ -12,16 +13,6 @@ import { policyShape } from "../../src/policy/policy-scope.js";
  * (Values Cedar refuses are in the last test: a sliced request refuses them when a policy reads them.)
  */
 
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const G = "Gatehouse";
 const conditions = [
@@ -132,7 +123,7 @@ describe("ruling policies out before Cedar", () => {
   it("gives the decision of the whole set, over generated conditions and requests", () => {
     const counts = { compared: 0, errors: 0, denials: 0 };
     for (let seed = 1; seed <= 40; seed++) {
-      const next = random(1000 + seed);
+      const next = seededRandom(1000 + seed);
       const sources: PolicySource[] = [];
       const whole: Record<string, string> = { baseline: "permit (principal, action, resource);" };
       for (let i = 0; i < 2 + Math.floor(next() * 6); i++) {

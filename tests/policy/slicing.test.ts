@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest";
 import { PolicyEngine, type PolicyRequest, type PolicySource } from "../../src/policy/policy-engine.js";
 import { PreparsedSets } from "../../src/policy/preparsed-sets.js";
 import { callActions } from "../../src/policy/schema.js";
+import { seededRandom } from "../../src/gateway/routing/random.js";
 
 /**
  * Property: a decision made with the policies sliced by scope and the attributes trimmed to
@@ -14,17 +15,6 @@ import { callActions } from "../../src/policy/schema.js";
  * if-then-else, and attributes that are missing.
  */
 
-/** mulberry32: a small seeded generator. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const G = "Gatehouse";
 const A = (id: string) => `${G}::Action::"${id}"`;
@@ -126,7 +116,7 @@ describe("slicing by scope", () => {
     let sliceTotal = 0;
     let policyTotal = 0;
     for (let seed = 1; seed <= 30; seed++) {
-      const next = random(seed);
+      const next = seededRandom(seed);
       const sources: PolicySource[] = [];
       const whole: Record<string, string> = { baseline: "permit (principal, action, resource);" };
       const count = 5 + Math.floor(next() * 40);
