@@ -16,14 +16,11 @@ export interface RetentionRun {
   /** Bodies of entries recorded before this time (epoch ms) were pruned. */
   prunedBefore: number;
   pruned: number;
-  /** Messages between agents received before prunedBefore, deleted. */
-  messagesDeleted: number;
 }
 
 /**
  * Per-tenant retention of audit payloads: bodies older than the tenant's audit.retentionDays
- * are forgotten, while entries, leaf hashes, checkpoints and proofs stay; messages between the
- * tenant's agents received before then are deleted (each was recorded when sent). Each run is itself a
+ * are forgotten, while entries, leaf hashes, checkpoints and proofs stay. Each run is itself a
  * log entry (audit.retention_run, with context.prunedBefore), written in the transaction that
  * prunes, so the offline verifier can tell a pruned body from a deleted one.
  */
@@ -50,14 +47,13 @@ export class Retention {
         .where("at", "<", prunedBefore)
         .where("payload", "is not", null)
         .executeTakeFirst();
-      const messages = await trx.deleteFrom("agent_messages").where("tenant_id", "=", tenantId).where("received_at", "<", prunedBefore).executeTakeFirst();
-      const run: RetentionRun = { tenantId, retentionDays, prunedBefore, pruned: Number(result.numUpdatedRows), messagesDeleted: Number(messages.numDeletedRows) };
+      const run: RetentionRun = { tenantId, retentionDays, prunedBefore, pruned: Number(result.numUpdatedRows) };
       await this.recorder.record(trx, ctx, {
         action: RETENTION_RUN_ACTION,
         resource: { kind: "tenant", id: tenantId },
         decision: { outcome: "allowed", reasons: [`audit.retentionDays=${retentionDays}`] },
         context: { prunedBefore },
-        payload: { retentionDays, pruned: run.pruned, messagesDeleted: run.messagesDeleted },
+        payload: { retentionDays, pruned: run.pruned },
       });
       return run;
     });
