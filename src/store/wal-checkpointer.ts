@@ -30,9 +30,9 @@ parentPort.on("message", () => {
  * SQLite's automatic checkpoint runs inside whichever commit makes the WAL cross its limit: it
  * copies the WAL into the database and fsyncs both on the event loop, which stops every call
  * for milliseconds (5-7 ms measured here, once every few thousand commits; more on a slow
- * disk). The main connection turns automatic checkpoints off while this runs; PASSIVE
- * checkpoints neither wait for nor block its writes. If the worker fails, the main connection
- * checkpoints automatically again, so the WAL never grows without bound.
+ * disk). PASSIVE checkpoints neither wait for nor block the main connection's writes, and leave
+ * its own automatic checkpoint (raised to a backstop, see sqlite.ts) little to copy. If the
+ * worker fails, the main connection checkpoints at SQLite's default interval again.
  */
 export class WalCheckpointer {
   private readonly worker: Worker;
