@@ -34,19 +34,28 @@ const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "obj
 
 /**
  * Whether a JSON value reaches Cedar as the string, boolean, integer, set or record it looks
- * like: no entity or extension escapes ("__entity", "__extn"), no number Cedar refuses, nothing
- * JSON.stringify would drop or change (undefined, functions, objects with a toJSON).
+ * like: no entity or extension escapes ("__entity", "__extn"), no number or string Cedar refuses
+ * (a lone surrogate), no nesting deeper than it parses, nothing JSON.stringify would drop or
+ * change (undefined, functions, objects with a toJSON). Anything else goes to Cedar whole, which
+ * refuses what it cannot read: an error refuses the call.
  */
-export function isPlain(v: unknown): boolean {
-  if (typeof v === "string" || typeof v === "boolean") return true;
+export function isPlain(v: unknown, depth = 0): boolean {
+  // Deeper than Cedar parses (its recursion limit is 128): Cedar would refuse the request.
+  if (depth > MAX_PLAIN_DEPTH) return false;
+  if (typeof v === "string") return !LONE_SURROGATE.test(v);
+  if (typeof v === "boolean") return true;
   if (typeof v === "number") return Number.isSafeInteger(v);
-  if (Array.isArray(v)) return v.every(isPlain);
+  if (Array.isArray(v)) return v.every((item) => isPlain(item, depth + 1));
   if (!isRecord(v)) return false;
   const proto: unknown = Object.getPrototypeOf(v);
   if (proto !== Object.prototype && proto !== null) return false;
-  for (const key of Object.keys(v)) if (key.startsWith("__") || !isPlain(v[key])) return false;
+  for (const key of Object.keys(v)) if (key.startsWith("__") || LONE_SURROGATE.test(key) || !isPlain(v[key], depth + 1)) return false;
   return true;
 }
+
+const MAX_PLAIN_DEPTH = 64;
+/** Half of a UTF-16 pair without its other half: cedar-wasm cannot read such a string, and the call fails. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 const known = (v: unknown): Result => (isPlain(v) ? (v as Known) : UNKNOWN);
 const isScalar = (v: Result): v is Scalar => typeof v === "string" || typeof v === "boolean" || typeof v === "number";

@@ -158,14 +158,20 @@ export class SlicedPolicySet {
       return policies;
     });
     this.calls++;
-    const answer = statefulIsAuthorized({
-      principal,
-      action: { type: `${NAMESPACE}::Action`, id: action },
-      resource,
-      context,
-      preparsedPolicySetId: setId,
-      entities,
-    });
+    let answer: ReturnType<typeof statefulIsAuthorized>;
+    try {
+      answer = statefulIsAuthorized({
+        principal,
+        action: { type: `${NAMESPACE}::Action`, id: action },
+        resource,
+        context,
+        preparsedPolicySetId: setId,
+        entities,
+      });
+    } catch (error) {
+      // cedar-wasm throws, rather than answering a failure, on input it cannot read (a lone surrogate, nesting past its limit).
+      throw new Error(`policy evaluation failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
     if (answer.type === "failure") throw new Error(`policy evaluation failed: ${describeErrors(answer.errors)}`);
     const { decision, diagnostics } = answer.response;
     if (diagnostics.errors.length > 0) {

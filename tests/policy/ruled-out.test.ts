@@ -172,5 +172,11 @@ describe("ruling policies out before Cedar", () => {
     expect(set.decide(r(2))).toEqual({ allowed: true, policies: [] });
     expect(() => set.decide(r(1.5))).toThrow(/policy evaluation failed/);
     expect(() => set.decide(r({ __extn: { fn: "decimal", arg: "not a decimal" } }))).toThrow(/policy evaluation failed/);
+    // Strings and nesting cedar-wasm cannot read: ruling out must not answer for Cedar.
+    expect(() => set.decide(r("\uD800"))).toThrow(/policy evaluation failed/);
+    let deep: unknown = 1;
+    for (let i = 0; i < 200; i++) deep = [deep];
+    expect(() => set.decide(r(deep))).toThrow(/policy evaluation failed/);
+    expect(set.decide(r("ok \u{1F600}")).allowed).toBe(true);
   });
 });
