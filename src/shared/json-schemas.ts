@@ -18,18 +18,71 @@ function depthOf(value: unknown, depth = 0): number {
   return depth;
 }
 
+interface Quantifier {
+  length: number;
+  /** Lets what it follows occur more than once ("*", "+", "{3}", "{1,5}"; not "?" or "{1}"). */
+  repeats: boolean;
+  /** Lets the count vary ("*", "+", "{2,}", "{1,5}"; not "{3}"): what makes a match ambiguous. */
+  varies: boolean;
+}
+
+const NO_QUANTIFIER: Quantifier = { length: 0, repeats: false, varies: false };
+
+function quantifierAt(pattern: string, i: number): Quantifier {
+  const c = pattern[i];
+  if (c === "*" || c === "+") return { length: 1, repeats: true, varies: true };
+  if (c === "?") return { length: 1, repeats: false, varies: true };
+  if (c !== "{") return NO_QUANTIFIER;
+  const m = /^\{(\d+)(?:(,)(\d*))?\}/.exec(pattern.slice(i, i + 24));
+  if (!m) return NO_QUANTIFIER;
+  const least = Number(m[1]);
+  const most = m[2] === undefined ? least : m[3] === "" ? Infinity : Number(m[3]);
+  return { length: m[0].length, repeats: most > 1, varies: most > least };
+}
+
 /**
- * A repeated group that itself repeats ("(a+)+", "(\w*)*"): the usual shape of a pattern that
- * backtracks catastrophically on the wrong input, which a model or an agent writes. A heuristic:
- * it misses overlapping alternatives ("(a|a)*") and refuses some safe patterns ("([a-z]+\.)+").
+ * Whether a pattern repeats a group that holds a variable repetition at any depth ("(a+)+",
+ * "((ab)+)+", "(\w*){3}"): the usual shape of a pattern that backtracks catastrophically on the
+ * wrong input, which a model or an agent writes. A reading of the pattern's structure (escapes,
+ * classes and group prefixes skipped), not a proof: it misses overlapping alternatives
+ * ("(a|a)*") and refuses some safe patterns ("([a-z]+\.)+").
  */
-const NESTED_QUANTIFIER = /\((?:[^()\\]|\\.)*(?:[+*]|\{\d+,\d*\})(?:[^()\\]|\\.)*\)(?:[+*]|\{\d+,\d*\})/;
+export function nestsQuantifiers(pattern: string): boolean {
+  /** Per open group: whether something inside it repeats a variable number of times. */
+  const open: boolean[] = [];
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    let varyingInside = false;
+    if (c === "\\") {
+      i++;
+    } else if (c === "[") {
+      // A class is one atom: skip to its unescaped end.
+      for (i++; i < pattern.length && pattern[i] !== "]"; i++) if (pattern[i] === "\\") i++;
+    } else if (c === "(") {
+      open.push(false);
+      const prefix = /^\((?:\?(?:[:=!]|<[=!]|<[A-Za-z_][A-Za-z0-9_]*>))?/.exec(pattern.slice(i, i + 40));
+      i += (prefix?.[0].length ?? 1) - 1;
+      continue;
+    } else if (c === ")") {
+      varyingInside = open.pop() ?? false;
+    } else if (c === "|" || c === "^" || c === "$" || c === "*" || c === "+" || c === "?") {
+      continue;
+    }
+    // After an atom or a group: its quantifier, if any (and a lazy "?" after that).
+    const quantifier = quantifierAt(pattern, i + 1);
+    if (quantifier.repeats && varyingInside) return true;
+    if (open.length > 0 && ((quantifier.repeats && quantifier.varies) || varyingInside)) open[open.length - 1] = true;
+    i += quantifier.length;
+    if (quantifier.length > 0 && pattern[i + 1] === "?") i++;
+  }
+  return false;
+}
 
 function unsafePattern(schema: unknown): string | undefined {
   if (Array.isArray(schema)) return schema.map(unsafePattern).find((p) => p !== undefined);
   if (!isRecord(schema)) return undefined;
   const patterns = [schema.pattern, ...(isRecord(schema.patternProperties) ? Object.keys(schema.patternProperties) : [])];
-  const bad = patterns.find((p): p is string => typeof p === "string" && NESTED_QUANTIFIER.test(p));
+  const bad = patterns.find((p): p is string => typeof p === "string" && nestsQuantifiers(p));
   return bad ?? Object.values(schema).map(unsafePattern).find((p) => p !== undefined);
 }
 

@@ -61,5 +61,13 @@ describe("response_format schema checks", () => {
     expect(refusal({ type: "object", properties: { n: { type: 12 } } })).toMatch(/not a valid JSON Schema/);
     expect(refusal({ type: "string", pattern: "^[A-Z]{2}-\\d{3,6}$" })).toBeUndefined();
     expect(refusal({ type: "string", pattern: "^(\\d{3}-)?\\d{4}$" })).toBeUndefined();
+    // Repetition nested at any depth, behind group prefixes and exact counts.
+    for (const pattern of ["^((ab)+)+$", "^(?:(?:a+)b?)+$", "(a{2,}){3,}", "(a+){10}", "(?<word>\\w+\\s?)*"]) {
+      expect(refusal({ type: "string", pattern }), pattern).toMatch(/nests quantifiers/);
+    }
+    // Fixed counts, alternation, and quantifiers inside a class or escaped are not nested repetition.
+    for (const pattern of ["(\\d{3}-){2}", "^(foo|bar)+$", "^[(a+)]+$", "^\\(a+\\)+$", "^(abc)+$"]) {
+      expect(refusal({ type: "string", pattern }), pattern).toBeUndefined();
+    }
   });
 });
