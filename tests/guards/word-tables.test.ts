@@ -43,5 +43,7 @@ describe("word tables written at build time", () => {
     };
     expect(valueOf(loadWordTable(changed), "Newword")).toBe(5);
     expect(valueOf(loadWordTable({ ...changed, name: "never-written" }), "Newword")).toBe(5);
+    // Same lists, but build() changed what it makes of them (its revision raised).
+    expect(valueOf(loadWordTable({ ...changed, inputs: capitalisedWords.inputs, revision: capitalisedWords.revision + 1 }), "Newword")).toBe(5);
   });
 });

@@ -166,6 +166,7 @@ let lexicon: Lexicon | undefined;
  */
 export const capitalisedWords: PrebuiltTable = {
   name: "capitalised-words",
+  revision: 1,
   inputs: () => [KINDS, ...[HONORIFICS, SUFFIXES, NAMES_OF_THINGS, NEVER_NAMES].map((set) => [...set])],
   build() {
     const { frequent, common } = englishWords();

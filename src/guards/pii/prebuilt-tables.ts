@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { packageRoot } from "../../shared/package-root.js";
-import { WordTable } from "./word-table.js";
+import { WORD_TABLE_FORMAT, WordTable } from "./word-table.js";
 
 /**
  * A word table built from large word lists. Building one takes a few hundred milliseconds, which
@@ -15,6 +15,8 @@ export interface PrebuiltTable {
   name: string;
   /** Everything the table is built from besides the word lists' packages: the code's own lists. */
   inputs(): unknown;
+  /** Raised whenever build() changes what it makes of its inputs, so that a table written before is not read. */
+  revision: number;
   build(): WordTable;
 }
 
@@ -35,7 +37,7 @@ function keyOf(table: PrebuiltTable): string {
   const versions = SOURCES.map((name) => (require(`${name}/package.json`) as { version: string }).version);
   const runtime = [process.versions.icu, process.versions.cldr, process.versions.unicode];
   return createHash("sha256")
-    .update(JSON.stringify([table.name, versions, runtime, table.inputs()]))
+    .update(JSON.stringify([table.name, table.revision, WORD_TABLE_FORMAT, versions, runtime, table.inputs()]))
     .digest("hex");
 }
 

@@ -175,6 +175,7 @@ function isHouseNumber(text: string, run: NumberRun): boolean {
 /** English words in common use, lower case: a street's name is seldom one. */
 export const commonEnglishWords: PrebuiltTable = {
   name: "common-english-words",
+  revision: 1,
   inputs: () => [],
   build() {
     const { common } = englishWords();

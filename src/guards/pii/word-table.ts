@@ -6,7 +6,9 @@
  * fingerprint and a slot with odds of about one in four billion per lookup: an unknown word is
  * then taken for a known one, which a heuristic can bear.
  */
-const MAGIC = "GHW1";
+/** Raised whenever the hashing or the layout changes: a table written before is then rebuilt (prebuilt-tables.ts). */
+export const WORD_TABLE_FORMAT = 1;
+const MAGIC = `GHW${WORD_TABLE_FORMAT}`;
 const HEADER_BYTES = 16;
 
 export class WordTable {
