@@ -41,7 +41,11 @@ export class WalCheckpointer {
   constructor(file: string, onFailure: () => void, intervalMs = 200) {
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, driver: require.resolve("better-sqlite3"), intervalMs } });
     this.worker.unref();
-    this.worker.on("error", onFailure);
+    this.worker.on("error", (error) => {
+      // The store has no logger of its own; a warning reaches the operator's console.
+      process.emitWarning(`the SQLite checkpoint worker failed (${error.message}); commits checkpoint the WAL themselves again`, "GatehouseWarning");
+      onFailure();
+    });
     this.exited = new Promise((resolve) => this.worker.once("exit", () => resolve()));
   }
 
