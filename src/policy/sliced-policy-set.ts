@@ -52,10 +52,12 @@ const MAX_REMEMBERED_DECISIONS = 10_000;
 /** Decisions remembered by all sets together (some 50 MB at most); past this a set remembers no more until it forgets. */
 const MAX_REMEMBERED_IN_PROCESS = 100_000;
 /**
- * Slices kept per set, counting those narrowed to the policies a request can satisfy; past this
- * a request whose narrowed slice is new goes to Cedar with its whole slice.
+ * Slices narrowed to the policies a request can satisfy, kept per set; past this a request whose
+ * narrowed slice is new goes to Cedar with its whole slice. Each is a set parsed into the Cedar
+ * pool every tenant shares, so a tenant whose callers vary what its policies test must not be
+ * able to crowd the others' sets out of it.
  */
-const MAX_SLICES = 4096;
+const MAX_NARROWED_SLICES = 64;
 let rememberedInProcess = 0;
 /** A set dropped without release() (PolicyEngine.prepared evicts its sets) gives its count back when collected. */
 const forgotten = new FinalizationRegistry<Map<string, PolicyDecision>>((decisions) => {
@@ -86,6 +88,7 @@ export class SlicedPolicySet {
   /** Slices by their policies, so request kinds with the same policies share one parsed set. */
   private readonly byMembers = new Map<string, Slice>();
   private serials = 0;
+  private narrowedSlices = 0;
   private calls = 0;
   private readonly texts: Map<string, string>;
   private readonly escalations: Map<string, string>;
@@ -210,18 +213,18 @@ export class SlicedPolicySet {
         mayMatchEntity(scope.principal, principalType, p.id) &&
         mayMatchEntity(scope.resource, resourceType, r.id),
     );
-    const slice = this.sliceFor(members, true) as Slice;
+    const slice = this.sliceFor(members, false) as Slice;
     if (this.slices.size >= MAX_REMEMBERED_REQUESTS) this.slices.clear();
     this.slices.set(key, slice);
     return slice;
   }
 
-  /** The slice of these policies, shared by every request that needs them; undefined when it is new and the set holds MAX_SLICES already (unless `always`). */
-  private sliceFor(members: readonly NamedPolicy[], always: boolean): Slice | undefined {
+  /** The slice of these policies, shared by every request that needs them; undefined when it is a new narrowed one and the set holds MAX_NARROWED_SLICES already. */
+  private sliceFor(members: readonly NamedPolicy[], narrowed: boolean): Slice | undefined {
     const membersKey = members.map((m) => m.id).join("\n");
     let slice = this.byMembers.get(membersKey);
     if (!slice) {
-      if (!always && this.byMembers.size >= MAX_SLICES) return undefined;
+      if (narrowed && this.narrowedSlices++ >= MAX_NARROWED_SLICES) return undefined;
       const needs = noNeeds();
       for (const m of members) mergeNeeds(needs, m.shape.needs);
       slice = { members, ids: members.map((m) => m.id), needs, refutable: members.some((m) => m.shape.ruledOut !== undefined), serial: this.serials++ };
@@ -240,7 +243,7 @@ export class SlicedPolicySet {
     if (!slice.refutable) return slice;
     const kept = slice.members.filter((m) => !m.shape.ruledOut?.(values));
     if (kept.length === slice.members.length) return slice;
-    return this.sliceFor(kept, false) ?? slice;
+    return this.sliceFor(kept, true) ?? slice;
   }
 }
 
