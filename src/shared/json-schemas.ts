@@ -41,7 +41,7 @@ function quantifierAt(pattern: string, i: number): Quantifier {
 }
 
 /**
- * Whether a pattern repeats a group that holds a variable repetition at any depth ("(a+)+",
+ * Whether a pattern repeats a group that holds a variable repetition, however deep ("(a+)+",
  * "((ab)+)+", "(\w*){3}"): the usual shape of a pattern that backtracks catastrophically on the
  * wrong input, which a model or an agent writes. A reading of the pattern's structure (escapes,
  * classes and group prefixes skipped), not a proof: it misses overlapping alternatives
@@ -68,7 +68,7 @@ export function nestsQuantifiers(pattern: string): boolean {
     } else if (c === "|" || c === "^" || c === "$" || c === "*" || c === "+" || c === "?") {
       continue;
     }
-    // After an atom or a group: its quantifier, if any (and a lazy "?" after that).
+    // After an atom or a group: the quantifier that follows it, and a lazy "?" after that.
     const quantifier = quantifierAt(pattern, i + 1);
     if (quantifier.repeats && varyingInside) return true;
     if (open.length > 0 && ((quantifier.repeats && quantifier.varies) || varyingInside)) open[open.length - 1] = true;

@@ -138,7 +138,7 @@ export class Router {
   }
 
   private async tryOnce<T>(candidate: Candidate, attempt: AttemptFn<T>, callerSignal: AbortSignal | undefined): Promise<TryResult<T>> {
-    // One controller for the attempt, aborted by its timer or by the caller (AbortSignal.any
+    // One controller for the attempt, aborted by its timer or by the caller (combining signals
     // costs more per call and, on Node 20, keeps every combined signal alive until collected).
     const abort = new AbortController();
     let timedOut = false;
