@@ -153,6 +153,59 @@ describe.each(storeTargets)("audit retention and erasure on $name", (target) => 
       expect(result.prunedPayloads).toBe(later?.pruned);
     });
 
+    it("deletes delivered messages between agents received before the retention period; the undelivered stay, and numbering goes on", async () => {
+      const now = Date.now();
+      let seq = 0;
+      const message = (tenant: TestTenant, recipient: string, id: string, receivedAt: number, delivered: { acked?: boolean; webhook?: boolean } = {}) =>
+        h.gatehouse.store.db
+          .insertInto("agent_messages")
+          .values({
+            id,
+            tenant_id: tenant.id,
+            recipient_id: `${tenant.id}:${recipient}`,
+            recipient_name: recipient,
+            seq: ++seq,
+            sender_id: "sender",
+            sender_name: "research-bot",
+            environment: "production",
+            task_id: "task",
+            body: JSON.stringify({ text: `message ${id}` }),
+            declared_sensitivity: "internal",
+            flow_label: "{}",
+            sensitivity: "internal",
+            iat: Math.floor(receivedAt / 1000),
+            nonce: id,
+            kid: "kid",
+            public_key: "{}",
+            signature: "signature",
+            received_at: receivedAt,
+            acked_at: delivered.acked ? receivedAt : null,
+            webhook_status: delivered.webhook ? "delivered" : "none",
+            webhook_attempts: 0,
+          })
+          .execute();
+      const old = now - 40 * DAY;
+      await message(t, "mailer-bot", "acked-old", old, { acked: true });
+      await message(t, "mailer-bot", "pushed-old", old, { webhook: true });
+      await message(t, "mailer-bot", "unread-old", old);
+      await message(t, "mailer-bot", "acked-recent", now - 2 * DAY, { acked: true });
+      await message(t, "billing-bot", "acked-old-latest", old, { acked: true });
+      await message(other, "mailer-bot", "other-tenant", old, { acked: true });
+      const run = await h.gatehouse.retention.run(actionContext(systemActor("retention", t.id)), t.id, now);
+      expect(run?.messagesDeleted).toBe(2);
+      const left = await h.gatehouse.store.db.selectFrom("agent_messages").select(["id", "seq", "body"]).where("id", "in", ["acked-old", "pushed-old", "unread-old", "acked-recent", "acked-old-latest", "other-tenant"]).orderBy("id").execute();
+      // billing-bot's only message is its latest: kept, so its next is numbered after it, but emptied.
+      expect(left.map((m) => [m.id, m.body === "null"])).toEqual([
+        ["acked-old-latest", true],
+        ["acked-recent", false],
+        ["other-tenant", false],
+        ["unread-old", false],
+      ]);
+      await h.gatehouse.auditLog.flush();
+      const runs = await search(t, "action=audit.retention_run");
+      expect(runs.at(-1).payload).toMatchObject({ messagesDeleted: 2 });
+    });
+
     it("runs for every tenant with a retention period from the service's scheduler", async () => {
       await setRetention(other, 1);
       const runs = await h.gatehouse.retention.runAll(Date.now() + 2 * DAY);

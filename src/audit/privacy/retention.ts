@@ -1,4 +1,6 @@
-import type { Db } from "../../store/database.js";
+import { sql, type ExpressionBuilder } from "kysely";
+import type { Db, Executor } from "../../store/database.js";
+import type { Schema } from "../../store/schema.js";
 import type { Logger } from "../../shared/logger.js";
 import { parseJson } from "../../shared/json.js";
 import { tenantSettingsSchema } from "../../tenancy/settings.js";
@@ -16,11 +18,15 @@ export interface RetentionRun {
   /** Bodies of entries recorded before this time (epoch ms) were pruned. */
   prunedBefore: number;
   pruned: number;
+  /** Delivered messages between agents received before prunedBefore, deleted. */
+  messagesDeleted: number;
 }
 
 /**
  * Per-tenant retention of audit payloads: bodies older than the tenant's audit.retentionDays
- * are forgotten, while entries, leaf hashes, checkpoints and proofs stay. Each run is itself a
+ * are forgotten, while entries, leaf hashes, checkpoints and proofs stay. Messages between the
+ * tenant's agents received before then are deleted once delivered (acknowledged, or pushed to a
+ * webhook); each was recorded when sent. Each run is itself a
  * log entry (audit.retention_run, with context.prunedBefore), written in the transaction that
  * prunes, so the offline verifier can tell a pruned body from a deleted one.
  */
@@ -47,13 +53,14 @@ export class Retention {
         .where("at", "<", prunedBefore)
         .where("payload", "is not", null)
         .executeTakeFirst();
-      const run: RetentionRun = { tenantId, retentionDays, prunedBefore, pruned: Number(result.numUpdatedRows) };
+      const messagesDeleted = await deleteDeliveredMessages(trx, tenantId, prunedBefore);
+      const run: RetentionRun = { tenantId, retentionDays, prunedBefore, pruned: Number(result.numUpdatedRows), messagesDeleted };
       await this.recorder.record(trx, ctx, {
         action: RETENTION_RUN_ACTION,
         resource: { kind: "tenant", id: tenantId },
         decision: { outcome: "allowed", reasons: [`audit.retentionDays=${retentionDays}`] },
         context: { prunedBefore },
-        payload: { retentionDays, pruned: run.pruned },
+        payload: { retentionDays, pruned: run.pruned, messagesDeleted },
       });
       return run;
     });
@@ -85,4 +92,25 @@ export class Retention {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
   }
+}
+
+/**
+ * Deletes the tenant's delivered messages received before `before`, except each recipient's
+ * latest message, whose body is emptied instead: a recipient's next message is numbered after
+ * its latest (Messages), so that row keeps the numbering going and an agent's cursor valid.
+ * Messages not yet delivered stay until they are: deleting them would lose what was accepted.
+ */
+async function deleteDeliveredMessages(trx: Executor, tenantId: string, before: number): Promise<number> {
+  const oldDelivered = (eb: ExpressionBuilder<Schema, "agent_messages">) =>
+    eb.and([eb("tenant_id", "=", tenantId), eb("received_at", "<", before), eb.or([eb("acked_at", "is not", null), eb("webhook_status", "=", "delivered")])]);
+  const latest = sql<boolean>`agent_messages.seq = (select max(l.seq) from agent_messages l where l.recipient_id = agent_messages.recipient_id)`;
+  const deleted = await trx.deleteFrom("agent_messages").where(oldDelivered).where(sql<boolean>`not (${latest})`).executeTakeFirst();
+  // What is left of them is each recipient's latest; one pushed to a webhook counts as read, so no pull hands out its emptied body.
+  await trx
+    .updateTable("agent_messages")
+    .set({ body: "null", acked_at: sql<number>`coalesce(acked_at, received_at)` })
+    .where(oldDelivered)
+    .where("body", "!=", "null")
+    .execute();
+  return Number(deleted.numDeletedRows);
 }
