@@ -541,7 +541,7 @@ describe.each(storeTargets)("bad input to the agent tool route on $name", (targe
   it("answers 4xx for a missing, empty or unknown task and a tool name that is too long", async () => {
     expect((await raw("/v1/tools/lookup/invoke", '{"arguments":{}}', {})).body.error.field).toBe(TASK_HEADER);
     expect((await raw("/v1/tools/lookup/invoke", '{"arguments":{}}', { [TASK_HEADER]: " " })).status).toBe(400);
-    expect((await raw("/v1/tools/lookup/invoke", '{"arguments":{}}', { [TASK_HEADER]: "no-such-task" })).status).toBe(404);
+    expect((await raw("/v1/tools/lookup/invoke", '{"arguments":{}}', { [TASK_HEADER]: "no-such-task" })).status).toBe(403);
     const long = await raw(`/v1/tools/${"x".repeat(300)}/invoke`, '{"arguments":{}}');
     expect([400, 414]).toContain(long.status);
     expect((await h.app.inject({ method: "GET", url: "/healthz" })).statusCode).toBe(200);

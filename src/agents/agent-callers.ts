@@ -9,11 +9,16 @@ import type { AgentAuthenticator } from "./identity/authenticate.js";
 import { TASK_HEADER } from "./identity/proof-format.js";
 import type { Task, Tasks } from "./tasks/tasks.js";
 
-/** The open task a call names in its task header, or 403: another agent's task, or an ended one, is not the caller's to act in. */
+/**
+ * The open task a call names in its task header, or 403: another agent's task, or an ended one,
+ * is not the caller's to act in. The same answer on every surface (model calls, tool calls, MCP,
+ * messages); an ended task of the caller's own says so, another's does not say it exists.
+ */
 export async function namedOpenTask(tasks: Tasks, agent: AgentIdentity, taskId: string): Promise<Task> {
   return tasks.requireOpen(agent, taskId).catch((error: unknown) => {
     if (error instanceof GatehouseError && (error.code === "not_found" || error.code === "conflict")) {
-      throw forbidden(`${TASK_HEADER}: '${taskId}' is not an open task of agent '${agent.name}'`);
+      const why = error.code === "conflict" ? ` (${error.message})` : "";
+      throw forbidden(`${TASK_HEADER}: '${taskId}' is not an open task of agent '${agent.name}'${why}`);
     }
     throw error;
   });

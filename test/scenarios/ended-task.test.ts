@@ -20,8 +20,8 @@ describe.each(storeTargets)("story: a grant used after its task ended ($name)", 
     const mark = await world.mark();
 
     const error = await refusal(task.tools.invoke("read_customer_db", { id: "12345" }));
-    expect(error.status).toBe(409);
-    expect(error.message).toBe(`task '${task.id}' has ended (completed)`);
+    expect(error.status).toBe(403);
+    expect(error.message).toMatch(`is not an open task of agent '${world.support.name}' (task '${task.id}' has ended (completed))`);
     const [event] = await world.refusalsSince(mark);
     expect(event).toMatchObject({ action: "tool.invoke", context: { taskId: task.id }, decision: { reasons: [error.message] } });
     const after = await task.refresh();

@@ -117,14 +117,17 @@ describe.each(storeTargets)("mediated HTTP tool calls ($name)", (target) => {
     const task = await openTask();
     await grant(task.id, "public_catalog");
     expect((await invoke(task.id, "public_catalog", { arguments: {} })).status).toBe(200);
+    // 403 as on every surface that names a task (model calls, /mcp, messages); another agent's task is not said to exist.
     const stolen = await invoke(task.id, "public_catalog", { arguments: {} }, other);
-    expect(stolen.status).toBe(404);
+    expect(stolen.status).toBe(403);
+    expect(stolen.body.error.message).toBe(`${TASK_HEADER}: '${task.id}' is not an open task of agent '${other.name}'`);
     const unnamed = await invoke(undefined, "public_catalog", { arguments: {} });
     expect(unnamed.status).toBe(400);
     expect(unnamed.body.error.field).toBe(TASK_HEADER);
     expect((await agentCall(h, bot.signer, "POST", `/v1/tasks/${task.id}/complete`, { body: {} })).status).toBe(200);
     const ended = await invoke(task.id, "public_catalog", { arguments: {} });
-    expect(ended.status).toBe(409);
+    expect(ended.status).toBe(403);
+    expect(ended.body.error.message).toMatch(/is not an open task of agent 'support-bot' \(task '.*' has ended \(completed\)\)/);
   });
 
   it("flags an injection in a tool result, labels the task untrusted, and policy refuses the egress call it asks for", async () => {
@@ -164,7 +167,7 @@ describe.each(storeTargets)("mediated HTTP tool calls ($name)", (target) => {
     const intruder = await activeAgent(h, b, "support-bot", { spec: { ...sampleSpecs.agent, capabilities: { tools: ["public_catalog"], dataSources: ["catalog"], models: [] } } });
     const sent = tools.received.length;
     const res = await invoke(task.id, "public_catalog", { arguments: {} }, intruder);
-    expect(res.status).toBe(404);
+    expect(res.status).toBe(403);
     expect(JSON.stringify(res.body)).not.toContain(t.id);
     expect(tools.received.length).toBe(sent);
   });

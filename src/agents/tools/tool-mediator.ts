@@ -11,6 +11,7 @@ import { JsonSchemas, type SchemaCheck } from "../../shared/json-schemas.js";
 import type { Tenants } from "../../tenancy/tenants.js";
 import type { AgentIdentity } from "../identity/agent-identity.js";
 import type { Grants } from "../grants/grants.js";
+import { namedOpenTask } from "../agent-callers.js";
 import type { Task, Tasks } from "../tasks/tasks.js";
 import type { FlowControl } from "../flow/flow-control.js";
 import type { LabelOrigin } from "../flow/labels.js";
@@ -113,7 +114,7 @@ export class ToolMediator {
     const sources = await this.dataSources(agent.tenantId, tool.spec.dataSources);
     let task: Task;
     try {
-      task = await tasks.requireOpen(agent, taskId);
+      task = await namedOpenTask(tasks, agent, taskId);
     } catch (error) {
       if (error instanceof GatehouseError) return refuse(error);
       throw error;
