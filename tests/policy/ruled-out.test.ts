@@ -1,9 +1,10 @@
 import type { EntityJson } from "@cedar-policy/cedar-wasm/nodejs";
 import { describe, expect, it } from "vitest";
-import { preparsePolicySet, statefulIsAuthorized } from "../../src/policy/cedar.js";
+import { preparsePolicySet } from "../../src/policy/cedar.js";
 import { PolicyEngine, type PolicyRequest, type PolicySource } from "../../src/policy/policy-engine.js";
 import { policyShape } from "../../src/policy/policy-scope.js";
 import { seededRandom } from "../../src/gateway/routing/random.js";
+import { reference, type Outcome } from "./cedar-reference.js";
 
 /**
  * Policies ruled out before Cedar is called (src/policy/ruled-out.ts) must change no decision:
@@ -92,22 +93,6 @@ function request(next: () => number): PolicyRequest {
     context,
     entities: [p, r],
   };
-}
-
-type Outcome = { error: true } | { error: false; allowed: boolean; policies: string[] };
-
-function reference(setId: string, r: PolicyRequest): Outcome {
-  const answer = statefulIsAuthorized({
-    principal: { type: `${G}::${r.principal.type}`, id: r.principal.id },
-    action: { type: `${G}::Action`, id: r.action },
-    resource: { type: `${G}::${r.resource.type}`, id: r.resource.id },
-    context: r.context as never,
-    entities: r.entities,
-    preparsedPolicySetId: setId,
-  });
-  if (answer.type === "failure" || answer.response.diagnostics.errors.length > 0) return { error: true };
-  const policies = answer.response.diagnostics.reason.filter((id) => id !== "baseline");
-  return { error: false, allowed: answer.response.decision === "allow", policies: [...new Set(policies)].sort() };
 }
 
 function outcome(decide: () => { allowed: boolean; policies: string[] }): Outcome {

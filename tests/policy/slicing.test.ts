@@ -1,10 +1,11 @@
 import type { EntityJson } from "@cedar-policy/cedar-wasm/nodejs";
-import { preparsePolicySet, statefulIsAuthorized } from "../../src/policy/cedar.js";
+import { preparsePolicySet } from "../../src/policy/cedar.js";
 import { describe, expect, it } from "vitest";
 import { PolicyEngine, type PolicyRequest, type PolicySource } from "../../src/policy/policy-engine.js";
 import { PreparsedSets } from "../../src/policy/preparsed-sets.js";
 import { callActions } from "../../src/policy/schema.js";
 import { seededRandom } from "../../src/gateway/routing/random.js";
+import { reference, type Outcome } from "./cedar-reference.js";
 
 /**
  * Property: a decision made with the policies sliced by scope and the attributes trimmed to
@@ -89,23 +90,6 @@ function request(next: () => number): PolicyRequest {
     context,
     entities,
   };
-}
-
-type Outcome = { error: true } | { error: false; allowed: boolean; policies: string[] };
-
-/** Cedar with every policy of the set and the whole request: the decision slicing must reproduce. */
-function reference(setId: string, r: PolicyRequest): Outcome {
-  const answer = statefulIsAuthorized({
-    principal: { type: `${G}::${r.principal.type}`, id: r.principal.id },
-    action: { type: `${G}::Action`, id: r.action },
-    resource: { type: `${G}::${r.resource.type}`, id: r.resource.id },
-    context: r.context as never,
-    entities: r.entities,
-    preparsedPolicySetId: setId,
-  });
-  if (answer.type === "failure" || answer.response.diagnostics.errors.length > 0) return { error: true };
-  const policies = answer.response.diagnostics.reason.filter((id) => id !== "baseline").map((id) => id.replace(/\[\d+\]$/, ""));
-  return { error: false, allowed: answer.response.decision === "allow", policies: [...new Set(policies)].sort() };
 }
 
 describe("slicing by scope", () => {
