@@ -57,12 +57,6 @@ function boxAfter(text: string, from: number): number {
   return BOX_HINT.exec(text)?.index ?? -1;
 }
 
-/** True when the text holds "ox" or "OX" (where a box address can be), found from the rare x. */
-function holdsOx(text: string): boolean {
-  for (let x = text.indexOf("x", 1); x >= 0; x = text.indexOf("x", x + 1)) if (text.charCodeAt(x - 1) === 0x6f) return true;
-  for (let x = text.indexOf("X", 1); x >= 0; x = text.indexOf("X", x + 1)) if (text.charCodeAt(x - 1) === 0x4f) return true;
-  return false;
-}
 const CORNER = /\b(?:the )?corner of [^,;?!\n]{3,60}? and [^.,;?!\n]{2,40}?(?=[.,;?!\n]|$| in | for | after | on | at )/iy;
 /** What every CORNER match holds, one or five characters in: CORNER is tried only there, not scanned over the text. */
 const CORNER_HINT = /orner of/gi;
@@ -218,7 +212,7 @@ export const streetAddressRecognizer: PiiRecognizer = {
       if (core.score + (context ? 0.1 : 0) < 0.5) continue;
       add(core.start, extend(text, core.end), Math.min(0.95, core.score + (context ? 0.1 : 0)));
     }
-    if (holdsOx(text)) {
+    if (text.includes("ox") || text.includes("OX")) {
       for (let at = boxAfter(text, 0); at >= 0; ) {
         // Box addresses start up to a few words before the word "Box".
         for (let s = Math.max(0, at - 14); s <= at; s++) {
