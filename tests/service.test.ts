@@ -225,6 +225,14 @@ describe.each(serviceTargets)("the built service on $name", (target) => {
     const output = service!.stdout() + service!.stderr();
     expect(output).toContain(`Gatehouse listening on http://127.0.0.1:${service!.port}`);
     expectNoSecrets(output, credentials);
+    // One access line per request, with what an operator greps for.
+    const lines = service!
+      .stdout()
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines).toContainEqual(expect.objectContaining({ msg: "request completed", method: "GET", url: "/healthz", statusCode: 200, responseTime: expect.any(Number) }));
+    expect(lines.filter((line) => line.msg === "incoming request")).toEqual([]);
     service = undefined;
   });
 
