@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import type { GatehouseConfig } from "../config/config.js";
 import type { Gatehouse } from "../gatehouse.js";
 import { sql } from "kysely";
+import { AccessLog } from "./access-log.js";
 import { errorHandler, limitBodyDepth, notFoundHandler } from "./errors.js";
 import { adminApi } from "./admin/plugin.js";
 import { modelGatewayApi } from "../gateway/http/plugin.js";
@@ -22,9 +23,7 @@ export async function buildServer(gatehouse: Gatehouse, options: ServerOptions):
     requestIdHeader: false,
     return503OnClosing: true,
     frameworkErrors: frameworkErrorReply,
-    // One access line per request (below) instead of Fastify's two: the audit log already holds
-    // every governed call, and each line is a write to stdout on the request path.
-    disableRequestLogging: true,
+    logController: new AccessLog(),
   });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
@@ -32,12 +31,6 @@ export async function buildServer(gatehouse: Gatehouse, options: ServerOptions):
   app.addHook("onSend", async (request, reply, payload) => {
     reply.header("x-request-id", request.id);
     return payload;
-  });
-  app.addHook("onResponse", async (request, reply) => {
-    request.log.info(
-      { method: request.method, url: request.url, remoteAddress: request.ip, statusCode: reply.statusCode, responseTime: reply.elapsedTime },
-      "request completed",
-    );
   });
 
   app.get("/healthz", async () => ({ status: "ok" }));
