@@ -7,7 +7,7 @@ import { freePort, runCli, startService, type RunningService } from "./support/s
 import { storeTargets } from "./support/stores.js";
 
 /**
- * The built service (`node dist/cli/main.js start`) as an operator runs it: a child process on a
+ * The built service (`bin/gatehouse.js start`) as an operator runs it: a child process on a
  * fresh data directory, spoken to over real HTTP on 127.0.0.1.
  */
 
