@@ -8,25 +8,29 @@ export interface NumberRun {
   digits: number;
 }
 
-/** Digits joined by at most two separators: one run of irregexp's fast scan instead of a loop over every character. */
-const RUN = /\d(?:[ .()/+-]{0,2}\d)*/g;
-
 /** A word as written in the text. */
-export interface Word {
-  start: number;
-  end: number;
-  text: string;
+export class Word {
+  private written?: string;
+
+  constructor(
+    private readonly source: string,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  /** text[start, end), made when first asked for (most words are judged by their offsets alone). */
+  get text(): string {
+    return (this.written ??= this.source.slice(this.start, this.end));
+  }
 }
 
-const UPPER = "A-Z\\u00C0-\\u00D6\\u00D8-\\u00DE\\u0100-\\u017F\\u0181-\\u024F\\u0386-\\u038F\\u0391-\\u03AB\\u0400-\\u042F";
-const LETTER = "A-Za-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u024F\\u0370-\\u03FF\\u0400-\\u04FF";
-/**
- * A word that begins with a capital letter (Latin, Greek, Cyrillic), apostrophes and hyphens
- * inside it. That it does not begin inside another word is checked by hand: a lookbehind here
- * halves the speed of the scan.
- */
-const CAPITALISED = new RegExp(`[${UPPER}][${LETTER}]*(?:['’-][${LETTER}]+)*`, "g");
-const LETTER_OR_JOINER = new RegExp(`[${LETTER}'’-]`);
+/** The letters a capitalised word begins with (Latin, Greek, Cyrillic capitals), as findCapitalised looks for the next one. */
+const CAPITAL_LETTER = /[A-Z\u00C0-\u00D6\u00D8-\u00DE\u0100-\u017F\u0181-\u024F\u0386-\u038F\u0391-\u03AB\u0400-\u042F]/g;
+/** The letters a capitalised word goes on with, by UTF-16 code unit below U+0500 (none beyond). */
+const LETTERS = new Uint8Array(0x500);
+for (const [from, to] of [[0x41, 0x5a], [0x61, 0x7a], [0xc0, 0xd6], [0xd8, 0xf6], [0xf8, 0x24f], [0x370, 0x3ff], [0x400, 0x4ff]] as const) LETTERS.fill(1, from, to + 1);
+const isLetterCode = (code: number): boolean => code < 0x500 && LETTERS[code] === 1;
+const isJoiner = (code: number): boolean => code === 0x27 || code === 0x2019 || code === 0x2d; // ' ’ -
 
 /**
  * What one pass over a text tells every recognizer, so that each looks only where it could
@@ -50,6 +54,9 @@ export class TextIndex {
   }
 }
 
+/** Digits joined by at most two separators: one run of irregexp's fast scan instead of a loop over every character. */
+const RUN = /\d(?:[ .()/+-]{0,2}\d)*/g;
+
 function findRuns(text: string): NumberRun[] {
   const runs: NumberRun[] = [];
   RUN.lastIndex = 0;
@@ -66,20 +73,40 @@ function findRuns(text: string): NumberRun[] {
   return runs;
 }
 
+/**
+ * The matches of /[CAPITAL_LETTER][LETTERS]*(?:['’-][LETTERS]+)*\/g that do not begin inside another
+ * word: the regex finds where one begins, the rest is read by hand (its match arrays and strings
+ * cost more than the reading).
+ */
 function findCapitalised(text: string): Word[] {
   const words: Word[] = [];
-  CAPITALISED.lastIndex = 0;
-  for (let m = CAPITALISED.exec(text); m !== null; m = CAPITALISED.exec(text)) {
-    let word = m[0];
-    if (m.index > 0) {
-      const before = text.charCodeAt(m.index - 1);
-      if (isAlphanumeric(before) ? !isDigit(before) : before > 0x7f || before === 0x27 || before === 0x2d ? LETTER_OR_JOINER.test(text[m.index - 1] as string) : false) continue;
+  const length = text.length;
+  for (let p = 0; p < length; ) {
+    // irregexp finds the next capital faster than a loop over the small letters before it.
+    CAPITAL_LETTER.lastIndex = p;
+    if (!CAPITAL_LETTER.test(text)) break;
+    const start = CAPITAL_LETTER.lastIndex - 1;
+    let end = start + 1;
+    while (isLetterCode(text.charCodeAt(end))) end++;
+    while (isJoiner(text.charCodeAt(end)) && isLetterCode(text.charCodeAt(end + 1))) {
+      end += 2;
+      while (isLetterCode(text.charCodeAt(end))) end++;
+    }
+    // The next word is looked for after this one, whether this one is taken or not.
+    p = end;
+    if (start > 0) {
+      const before = text.charCodeAt(start - 1);
+      if (isAlphanumeric(before) ? !isDigit(before) : before > 0x7f || before === 0x27 || before === 0x2d ? isLetterCode(before) || isJoiner(before) : false) continue;
     }
     // Latin Extended-A mixes capitals and small letters in one range.
-    if (word.charCodeAt(0) >= 0x100 && word[0] === word[0]?.toLowerCase()) continue;
+    if (text.charCodeAt(start) >= 0x100) {
+      const initial = text[start] as string;
+      if (initial === initial.toLowerCase()) continue;
+    }
     // A possessive is the word's own ending, not part of it.
-    if (word.length > 3 && (word.endsWith("'s") || word.endsWith("’s"))) word = word.slice(0, -2);
-    words.push({ start: m.index, end: m.index + word.length, text: word });
+    const apostrophe = text.charCodeAt(end - 2);
+    if (end - start > 3 && text.charCodeAt(end - 1) === 0x73 && (apostrophe === 0x27 || apostrophe === 0x2019)) end -= 2;
+    words.push(new Word(text, start, end));
   }
   return words;
 }
