@@ -51,6 +51,16 @@ const BOX_HINT = /box/gi;
 /** The characters a BOX_ADDRESS begins with (PSC, Unit, CMR, P.O., Postbox in either case). */
 const BOX_FIRST = new Set([..."pucPUC"].map((c) => c.charCodeAt(0)));
 
+/**
+ * text.includes(whole), searched for by a rarer part of it: the "o" that "ox" and "orner of"
+ * begin with is far more common than "x" or "rner".
+ */
+function includesBy(text: string, whole: string, rare: string): boolean {
+  const offset = whole.indexOf(rare);
+  for (let at = text.indexOf(rare, offset); at >= 0; at = text.indexOf(rare, at + 1)) if (text.startsWith(whole, at - offset)) return true;
+  return false;
+}
+
 /** Where "box" (in any case) next occurs from `from`, or -1. */
 function boxAfter(text: string, from: number): number {
   BOX_HINT.lastIndex = from;
@@ -90,10 +100,11 @@ class Token {
     return first !== first.toLowerCase();
   }
 
-  /** One of CONNECTORS (all of them short and in small letters). */
+  /** One of CONNECTORS: compared with those of its length and first letter, no string made. */
   get connector(): boolean {
-    const code = this.source.charCodeAt(this.start);
-    return this.end - this.start <= CONNECTOR_LONGEST && code >= 0x61 && code <= 0x7a && CONNECTORS.has(this.text);
+    const connectors = CONNECTORS_BY_SHAPE.get((this.end - this.start) * 0x10000 + this.source.charCodeAt(this.start));
+    if (connectors) for (const c of connectors) if (this.source.startsWith(c, this.start)) return true;
+    return false;
   }
 }
 
@@ -165,7 +176,11 @@ const TAIL = 0x200000;
 const isAscii = (word: string) => [...word].every((c) => c.charCodeAt(0) < 0x80);
 const STREET_SHAPES = new Set([...STREET_WORDS].filter(isAscii).map((w) => shapeOf(w, 0, w.length)));
 const ENDING_TAILS = new Set(STREET_ENDINGS.filter(isAscii).map((e) => shapeOf(e, 0, e.length) % TAIL));
-const CONNECTOR_LONGEST = Math.max(...[...CONNECTORS].map((c) => c.length));
+const CONNECTORS_BY_SHAPE = new Map<number, string[]>();
+for (const c of CONNECTORS) {
+  const shape = c.length * 0x10000 + c.charCodeAt(0);
+  CONNECTORS_BY_SHAPE.set(shape, [...(CONNECTORS_BY_SHAPE.get(shape) ?? []), c]);
+}
 
 /**
  * False when text[start, end) cannot be a street word: a word in ASCII (most are) is one only
@@ -277,7 +292,7 @@ export const streetAddressRecognizer: PiiRecognizer = {
       if (core.score + (context ? 0.1 : 0) < 0.5) continue;
       add(core.start, extend(text, core.end), Math.min(0.95, core.score + (context ? 0.1 : 0)));
     }
-    if (text.includes("ox") || text.includes("OX")) {
+    if (includesBy(text, "ox", "x") || includesBy(text, "OX", "X")) {
       for (let at = boxAfter(text, 0); at >= 0; ) {
         // Box addresses start up to a few words before the word "Box".
         for (let s = Math.max(0, at - 14); s <= at; s++) {
@@ -304,7 +319,7 @@ export const streetAddressRecognizer: PiiRecognizer = {
       if (found.some((f) => start < f.end && f.start < w.end)) continue;
       add(start, extend(text, w.end), /\b(?:on|at|in|of)\s+$/i.test(text.slice(Math.max(0, start - 4), start)) ? 0.65 : 0.55);
     }
-    if (text.includes("orner of")) {
+    if (includesBy(text, "orner of", "rner")) {
       // The matches a scan of the whole text would find, leftmost first, each after the last.
       let from = 0;
       CORNER_HINT.lastIndex = 0;
