@@ -51,16 +51,6 @@ const BOX_HINT = /box/gi;
 /** The characters a BOX_ADDRESS begins with (PSC, Unit, CMR, P.O., Postbox in either case). */
 const BOX_FIRST = new Set([..."pucPUC"].map((c) => c.charCodeAt(0)));
 
-/**
- * text.includes(whole), searched for by a rarer part of it: the "o" that "ox" and "orner of"
- * begin with is far more common than "x" or "rner".
- */
-function includesBy(text: string, whole: string, rare: string): boolean {
-  const offset = whole.indexOf(rare);
-  for (let at = text.indexOf(rare, offset); at >= 0; at = text.indexOf(rare, at + 1)) if (text.startsWith(whole, at - offset)) return true;
-  return false;
-}
-
 /** Where "box" (in any case) next occurs from `from`, or -1. */
 function boxAfter(text: string, from: number): number {
   BOX_HINT.lastIndex = from;
@@ -292,7 +282,7 @@ export const streetAddressRecognizer: PiiRecognizer = {
       if (core.score + (context ? 0.1 : 0) < 0.5) continue;
       add(core.start, extend(text, core.end), Math.min(0.95, core.score + (context ? 0.1 : 0)));
     }
-    if (includesBy(text, "ox", "x") || includesBy(text, "OX", "X")) {
+    if (text.includes("ox") || text.includes("OX")) {
       for (let at = boxAfter(text, 0); at >= 0; ) {
         // Box addresses start up to a few words before the word "Box".
         for (let s = Math.max(0, at - 14); s <= at; s++) {
@@ -319,7 +309,7 @@ export const streetAddressRecognizer: PiiRecognizer = {
       if (found.some((f) => start < f.end && f.start < w.end)) continue;
       add(start, extend(text, w.end), /\b(?:on|at|in|of)\s+$/i.test(text.slice(Math.max(0, start - 4), start)) ? 0.65 : 0.55);
     }
-    if (includesBy(text, "orner of", "rner")) {
+    if (text.includes("orner of")) {
       // The matches a scan of the whole text would find, leftmost first, each after the last.
       let from = 0;
       CORNER_HINT.lastIndex = 0;
