@@ -163,17 +163,17 @@ export const personRecognizer: PiiRecognizer = {
 /** A word's length and first two code units, as one small integer: equal words have equal shapes. */
 const shapeOf = (text: string, w: Word) => (((w.end - w.start) & 0xff) << 22) | ((text.charCodeAt(w.start) & 0x7ff) << 11) | (text.charCodeAt(w.start + 1) & 0x7ff);
 const isInitial = (w: Word) => w.end - w.start === 1;
-function isAllCaps(w: Word): boolean {
+function isAllCaps(text: string, w: Word): boolean {
   if (w.end - w.start < 2) return false;
-  const second = w.text.charCodeAt(1);
+  const second = text.charCodeAt(w.start + 1);
   if (second < 0xc0 && (second < 0x41 || second > 0x5a)) return false;
   // ASCII has no capital but A-Z to check for; other scripts are asked of toUpperCase.
-  for (let i = 2; i < w.text.length; i++) {
-    const code = w.text.charCodeAt(i);
+  for (let i = w.start + 2; i < w.end; i++) {
+    const code = text.charCodeAt(i);
     if (code >= 0x80) return w.text === w.text.toUpperCase();
     if (code >= 0x61 && code <= 0x7a) return false;
   }
-  return (second < 0x80 && w.text.charCodeAt(0) < 0x80) || w.text === w.text.toUpperCase();
+  return (second < 0x80 && text.charCodeAt(w.start) < 0x80) || w.text === w.text.toUpperCase();
 }
 
 const KINDS: readonly Kind[] = ["unknown", "name", "ambiguous", "word", "honorific", "suffix", "thing"];
@@ -271,7 +271,7 @@ function candidates(text: string, words: readonly Word[], lexiconKinds: readonly
         }
         break;
     }
-    if (isAllCaps(w)) {
+    if (isAllCaps(text, w)) {
       flush(i);
       continue;
     }
@@ -286,7 +286,7 @@ function candidates(text: string, words: readonly Word[], lexiconKinds: readonly
 function joined(text: string, a: Word, aKind: Kind, b: Word): boolean {
   const gap = b.start - a.end;
   if (gap === 1) return text.charCodeAt(a.end) === 0x20;
-  if (gap === 2) return text.charCodeAt(a.end) === 0x2e && text.charCodeAt(a.end + 1) === 0x20 && (a.text.length === 1 || aKind === "honorific" || aKind === "suffix");
+  if (gap === 2) return text.charCodeAt(a.end) === 0x2e && text.charCodeAt(a.end + 1) === 0x20 && (a.end - a.start === 1 || aKind === "honorific" || aKind === "suffix");
   return false;
 }
 
