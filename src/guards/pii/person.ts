@@ -58,7 +58,18 @@ const WEAK_CUE_PAIRS = new Set(["thank you", "ask for", "speak to", "speak with"
 /** Prepositions before a lone capitalised word that make it a place. */
 const PLACE_WORDS = new Set("in at from to near into via across visit visiting of".split(" "));
 /** Words right after a name that say it was one. */
-const CUE_AFTER = /(?:'s\b|’s\b|,? (?:said|says|wrote|writes|told|asked|replied|explained|listed|lives|works|joined|will be|has been|had|is a|was a)\b)/y;
+const WORDS_AFTER = ["said", "says", "wrote", "writes", "told", "asked", "replied", "explained", "listed", "lives", "works", "joined", "will be", "has been", "had", "is a", "was a"];
+const CUE_AFTER = new RegExp(`(?:'s\\b|’s\\b|,? (?:${WORDS_AFTER.join("|")})\\b)`, "y");
+/** The first two characters of WORDS_AFTER, as one number each: CUE_AFTER is tried only after a space and one of them. */
+const pairAt = (text: string, at: number) => text.charCodeAt(at) * 0x10000 + text.charCodeAt(at + 1);
+const WORDS_AFTER_STARTS = new Set(WORDS_AFTER.map((w) => pairAt(w, 0)));
+/** Whether words right after `at` say that what is before was a name ("'s", "said", …). */
+function cueAfter(text: string, at: number): boolean {
+  const code = text.charCodeAt(at);
+  if (code === 0x27 || code === 0x2019) return text.charCodeAt(at + 1) === 0x73 && matchesAt(CUE_AFTER, text, at); // 's ’s
+  const space = code === 0x2c ? at + 1 : at; // ,
+  return (code === 0x2c || code === 0x20) && text.charCodeAt(space) === 0x20 && WORDS_AFTER_STARTS.has(pairAt(text, space + 1)) && matchesAt(CUE_AFTER, text, at);
+}
 /** A house number or a postcode right after: the words are a street's or a town's name. */
 function numberAfter(text: string, at: number): boolean {
   if (text.charCodeAt(at) !== 0x20) return false;
@@ -93,6 +104,14 @@ interface Candidate {
   next: number;
 }
 
+let scratch = new Uint8Array(256);
+/** `length` zeros, in an array kept from one text to the next (making a typed array costs more than clearing one). */
+function coveredScratch(length: number): Uint8Array {
+  if (scratch.length < length) scratch = new Uint8Array(length * 2);
+  else scratch.fill(0, 0, length);
+  return scratch;
+}
+
 /**
  * Names of people, found offline: runs of capitalised words judged by lists of first names and
  * surnames and of English words (a capitalised word at the start of a sentence or in a title
@@ -107,9 +126,11 @@ export const personRecognizer: PiiRecognizer = {
     const lexicon = capitalisedLexicon();
     const found: Finding[] = [];
     const known = new Set<string>();
+    /** The known words' shapes: a word of another shape is not asked for its text. */
+    const knownShapes = new Set<number>();
     const words = index.capitalised;
     /** Words inside a candidate found, by index. */
-    const covered = new Uint8Array(words.length);
+    const covered = coveredScratch(words.length);
     // One lookup per word: candidates and judge both ask.
     const kinds: Kind[] = new Array<Kind>(words.length);
     for (let i = 0; i < words.length; i++) kinds[i] = lexicon.kindOf(text, words[i] as Word);
@@ -120,7 +141,10 @@ export const personRecognizer: PiiRecognizer = {
       for (let i = candidate.first; i <= candidate.last; i++) {
         const w = words[i] as Word;
         covered[i] = 1;
-        if (score >= 0.7 && kinds[i] !== "word" && w.text.length > 2) known.add(w.text);
+        if (score >= 0.7 && kinds[i] !== "word" && w.end - w.start > 2) {
+          known.add(w.text);
+          knownShapes.add(shapeOf(text, w));
+        }
       }
     }
     // A name seen whole is a name where it comes back alone ("Faina D. Yefremova … early Yefremova").
@@ -128,26 +152,28 @@ export const personRecognizer: PiiRecognizer = {
       for (let i = 0; i < words.length; i++) {
         const w = words[i] as Word;
         // A word the lexicon calls a word or a thing's is never known (known words are a name's).
-        if (covered[i] === 1 || kinds[i] === "word" || kinds[i] === "thing" || w.text.length <= 2) continue;
-        if (known.has(w.text)) found.push({ type: "PERSON", start: w.start, end: w.end, score: 0.7 });
+        if (covered[i] === 1 || kinds[i] === "word" || kinds[i] === "thing" || w.end - w.start <= 2) continue;
+        if (knownShapes.has(shapeOf(text, w)) && known.has(w.text)) found.push({ type: "PERSON", start: w.start, end: w.end, score: 0.7 });
       }
     }
     return found;
   },
 };
 
+/** A word's length and first two code units, as one small integer: equal words have equal shapes. */
+const shapeOf = (text: string, w: Word) => (((w.end - w.start) & 0xff) << 22) | ((text.charCodeAt(w.start) & 0x7ff) << 11) | (text.charCodeAt(w.start + 1) & 0x7ff);
 const isInitial = (w: Word) => w.end - w.start === 1;
-function isAllCaps(w: Word): boolean {
+function isAllCaps(text: string, w: Word): boolean {
   if (w.end - w.start < 2) return false;
-  const second = w.text.charCodeAt(1);
+  const second = text.charCodeAt(w.start + 1);
   if (second < 0xc0 && (second < 0x41 || second > 0x5a)) return false;
   // ASCII has no capital but A-Z to check for; other scripts are asked of toUpperCase.
-  for (let i = 2; i < w.text.length; i++) {
-    const code = w.text.charCodeAt(i);
+  for (let i = w.start + 2; i < w.end; i++) {
+    const code = text.charCodeAt(i);
     if (code >= 0x80) return w.text === w.text.toUpperCase();
     if (code >= 0x61 && code <= 0x7a) return false;
   }
-  return (second < 0x80 && w.text.charCodeAt(0) < 0x80) || w.text === w.text.toUpperCase();
+  return (second < 0x80 && text.charCodeAt(w.start) < 0x80) || w.text === w.text.toUpperCase();
 }
 
 const KINDS: readonly Kind[] = ["unknown", "name", "ambiguous", "word", "honorific", "suffix", "thing"];
@@ -245,7 +271,7 @@ function candidates(text: string, words: readonly Word[], lexiconKinds: readonly
         }
         break;
     }
-    if (isAllCaps(w)) {
+    if (isAllCaps(text, w)) {
       flush(i);
       continue;
     }
@@ -260,21 +286,49 @@ function candidates(text: string, words: readonly Word[], lexiconKinds: readonly
 function joined(text: string, a: Word, aKind: Kind, b: Word): boolean {
   const gap = b.start - a.end;
   if (gap === 1) return text.charCodeAt(a.end) === 0x20;
-  if (gap === 2) return text.charCodeAt(a.end) === 0x2e && text.charCodeAt(a.end + 1) === 0x20 && (a.text.length === 1 || aKind === "honorific" || aKind === "suffix");
+  if (gap === 2) return text.charCodeAt(a.end) === 0x2e && text.charCodeAt(a.end + 1) === 0x20 && (a.end - a.start === 1 || aKind === "honorific" || aKind === "suffix");
   return false;
 }
 
 const isSkipped = (code: number) => code === 0x20 || code === 0x2c || code === 0x3a; // space , :
 const endsWord = (code: number) => isSkipped(code) || code === 0x0a || code === 0x2e || code === 0x3f || code === 0x21; // \n . ? !
 
-/** The first words of the cue pairs: a pair is made only when it can be one of them. */
+/** The first and second words of the cue pairs: a pair is made only when it can be one of them. */
 const PAIR_FIRSTS = new Set([...CUE_PAIRS, ...WEAK_CUE_PAIRS].map((pair) => pair.split(" ")[0] as string));
+const PAIR_SECONDS = new Set([...CUE_PAIRS, ...WEAK_CUE_PAIRS].map((pair) => pair.split(" ")[1] as string));
 /** The longest word the cue sets hold: a longer word before a name is none of them, and is not lowered. */
 const LONGEST_CUE = Math.max(...[...CUE_WORDS, ...WEAK_CUE_WORDS, ...PLACE_WORDS, ...CUE_PAIRS, ...WEAK_CUE_PAIRS].flatMap((w) => w.split(" ")).map((w) => w.length));
 
-/** text[start, end) in lower case, or "" when it is longer than every cue word. */
+const asciiSmall = (code: number) => (code >= 0x41 && code <= 0x5a ? code | 0x20 : code);
+/** A word in ASCII as its length and first and last letters in small letters: equal words in small letters have equal shapes. */
+const cueShape = (text: string, start: number, end: number) => (end - start) * 0x10000 + asciiSmall(text.charCodeAt(start)) * 0x80 + asciiSmall(text.charCodeAt(end - 1));
+/** Every word the cue sets, the cue pairs and judge ask for, by shape. */
+const CUES_BY_SHAPE = new Map<number, string[]>();
+for (const cue of new Set([...CUE_WORDS, ...WEAK_CUE_WORDS, ...PLACE_WORDS, ...CUE_PAIRS, ...WEAK_CUE_PAIRS, "the"].flatMap((w) => w.split(" ")))) {
+  const shape = cueShape(cue, 0, cue.length);
+  CUES_BY_SHAPE.set(shape, [...(CUES_BY_SHAPE.get(shape) ?? []), cue]);
+}
+
+/**
+ * text[start, end) in lower case, or "" when it cannot be a cue word (longer than every one, or
+ * in ASCII and none of them): "" is in no set, as such a word is in none. A word in ASCII is
+ * compared with the cue words of its shape, and the one it equals returned, no string made
+ * (most texts are two-byte strings, whose slices lower slowly).
+ */
 function cueWord(text: string, start: number, end: number): string {
-  return end - start > LONGEST_CUE ? "" : text.slice(start, end).toLowerCase();
+  if (end - start > LONGEST_CUE) return "";
+  let ascii = true;
+  for (let i = start; i < end && ascii; i++) ascii = text.charCodeAt(i) < 0x80;
+  if (!ascii) return text.slice(start, end).toLowerCase();
+  const cues = CUES_BY_SHAPE.get(cueShape(text, start, end));
+  if (cues) {
+    for (const cue of cues) {
+      let i = start;
+      while (i < end && asciiSmall(text.charCodeAt(i)) === cue.charCodeAt(i - start)) i++;
+      if (i === end) return cue;
+    }
+  }
+  return "";
 }
 
 /**
@@ -289,7 +343,8 @@ function wordsBefore(text: string, start: number): { previous: string | undefine
   while (i >= 0 && !endsWord(text.charCodeAt(i))) i--;
   if (end === i + 1) return { previous: undefined, pair: "" };
   const previous = cueWord(text, i + 1, end);
-  if (text.charCodeAt(i) !== 0x20) return { previous, pair: "" };
+  // A pair is only ever asked for in the cue pairs: without a pair's second word there is none.
+  if (text.charCodeAt(i) !== 0x20 || !PAIR_SECONDS.has(previous)) return { previous, pair: "" };
   while (i >= 0 && isSkipped(text.charCodeAt(i))) i--;
   const end2 = i + 1;
   while (i >= 0 && !endsWord(text.charCodeAt(i))) i--;
@@ -332,7 +387,7 @@ function judge(text: string, c: Candidate, lexiconKinds: readonly Kind[], all: r
   else if (ambiguous === 1) score = opens && !speaker ? 0.2 : 0.5;
   else score = speaker ? 0.6 : opens ? 0.2 : 0.35;
   if ((previous !== undefined && CUE_WORDS.has(previous)) || CUE_PAIRS.has(pair)) score += 0.25;
-  else if ((afterCode === 0x27 || afterCode === 0x2019 || afterCode === 0x2c || afterCode === 0x20) && matchesAt(CUE_AFTER, text, last.end)) score += 0.15;
+  else if (cueAfter(text, last.end)) score += 0.15;
   else if ((previous !== undefined && WEAK_CUE_WORDS.has(previous)) || WEAK_CUE_PAIRS.has(pair)) score += 0.1;
   if (counted === 1 && previous !== undefined && PLACE_WORDS.has(previous)) score -= 0.3;
   return Math.min(0.95, Math.round(score * 100) / 100);

@@ -26,6 +26,18 @@ function digitsIn(text: string): number {
   return n;
 }
 
+const isGroupSeparator = (code: number) => code === 0x20 || code === 0x2e || code === 0x28 || code === 0x29 || code === 0x2d; // space . ( ) -
+/** How many groups the separators part the number in: number.split(/[ .()-]+/).filter(Boolean).length, counted. */
+function groupsIn(number: string): number {
+  let groups = 0;
+  for (let i = 0, inGroup = false; i < number.length; i++) {
+    const separator = isGroupSeparator(number.charCodeAt(i));
+    if (!separator && !inGroup) groups++;
+    inGroup = !separator;
+  }
+  return groups;
+}
+
 /** A number with a country code whose length that country's numbering plan allows (libphonenumber). */
 function possibleInternational(number: string): boolean {
   return parsePhoneNumberFromString(number)?.isPossible() ?? false;
@@ -45,11 +57,12 @@ export const phoneRecognizer: PiiRecognizer = {
       if (run.digits < 7) continue;
       for (const match of stickyMatches(CANDIDATE, text, startsIn(text, run))) {
         const raw = match[0];
-        const number = EXTENDED.test(raw) ? raw.replace(EXTENSION, "").replace("(0)", "") : raw.replace("(0)", "");
+        const extended = EXTENDED.test(raw) ? raw.replace(EXTENSION, "") : raw;
+        const number = extended.includes("(0)") ? extended.replace("(0)", "") : extended;
         const digits = digitsIn(number);
         if (digits < 7 || digits > 15 || DATE.test(number) || SSN_SHAPE.test(number)) continue;
-        const groups = number.split(/[ .()-]+/).filter(Boolean);
-        const strong = number.startsWith("+") || number.includes("(") || groups.length >= 3 || (number.startsWith("0") && groups.length === 2 && digits >= 10);
+        const groups = groupsIn(number);
+        const strong = number.startsWith("+") || number.includes("(") || groups >= 3 || (number.startsWith("0") && groups === 2 && digits >= 10);
         const context = precededBy(text, match.index, CONTEXT);
         if (!context && precededBy(text, match.index, OTHER_NUMBERS)) continue;
         // Written as a phone number: with a country code it must be possible in that country's plan;

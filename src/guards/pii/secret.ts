@@ -10,6 +10,12 @@ function dashAfter(text: string, words: readonly string[]): boolean {
   return false;
 }
 
+/** Some `capital` in the text follows `before` (capitals are rarer than small letters, so searched for first). */
+function capitalAfter(text: string, capital: string, before: string): boolean {
+  for (let at = text.indexOf(capital); at >= 0; at = text.indexOf(capital, at + 1)) if (text.startsWith(before, at - before.length)) return true;
+  return false;
+}
+
 /**
  * Credentials with a recognisable shape: provider key formats, private keys, JWTs. Each pattern
  * runs only when the text holds what every match of it holds, found by searches for rare
@@ -26,7 +32,7 @@ const PATTERNS: { present: (text: string) => boolean; pattern: RegExp; score: nu
   { present: (t) => has(t, "AIza"), pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g, score: 0.9 }, // Google API key
   { present: (t) => dashAfter(t, ["glpat"]), pattern: /\bglpat-[A-Za-z0-9_-]{20,}\b/g, score: 0.95 }, // GitLab
   { present: (t) => has(t, "-----BEGIN "), pattern: /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----[\s\S]*?(?:-----END (?:[A-Z]+ )?PRIVATE KEY-----|$)/g, score: 0.99 },
-  { present: (t) => has(t, "J") && has(t, "eyJ"), pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}/g, score: 0.9 }, // JWT
+  { present: (t) => capitalAfter(t, "J", "ey"), pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}/g, score: 0.9 }, // JWT
 ];
 
 /** "password: …", "api_key=…" and the like, when the value looks random rather than like a word. */

@@ -63,12 +63,39 @@ const CORNER_HINT = /orner of/gi;
 /** Words before an address that say one follows. */
 const CONTEXT = contextWords(["address", "lives at", "lives on", "live at", "live on", "located at", "is at", "moved to", "send", "sent to", "deliver", "ship to", "meet me at", "meet you at", "office", "return to", "drops you off at", "enter on", "station is on"]);
 
-interface Token {
-  start: number;
-  end: number;
-  text: string;
-  /** Whether the word says street, once asked (a word is asked several times). */
-  street: boolean | undefined;
+/** A word of the text, what it is asked about worked out when first asked (a word is asked several times). */
+class Token {
+  private written?: string;
+  private streetWord?: boolean;
+
+  constructor(
+    private readonly source: string,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+
+  get text(): string {
+    return (this.written ??= this.source.slice(this.start, this.end));
+  }
+
+  /** Whether the word says street. */
+  get street(): boolean {
+    return (this.streetWord ??= mayBeStreetWord(this.source, this.start, this.end) && isStreetWord(this.text));
+  }
+
+  get capitalised(): boolean {
+    const code = this.source.charCodeAt(this.start);
+    if (code < 0x80) return code >= 0x41 && code <= 0x5a;
+    const first = this.source[this.start] as string;
+    return first !== first.toLowerCase();
+  }
+
+  /** One of CONNECTORS: compared with those of its length and first letter, no string made. */
+  get connector(): boolean {
+    const connectors = CONNECTORS_BY_SHAPE.get((this.end - this.start) * 0x10000 + this.source.charCodeAt(this.start));
+    if (connectors) for (const c of connectors) if (this.source.startsWith(c, this.start)) return true;
+    return false;
+  }
 }
 
 const LETTER = /[\p{L}]/u;
@@ -83,19 +110,34 @@ function isLetterAt(text: string, i: number): boolean {
 function wordAt(text: string, at: number): Token | undefined {
   if (!isLetterAt(text, at)) return undefined;
   let end = at + 1;
-  while (end < text.length && (isLetterAt(text, end) || ((text[end] === "'" || text[end] === "-" || text[end] === "’") && isLetterAt(text, end + 1)))) end++;
-  if (text[end] === ".") end++;
-  return { start: at, end, text: text.slice(at, end), street: undefined };
+  for (;;) {
+    if (isLetterAt(text, end)) end++;
+    else {
+      const code = text.charCodeAt(end);
+      if ((code === 0x27 || code === 0x2d || code === 0x2019) && isLetterAt(text, end + 1)) end++; // ' - ’
+      else break;
+    }
+  }
+  if (text.charCodeAt(end) === 0x2e) end++;
+  return new Token(text, at, end);
 }
 
 /** The word ending at `end` (exclusive), read backwards. */
 function wordBefore(text: string, end: number): Token | undefined {
   let stop = end;
-  if (text[stop - 1] === ".") stop--;
+  if (text.charCodeAt(stop - 1) === 0x2e) stop--;
   if (!isLetterAt(text, stop - 1)) return undefined;
   let start = stop - 1;
-  while (start > 0 && (isLetterAt(text, start - 1) || ((text[start - 1] === "-" || text[start - 1] === "'") && isLetterAt(text, start - 2)))) start--;
-  return { start, end, text: text.slice(start, end), street: undefined };
+  for (;;) {
+    if (start <= 0) break;
+    if (isLetterAt(text, start - 1)) start--;
+    else {
+      const code = text.charCodeAt(start - 1);
+      if ((code === 0x2d || code === 0x27) && isLetterAt(text, start - 2)) start--; // - '
+      else break;
+    }
+  }
+  return new Token(text, start, end);
 }
 
 /** The word in lower case without a final dot. */
@@ -109,13 +151,41 @@ function isStreetWord(word: string): boolean {
   if (endings) for (const e of endings) if (lower.length > e.length && lower.endsWith(e)) return true;
   return false;
 }
-const isStreetToken = (w: Token) => (w.street ??= isStreetWord(w.text));
-function isCapitalised(word: string): boolean {
-  const code = word.charCodeAt(0);
-  if (code < 0x80) return code >= 0x41 && code <= 0x5a;
-  return word[0] !== word[0]?.toLowerCase();
+
+/**
+ * A word in ASCII as a number: its length and its last three characters in small letters. Equal
+ * numbers are necessary for equal words in small letters, and equal tails for a common ending.
+ */
+const ASCII_SMALL = (code: number) => (code >= 0x41 && code <= 0x5a ? code | 0x20 : code);
+function shapeOf(text: string, start: number, stop: number): number {
+  const n = stop - start;
+  const tail = (i: number) => (stop - i >= start ? ASCII_SMALL(text.charCodeAt(stop - i)) : 0);
+  return n * 0x200000 + tail(3) * 0x4000 + tail(2) * 0x80 + tail(1);
 }
-const isNameWord = (w: Token) => isCapitalised(w.text) || CONNECTORS.has(w.text) || isStreetToken(w);
+const TAIL = 0x200000;
+const isAscii = (word: string) => [...word].every((c) => c.charCodeAt(0) < 0x80);
+const STREET_SHAPES = new Set([...STREET_WORDS].filter(isAscii).map((w) => shapeOf(w, 0, w.length)));
+const ENDING_TAILS = new Set(STREET_ENDINGS.filter(isAscii).map((e) => shapeOf(e, 0, e.length) % TAIL));
+const CONNECTORS_BY_SHAPE = new Map<number, string[]>();
+for (const c of CONNECTORS) {
+  const shape = c.length * 0x10000 + c.charCodeAt(0);
+  CONNECTORS_BY_SHAPE.set(shape, [...(CONNECTORS_BY_SHAPE.get(shape) ?? []), c]);
+}
+
+/**
+ * False when text[start, end) cannot be a street word: a word in ASCII (most are) is one only
+ * when its length and last letters are a street word's or its last letters an ending's; checked
+ * without making a string. True means isStreetWord must say.
+ */
+function mayBeStreetWord(text: string, start: number, end: number): boolean {
+  const stop = text.charCodeAt(end - 1) === 0x2e ? end - 1 : end;
+  for (let i = start; i < stop; i++) if (text.charCodeAt(i) >= 0x80) return true;
+  const shape = shapeOf(text, start, stop);
+  return STREET_SHAPES.has(shape) || (stop - start > 3 && ENDING_TAILS.has(shape % TAIL));
+}
+
+const isStreetToken = (w: Token) => w.street;
+const isNameWord = (w: Token) => w.capitalised || w.connector || w.street;
 
 /** Up to `max` name words after `at`, one space apart, on the line (any word when `anyCase`). */
 function wordsAfter(text: string, at: number, max: number, anyCase = false): Token[] {
@@ -145,7 +215,7 @@ function wordsBefore(text: string, at: number, max: number): Token[] {
     words.unshift(w);
     p = w.start;
   }
-  while (words.length > 0 && CONNECTORS.has((words[0] as Token).text)) words.shift();
+  while (words.length > 0 && (words[0] as Token).connector) words.shift();
   return words;
 }
 
@@ -295,7 +365,7 @@ function streetWords(words: readonly Token[]): Token[] {
 }
 
 function isCapitalisedOrStreet(words: readonly Token[]): boolean {
-  return words.some((w) => isCapitalised(w.text) || isStreetToken(w)) && !CONNECTORS.has((words[0] as Token).text);
+  return words.some((w) => w.capitalised || w.street) && !(words[0] as Token).connector;
 }
 
 /** The end of a street number of 1 to 5 digits right after a space (and an optional dot after it). */
@@ -342,7 +412,7 @@ function part(text: string, at: number): number | undefined {
   }
   // A town or a country: capitalised words after a comma or a line break (or in capitals).
   const first = wordAt(text, p);
-  if (!first || !isCapitalised(first.text)) return undefined;
+  if (!first || !first.capitalised) return undefined;
   if (!broke && !(first.text.length > 1 && first.text === first.text.toUpperCase())) return undefined;
   // A line that goes on with lower-case words is a sentence, not a town.
   const words = first.text.endsWith(".") ? [first] : [first, ...wordsAfter(text, first.end, 3)];

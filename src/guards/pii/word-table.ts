@@ -12,8 +12,11 @@ const MAGIC = `GHW${WORD_TABLE_FORMAT}`;
 const HEADER_BYTES = 16;
 
 export class WordTable {
-  private readonly fingerprints: Uint32Array;
-  private readonly values: Uint8Array;
+  /**
+   * Slot i is entries[2i] (the word's fingerprint) and entries[2i + 1] (its value, 0 for an
+   * empty slot): a lookup reads one cache line where two arrays cost two.
+   */
+  private readonly entries: Uint32Array;
   private readonly mask: number;
   private used = 0;
 
@@ -22,27 +25,35 @@ export class WordTable {
     private readonly expected: number,
     arrays?: { fingerprints: Uint32Array; values: Uint8Array; used: number },
   ) {
+    let size = 1024;
     if (arrays) {
-      ({ fingerprints: this.fingerprints, values: this.values, used: this.used } = arrays);
+      size = arrays.values.length;
+      this.used = arrays.used;
     } else {
-      let size = 1024;
       while (size < expected * 2) size *= 2;
-      this.fingerprints = new Uint32Array(size);
-      this.values = new Uint8Array(size);
     }
-    this.mask = this.values.length - 1;
+    this.entries = new Uint32Array(size * 2);
+    if (arrays) {
+      for (let i = 0; i < size; i++) {
+        this.entries[2 * i] = arrays.fingerprints[i] as number;
+        this.entries[2 * i + 1] = arrays.values[i] as number;
+      }
+    }
+    this.mask = size - 1;
   }
 
   /** The table as bytes (little-endian, as fromBytes reads it): a header, the fingerprints, the values. */
   toBytes(): Buffer {
-    const size = this.values.length;
+    const size = this.mask + 1;
     const bytes = Buffer.alloc(HEADER_BYTES + size * 5);
     bytes.write(MAGIC, 0, "latin1");
     bytes.writeUInt32LE(this.expected, 4);
     bytes.writeUInt32LE(this.used, 8);
     bytes.writeUInt32LE(size, 12);
-    for (let i = 0; i < size; i++) bytes.writeUInt32LE(this.fingerprints[i] as number, HEADER_BYTES + i * 4);
-    bytes.set(this.values, HEADER_BYTES + size * 4);
+    for (let i = 0; i < size; i++) {
+      bytes.writeUInt32LE(this.entries[2 * i] as number, HEADER_BYTES + i * 4);
+      bytes[HEADER_BYTES + size * 4 + i] = this.entries[2 * i + 1] as number;
+    }
     return bytes;
   }
 
@@ -54,37 +65,41 @@ export class WordTable {
     if (!wellFormed) throw new Error("WordTable.fromBytes: not a word table");
     const fingerprints = new Uint32Array(size);
     for (let i = 0; i < size; i++) fingerprints[i] = view.readUInt32LE(HEADER_BYTES + i * 4);
-    const values = Uint8Array.from(view.subarray(HEADER_BYTES + size * 4));
+    const values = view.subarray(HEADER_BYTES + size * 4);
     return new WordTable(view.readUInt32LE(4), { fingerprints, values, used: view.readUInt32LE(8) });
   }
 
   /** Sets a word's value (1 to 255), replacing the one it had. */
   set(word: string, value: number): void {
     const slot = this.slotOf(word, 0, word.length);
-    if (this.values[slot] === 0 && ++this.used > this.expected) throw new Error(`WordTable: more than ${this.expected} words`);
-    this.fingerprints[slot] = fingerprint(word, 0, word.length);
-    this.values[slot] = value;
+    if (this.entries[slot + 1] === 0 && ++this.used > this.expected) throw new Error(`WordTable: more than ${this.expected} words`);
+    this.entries[slot] = fingerprint(word, 0, word.length);
+    this.entries[slot + 1] = value;
   }
 
   /** The value of text[start, end), or 0 when the word is not in the table. */
   get(text: string, start: number, end: number): number {
-    return this.values[this.slotOf(text, start, end)] as number;
+    return this.entries[this.slotOf(text, start, end) + 1] as number;
   }
 
-  /** The slot holding the word, or the empty slot where it would go. */
+  /** The index in entries of the slot holding the word, or of the empty slot where it would go. */
   private slotOf(text: string, start: number, end: number): number {
-    const print = fingerprint(text, start, end);
-    let slot = placement(text, start, end) & this.mask;
-    while (this.values[slot] !== 0 && this.fingerprints[slot] !== print) slot = (slot + 1) & this.mask;
-    return slot;
+    // Where the word goes (FNV-1a over the UTF-16 code units) and its fingerprint(), in one loop.
+    let place = 0x811c9dc5;
+    let print = 0x9e3779b9 ^ (end - start);
+    for (let i = start; i < end; i++) {
+      const code = text.charCodeAt(i);
+      place = Math.imul(place ^ code, 0x01000193);
+      print = Math.imul(print ^ code, 0x85ebca6b);
+      print = (print << 13) | (print >>> 19);
+    }
+    print = Math.imul(print ^ (print >>> 16), 0xc2b2ae35);
+    print = (print ^ (print >>> 13)) >>> 0;
+    const entries = this.entries;
+    let slot = (place >>> 0) & this.mask;
+    while (entries[2 * slot + 1] !== 0 && entries[2 * slot] !== print) slot = (slot + 1) & this.mask;
+    return 2 * slot;
   }
-}
-
-/** FNV-1a over the UTF-16 code units: where a word goes. */
-function placement(text: string, start: number, end: number): number {
-  let h = 0x811c9dc5;
-  for (let i = start; i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
-  return h >>> 0;
 }
 
 /** An independent hash (a multiply-rotate mix with the length): what a word is recognised by. */
