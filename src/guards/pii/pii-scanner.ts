@@ -33,25 +33,10 @@ function withoutPlaceNames(found: Finding[]): Finding[] {
   return found.filter((f) => f.type !== "PERSON" || !addresses.some((a) => f.start < a.end && a.start < f.end));
 }
 
-/**
- * Makes V8 hold String.prototype in fast mode again. A class that extends String (ioredis has
- * one, VerbatimString, which the gateway loads) makes String.prototype a prototype of an
- * ordinary object, and V8 then keeps it as a dictionary: every string method call in optimised
- * code (charCodeAt, slice, indexOf, what the recognizers are made of) looks its method up the
- * slow way, which halves the scanner's speed. Adding a property to a new object that inherits
- * from it has V8 make its prototypes fast again. Done when a scanner is built, after the
- * process's modules are loaded.
- */
-function fastStringPrototype(): void {
-  const heir = Object.create(String.prototype) as { probe?: number };
-  heir.probe = 0;
-}
-
 /** Runs every recognizer over a text; where findings overlap, the more certain one stands. */
 export class PiiScanner {
   constructor(private readonly recognizers: readonly PiiRecognizer[] = defaultRecognizers) {
     for (const recognizer of recognizers) recognizer.prepare?.();
-    fastStringPrototype();
   }
 
   get types(): string[] {
