@@ -3,10 +3,11 @@
  * score: the lexical features of lexicon.ts over every reading of the text (normalise.ts), the
  * layout of data planted in it (documents.ts), and a few that combine them.
  */
+import { charCode } from "../../shared/char-code.js";
 import { dataActions, dataDirectives, dataImperatives, dataOutputMentions, dataQuestions, dataStart, hiddenMarkup, tableInterruptions } from "./documents.js";
 import { LEXICAL, type InjectionType, type LexicalFeature, type Strength } from "./lexicon.js";
 import { alternateReadings, normaliseDetailed } from "./normalise.js";
-import { scanText, type Scan } from "./scan.js";
+import { ScanVocabulary, scanText, scanWords, type WordIndex } from "./scan.js";
 import { hashWord } from "./word-hash.js";
 
 export type { InjectionType } from "./lexicon.js";
@@ -90,12 +91,13 @@ const COMPILED: Compiled[] = LEXICAL.map((feature) => {
   }
   return c;
 });
+const SCAN_VOCABULARY = new ScanVocabulary(VOCABULARY);
 
 const positions: number[] = [];
 const isWordChar = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 45;
 
 /** Fills positions with where a match of c could start. */
-function candidates(c: Compiled, subject: string, scan: Scan): void {
+function candidates(c: Compiled, subject: string, scan: WordIndex): void {
   positions.length = 0;
   for (const id of c.wordIds) {
     for (let k = scan.first[id] as number; k >= 0; k = scan.links[k + 1] as number) positions.push(scan.links[k] as number);
@@ -106,7 +108,7 @@ function candidates(c: Compiled, subject: string, scan: Scan): void {
   for (const s of c.inWord) {
     for (let i = subject.indexOf(s); i >= 0; i = subject.indexOf(s, i + 1)) {
       let start = i;
-      while (start > 0 && isWordChar(subject.charCodeAt(start - 1))) start--;
+      while (start > 0 && isWordChar(charCode(subject, start - 1))) start--;
       positions.push(start);
     }
   }
@@ -129,7 +131,7 @@ function scanValue(c: Compiled, subject: string, from: number): number {
   return saturate(n, cap);
 }
 
-function featureValue(c: Compiled, subject: string, scan: Scan, positionsValid: boolean): number {
+function featureValue(c: Compiled, subject: string, scan: WordIndex, positionsValid: boolean): number {
   if (!positionsValid) return scanValue(c, subject, 0);
   candidates(c, subject, scan);
   if (positions.length === 0) return 0;
@@ -144,7 +146,7 @@ function featureValue(c: Compiled, subject: string, scan: Scan, positionsValid: 
 }
 
 /** Raises out[i] to each lexical feature's value over this reading. */
-function lexicalValues(view: string, lower: string, scan: Scan, out: Float64Array): void {
+function lexicalValues(view: string, lower: string, scan: WordIndex, out: Float64Array): void {
   // Lower-casing keeps positions unless a character's lower case is longer (İ, which normalise folds); if so, scan everything.
   const positionsValid = lower.length === view.length;
   for (let i = 0; i < COMPILED.length; i++) {
@@ -163,7 +165,7 @@ export function featureVector(text: string): Float64Array {
   const x = new Float64Array(FEATURES.length);
   const { text: main, hidden } = normaliseDetailed(text);
   const lower = main.toLowerCase();
-  const scan = scanText(main, VOCABULARY);
+  const scan = scanText(main, SCAN_VOCABULARY);
   lexicalValues(main, lower, scan, x);
   const start = dataStart(lower);
   let directives = dataDirectives(lower, start);
@@ -172,7 +174,7 @@ export function featureVector(text: string): Float64Array {
     const plain = x.slice(0, LEXICAL.length);
     for (const view of views) {
       const viewLower = view.toLowerCase();
-      lexicalValues(view, viewLower, scanText(view, VOCABULARY), x);
+      lexicalValues(view, viewLower, scanWords(view, SCAN_VOCABULARY), x);
       // An encoded run inside the data is part of it: a directive it decodes to counts as one there.
       if (start >= 0) directives = Math.max(directives, dataDirectives(viewLower, 0));
     }
@@ -219,7 +221,7 @@ export function featureVector(text: string): Float64Array {
  */
 export function startMisses(view: string): string[] {
   const lower = view.toLowerCase();
-  const scan = scanText(view, VOCABULARY);
+  const scan = scanWords(view, SCAN_VOCABULARY);
   return COMPILED.filter((c) => {
     const subject = c.feature.caseSensitive ? view : lower;
     return scanValue(c, subject, 0) > 0 !== featureValue(c, subject, scan, lower.length === view.length) > 0;

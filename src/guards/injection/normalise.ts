@@ -6,6 +6,7 @@
  * but a keyword filter would not.
  */
 
+import { charCode } from "../../shared/char-code.js";
 import { scanText, type Hints } from "./scan.js";
 
 /** Zero-width, joiner, direction-control, variation-selector and filler characters: invisible, but read by tokenizers. */
@@ -33,13 +34,42 @@ const HAS_HOMOGLYPH = new RegExp(`[${Object.keys(HOMOGLYPHS).join("")}]`);
 const WORD = /[\p{L}\p{M}]+/gu;
 const LATIN = /[A-Za-z]/;
 
+const LETTER_OR_MARK = /^[\p{L}\p{M}]$/u;
+
+/** Where the word (a WORD match) holding position `at` starts. */
+function wordStart(text: string, at: number): number {
+  let start = at;
+  while (start > 0) {
+    const low = charCode(text, start - 1);
+    const pair = low >= 0xdc00 && low <= 0xdfff && start >= 2 && (charCode(text, start - 2) & 0xfc00) === 0xd800;
+    const width = pair ? 2 : 1;
+    if (!LETTER_OR_MARK.test(text.slice(start - width, start))) break;
+    start -= width;
+  }
+  return start;
+}
+
 /**
  * Folds look-alike letters in words that mix them with Latin letters ("іgnоrе" with Cyrillic і
- * and о); a word written in Cyrillic or Greek keeps its letters.
+ * and о); a word written in Cyrillic or Greek keeps its letters. Only the words around a
+ * look-alike are read: in a long text most words hold none.
  */
 function foldHomoglyphs(text: string): string {
-  if (!HAS_HOMOGLYPH.test(text)) return text;
-  return text.replace(WORD, (word) => (HAS_HOMOGLYPH.test(word) && LATIN.test(word) ? word.replace(HOMOGLYPH, (c) => HOMOGLYPHS[c] ?? c) : word));
+  let out = "";
+  let copied = 0;
+  HOMOGLYPH.lastIndex = 0;
+  for (let m = HOMOGLYPH.exec(text); m; m = HOMOGLYPH.exec(text)) {
+    const start = wordStart(text, m.index);
+    WORD.lastIndex = start;
+    const word = (WORD.exec(text) as RegExpExecArray)[0];
+    const end = start + word.length;
+    if (LATIN.test(word)) {
+      out += text.slice(copied, start) + word.replace(HOMOGLYPH, (c) => HOMOGLYPHS[c] ?? c);
+      copied = end;
+    }
+    HOMOGLYPH.lastIndex = end;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
 }
 
 export interface Normalised {
@@ -53,8 +83,25 @@ export interface Normalised {
 }
 
 const INVISIBLE_ANY = new RegExp(INVISIBLE.source);
+const QUOTE_ANY = new RegExp(QUOTE.source);
 const INVISIBLE_IN_WORD = /[\p{L}\p{N}](?:\u00AD|\u034F|[\u200B-\u200F]|[\u2060-\u2064]|\uFEFF)+[\p{L}\p{N}]/u;
 const FLAG_LETTER_WORD = /[\u{1F1E6}-\u{1F1FF}]{3,}/u;
+
+// What normaliseDetailed looks for, per UTF-16 code unit, learnt from its expressions the first time a unit is seen (0: not yet).
+const SEEN = 1;
+const INVISIBLE_UNIT = 2;
+const QUOTE_UNIT = 4;
+const HOMOGLYPH_UNIT = 8;
+const unitKinds = new Uint8Array(0x10000);
+function kindOf(unit: number): number {
+  let kind = unitKinds[unit] as number;
+  if (kind === 0) {
+    const c = String.fromCharCode(unit);
+    kind = SEEN | (INVISIBLE_ANY.test(c) ? INVISIBLE_UNIT : 0) | (QUOTE_ANY.test(c) ? QUOTE_UNIT : 0) | (HAS_HOMOGLYPH.test(c) ? HOMOGLYPH_UNIT : 0);
+    unitKinds[unit] = kind;
+  }
+  return kind;
+}
 
 /** The text as a reader sees it: NFKC, invisible characters gone, tag characters decoded, homoglyphs folded, quotes straightened. */
 export function normaliseDetailed(text: string): Normalised {
@@ -62,6 +109,12 @@ export function normaliseDetailed(text: string): Normalised {
   if (!/[\u0080-\uffff]/.test(text)) return { text, hidden: false };
   let out = text.normalize("NFKC");
   let hidden = false;
+  // One pass for what the steps below look for: none of them adds or removes what a later one looks for, other than their own.
+  let kinds = 0;
+  for (let i = 0; i < out.length; i++) {
+    const unit = charCode(out, i);
+    if (unit >= 0x80) kinds |= kindOf(unit);
+  }
   // Tag characters (U+E0000…) and flag or enclosed letters (U+1F1xx) are astral: look for their lead surrogates before anything slower.
   if (out.includes("\uDB40")) {
     hidden = true;
@@ -70,7 +123,7 @@ export function normaliseDetailed(text: string): Normalised {
       return code >= 0x20 && code < 0x7f ? String.fromCharCode(code) : "";
     });
   }
-  if (INVISIBLE_ANY.test(out)) {
+  if (kinds & INVISIBLE_UNIT) {
     hidden ||= INVISIBLE_IN_WORD.test(out);
     out = out.replace(INVISIBLE, "");
   }
@@ -82,7 +135,8 @@ export function normaliseDetailed(text: string): Normalised {
       return String.fromCharCode((base === 0x1f1e6 ? 0x61 : 0x41) + code - base);
     });
   }
-  out = out.replace(QUOTE, (c) => QUOTES[c] ?? c);
+  if (kinds & QUOTE_UNIT) out = out.replace(QUOTE, (c) => QUOTES[c] ?? c);
+  if (!(kinds & HOMOGLYPH_UNIT)) return { text: out, hidden };
   const folded = foldHomoglyphs(out);
   return { text: folded, hidden: hidden || folded !== out };
 }
@@ -90,8 +144,6 @@ export function normaliseDetailed(text: string): Normalised {
 export const normalise = (text: string): string => normaliseDetailed(text).text;
 
 const LEET: Record<string, string> = { "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", $: "s" };
-/** A word of letters with digits or symbols standing in for some of them. */
-const LEET_WORD = /(?<![\w@$])(?=[A-Za-z0-9@$]*[A-Za-z])(?=[A-Za-z0-9@$]*[013457@$])[A-Za-z0-9@$]{3,}(?![\w@$])/g;
 /** Words where digits are what they seem: ordinals, decades, units, model and version names. */
 const NOT_LEET = /^(\d+(st|nd|rd|th|s|d|k|m|px|am|pm|gb|mb|kb|x|h|v|kg|km|cm|mm)|[a-z]+\d+|[a-z]\d[a-z]?)$/i;
 
@@ -102,9 +154,7 @@ const shiftLetters = (text: string, n: number) => text.replace(/[A-Za-z]/g, (c) 
 const SPACED_LETTERS = /\b[A-Za-z](?:[ .\-_*][A-Za-z]\b){3,}/g;
 const SPLIT_WORD = /\b([A-Za-z])-([A-Za-z]{2,})|([A-Za-z]{2,})-([A-Za-z])\b/g;
 
-const BASE64_RUN = /[A-Za-z0-9+/]{16,}={0,2}/g;
 const BINARY_RUN = /(?:[01]{8}[\s,]*){4,}/g;
-const HEX_RUN = /(?:\b[0-9a-fA-F]{2}\b[\s,]*){6,}|\b(?:[0-9a-fA-F]{2}){8,}\b/g;
 const MORSE_RUN = /(?:[.\-·−_]{1,7}(?:[ \t]*\/[ \t]*|[ \t]+|$)){6,}/g;
 const MORSE: Record<string, string> = {
   ".-": "a", "-...": "b", "-.-.": "c", "-..": "d", ".": "e", "..-.": "f", "--.": "g", "....": "h", "..": "i", ".---": "j", "-.-": "k", ".-..": "l", "--": "m", "-.": "n", "---": "o", ".--.": "p", "--.-": "q", ".-.": "r", "...": "s", "-": "t", "..-": "u", "...-": "v", ".--": "w", "-..-": "x", "-.--": "y", "--..": "z",
@@ -112,6 +162,123 @@ const MORSE: Record<string, string> = {
 };
 
 const mostlyText = (s: string) => s.length >= 4 && /^[\x20-\x7e\t\r\n]*$/.test(s) && /[A-Za-z]{3}/.test(s);
+
+// What the hand-written matchers below read, as the regular expressions they stand for define it.
+const isAlnum = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
+const isLetter = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
+const isHex = (c: number) => (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
+/** \w */
+const isWordChar = (c: number) => isAlnum(c) || c === 95;
+const SPACE = /\s/;
+/** [\s,] */
+const isSpaceOrComma = (c: number) => c === 32 || c === 44 || (c >= 9 && c <= 13) || (c >= 0xa0 && SPACE.test(String.fromCharCode(c)));
+
+/**
+ * What /[A-Za-z0-9+/]{16,}={0,2}/g matches: each run of the base64 alphabet at least 16 long, with
+ * up to two "=" after it. Written out because the expression retries at every position of every
+ * shorter run.
+ */
+export function base64Runs(text: string): string[] {
+  const runs: string[] = [];
+  const n = text.length;
+  let start = -1;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? charCode(text, i) : 32;
+    if (isAlnum(c) || c === 43 || c === 47) {
+      if (start < 0) start = i;
+      continue;
+    }
+    if (start >= 0 && i - start >= 16) {
+      let end = i;
+      while (end < n && end - i < 2 && charCode(text, end) === 61) end++;
+      runs.push(text.slice(start, end));
+    }
+    start = -1;
+  }
+  return runs;
+}
+
+/**
+ * What /(?:\b[0-9a-fA-F]{2}\b[\s,]*){6,}|\b(?:[0-9a-fA-F]{2}){8,}\b/g matches: six or more
+ * two-digit hex words in a row, separated by whitespace or commas (with what follows the last),
+ * or a word of 16 or more hex digits, an even number of them. Both start where a word (\w+) does.
+ */
+export function hexRuns(text: string): string[] {
+  const runs: string[] = [];
+  const n = text.length;
+  const isPair = (at: number) => at + 2 <= n && isHex(charCode(text, at)) && isHex(charCode(text, at + 1)) && !(at + 2 < n && isWordChar(charCode(text, at + 2)));
+  let i = 0;
+  while (i < n) {
+    if (!isWordChar(charCode(text, i))) {
+      i++;
+      continue;
+    }
+    let end = i + 1;
+    while (end < n && isWordChar(charCode(text, end))) end++;
+    if (end - i === 2 && isPair(i)) {
+      let pairs = 1;
+      let after = end;
+      for (;;) {
+        let next = after;
+        while (next < n && isSpaceOrComma(charCode(text, next))) next++;
+        if (next > after && isPair(next)) {
+          pairs++;
+          after = next + 2;
+        } else {
+          after = next;
+          break;
+        }
+      }
+      if (pairs >= 6) {
+        runs.push(text.slice(i, after));
+        i = after;
+        continue;
+      }
+    } else if (end - i >= 16 && (end - i) % 2 === 0) {
+      let hex = true;
+      for (let k = i; k < end && hex; k++) hex = isHex(charCode(text, k));
+      if (hex) runs.push(text.slice(i, end));
+    }
+    i = end;
+  }
+  return runs;
+}
+
+/**
+ * The text with leetspeak undone in each word of letters with digits or symbols standing in for
+ * some of them — a run of [A-Za-z0-9@$] of three or more, with a letter and one of 0 1 3 4 5 7 @ $,
+ * not next to another word character — except words where digits are what they seem (NOT_LEET);
+ * undefined when no word changed. (What /(?<![\w@$])(?=[A-Za-z0-9@$]*[A-Za-z])(?=[A-Za-z0-9@$]*[013457@$])[A-Za-z0-9@$]{3,}(?![\w@$])/g matches.)
+ */
+export function deleet(text: string): string | undefined {
+  const n = text.length;
+  let out = "";
+  let copied = 0;
+  let start = -1;
+  let letter = false;
+  let stand = false;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? charCode(text, i) : 32;
+    if (isAlnum(c) || c === 64 || c === 36) {
+      if (start < 0) {
+        start = i;
+        letter = stand = false;
+      }
+      if (isLetter(c)) letter = true;
+      else if (c === 48 || c === 49 || c === 51 || c === 52 || c === 53 || c === 55 || c === 64 || c === 36) stand = true;
+      continue;
+    }
+    if (start >= 0 && letter && stand && i - start >= 3 && c !== 95 && (start === 0 || charCode(text, start - 1) !== 95)) {
+      const word = text.slice(start, i);
+      if (!NOT_LEET.test(word)) {
+        out += text.slice(copied, start) + word.replace(/[013457@$]/g, (d) => LEET[d] ?? d);
+        copied = i;
+      }
+    }
+    start = -1;
+  }
+  return copied === 0 ? undefined : out + text.slice(copied);
+}
 
 function decodeMorse(run: string): string {
   return run
@@ -126,9 +293,9 @@ function decodeMorse(run: string): string {
 function decodedRuns(text: string, h: Hints): string[] {
   const out: string[] = [];
   if (h.base64) {
-    for (const m of text.matchAll(BASE64_RUN)) {
-      if (!/[A-Z]/.test(m[0]) || !/[a-z]/.test(m[0])) continue;
-      const decoded = Buffer.from(m[0], "base64").toString("utf8");
+    for (const run of base64Runs(text)) {
+      if (!/[A-Z]/.test(run) || !/[a-z]/.test(run)) continue;
+      const decoded = Buffer.from(run, "base64").toString("utf8");
       if (mostlyText(decoded)) out.push(decoded);
     }
   }
@@ -140,8 +307,8 @@ function decodedRuns(text: string, h: Hints): string[] {
     }
   }
   if (h.hex) {
-    for (const m of text.matchAll(HEX_RUN)) {
-      const decoded = Buffer.from(m[0].replace(/[^0-9a-fA-F]/g, ""), "hex").toString("latin1");
+    for (const run of hexRuns(text)) {
+      const decoded = Buffer.from(run.replace(/[^0-9a-fA-F]/g, ""), "hex").toString("latin1");
       if (mostlyText(decoded)) out.push(decoded);
     }
   }
@@ -161,13 +328,8 @@ function decodedRuns(text: string, h: Hints): string[] {
 export function alternateReadings(normal: string, h: Hints): string[] {
   const views: string[] = [];
   if (h.leet) {
-    let changed = false;
-    const deleeted = normal.replace(LEET_WORD, (w) => {
-      if (NOT_LEET.test(w)) return w;
-      changed = true;
-      return w.replace(/[013457@$]/g, (c) => LEET[c] ?? c);
-    });
-    if (changed) views.push(deleeted);
+    const deleeted = deleet(normal);
+    if (deleeted !== undefined) views.push(deleeted);
   }
   if (h.rot13) views.push(shiftLetters(normal, 13));
   if (h.caesar) views.push(shiftLetters(normal, 23));

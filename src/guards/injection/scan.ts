@@ -5,7 +5,8 @@
  * rot13'd, Caesar-shifted or reversed common words, letters spaced apart, long base64-alphabet runs, octets of
  * bits, hex pairs, Morse.
  */
-import { extendWordHash, hashWord, WORD_HASH_SEED, wordKey } from "./word-hash.js";
+import { charCode } from "../../shared/char-code.js";
+import { extendWordHash, hashWord, WORD_HASH_SEED, WordTable, wordKey } from "./word-hash.js";
 
 export interface Hints {
   leet: boolean;
@@ -20,7 +21,7 @@ export interface Hints {
   morse: boolean;
 }
 
-export interface Scan {
+export interface WordIndex {
   /**
    * Where the vocabulary's words occur: first[id] indexes links, or is -1 when the word the
    * vocabulary maps to id does not occur; links[k] is a position (where the word starts) and
@@ -28,6 +29,9 @@ export interface Scan {
    */
   first: Int32Array;
   links: number[];
+}
+
+export interface Scan extends WordIndex {
   /** The longest back-to-back repetition of a word, or a phrase of up to four words, in repetitions. */
   repeats: number;
   hints: Hints;
@@ -40,7 +44,33 @@ const shifted = (word: string, n: number) => word.replace(/[a-z]/g, (c) => Strin
 const ROT13_HINTS = new Set(HINT_WORDS.map((w) => hashWord(shifted(w, 13))));
 const CAESAR_HINTS = new Set(HINT_WORDS.map((w) => hashWord(shifted(w, 3))));
 const REVERSED_HINTS = new Set(["eht", "dna", "uoy", "erongi", "snoitcurtsni", "tpmorp", "drowssap", "metsys", "suoiverp", "lla", "ruoy", "tahw"].map(hashWord));
-const NO_VOCABULARY: ReadonlyMap<number, number> = new Map();
+
+// What a word's one lookup tells: its vocabulary id + 1 in the low bits (0: not in the vocabulary), and which hint sets hold it.
+const ID_BITS = 0xfffff;
+const ROT13_WORD = 1 << 20;
+const CAESAR_WORD = 1 << 21;
+const REVERSED_WORD = 1 << 22;
+
+/** A vocabulary as the scan looks words up: word hash (word-hash.ts) to id, together with the hint words. */
+export class ScanVocabulary {
+  readonly size: number;
+  readonly table: WordTable;
+
+  constructor(ids: ReadonlyMap<number, number>) {
+    this.size = ids.size;
+    const values = new Map<number, number>();
+    for (const [key, id] of ids) {
+      if (id < 0 || id >= ID_BITS) throw new RangeError(`vocabulary id ${id} out of range`);
+      values.set(key, id + 1);
+    }
+    for (const [hints, bit] of [[ROT13_HINTS, ROT13_WORD], [CAESAR_HINTS, CAESAR_WORD], [REVERSED_HINTS, REVERSED_WORD]] as const) {
+      for (const key of hints) values.set(key, (values.get(key) ?? 0) | bit);
+    }
+    this.table = new WordTable(values);
+  }
+}
+
+const NO_VOCABULARY = new ScanVocabulary(new Map());
 
 // Character classes of ASCII, as bits; everything else is none of them (except two Morse look-alikes).
 const LETTER = 1;
@@ -75,8 +105,9 @@ const classOf = (c: number) => (c < 128 ? (CLASSES[c] as number) : c === 0xb7 ||
  * Scans a reading. Words for the vocabulary are runs of a–z and 0–9 (case-folded), looked up by
  * hash (word-hash.ts) in the vocabulary, which maps them to an id.
  */
-export function scanText(text: string, vocabulary: ReadonlyMap<number, number> = NO_VOCABULARY): Scan {
+export function scanText(text: string, vocabulary: ScanVocabulary = NO_VOCABULARY): Scan {
   const first = new Int32Array(vocabulary.size).fill(-1);
+  const table = vocabulary.table;
   const links: number[] = [];
   // Words: the last four hashes, and for phrases of 1–4 words how many words in a row equalled the one that many back.
   let w1 = 0, w2 = 0, w3 = 0, w4 = 0;
@@ -107,7 +138,7 @@ export function scanText(text: string, vocabulary: ReadonlyMap<number, number> =
   let token = 0;
   const n = text.length;
   for (let i = 0; i <= n; i++) {
-    const c = i < n ? text.charCodeAt(i) : 32;
+    const c = i < n ? charCode(text, i) : 32;
     const k = classOf(c);
 
     if (k & (LETTER | DIGIT)) {
@@ -116,8 +147,9 @@ export function scanText(text: string, vocabulary: ReadonlyMap<number, number> =
     } else if (wordStart >= 0) {
       const key = wordKey(hash);
       const length = i - wordStart;
-      const id = vocabulary.get(key);
-      if (id !== undefined) {
+      const found = table.get(key);
+      if (found > 0 && found & ID_BITS) {
+        const id = (found & ID_BITS) - 1;
         links.push(wordStart, first[id] as number);
         first[id] = links.length - 2;
       }
@@ -136,10 +168,10 @@ export function scanText(text: string, vocabulary: ReadonlyMap<number, number> =
       w2 = w1;
       w1 = key;
       words++;
-      if (length >= 2 && length <= 12) {
-        if (ROT13_HINTS.has(key)) rot++;
-        if (CAESAR_HINTS.has(key)) caesar++;
-        if (REVERSED_HINTS.has(key)) rev++;
+      if (found > 0 && length >= 2 && length <= 12) {
+        if (found & ROT13_WORD) rot++;
+        if (found & CAESAR_WORD) caesar++;
+        if (found & REVERSED_WORD) rev++;
       }
     }
 
@@ -157,7 +189,7 @@ export function scanText(text: string, vocabulary: ReadonlyMap<number, number> =
       if (k & LETTER) {
         letters++;
         // A stand-in between two letters: "pr3v10us", "p4ssw0rd".
-        if (previous & LEET && i - 2 >= leetStart && classOf(text.charCodeAt(i - 2)) & LETTER) sandwiched = true;
+        if (previous & LEET && i - 2 >= leetStart && classOf(charCode(text, i - 2)) & LETTER) sandwiched = true;
       } else if (k & LEET) leetChars++;
       previous = k & LETTER ? LETTER : k & LEET ? LEET : 0;
     } else if (leetStart >= 0) {
@@ -166,7 +198,7 @@ export function scanText(text: string, vocabulary: ReadonlyMap<number, number> =
       // Single letters one separator apart ("i g n o r e"), or words split by a stray hyphen ("i-nstruction", "fu-lfilled").
       if (length === 1 && letters === 1) singles = k & SEPARATOR || i === n ? singles + 1 : 0;
       else singles = 0;
-      if (c === 45 && letters === length && (length === 1 || (i + 2 < n && classOf(text.charCodeAt(i + 1)) & LETTER && !(classOf(text.charCodeAt(i + 2)) & LETTER)))) splitWords++;
+      if (c === 45 && letters === length && (length === 1 || (i + 2 < n && classOf(charCode(text, i + 1)) & LETTER && !(classOf(charCode(text, i + 2)) & LETTER)))) splitWords++;
       leetStart = -1;
       letters = leetChars = 0;
       sandwiched = false;
@@ -203,4 +235,31 @@ export function scanText(text: string, vocabulary: ReadonlyMap<number, number> =
     morse: maxMorse >= 6,
   };
   return { first, links, repeats, hints };
+}
+
+/** Where the vocabulary's words occur in a reading, and nothing else (what scanText finds besides is asked of the normalised text only). */
+export function scanWords(text: string, vocabulary: ScanVocabulary): WordIndex {
+  const first = new Int32Array(vocabulary.size).fill(-1);
+  const table = vocabulary.table;
+  const links: number[] = [];
+  let hash = WORD_HASH_SEED;
+  let wordStart = -1;
+  const n = text.length;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? charCode(text, i) : 32;
+    if (c < 128 && (CLASSES[c] as number) & (LETTER | DIGIT)) {
+      if (wordStart < 0) wordStart = i;
+      hash = extendWordHash(hash, c);
+    } else if (wordStart >= 0) {
+      const found = table.get(wordKey(hash));
+      if (found > 0 && found & ID_BITS) {
+        const id = (found & ID_BITS) - 1;
+        links.push(wordStart, first[id] as number);
+        first[id] = links.length - 2;
+      }
+      hash = WORD_HASH_SEED;
+      wordStart = -1;
+    }
+  }
+  return { first, links };
 }
