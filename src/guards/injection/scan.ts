@@ -222,6 +222,22 @@ export function scanText(text: string, vocabulary: ScanVocabulary = NO_VOCABULAR
       if (hexPairs > maxHexPairs) maxHexPairs = hexPairs;
       tokenStart = -1;
     }
+
+    // The letters after a letter, most of any text, change only what a letter changes, and the same way each time.
+    if (k & LETTER) {
+      for (let next = i + 1; next < n; next++) {
+        const d = charCode(text, next);
+        const kd = d < 128 ? (CLASSES[d] as number) : 0;
+        if (!(kd & LETTER)) break;
+        i = next;
+        hash = extendWordHash(hash, d);
+        b64++;
+        b64Case |= kd & UPPER ? 1 : 2;
+        letters++;
+        if (singles >= 4) splitWords += 2;
+        token &= kd;
+      }
+    }
   }
   const hints: Hints = {
     leet,
