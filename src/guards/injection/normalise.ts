@@ -6,8 +6,10 @@
  * but a keyword filter would not.
  */
 
-import { charCode } from "../../shared/char-code.js";
 import { scanText, type Hints } from "./scan.js";
+
+/** String.prototype.charCodeAt, called as `charCodeAt.call(text, i)` in per-character loops: see scan.ts. */
+const charCodeAt = String.prototype.charCodeAt;
 
 /** Zero-width, joiner, direction-control, variation-selector and filler characters: invisible, but read by tokenizers. */
 export const INVISIBLE = /\u00AD|\u034F|\u061C|\u115F|\u1160|\u17B4|\u17B5|\u180E|[\u200B-\u200F]|[\u202A-\u202E]|[\u2060-\u2064]|[\u206A-\u206F]|\u3164|[\uFE00-\uFE0F]|\uFEFF|\uFFA0/g;
@@ -40,8 +42,8 @@ const LETTER_OR_MARK = /^[\p{L}\p{M}]$/u;
 function wordStart(text: string, at: number): number {
   let start = at;
   while (start > 0) {
-    const low = charCode(text, start - 1);
-    const pair = low >= 0xdc00 && low <= 0xdfff && start >= 2 && (charCode(text, start - 2) & 0xfc00) === 0xd800;
+    const low = charCodeAt.call(text, start - 1);
+    const pair = low >= 0xdc00 && low <= 0xdfff && start >= 2 && (charCodeAt.call(text, start - 2) & 0xfc00) === 0xd800;
     const width = pair ? 2 : 1;
     if (!LETTER_OR_MARK.test(text.slice(start - width, start))) break;
     start -= width;
@@ -112,7 +114,7 @@ export function normaliseDetailed(text: string): Normalised {
   // One pass for what the steps below look for: none of them adds or removes what a later one looks for, other than their own.
   let kinds = 0;
   for (let i = 0; i < out.length; i++) {
-    const unit = charCode(out, i);
+    const unit = charCodeAt.call(out, i);
     if (unit >= 0x80) kinds |= kindOf(unit);
   }
   // Tag characters (U+E0000…) and flag or enclosed letters (U+1F1xx) are astral: look for their lead surrogates before anything slower.
@@ -183,14 +185,14 @@ export function base64Runs(text: string): string[] {
   const n = text.length;
   let start = -1;
   for (let i = 0; i <= n; i++) {
-    const c = i < n ? charCode(text, i) : 32;
+    const c = i < n ? charCodeAt.call(text, i) : 32;
     if (isAlnum(c) || c === 43 || c === 47) {
       if (start < 0) start = i;
       continue;
     }
     if (start >= 0 && i - start >= 16) {
       let end = i;
-      while (end < n && end - i < 2 && charCode(text, end) === 61) end++;
+      while (end < n && end - i < 2 && charCodeAt.call(text, end) === 61) end++;
       runs.push(text.slice(start, end));
     }
     start = -1;
@@ -206,21 +208,21 @@ export function base64Runs(text: string): string[] {
 export function hexRuns(text: string): string[] {
   const runs: string[] = [];
   const n = text.length;
-  const isPair = (at: number) => at + 2 <= n && isHex(charCode(text, at)) && isHex(charCode(text, at + 1)) && !(at + 2 < n && isWordChar(charCode(text, at + 2)));
+  const isPair = (at: number) => at + 2 <= n && isHex(charCodeAt.call(text, at)) && isHex(charCodeAt.call(text, at + 1)) && !(at + 2 < n && isWordChar(charCodeAt.call(text, at + 2)));
   let i = 0;
   while (i < n) {
-    if (!isWordChar(charCode(text, i))) {
+    if (!isWordChar(charCodeAt.call(text, i))) {
       i++;
       continue;
     }
     let end = i + 1;
-    while (end < n && isWordChar(charCode(text, end))) end++;
+    while (end < n && isWordChar(charCodeAt.call(text, end))) end++;
     if (end - i === 2 && isPair(i)) {
       let pairs = 1;
       let after = end;
       for (;;) {
         let next = after;
-        while (next < n && isSpaceOrComma(charCode(text, next))) next++;
+        while (next < n && isSpaceOrComma(charCodeAt.call(text, next))) next++;
         if (next > after && isPair(next)) {
           pairs++;
           after = next + 2;
@@ -236,7 +238,7 @@ export function hexRuns(text: string): string[] {
       }
     } else if (end - i >= 16 && (end - i) % 2 === 0) {
       let hex = true;
-      for (let k = i; k < end && hex; k++) hex = isHex(charCode(text, k));
+      for (let k = i; k < end && hex; k++) hex = isHex(charCodeAt.call(text, k));
       if (hex) runs.push(text.slice(i, end));
     }
     i = end;
@@ -258,7 +260,7 @@ export function deleet(text: string): string | undefined {
   let letter = false;
   let stand = false;
   for (let i = 0; i <= n; i++) {
-    const c = i < n ? charCode(text, i) : 32;
+    const c = i < n ? charCodeAt.call(text, i) : 32;
     if (isAlnum(c) || c === 64 || c === 36) {
       if (start < 0) {
         start = i;
@@ -268,7 +270,7 @@ export function deleet(text: string): string | undefined {
       else if (c === 48 || c === 49 || c === 51 || c === 52 || c === 53 || c === 55 || c === 64 || c === 36) stand = true;
       continue;
     }
-    if (start >= 0 && letter && stand && i - start >= 3 && c !== 95 && (start === 0 || charCode(text, start - 1) !== 95)) {
+    if (start >= 0 && letter && stand && i - start >= 3 && c !== 95 && (start === 0 || charCodeAt.call(text, start - 1) !== 95)) {
       const word = text.slice(start, i);
       if (!NOT_LEET.test(word)) {
         out += text.slice(copied, start) + word.replace(/[013457@$]/g, (d) => LEET[d] ?? d);
