@@ -165,119 +165,84 @@ const MORSE: Record<string, string> = {
 
 const mostlyText = (s: string) => s.length >= 4 && /^[\x20-\x7e\t\r\n]*$/.test(s) && /[A-Za-z]{3}/.test(s);
 
-// What the hand-written matchers below read, as the regular expressions they stand for define it.
-const isAlnum = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57);
-const isLetter = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90);
-const isHex = (c: number) => (c >= 48 && c <= 57) || (c >= 97 && c <= 102) || (c >= 65 && c <= 70);
-/** \w */
-const isWordChar = (c: number) => isAlnum(c) || c === 95;
 const SPACE = /\s/;
-/** [\s,] */
+/** [\s,], as the regular expression below defines it. */
 const isSpaceOrComma = (c: number) => c === 32 || c === 44 || (c >= 9 && c <= 13) || (c >= 0xa0 && SPACE.test(String.fromCharCode(c)));
 
 /**
- * What /[A-Za-z0-9+/]{16,}={0,2}/g matches: each run of the base64 alphabet at least 16 long, with
- * up to two "=" after it. Written out because the expression retries at every position of every
- * shorter run.
+ * The base64 runs the scan found (start and end pairs: the runs of the base64 alphabet at least 16
+ * long, with upper- and lower-case letters), each with up to two "=" after it: what
+ * /[A-Za-z0-9+/]{16,}={0,2}/g matches, less the runs without both cases.
  */
-export function base64Runs(text: string): string[] {
-  const runs: string[] = [];
-  const n = text.length;
-  let start = -1;
-  for (let i = 0; i <= n; i++) {
-    const c = i < n ? charCodeAt.call(text, i) : 32;
-    if (isAlnum(c) || c === 43 || c === 47) {
-      if (start < 0) start = i;
-      continue;
-    }
-    if (start >= 0 && i - start >= 16) {
-      let end = i;
-      while (end < n && end - i < 2 && charCodeAt.call(text, end) === 61) end++;
-      runs.push(text.slice(start, end));
-    }
-    start = -1;
+export function base64Runs(text: string, runs: readonly number[]): string[] {
+  const found: string[] = [];
+  for (let k = 0; k < runs.length; k += 2) {
+    const start = runs[k] as number;
+    const runEnd = runs[k + 1] as number;
+    let end = runEnd;
+    while (end < text.length && end - runEnd < 2 && charCodeAt.call(text, end) === 61) end++;
+    found.push(text.slice(start, end));
   }
-  return runs;
+  return found;
 }
 
 /**
  * What /(?:\b[0-9a-fA-F]{2}\b[\s,]*){6,}|\b(?:[0-9a-fA-F]{2}){8,}\b/g matches: six or more
  * two-digit hex words in a row, separated by whitespace or commas (with what follows the last),
- * or a word of 16 or more hex digits, an even number of them. Both start where a word (\w+) does.
+ * or a word of 16 or more hex digits, an even number of them. Read from the hex words the scan
+ * found (start and end pairs of runs of [A-Za-z0-9]); a word (\w+) is such a run not next to "_".
  */
-export function hexRuns(text: string): string[] {
+export function hexRuns(text: string, words: readonly number[]): string[] {
   const runs: string[] = [];
   const n = text.length;
-  const isPair = (at: number) => at + 2 <= n && isHex(charCodeAt.call(text, at)) && isHex(charCodeAt.call(text, at + 1)) && !(at + 2 < n && isWordChar(charCodeAt.call(text, at + 2)));
-  let i = 0;
-  while (i < n) {
-    if (!isWordChar(charCodeAt.call(text, i))) {
-      i++;
-      continue;
-    }
-    let end = i + 1;
-    while (end < n && isWordChar(charCodeAt.call(text, end))) end++;
-    if (end - i === 2 && isPair(i)) {
+  const isWord = (k: number) => !((words[k] as number) > 0 && charCodeAt.call(text, (words[k] as number) - 1) === 95) && !((words[k + 1] as number) < n && charCodeAt.call(text, words[k + 1] as number) === 95);
+  const isPair = (k: number) => (words[k + 1] as number) - (words[k] as number) === 2 && isWord(k);
+  for (let k = 0; k < words.length; k += 2) {
+    const start = words[k] as number;
+    if (isPair(k)) {
       let pairs = 1;
-      let after = end;
+      let after = words[k + 1] as number;
+      let last = k;
       for (;;) {
         let next = after;
         while (next < n && isSpaceOrComma(charCodeAt.call(text, next))) next++;
-        if (next > after && isPair(next)) {
+        const k2 = last + 2;
+        if (next > after && k2 < words.length && words[k2] === next && isPair(k2)) {
           pairs++;
           after = next + 2;
+          last = k2;
         } else {
           after = next;
           break;
         }
       }
       if (pairs >= 6) {
-        runs.push(text.slice(i, after));
-        i = after;
-        continue;
+        runs.push(text.slice(start, after));
+        k = last;
       }
-    } else if (end - i >= 16 && (end - i) % 2 === 0) {
-      let hex = true;
-      for (let k = i; k < end && hex; k++) hex = isHex(charCodeAt.call(text, k));
-      if (hex) runs.push(text.slice(i, end));
-    }
-    i = end;
+    } else if ((words[k + 1] as number) - start >= 16 && isWord(k)) runs.push(text.slice(start, words[k + 1] as number));
   }
   return runs;
 }
 
 /**
  * The text with leetspeak undone in each word of letters with digits or symbols standing in for
- * some of them — a run of [A-Za-z0-9@$] of three or more, with a letter and one of 0 1 3 4 5 7 @ $,
- * not next to another word character — except words where digits are what they seem (NOT_LEET);
- * undefined when no word changed. (What /(?<![\w@$])(?=[A-Za-z0-9@$]*[A-Za-z])(?=[A-Za-z0-9@$]*[013457@$])[A-Za-z0-9@$]{3,}(?![\w@$])/g matches.)
+ * some of them — among the words the scan found (start and end pairs: runs of [A-Za-z0-9@$] three
+ * or more long with a letter and one of 0 1 3 4 5 7 @ $), those not next to an underscore — except
+ * words where digits are what they seem (NOT_LEET); undefined when no word changed. (What
+ * /(?<![\w@$])(?=[A-Za-z0-9@$]*[A-Za-z])(?=[A-Za-z0-9@$]*[013457@$])[A-Za-z0-9@$]{3,}(?![\w@$])/g matches.)
  */
-export function deleet(text: string): string | undefined {
-  const n = text.length;
+export function deleet(text: string, words: readonly number[]): string | undefined {
   let out = "";
   let copied = 0;
-  let start = -1;
-  let letter = false;
-  let stand = false;
-  for (let i = 0; i <= n; i++) {
-    const c = i < n ? charCodeAt.call(text, i) : 32;
-    if (isAlnum(c) || c === 64 || c === 36) {
-      if (start < 0) {
-        start = i;
-        letter = stand = false;
-      }
-      if (isLetter(c)) letter = true;
-      else if (c === 48 || c === 49 || c === 51 || c === 52 || c === 53 || c === 55 || c === 64 || c === 36) stand = true;
-      continue;
-    }
-    if (start >= 0 && letter && stand && i - start >= 3 && c !== 95 && (start === 0 || charCodeAt.call(text, start - 1) !== 95)) {
-      const word = text.slice(start, i);
-      if (!NOT_LEET.test(word)) {
-        out += text.slice(copied, start) + word.replace(/[013457@$]/g, (d) => LEET[d] ?? d);
-        copied = i;
-      }
-    }
-    start = -1;
+  for (let k = 0; k < words.length; k += 2) {
+    const start = words[k] as number;
+    const end = words[k + 1] as number;
+    if ((start > 0 && charCodeAt.call(text, start - 1) === 95) || (end < text.length && charCodeAt.call(text, end) === 95)) continue;
+    const word = text.slice(start, end);
+    if (NOT_LEET.test(word)) continue;
+    out += text.slice(copied, start) + word.replace(/[013457@$]/g, (d) => LEET[d] ?? d);
+    copied = end;
   }
   return copied === 0 ? undefined : out + text.slice(copied);
 }
@@ -295,7 +260,7 @@ function decodeMorse(run: string): string {
 function decodedRuns(text: string, h: Hints): string[] {
   const out: string[] = [];
   if (h.base64) {
-    for (const run of base64Runs(text)) {
+    for (const run of base64Runs(text, h.base64Runs)) {
       if (!/[A-Z]/.test(run) || !/[a-z]/.test(run)) continue;
       const decoded = Buffer.from(run, "base64").toString("utf8");
       if (mostlyText(decoded)) out.push(decoded);
@@ -309,7 +274,7 @@ function decodedRuns(text: string, h: Hints): string[] {
     }
   }
   if (h.hex) {
-    for (const run of hexRuns(text)) {
+    for (const run of hexRuns(text, h.hexWords)) {
       const decoded = Buffer.from(run.replace(/[^0-9a-fA-F]/g, ""), "hex").toString("latin1");
       if (mostlyText(decoded)) out.push(decoded);
     }
@@ -330,7 +295,7 @@ function decodedRuns(text: string, h: Hints): string[] {
 export function alternateReadings(normal: string, h: Hints): string[] {
   const views: string[] = [];
   if (h.leet) {
-    const deleeted = deleet(normal);
+    const deleeted = deleet(normal, h.leetWords);
     if (deleeted !== undefined) views.push(deleeted);
   }
   if (h.rot13) views.push(shiftLetters(normal, 13));

@@ -29,6 +29,16 @@ export interface Hints {
   binary: boolean;
   hex: boolean;
   morse: boolean;
+  /** The base64-alphabet runs that set base64, as start and end pairs. */
+  base64Runs: number[];
+  /**
+   * Runs of letters, digits, @ and $ three or more long with a letter and a stand-in for one
+   * (0 1 3 4 5 7 @ $), as start and end pairs: the words leetspeak may hide in (leet says whether
+   * any is likely to).
+   */
+  leetWords: number[];
+  /** Words of two hex digits, or of 16 or more (an even number), as start and end pairs: where hex runs may be. */
+  hexWords: number[];
 }
 
 export interface WordIndex {
@@ -138,6 +148,10 @@ export function scanText(text: string, vocabulary: ScanVocabulary = NO_VOCABULAR
   let leet = false;
   let base64 = false;
   let leetStart = -1;
+  const leetWords: number[] = [];
+  const hexWords: number[] = [];
+  let wordHex = 0;
+  const base64Runs: number[] = [];
   let letters = 0;
   let leetChars = 0;
   let sandwiched = false;
@@ -152,11 +166,16 @@ export function scanText(text: string, vocabulary: ScanVocabulary = NO_VOCABULAR
     const k = classOf(c);
 
     if (k & (LETTER | DIGIT)) {
-      if (wordStart < 0) wordStart = i;
+      if (wordStart < 0) {
+        wordStart = i;
+        wordHex = HEX;
+      }
       hash = extendWordHash(hash, c);
+      wordHex &= k;
     } else if (wordStart >= 0) {
       const key = wordKey(hash);
       const length = i - wordStart;
+      if (wordHex && (length === 2 || (length >= 16 && length % 2 === 0))) hexWords.push(wordStart, i);
       const found = table.get(key);
       if (found > 0 && found & ID_BITS) {
         const id = (found & ID_BITS) - 1;
@@ -189,7 +208,10 @@ export function scanText(text: string, vocabulary: ScanVocabulary = NO_VOCABULAR
       b64++;
       b64Case |= k & LETTER ? (k & UPPER ? 1 : 2) : 0;
     } else {
-      if (b64 >= 16 && b64Case === 3) base64 = true;
+      if (b64 >= 16 && b64Case === 3) {
+        base64 = true;
+        base64Runs.push(i - b64, i);
+      }
       b64 = 0;
       b64Case = 0;
     }
@@ -205,6 +227,7 @@ export function scanText(text: string, vocabulary: ScanVocabulary = NO_VOCABULAR
     } else if (leetStart >= 0) {
       const length = i - leetStart;
       if (letters >= 2 && (sandwiched || leetChars >= 2)) leet = true;
+      if (letters >= 1 && leetChars >= 1 && length >= 3) leetWords.push(leetStart, i);
       // Single letters one separator apart ("i g n o r e"), or words split by a stray hyphen ("i-nstruction", "fu-lfilled").
       if (length === 1 && letters === 1) singles = k & SEPARATOR || i === n ? singles + 1 : 0;
       else singles = 0;
@@ -241,6 +264,7 @@ export function scanText(text: string, vocabulary: ScanVocabulary = NO_VOCABULAR
         if (!(kd & LETTER)) break;
         i = next;
         hash = extendWordHash(hash, d);
+        wordHex &= kd;
         b64++;
         b64Case |= kd & UPPER ? 1 : 2;
         letters++;
@@ -259,6 +283,9 @@ export function scanText(text: string, vocabulary: ScanVocabulary = NO_VOCABULAR
     binary: maxOctets >= 4,
     hex: maxHexPairs >= 6,
     morse: maxMorse >= 6,
+    base64Runs,
+    leetWords,
+    hexWords,
   };
   return { first, links, repeats, hints };
 }
