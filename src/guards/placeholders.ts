@@ -6,26 +6,30 @@ import type { Finding } from "./finding.js";
  * call. Holds the original values in memory for as long as the call lasts, and nowhere else.
  */
 export class Placeholders {
-  private readonly byValue = new Map<string, string>();
+  /** Per type, each value's placeholder, numbered in order of first use (so a type's count is its map's size). */
+  private readonly byType = new Map<string, Map<string, string>>();
+  /** Placeholder to value, made when first asked for: redacting only ever adds placeholders, restoring reads them. */
   private readonly originals = new Map<string, string>();
-  private readonly counts = new Map<string, number>();
+  private count = 0;
 
   /** The placeholder standing for this value of this type, made on first use. */
   for(type: string, value: string): string {
-    const key = `${type}\u0000${value}`;
-    let placeholder = this.byValue.get(key);
+    let values = this.byType.get(type);
+    if (values === undefined) this.byType.set(type, (values = new Map()));
+    let placeholder = values.get(value);
     if (placeholder === undefined) {
-      const n = (this.counts.get(type) ?? 0) + 1;
-      this.counts.set(type, n);
-      placeholder = `[${type}_${n}]`;
-      this.byValue.set(key, placeholder);
-      this.originals.set(placeholder, value);
+      placeholder = `[${type}_${values.size + 1}]`;
+      values.set(value, placeholder);
+      this.count++;
     }
     return placeholder;
   }
 
   /** The value a placeholder stands for, when this call made it. */
   original(placeholder: string): string | undefined {
+    if (this.originals.size !== this.count) {
+      for (const values of this.byType.values()) for (const [value, p] of values) this.originals.set(p, value);
+    }
     return this.originals.get(placeholder);
   }
 
@@ -35,14 +39,13 @@ export class Placeholders {
    */
   fork(): Placeholders {
     const copy = new Placeholders();
-    for (const [key, placeholder] of this.byValue) copy.byValue.set(key, placeholder);
-    for (const [placeholder, value] of this.originals) copy.originals.set(placeholder, value);
-    for (const [type, n] of this.counts) copy.counts.set(type, n);
+    for (const [type, values] of this.byType) copy.byType.set(type, new Map(values));
+    copy.count = this.count;
     return copy;
   }
 
   get size(): number {
-    return this.originals.size;
+    return this.count;
   }
 }
 

@@ -118,3 +118,22 @@ describe("placeholder restoration", () => {
     }
   });
 });
+
+describe("placeholders", () => {
+  it("number each type apart, keep a value's placeholder, and give originals back however placeholders and lookups interleave", () => {
+    const placeholders = new Placeholders();
+    expect([placeholders.for("PERSON", "Ann"), placeholders.for("EMAIL_ADDRESS", "a@x.io"), placeholders.for("PERSON", "Bob"), placeholders.for("PERSON", "Ann")]).toEqual([
+      "[PERSON_1]",
+      "[EMAIL_ADDRESS_1]",
+      "[PERSON_2]",
+      "[PERSON_1]",
+    ]);
+    expect(placeholders.original("[PERSON_2]")).toBe("Bob");
+    expect(placeholders.for("PERSON", "Cy")).toBe("[PERSON_3]");
+    expect([placeholders.original("[PERSON_3]"), placeholders.original("[PERSON_4]"), placeholders.size]).toEqual(["Cy", undefined, 4]);
+
+    const fork = placeholders.fork();
+    expect([fork.for("PERSON", "Bob"), fork.for("PERSON", "Dee"), fork.original("[PERSON_1]"), fork.size]).toEqual(["[PERSON_2]", "[PERSON_4]", "Ann", 5]);
+    expect([placeholders.original("[PERSON_4]"), placeholders.size]).toEqual([undefined, 4]);
+  });
+});

@@ -6,8 +6,11 @@
 import { dataActions, dataDirectives, dataImperatives, dataOutputMentions, dataQuestions, dataStart, hiddenMarkup, tableInterruptions } from "./documents.js";
 import { LEXICAL, type InjectionType, type LexicalFeature, type Strength } from "./lexicon.js";
 import { alternateReadings, normaliseDetailed } from "./normalise.js";
-import { scanText, type Scan } from "./scan.js";
+import { ScanVocabulary, scanText, scanWords, type WordIndex } from "./scan.js";
 import { hashWord } from "./word-hash.js";
+
+/** String.prototype.charCodeAt, called as `charCodeAt.call(text, i)` in per-character loops: see scan.ts. */
+const charCodeAt = String.prototype.charCodeAt;
 
 export type { InjectionType } from "./lexicon.js";
 
@@ -75,10 +78,47 @@ interface Compiled {
   substrings: string[];
   /** Substrings inside a word: the match starts where that word does. */
   inWord: string[];
+  /** Each substring's and inWord's gate bit (see gateOf). */
+  substringGates: number[];
+  inWordGates: number[];
 }
 
+/**
+ * A substring is looked for only in a reading that holds its gate: its first code unit outside
+ * ASCII, or else its first. Most starts that are not words are in other scripts, and one pass over
+ * the reading for every gate costs less than an indexOf per substring. GATES holds each gate
+ * unit's index + 1; past 30 gates a substring is always looked for (gate bit 0).
+ */
+const GATES = new Uint8Array(0x10000);
+let gates = 0;
+function gateOf(s: string): number {
+  let unit = s.charCodeAt(0);
+  for (let i = 0; i < s.length; i++) {
+    if (s.charCodeAt(i) >= 0x80) {
+      unit = s.charCodeAt(i);
+      break;
+    }
+  }
+  if (GATES[unit] === 0) {
+    if (gates === 30) return 0;
+    GATES[unit] = ++gates;
+  }
+  return 1 << ((GATES[unit] as number) - 1);
+}
+
+/** The gate bits of the units the subject holds. */
+function gatesIn(subject: string): number {
+  let present = 0;
+  for (let i = 0; i < subject.length; i++) {
+    const gate = GATES[charCodeAt.call(subject, i)] as number;
+    if (gate !== 0) present |= 1 << (gate - 1);
+  }
+  return present;
+}
+const ALL_GATES = -1;
+
 const COMPILED: Compiled[] = LEXICAL.map((feature) => {
-  const c: Compiled = { feature, sticky: new RegExp(feature.source, "y"), global: new RegExp(feature.source, "g"), wordIds: [], substrings: [], inWord: [] };
+  const c: Compiled = { feature, sticky: new RegExp(feature.source, "y"), global: new RegExp(feature.source, "g"), wordIds: [], substrings: [], inWord: [], substringGates: [], inWordGates: [] };
   for (const start of feature.starts) {
     if (start.startsWith("~")) c.inWord.push(start.slice(1));
     else if (/^[a-z0-9]+$/.test(start)) {
@@ -88,25 +128,34 @@ const COMPILED: Compiled[] = LEXICAL.map((feature) => {
       c.wordIds.push(id);
     } else c.substrings.push(start);
   }
+  c.substringGates = c.substrings.map(gateOf);
+  c.inWordGates = c.inWord.map(gateOf);
   return c;
 });
+const SCAN_VOCABULARY = new ScanVocabulary(VOCABULARY);
 
 const positions: number[] = [];
 const isWordChar = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 45;
 
-/** Fills positions with where a match of c could start. */
-function candidates(c: Compiled, subject: string, scan: Scan): void {
+/** Fills positions with where a match of c could start; present: the gates the subject holds (gatesIn). */
+function candidates(c: Compiled, subject: string, scan: WordIndex, present: number): void {
   positions.length = 0;
   for (const id of c.wordIds) {
     for (let k = scan.first[id] as number; k >= 0; k = scan.links[k + 1] as number) positions.push(scan.links[k] as number);
   }
-  for (const s of c.substrings) {
+  for (let j = 0; j < c.substrings.length; j++) {
+    const gate = c.substringGates[j] as number;
+    if (gate !== 0 && (present & gate) === 0) continue;
+    const s = c.substrings[j] as string;
     for (let i = subject.indexOf(s); i >= 0; i = subject.indexOf(s, i + 1)) positions.push(i);
   }
-  for (const s of c.inWord) {
+  for (let j = 0; j < c.inWord.length; j++) {
+    const gate = c.inWordGates[j] as number;
+    if (gate !== 0 && (present & gate) === 0) continue;
+    const s = c.inWord[j] as string;
     for (let i = subject.indexOf(s); i >= 0; i = subject.indexOf(s, i + 1)) {
       let start = i;
-      while (start > 0 && isWordChar(subject.charCodeAt(start - 1))) start--;
+      while (start > 0 && isWordChar(charCodeAt.call(subject, start - 1))) start--;
       positions.push(start);
     }
   }
@@ -129,9 +178,9 @@ function scanValue(c: Compiled, subject: string, from: number): number {
   return saturate(n, cap);
 }
 
-function featureValue(c: Compiled, subject: string, scan: Scan, positionsValid: boolean): number {
+function featureValue(c: Compiled, subject: string, scan: WordIndex, positionsValid: boolean, present: number): number {
   if (!positionsValid) return scanValue(c, subject, 0);
-  candidates(c, subject, scan);
+  candidates(c, subject, scan, present);
   if (positions.length === 0) return 0;
   // Trying each position beats scanning even for frequent start words: patterns that open with a lookbehind are slow to scan with.
   const { cap } = c.feature;
@@ -144,12 +193,13 @@ function featureValue(c: Compiled, subject: string, scan: Scan, positionsValid: 
 }
 
 /** Raises out[i] to each lexical feature's value over this reading. */
-function lexicalValues(view: string, lower: string, scan: Scan, out: Float64Array): void {
+function lexicalValues(view: string, lower: string, scan: WordIndex, out: Float64Array): void {
   // Lower-casing keeps positions unless a character's lower case is longer (İ, which normalise folds); if so, scan everything.
   const positionsValid = lower.length === view.length;
+  const present = positionsValid ? gatesIn(lower) : ALL_GATES;
   for (let i = 0; i < COMPILED.length; i++) {
     const c = COMPILED[i] as Compiled;
-    const value = featureValue(c, c.feature.caseSensitive ? view : lower, scan, positionsValid);
+    const value = c.feature.caseSensitive ? featureValue(c, view, scan, positionsValid, ALL_GATES) : featureValue(c, lower, scan, positionsValid, present);
     if (value > (out[i] as number)) out[i] = value;
   }
 }
@@ -163,7 +213,7 @@ export function featureVector(text: string): Float64Array {
   const x = new Float64Array(FEATURES.length);
   const { text: main, hidden } = normaliseDetailed(text);
   const lower = main.toLowerCase();
-  const scan = scanText(main, VOCABULARY);
+  const scan = scanText(main, SCAN_VOCABULARY);
   lexicalValues(main, lower, scan, x);
   const start = dataStart(lower);
   let directives = dataDirectives(lower, start);
@@ -172,7 +222,7 @@ export function featureVector(text: string): Float64Array {
     const plain = x.slice(0, LEXICAL.length);
     for (const view of views) {
       const viewLower = view.toLowerCase();
-      lexicalValues(view, viewLower, scanText(view, VOCABULARY), x);
+      lexicalValues(view, viewLower, scanWords(view, SCAN_VOCABULARY), x);
       // An encoded run inside the data is part of it: a directive it decodes to counts as one there.
       if (start >= 0) directives = Math.max(directives, dataDirectives(viewLower, 0));
     }
@@ -219,9 +269,10 @@ export function featureVector(text: string): Float64Array {
  */
 export function startMisses(view: string): string[] {
   const lower = view.toLowerCase();
-  const scan = scanText(view, VOCABULARY);
+  const scan = scanWords(view, SCAN_VOCABULARY);
+  const present = gatesIn(lower);
   return COMPILED.filter((c) => {
     const subject = c.feature.caseSensitive ? view : lower;
-    return scanValue(c, subject, 0) > 0 !== featureValue(c, subject, scan, lower.length === view.length) > 0;
+    return scanValue(c, subject, 0) > 0 !== featureValue(c, subject, scan, lower.length === view.length, c.feature.caseSensitive ? ALL_GATES : present) > 0;
   }).map((c) => c.feature.name);
 }

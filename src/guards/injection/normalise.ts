@@ -8,6 +8,9 @@
 
 import { scanText, type Hints } from "./scan.js";
 
+/** String.prototype.charCodeAt, called as `charCodeAt.call(text, i)` in per-character loops: see scan.ts. */
+const charCodeAt = String.prototype.charCodeAt;
+
 /** Zero-width, joiner, direction-control, variation-selector and filler characters: invisible, but read by tokenizers. */
 export const INVISIBLE = /\u00AD|\u034F|\u061C|\u115F|\u1160|\u17B4|\u17B5|\u180E|[\u200B-\u200F]|[\u202A-\u202E]|[\u2060-\u2064]|[\u206A-\u206F]|\u3164|[\uFE00-\uFE0F]|\uFEFF|\uFFA0/g;
 const TAGS = /[\u{E0000}-\u{E007F}]/gu;
@@ -33,13 +36,42 @@ const HAS_HOMOGLYPH = new RegExp(`[${Object.keys(HOMOGLYPHS).join("")}]`);
 const WORD = /[\p{L}\p{M}]+/gu;
 const LATIN = /[A-Za-z]/;
 
+const LETTER_OR_MARK = /^[\p{L}\p{M}]$/u;
+
+/** Where the word (a WORD match) holding position `at` starts. */
+function wordStart(text: string, at: number): number {
+  let start = at;
+  while (start > 0) {
+    const low = charCodeAt.call(text, start - 1);
+    const pair = low >= 0xdc00 && low <= 0xdfff && start >= 2 && (charCodeAt.call(text, start - 2) & 0xfc00) === 0xd800;
+    const width = pair ? 2 : 1;
+    if (!LETTER_OR_MARK.test(text.slice(start - width, start))) break;
+    start -= width;
+  }
+  return start;
+}
+
 /**
  * Folds look-alike letters in words that mix them with Latin letters ("іgnоrе" with Cyrillic і
- * and о); a word written in Cyrillic or Greek keeps its letters.
+ * and о); a word written in Cyrillic or Greek keeps its letters. Only the words around a
+ * look-alike are read: in a long text most words hold none.
  */
 function foldHomoglyphs(text: string): string {
-  if (!HAS_HOMOGLYPH.test(text)) return text;
-  return text.replace(WORD, (word) => (HAS_HOMOGLYPH.test(word) && LATIN.test(word) ? word.replace(HOMOGLYPH, (c) => HOMOGLYPHS[c] ?? c) : word));
+  let out = "";
+  let copied = 0;
+  HOMOGLYPH.lastIndex = 0;
+  for (let m = HOMOGLYPH.exec(text); m; m = HOMOGLYPH.exec(text)) {
+    const start = wordStart(text, m.index);
+    WORD.lastIndex = start;
+    const word = (WORD.exec(text) as RegExpExecArray)[0];
+    const end = start + word.length;
+    if (LATIN.test(word)) {
+      out += text.slice(copied, start) + word.replace(HOMOGLYPH, (c) => HOMOGLYPHS[c] ?? c);
+      copied = end;
+    }
+    HOMOGLYPH.lastIndex = end;
+  }
+  return copied === 0 ? text : out + text.slice(copied);
 }
 
 export interface Normalised {
@@ -53,8 +85,25 @@ export interface Normalised {
 }
 
 const INVISIBLE_ANY = new RegExp(INVISIBLE.source);
+const QUOTE_ANY = new RegExp(QUOTE.source);
 const INVISIBLE_IN_WORD = /[\p{L}\p{N}](?:\u00AD|\u034F|[\u200B-\u200F]|[\u2060-\u2064]|\uFEFF)+[\p{L}\p{N}]/u;
 const FLAG_LETTER_WORD = /[\u{1F1E6}-\u{1F1FF}]{3,}/u;
+
+// What normaliseDetailed looks for, per UTF-16 code unit, learnt from its expressions the first time a unit is seen (0: not yet).
+const SEEN = 1;
+const INVISIBLE_UNIT = 2;
+const QUOTE_UNIT = 4;
+const HOMOGLYPH_UNIT = 8;
+const unitKinds = new Uint8Array(0x10000);
+function kindOf(unit: number): number {
+  let kind = unitKinds[unit] as number;
+  if (kind === 0) {
+    const c = String.fromCharCode(unit);
+    kind = SEEN | (INVISIBLE_ANY.test(c) ? INVISIBLE_UNIT : 0) | (QUOTE_ANY.test(c) ? QUOTE_UNIT : 0) | (HAS_HOMOGLYPH.test(c) ? HOMOGLYPH_UNIT : 0);
+    unitKinds[unit] = kind;
+  }
+  return kind;
+}
 
 /** The text as a reader sees it: NFKC, invisible characters gone, tag characters decoded, homoglyphs folded, quotes straightened. */
 export function normaliseDetailed(text: string): Normalised {
@@ -62,6 +111,12 @@ export function normaliseDetailed(text: string): Normalised {
   if (!/[\u0080-\uffff]/.test(text)) return { text, hidden: false };
   let out = text.normalize("NFKC");
   let hidden = false;
+  // One pass for what the steps below look for: none of them adds or removes what a later one looks for, other than their own.
+  let kinds = 0;
+  for (let i = 0; i < out.length; i++) {
+    const unit = charCodeAt.call(out, i);
+    if (unit >= 0x80) kinds |= kindOf(unit);
+  }
   // Tag characters (U+E0000…) and flag or enclosed letters (U+1F1xx) are astral: look for their lead surrogates before anything slower.
   if (out.includes("\uDB40")) {
     hidden = true;
@@ -70,7 +125,7 @@ export function normaliseDetailed(text: string): Normalised {
       return code >= 0x20 && code < 0x7f ? String.fromCharCode(code) : "";
     });
   }
-  if (INVISIBLE_ANY.test(out)) {
+  if (kinds & INVISIBLE_UNIT) {
     hidden ||= INVISIBLE_IN_WORD.test(out);
     out = out.replace(INVISIBLE, "");
   }
@@ -82,7 +137,8 @@ export function normaliseDetailed(text: string): Normalised {
       return String.fromCharCode((base === 0x1f1e6 ? 0x61 : 0x41) + code - base);
     });
   }
-  out = out.replace(QUOTE, (c) => QUOTES[c] ?? c);
+  if (kinds & QUOTE_UNIT) out = out.replace(QUOTE, (c) => QUOTES[c] ?? c);
+  if (!(kinds & HOMOGLYPH_UNIT)) return { text: out, hidden };
   const folded = foldHomoglyphs(out);
   return { text: folded, hidden: hidden || folded !== out };
 }
@@ -90,8 +146,6 @@ export function normaliseDetailed(text: string): Normalised {
 export const normalise = (text: string): string => normaliseDetailed(text).text;
 
 const LEET: Record<string, string> = { "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", $: "s" };
-/** A word of letters with digits or symbols standing in for some of them. */
-const LEET_WORD = /(?<![\w@$])(?=[A-Za-z0-9@$]*[A-Za-z])(?=[A-Za-z0-9@$]*[013457@$])[A-Za-z0-9@$]{3,}(?![\w@$])/g;
 /** Words where digits are what they seem: ordinals, decades, units, model and version names. */
 const NOT_LEET = /^(\d+(st|nd|rd|th|s|d|k|m|px|am|pm|gb|mb|kb|x|h|v|kg|km|cm|mm)|[a-z]+\d+|[a-z]\d[a-z]?)$/i;
 
@@ -102,9 +156,7 @@ const shiftLetters = (text: string, n: number) => text.replace(/[A-Za-z]/g, (c) 
 const SPACED_LETTERS = /\b[A-Za-z](?:[ .\-_*][A-Za-z]\b){3,}/g;
 const SPLIT_WORD = /\b([A-Za-z])-([A-Za-z]{2,})|([A-Za-z]{2,})-([A-Za-z])\b/g;
 
-const BASE64_RUN = /[A-Za-z0-9+/]{16,}={0,2}/g;
 const BINARY_RUN = /(?:[01]{8}[\s,]*){4,}/g;
-const HEX_RUN = /(?:\b[0-9a-fA-F]{2}\b[\s,]*){6,}|\b(?:[0-9a-fA-F]{2}){8,}\b/g;
 const MORSE_RUN = /(?:[.\-·−_]{1,7}(?:[ \t]*\/[ \t]*|[ \t]+|$)){6,}/g;
 const MORSE: Record<string, string> = {
   ".-": "a", "-...": "b", "-.-.": "c", "-..": "d", ".": "e", "..-.": "f", "--.": "g", "....": "h", "..": "i", ".---": "j", "-.-": "k", ".-..": "l", "--": "m", "-.": "n", "---": "o", ".--.": "p", "--.-": "q", ".-.": "r", "...": "s", "-": "t", "..-": "u", "...-": "v", ".--": "w", "-..-": "x", "-.--": "y", "--..": "z",
@@ -112,6 +164,88 @@ const MORSE: Record<string, string> = {
 };
 
 const mostlyText = (s: string) => s.length >= 4 && /^[\x20-\x7e\t\r\n]*$/.test(s) && /[A-Za-z]{3}/.test(s);
+
+const SPACE = /\s/;
+/** [\s,], as the regular expression below defines it. */
+const isSpaceOrComma = (c: number) => c === 32 || c === 44 || (c >= 9 && c <= 13) || (c >= 0xa0 && SPACE.test(String.fromCharCode(c)));
+
+/**
+ * The base64 runs the scan found (start and end pairs: the runs of the base64 alphabet at least 16
+ * long, with upper- and lower-case letters), each with up to two "=" after it: what
+ * /[A-Za-z0-9+/]{16,}={0,2}/g matches, less the runs without both cases.
+ */
+export function base64Runs(text: string, runs: readonly number[]): string[] {
+  const found: string[] = [];
+  for (let k = 0; k < runs.length; k += 2) {
+    const start = runs[k] as number;
+    const runEnd = runs[k + 1] as number;
+    let end = runEnd;
+    while (end < text.length && end - runEnd < 2 && charCodeAt.call(text, end) === 61) end++;
+    found.push(text.slice(start, end));
+  }
+  return found;
+}
+
+/**
+ * What /(?:\b[0-9a-fA-F]{2}\b[\s,]*){6,}|\b(?:[0-9a-fA-F]{2}){8,}\b/g matches: six or more
+ * two-digit hex words in a row, separated by whitespace or commas (with what follows the last),
+ * or a word of 16 or more hex digits, an even number of them. Read from the hex words the scan
+ * found (start and end pairs of runs of [A-Za-z0-9]); a word (\w+) is such a run not next to "_".
+ */
+export function hexRuns(text: string, words: readonly number[]): string[] {
+  const runs: string[] = [];
+  const n = text.length;
+  const isWord = (k: number) => !((words[k] as number) > 0 && charCodeAt.call(text, (words[k] as number) - 1) === 95) && !((words[k + 1] as number) < n && charCodeAt.call(text, words[k + 1] as number) === 95);
+  const isPair = (k: number) => (words[k + 1] as number) - (words[k] as number) === 2 && isWord(k);
+  for (let k = 0; k < words.length; k += 2) {
+    const start = words[k] as number;
+    if (isPair(k)) {
+      let pairs = 1;
+      let after = words[k + 1] as number;
+      let last = k;
+      for (;;) {
+        let next = after;
+        while (next < n && isSpaceOrComma(charCodeAt.call(text, next))) next++;
+        const k2 = last + 2;
+        if (next > after && k2 < words.length && words[k2] === next && isPair(k2)) {
+          pairs++;
+          after = next + 2;
+          last = k2;
+        } else {
+          after = next;
+          break;
+        }
+      }
+      if (pairs >= 6) {
+        runs.push(text.slice(start, after));
+        k = last;
+      }
+    } else if ((words[k + 1] as number) - start >= 16 && isWord(k)) runs.push(text.slice(start, words[k + 1] as number));
+  }
+  return runs;
+}
+
+/**
+ * The text with leetspeak undone in each word of letters with digits or symbols standing in for
+ * some of them — among the words the scan found (start and end pairs: runs of [A-Za-z0-9@$] three
+ * or more long with a letter and one of 0 1 3 4 5 7 @ $), those not next to an underscore — except
+ * words where digits are what they seem (NOT_LEET); undefined when no word changed. (What
+ * /(?<![\w@$])(?=[A-Za-z0-9@$]*[A-Za-z])(?=[A-Za-z0-9@$]*[013457@$])[A-Za-z0-9@$]{3,}(?![\w@$])/g matches.)
+ */
+export function deleet(text: string, words: readonly number[]): string | undefined {
+  let out = "";
+  let copied = 0;
+  for (let k = 0; k < words.length; k += 2) {
+    const start = words[k] as number;
+    const end = words[k + 1] as number;
+    if ((start > 0 && charCodeAt.call(text, start - 1) === 95) || (end < text.length && charCodeAt.call(text, end) === 95)) continue;
+    const word = text.slice(start, end);
+    if (NOT_LEET.test(word)) continue;
+    out += text.slice(copied, start) + word.replace(/[013457@$]/g, (d) => LEET[d] ?? d);
+    copied = end;
+  }
+  return copied === 0 ? undefined : out + text.slice(copied);
+}
 
 function decodeMorse(run: string): string {
   return run
@@ -126,9 +260,9 @@ function decodeMorse(run: string): string {
 function decodedRuns(text: string, h: Hints): string[] {
   const out: string[] = [];
   if (h.base64) {
-    for (const m of text.matchAll(BASE64_RUN)) {
-      if (!/[A-Z]/.test(m[0]) || !/[a-z]/.test(m[0])) continue;
-      const decoded = Buffer.from(m[0], "base64").toString("utf8");
+    for (const run of base64Runs(text, h.base64Runs)) {
+      if (!/[A-Z]/.test(run) || !/[a-z]/.test(run)) continue;
+      const decoded = Buffer.from(run, "base64").toString("utf8");
       if (mostlyText(decoded)) out.push(decoded);
     }
   }
@@ -140,8 +274,8 @@ function decodedRuns(text: string, h: Hints): string[] {
     }
   }
   if (h.hex) {
-    for (const m of text.matchAll(HEX_RUN)) {
-      const decoded = Buffer.from(m[0].replace(/[^0-9a-fA-F]/g, ""), "hex").toString("latin1");
+    for (const run of hexRuns(text, h.hexWords)) {
+      const decoded = Buffer.from(run.replace(/[^0-9a-fA-F]/g, ""), "hex").toString("latin1");
       if (mostlyText(decoded)) out.push(decoded);
     }
   }
@@ -161,13 +295,8 @@ function decodedRuns(text: string, h: Hints): string[] {
 export function alternateReadings(normal: string, h: Hints): string[] {
   const views: string[] = [];
   if (h.leet) {
-    let changed = false;
-    const deleeted = normal.replace(LEET_WORD, (w) => {
-      if (NOT_LEET.test(w)) return w;
-      changed = true;
-      return w.replace(/[013457@$]/g, (c) => LEET[c] ?? c);
-    });
-    if (changed) views.push(deleeted);
+    const deleeted = deleet(normal, h.leetWords);
+    if (deleeted !== undefined) views.push(deleeted);
   }
   if (h.rot13) views.push(shiftLetters(normal, 13));
   if (h.caesar) views.push(shiftLetters(normal, 23));

@@ -5,7 +5,18 @@
  * rot13'd, Caesar-shifted or reversed common words, letters spaced apart, long base64-alphabet runs, octets of
  * bits, hex pairs, Morse.
  */
-import { extendWordHash, hashWord, WORD_HASH_SEED, wordKey } from "./word-hash.js";
+import { extendWordHash, hashWord, WORD_HASH_SEED, WordTable, wordKey } from "./word-hash.js";
+
+/**
+ * String.prototype.charCodeAt, for the loops below that read a text a character at a time:
+ * `charCodeAt.call(text, i)` rather than `text.charCodeAt(i)`. Once String.prototype has been
+ * made the prototype of an object — a package that declares `class … extends String` is enough,
+ * and ioredis's RESP decoder does — V8 keeps it in dictionary mode for the life of the process,
+ * and a method call on a string is looked up at every call instead of inlined: such a loop over
+ * 2 KB runs about six times slower. The builtin called through a constant of this module stays
+ * inlined (imported, or wrapped in a helper that several modules share, it does not, or not as well).
+ */
+const charCodeAt = String.prototype.charCodeAt;
 
 export interface Hints {
   leet: boolean;
@@ -18,9 +29,19 @@ export interface Hints {
   binary: boolean;
   hex: boolean;
   morse: boolean;
+  /** The base64-alphabet runs that set base64, as start and end pairs. */
+  base64Runs: number[];
+  /**
+   * Runs of letters, digits, @ and $ three or more long with a letter and a stand-in for one
+   * (0 1 3 4 5 7 @ $), as start and end pairs: the words leetspeak may hide in (leet says whether
+   * any is likely to).
+   */
+  leetWords: number[];
+  /** Words of two hex digits, or of 16 or more (an even number), as start and end pairs: where hex runs may be. */
+  hexWords: number[];
 }
 
-export interface Scan {
+export interface WordIndex {
   /**
    * Where the vocabulary's words occur: first[id] indexes links, or is -1 when the word the
    * vocabulary maps to id does not occur; links[k] is a position (where the word starts) and
@@ -28,6 +49,9 @@ export interface Scan {
    */
   first: Int32Array;
   links: number[];
+}
+
+export interface Scan extends WordIndex {
   /** The longest back-to-back repetition of a word, or a phrase of up to four words, in repetitions. */
   repeats: number;
   hints: Hints;
@@ -40,7 +64,33 @@ const shifted = (word: string, n: number) => word.replace(/[a-z]/g, (c) => Strin
 const ROT13_HINTS = new Set(HINT_WORDS.map((w) => hashWord(shifted(w, 13))));
 const CAESAR_HINTS = new Set(HINT_WORDS.map((w) => hashWord(shifted(w, 3))));
 const REVERSED_HINTS = new Set(["eht", "dna", "uoy", "erongi", "snoitcurtsni", "tpmorp", "drowssap", "metsys", "suoiverp", "lla", "ruoy", "tahw"].map(hashWord));
-const NO_VOCABULARY: ReadonlyMap<number, number> = new Map();
+
+// What a word's one lookup tells: its vocabulary id + 1 in the low bits (0: not in the vocabulary), and which hint sets hold it.
+const ID_BITS = 0xfffff;
+const ROT13_WORD = 1 << 20;
+const CAESAR_WORD = 1 << 21;
+const REVERSED_WORD = 1 << 22;
+
+/** A vocabulary as the scan looks words up: word hash (word-hash.ts) to id, together with the hint words. */
+export class ScanVocabulary {
+  readonly size: number;
+  readonly table: WordTable;
+
+  constructor(ids: ReadonlyMap<number, number>) {
+    this.size = ids.size;
+    const values = new Map<number, number>();
+    for (const [key, id] of ids) {
+      if (id < 0 || id >= ID_BITS) throw new RangeError(`vocabulary id ${id} out of range`);
+      values.set(key, id + 1);
+    }
+    for (const [hints, bit] of [[ROT13_HINTS, ROT13_WORD], [CAESAR_HINTS, CAESAR_WORD], [REVERSED_HINTS, REVERSED_WORD]] as const) {
+      for (const key of hints) values.set(key, (values.get(key) ?? 0) | bit);
+    }
+    this.table = new WordTable(values);
+  }
+}
+
+const NO_VOCABULARY = new ScanVocabulary(new Map());
 
 // Character classes of ASCII, as bits; everything else is none of them (except two Morse look-alikes).
 const LETTER = 1;
@@ -75,8 +125,9 @@ const classOf = (c: number) => (c < 128 ? (CLASSES[c] as number) : c === 0xb7 ||
  * Scans a reading. Words for the vocabulary are runs of a–z and 0–9 (case-folded), looked up by
  * hash (word-hash.ts) in the vocabulary, which maps them to an id.
  */
-export function scanText(text: string, vocabulary: ReadonlyMap<number, number> = NO_VOCABULARY): Scan {
+export function scanText(text: string, vocabulary: ScanVocabulary = NO_VOCABULARY): Scan {
   const first = new Int32Array(vocabulary.size).fill(-1);
+  const table = vocabulary.table;
   const links: number[] = [];
   // Words: the last four hashes, and for phrases of 1–4 words how many words in a row equalled the one that many back.
   let w1 = 0, w2 = 0, w3 = 0, w4 = 0;
@@ -97,6 +148,10 @@ export function scanText(text: string, vocabulary: ReadonlyMap<number, number> =
   let leet = false;
   let base64 = false;
   let leetStart = -1;
+  const leetWords: number[] = [];
+  const hexWords: number[] = [];
+  let wordHex = 0;
+  const base64Runs: number[] = [];
   let letters = 0;
   let leetChars = 0;
   let sandwiched = false;
@@ -107,17 +162,23 @@ export function scanText(text: string, vocabulary: ReadonlyMap<number, number> =
   let token = 0;
   const n = text.length;
   for (let i = 0; i <= n; i++) {
-    const c = i < n ? text.charCodeAt(i) : 32;
+    const c = i < n ? charCodeAt.call(text, i) : 32;
     const k = classOf(c);
 
     if (k & (LETTER | DIGIT)) {
-      if (wordStart < 0) wordStart = i;
+      if (wordStart < 0) {
+        wordStart = i;
+        wordHex = HEX;
+      }
       hash = extendWordHash(hash, c);
+      wordHex &= k;
     } else if (wordStart >= 0) {
       const key = wordKey(hash);
       const length = i - wordStart;
-      const id = vocabulary.get(key);
-      if (id !== undefined) {
+      if (wordHex && (length === 2 || (length >= 16 && length % 2 === 0))) hexWords.push(wordStart, i);
+      const found = table.get(key);
+      if (found > 0 && found & ID_BITS) {
+        const id = (found & ID_BITS) - 1;
         links.push(wordStart, first[id] as number);
         first[id] = links.length - 2;
       }
@@ -136,10 +197,10 @@ export function scanText(text: string, vocabulary: ReadonlyMap<number, number> =
       w2 = w1;
       w1 = key;
       words++;
-      if (length >= 2 && length <= 12) {
-        if (ROT13_HINTS.has(key)) rot++;
-        if (CAESAR_HINTS.has(key)) caesar++;
-        if (REVERSED_HINTS.has(key)) rev++;
+      if (found > 0 && length >= 2 && length <= 12) {
+        if (found & ROT13_WORD) rot++;
+        if (found & CAESAR_WORD) caesar++;
+        if (found & REVERSED_WORD) rev++;
       }
     }
 
@@ -147,7 +208,10 @@ export function scanText(text: string, vocabulary: ReadonlyMap<number, number> =
       b64++;
       b64Case |= k & LETTER ? (k & UPPER ? 1 : 2) : 0;
     } else {
-      if (b64 >= 16 && b64Case === 3) base64 = true;
+      if (b64 >= 16 && b64Case === 3) {
+        base64 = true;
+        base64Runs.push(i - b64, i);
+      }
       b64 = 0;
       b64Case = 0;
     }
@@ -157,16 +221,17 @@ export function scanText(text: string, vocabulary: ReadonlyMap<number, number> =
       if (k & LETTER) {
         letters++;
         // A stand-in between two letters: "pr3v10us", "p4ssw0rd".
-        if (previous & LEET && i - 2 >= leetStart && classOf(text.charCodeAt(i - 2)) & LETTER) sandwiched = true;
+        if (previous & LEET && i - 2 >= leetStart && classOf(charCodeAt.call(text, i - 2)) & LETTER) sandwiched = true;
       } else if (k & LEET) leetChars++;
       previous = k & LETTER ? LETTER : k & LEET ? LEET : 0;
     } else if (leetStart >= 0) {
       const length = i - leetStart;
       if (letters >= 2 && (sandwiched || leetChars >= 2)) leet = true;
+      if (letters >= 1 && leetChars >= 1 && length >= 3) leetWords.push(leetStart, i);
       // Single letters one separator apart ("i g n o r e"), or words split by a stray hyphen ("i-nstruction", "fu-lfilled").
       if (length === 1 && letters === 1) singles = k & SEPARATOR || i === n ? singles + 1 : 0;
       else singles = 0;
-      if (c === 45 && letters === length && (length === 1 || (i + 2 < n && classOf(text.charCodeAt(i + 1)) & LETTER && !(classOf(text.charCodeAt(i + 2)) & LETTER)))) splitWords++;
+      if (c === 45 && letters === length && (length === 1 || (i + 2 < n && classOf(charCodeAt.call(text, i + 1)) & LETTER && !(classOf(charCodeAt.call(text, i + 2)) & LETTER)))) splitWords++;
       leetStart = -1;
       letters = leetChars = 0;
       sandwiched = false;
@@ -190,6 +255,23 @@ export function scanText(text: string, vocabulary: ReadonlyMap<number, number> =
       if (hexPairs > maxHexPairs) maxHexPairs = hexPairs;
       tokenStart = -1;
     }
+
+    // The letters after a letter, most of any text, change only what a letter changes, and the same way each time.
+    if (k & LETTER) {
+      for (let next = i + 1; next < n; next++) {
+        const d = charCodeAt.call(text, next);
+        const kd = d < 128 ? (CLASSES[d] as number) : 0;
+        if (!(kd & LETTER)) break;
+        i = next;
+        hash = extendWordHash(hash, d);
+        wordHex &= kd;
+        b64++;
+        b64Case |= kd & UPPER ? 1 : 2;
+        letters++;
+        if (singles >= 4) splitWords += 2;
+        token &= kd;
+      }
+    }
   }
   const hints: Hints = {
     leet,
@@ -201,6 +283,36 @@ export function scanText(text: string, vocabulary: ReadonlyMap<number, number> =
     binary: maxOctets >= 4,
     hex: maxHexPairs >= 6,
     morse: maxMorse >= 6,
+    base64Runs,
+    leetWords,
+    hexWords,
   };
   return { first, links, repeats, hints };
+}
+
+/** Where the vocabulary's words occur in a reading, and nothing else (what scanText finds besides is asked of the normalised text only). */
+export function scanWords(text: string, vocabulary: ScanVocabulary): WordIndex {
+  const first = new Int32Array(vocabulary.size).fill(-1);
+  const table = vocabulary.table;
+  const links: number[] = [];
+  let hash = WORD_HASH_SEED;
+  let wordStart = -1;
+  const n = text.length;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? charCodeAt.call(text, i) : 32;
+    if (c < 128 && (CLASSES[c] as number) & (LETTER | DIGIT)) {
+      if (wordStart < 0) wordStart = i;
+      hash = extendWordHash(hash, c);
+    } else if (wordStart >= 0) {
+      const found = table.get(wordKey(hash));
+      if (found > 0 && found & ID_BITS) {
+        const id = (found & ID_BITS) - 1;
+        links.push(wordStart, first[id] as number);
+        first[id] = links.length - 2;
+      }
+      hash = WORD_HASH_SEED;
+      wordStart = -1;
+    }
+  }
+  return { first, links };
 }
