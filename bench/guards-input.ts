@@ -4,6 +4,11 @@
  * stage runs it per message. Latency per check (p50, p99, max) on prompts of about 2 KB made of
  * the evaluation texts: the PII set (dense with names, numbers and addresses) and the benign
  * rows of the injection set (ordinary prompts), and each guard alone beside it.
+ *
+ * A gateway checks thousands of prompts a minute, so the target is read once V8's JIT has
+ * settled: BENCH_INPUT_WARMUP passes over the prompts first (20; the PII recognizers take 5-7
+ * passes of 60 prompts to be compiled). What the very first pass costs is printed beside it as
+ * the cold figure.
  */
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -15,6 +20,7 @@ import { PiiScanner } from "../src/guards/pii/pii-scanner.js";
 import { machine, percentiles, table } from "./support.js";
 
 const ROUNDS = Number(process.env.BENCH_INPUT_ROUNDS ?? 30);
+const WARMUP_PASSES = Number(process.env.BENCH_INPUT_WARMUP ?? 20);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const evalDir = process.env.GATEHOUSE_EVAL_DIR ?? path.resolve(here, "../../../shared/eval");
 
@@ -33,7 +39,13 @@ function promptsOf(texts: string[]): string[] {
 }
 
 function latency(run: (text: string) => unknown, prompts: string[]) {
-  for (const p of prompts) run(p); // warm up
+  const cold = new Float64Array(prompts.length);
+  for (const [i, p] of prompts.entries()) {
+    const t0 = performance.now();
+    run(p);
+    cold[i] = performance.now() - t0;
+  }
+  for (let pass = 1; pass < WARMUP_PASSES; pass++) for (const p of prompts) run(p);
   const sample = new Float64Array(prompts.length * ROUNDS);
   let k = 0;
   const cpu = process.cpuUsage();
@@ -45,7 +57,7 @@ function latency(run: (text: string) => unknown, prompts: string[]) {
     }
   }
   const used = process.cpuUsage(cpu);
-  return { ...percentiles(sample), cpuMean: (used.user + used.system) / 1000 / sample.length };
+  return { ...percentiles(sample), cpuMean: (used.user + used.system) / 1000 / sample.length, coldP99: percentiles(cold).p99 };
 }
 
 function main(): void {
@@ -62,7 +74,7 @@ function main(): void {
   const checker = new GuardChecker();
   const scanner = new PiiScanner();
   const ms = (v: number) => `${v.toFixed(3)} ms`;
-  const rows = [["prompts", "guards", "p50", "p99", "max", "CPU per check"]];
+  const rows = [["prompts", "guards", "p50", "p99", "max", "CPU per check", "p99 of the first pass (cold)"]];
   const results: { name: string; p99: number }[] = [];
   for (const [name, prompts] of [
     [`${pii.length} × 2 KB of pii-dev`, pii],
@@ -74,12 +86,12 @@ function main(): void {
       ["  injection alone", (t: string) => injectionFindings(t)],
     ] as const) {
       const l = latency(run, [...prompts]);
-      rows.push([name, guards, ms(l.p50), ms(l.p99), ms(l.max), ms(l.cpuMean)]);
+      rows.push([name, guards, ms(l.p50), ms(l.p99), ms(l.max), ms(l.cpuMean), ms(l.coldP99)]);
       if (guards.startsWith("all")) results.push({ name, p99: l.p99 });
     }
   }
   table(rows);
-  console.log("\ntarget: all input guards together p99 ≤ 1 ms on a 2 KB prompt");
+  console.log(`\ntarget: all input guards together p99 ≤ 1 ms on a 2 KB prompt (after ${WARMUP_PASSES} warm-up passes)`);
   for (const r of results) console.log(`${r.name}: p99 ${ms(r.p99)} ${r.p99 <= 1 ? "met" : "MISSED"}`);
   console.log(`machine after: ${machine()}`);
 }

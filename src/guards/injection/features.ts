@@ -9,9 +9,6 @@ import { alternateReadings, normaliseDetailed } from "./normalise.js";
 import { ScanVocabulary, scanText, scanWords, type WordIndex } from "./scan.js";
 import { hashWord } from "./word-hash.js";
 
-/** String.prototype.charCodeAt, called as `charCodeAt.call(text, i)` in per-character loops: see scan.ts. */
-const charCodeAt = String.prototype.charCodeAt;
-
 export type { InjectionType } from "./lexicon.js";
 
 export interface FeatureSpec {
@@ -110,7 +107,7 @@ function gateOf(s: string): number {
 function gatesIn(subject: string): number {
   let present = 0;
   for (let i = 0; i < subject.length; i++) {
-    const gate = GATES[charCodeAt.call(subject, i)] as number;
+    const gate = GATES[subject.charCodeAt(i)] as number;
     if (gate !== 0) present |= 1 << (gate - 1);
   }
   return present;
@@ -155,7 +152,7 @@ function candidates(c: Compiled, subject: string, scan: WordIndex, present: numb
     const s = c.inWord[j] as string;
     for (let i = subject.indexOf(s); i >= 0; i = subject.indexOf(s, i + 1)) {
       let start = i;
-      while (start > 0 && isWordChar(charCodeAt.call(subject, start - 1))) start--;
+      while (start > 0 && isWordChar(subject.charCodeAt(start - 1))) start--;
       positions.push(start);
     }
   }

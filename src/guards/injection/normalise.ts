@@ -8,9 +8,6 @@
 
 import { scanText, type Hints } from "./scan.js";
 
-/** String.prototype.charCodeAt, called as `charCodeAt.call(text, i)` in per-character loops: see scan.ts. */
-const charCodeAt = String.prototype.charCodeAt;
-
 /** Zero-width, joiner, direction-control, variation-selector and filler characters: invisible, but read by tokenizers. */
 export const INVISIBLE = /\u00AD|\u034F|\u061C|\u115F|\u1160|\u17B4|\u17B5|\u180E|[\u200B-\u200F]|[\u202A-\u202E]|[\u2060-\u2064]|[\u206A-\u206F]|\u3164|[\uFE00-\uFE0F]|\uFEFF|\uFFA0/g;
 const TAGS = /[\u{E0000}-\u{E007F}]/gu;
@@ -42,8 +39,8 @@ const LETTER_OR_MARK = /^[\p{L}\p{M}]$/u;
 function wordStart(text: string, at: number): number {
   let start = at;
   while (start > 0) {
-    const low = charCodeAt.call(text, start - 1);
-    const pair = low >= 0xdc00 && low <= 0xdfff && start >= 2 && (charCodeAt.call(text, start - 2) & 0xfc00) === 0xd800;
+    const low = text.charCodeAt(start - 1);
+    const pair = low >= 0xdc00 && low <= 0xdfff && start >= 2 && (text.charCodeAt(start - 2) & 0xfc00) === 0xd800;
     const width = pair ? 2 : 1;
     if (!LETTER_OR_MARK.test(text.slice(start - width, start))) break;
     start -= width;
@@ -114,7 +111,7 @@ export function normaliseDetailed(text: string): Normalised {
   // One pass for what the steps below look for: none of them adds or removes what a later one looks for, other than their own.
   let kinds = 0;
   for (let i = 0; i < out.length; i++) {
-    const unit = charCodeAt.call(out, i);
+    const unit = out.charCodeAt(i);
     if (unit >= 0x80) kinds |= kindOf(unit);
   }
   // Tag characters (U+E0000…) and flag or enclosed letters (U+1F1xx) are astral: look for their lead surrogates before anything slower.
@@ -180,7 +177,7 @@ export function base64Runs(text: string, runs: readonly number[]): string[] {
     const start = runs[k] as number;
     const runEnd = runs[k + 1] as number;
     let end = runEnd;
-    while (end < text.length && end - runEnd < 2 && charCodeAt.call(text, end) === 61) end++;
+    while (end < text.length && end - runEnd < 2 && text.charCodeAt(end) === 61) end++;
     found.push(text.slice(start, end));
   }
   return found;
@@ -195,7 +192,7 @@ export function base64Runs(text: string, runs: readonly number[]): string[] {
 export function hexRuns(text: string, words: readonly number[]): string[] {
   const runs: string[] = [];
   const n = text.length;
-  const isWord = (k: number) => !((words[k] as number) > 0 && charCodeAt.call(text, (words[k] as number) - 1) === 95) && !((words[k + 1] as number) < n && charCodeAt.call(text, words[k + 1] as number) === 95);
+  const isWord = (k: number) => !((words[k] as number) > 0 && text.charCodeAt((words[k] as number) - 1) === 95) && !((words[k + 1] as number) < n && text.charCodeAt(words[k + 1] as number) === 95);
   const isPair = (k: number) => (words[k + 1] as number) - (words[k] as number) === 2 && isWord(k);
   for (let k = 0; k < words.length; k += 2) {
     const start = words[k] as number;
@@ -205,7 +202,7 @@ export function hexRuns(text: string, words: readonly number[]): string[] {
       let last = k;
       for (;;) {
         let next = after;
-        while (next < n && isSpaceOrComma(charCodeAt.call(text, next))) next++;
+        while (next < n && isSpaceOrComma(text.charCodeAt(next))) next++;
         const k2 = last + 2;
         if (next > after && k2 < words.length && words[k2] === next && isPair(k2)) {
           pairs++;
@@ -238,7 +235,7 @@ export function deleet(text: string, words: readonly number[]): string | undefin
   for (let k = 0; k < words.length; k += 2) {
     const start = words[k] as number;
     const end = words[k + 1] as number;
-    if ((start > 0 && charCodeAt.call(text, start - 1) === 95) || (end < text.length && charCodeAt.call(text, end) === 95)) continue;
+    if ((start > 0 && text.charCodeAt(start - 1) === 95) || (end < text.length && text.charCodeAt(end) === 95)) continue;
     const word = text.slice(start, end);
     if (NOT_LEET.test(word)) continue;
     out += text.slice(copied, start) + word.replace(/[013457@$]/g, (d) => LEET[d] ?? d);

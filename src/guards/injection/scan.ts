@@ -7,17 +7,6 @@
  */
 import { extendWordHash, hashWord, WORD_HASH_SEED, WordTable, wordKey } from "./word-hash.js";
 
-/**
- * String.prototype.charCodeAt, for the loops below that read a text a character at a time:
- * `charCodeAt.call(text, i)` rather than `text.charCodeAt(i)`. Once String.prototype has been
- * made the prototype of an object — a package that declares `class … extends String` is enough,
- * and ioredis's RESP decoder does — V8 keeps it in dictionary mode for the life of the process,
- * and a method call on a string is looked up at every call instead of inlined: such a loop over
- * 2 KB runs about six times slower. The builtin called through a constant of this module stays
- * inlined (imported, or wrapped in a helper that several modules share, it does not, or not as well).
- */
-const charCodeAt = String.prototype.charCodeAt;
-
 export interface Hints {
   leet: boolean;
   rot13: boolean;
@@ -162,7 +151,7 @@ export function scanText(text: string, vocabulary: ScanVocabulary = NO_VOCABULAR
   let token = 0;
   const n = text.length;
   for (let i = 0; i <= n; i++) {
-    const c = i < n ? charCodeAt.call(text, i) : 32;
+    const c = i < n ? text.charCodeAt(i) : 32;
     const k = classOf(c);
 
     if (k & (LETTER | DIGIT)) {
@@ -221,7 +210,7 @@ export function scanText(text: string, vocabulary: ScanVocabulary = NO_VOCABULAR
       if (k & LETTER) {
         letters++;
         // A stand-in between two letters: "pr3v10us", "p4ssw0rd".
-        if (previous & LEET && i - 2 >= leetStart && classOf(charCodeAt.call(text, i - 2)) & LETTER) sandwiched = true;
+        if (previous & LEET && i - 2 >= leetStart && classOf(text.charCodeAt(i - 2)) & LETTER) sandwiched = true;
       } else if (k & LEET) leetChars++;
       previous = k & LETTER ? LETTER : k & LEET ? LEET : 0;
     } else if (leetStart >= 0) {
@@ -231,7 +220,7 @@ export function scanText(text: string, vocabulary: ScanVocabulary = NO_VOCABULAR
       // Single letters one separator apart ("i g n o r e"), or words split by a stray hyphen ("i-nstruction", "fu-lfilled").
       if (length === 1 && letters === 1) singles = k & SEPARATOR || i === n ? singles + 1 : 0;
       else singles = 0;
-      if (c === 45 && letters === length && (length === 1 || (i + 2 < n && classOf(charCodeAt.call(text, i + 1)) & LETTER && !(classOf(charCodeAt.call(text, i + 2)) & LETTER)))) splitWords++;
+      if (c === 45 && letters === length && (length === 1 || (i + 2 < n && classOf(text.charCodeAt(i + 1)) & LETTER && !(classOf(text.charCodeAt(i + 2)) & LETTER)))) splitWords++;
       leetStart = -1;
       letters = leetChars = 0;
       sandwiched = false;
@@ -259,7 +248,7 @@ export function scanText(text: string, vocabulary: ScanVocabulary = NO_VOCABULAR
     // The letters after a letter, most of any text, change only what a letter changes, and the same way each time.
     if (k & LETTER) {
       for (let next = i + 1; next < n; next++) {
-        const d = charCodeAt.call(text, next);
+        const d = text.charCodeAt(next);
         const kd = d < 128 ? (CLASSES[d] as number) : 0;
         if (!(kd & LETTER)) break;
         i = next;
@@ -299,7 +288,7 @@ export function scanWords(text: string, vocabulary: ScanVocabulary): WordIndex {
   let wordStart = -1;
   const n = text.length;
   for (let i = 0; i <= n; i++) {
-    const c = i < n ? charCodeAt.call(text, i) : 32;
+    const c = i < n ? text.charCodeAt(i) : 32;
     if (c < 128 && (CLASSES[c] as number) & (LETTER | DIGIT)) {
       if (wordStart < 0) wordStart = i;
       hash = extendWordHash(hash, c);
