@@ -166,11 +166,7 @@ export function scanText(text: string, vocabulary: ScanVocabulary = NO_VOCABULAR
       const length = i - wordStart;
       if (wordHex && (length === 2 || (length >= 16 && length % 2 === 0))) hexWords.push(wordStart, i);
       const found = table.get(key);
-      if (found > 0 && found & ID_BITS) {
-        const id = (found & ID_BITS) - 1;
-        links.push(wordStart, first[id] as number);
-        first[id] = links.length - 2;
-      }
+      indexWord(found, wordStart, first, links);
       hash = WORD_HASH_SEED;
       wordStart = -1;
       r1 = words > 0 && key === w1 ? r1 + 1 : 0;
@@ -279,6 +275,15 @@ export function scanText(text: string, vocabulary: ScanVocabulary = NO_VOCABULAR
   return { first, links, repeats, hints };
 }
 
+/** Links a word at `start` into the index when the table's entry for it (`found`) names a vocabulary word. */
+function indexWord(found: number, start: number, first: Int32Array, links: number[]): void {
+  if (found > 0 && found & ID_BITS) {
+    const id = (found & ID_BITS) - 1;
+    links.push(start, first[id] as number);
+    first[id] = links.length - 2;
+  }
+}
+
 /** Where the vocabulary's words occur in a reading, and nothing else (what scanText finds besides is asked of the normalised text only). */
 export function scanWords(text: string, vocabulary: ScanVocabulary): WordIndex {
   const first = new Int32Array(vocabulary.size).fill(-1);
@@ -293,12 +298,7 @@ export function scanWords(text: string, vocabulary: ScanVocabulary): WordIndex {
       if (wordStart < 0) wordStart = i;
       hash = extendWordHash(hash, c);
     } else if (wordStart >= 0) {
-      const found = table.get(wordKey(hash));
-      if (found > 0 && found & ID_BITS) {
-        const id = (found & ID_BITS) - 1;
-        links.push(wordStart, first[id] as number);
-        first[id] = links.length - 2;
-      }
+      indexWord(table.get(wordKey(hash)), wordStart, first, links);
       hash = WORD_HASH_SEED;
       wordStart = -1;
     }

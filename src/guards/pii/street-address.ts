@@ -1,6 +1,6 @@
 import type { Finding } from "../finding.js";
 import { contextWords, isDigit, precededBy, type PiiRecognizer } from "./recognizer.js";
-import type { NumberRun, Word } from "./text-index.js";
+import { Word, type NumberRun } from "./text-index.js";
 import { loadWordTable, type PrebuiltTable } from "./prebuilt-tables.js";
 import { englishWords } from "./word-lists.js";
 import { WordTable } from "./word-table.js";
@@ -64,19 +64,8 @@ const CORNER_HINT = /orner of/gi;
 const CONTEXT = contextWords(["address", "lives at", "lives on", "live at", "live on", "located at", "is at", "moved to", "send", "sent to", "deliver", "ship to", "meet me at", "meet you at", "office", "return to", "drops you off at", "enter on", "station is on"]);
 
 /** A word of the text, what it is asked about worked out when first asked (a word is asked several times). */
-class Token {
-  private written?: string;
+class Token extends Word {
   private streetWord?: boolean;
-
-  constructor(
-    private readonly source: string,
-    readonly start: number,
-    readonly end: number,
-  ) {}
-
-  get text(): string {
-    return (this.written ??= this.source.slice(this.start, this.end));
-  }
 
   /** Whether the word says street. */
   get street(): boolean {

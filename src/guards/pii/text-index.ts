@@ -15,7 +15,7 @@ export class Word {
   private written?: string;
 
   constructor(
-    private readonly source: string,
+    protected readonly source: string,
     readonly start: number,
     readonly end: number,
   ) {}
