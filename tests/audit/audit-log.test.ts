@@ -4,7 +4,7 @@ import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { actionContext } from "../../src/audit/recorder.js";
 import { systemActor } from "../../src/audit/actor.js";
-import type { AuditLog } from "../../src/audit/log/audit-log.js";
+import { AuditLog } from "../../src/audit/log/audit-log.js";
 import { Frontier, leafHash, verifyConsistency, verifyInclusion } from "../../src/audit/log/merkle.js";
 import { parseCheckpointText, parseNote, seedOf, signerFromSeed, verifySignature } from "../../src/audit/log/note.js";
 import { createGatehouse, type Gatehouse } from "../../src/gatehouse.js";
@@ -124,5 +124,41 @@ describe.each(storeTargets)("the Merkle audit log on $name", (target) => {
       await expect(statement.execute(db)).rejects.toThrow(/append-only/);
     }
     expect(await log.size()).toBe(550);
+  });
+});
+
+describe.each(storeTargets)("the sequencer's batching on $name", (target) => {
+  let fresh: Awaited<ReturnType<typeof target.fresh>>;
+  let gatehouse: Gatehouse;
+
+  beforeAll(async () => {
+    fresh = await target.fresh();
+    gatehouse = await createGatehouse({ databaseUrl: fresh.databaseUrl, schema: fresh.schema, logSigner: signer, secrets: ephemeralSecretBox() });
+    await gatehouse.auditLog.stop(); // this test's sequencer alone moves the events
+  });
+  afterAll(async () => {
+    await gatehouse?.close();
+    await fresh?.dispose();
+  });
+
+  it("sequences the events committed while a nudge waits in one transaction, without waiting for a poll", async () => {
+    const log = new AuditLog(gatehouse.store.db, gatehouse.store.dialect, signer, { batchDelayMs: 300, pollIntervalMs: 60_000 });
+    const batches: number[] = [];
+    const sequenceBatch = log.sequenceBatch.bind(log);
+    log.sequenceBatch = async () => {
+      const moved = await sequenceBatch();
+      if (moved > 0) batches.push(moved);
+      return moved;
+    };
+    gatehouse.recorder.onCommitted = () => log.nudge();
+    const before = await log.size();
+    const ctx = actionContext(systemActor("test"));
+    // One commit after another, each nudging: before batching, each ran the sequencer on its own.
+    for (let i = 0; i < 10; i++) {
+      await gatehouse.recorder.record(gatehouse.store.db, ctx, { action: "test.burst", resource: { kind: "test", name: `burst-${i}` }, decision: { outcome: "allowed" } });
+    }
+    await expect.poll(() => log.size(), { timeout: 5_000, interval: 50 }).toBe(before + 10);
+    expect(batches).toEqual([10]);
+    await log.stop();
   });
 });

@@ -25,6 +25,12 @@ export interface SequencerOptions {
   checkpointIntervalMs?: number;
   /** How often the sequencer looks for new events when nobody nudged it. */
   pollIntervalMs?: number;
+  /**
+   * How long a nudge waits before the sequencer runs, so that the events committed meanwhile are
+   * sequenced in one transaction: at a steady 500 calls/s, running at each commit cost a second
+   * write transaction and fsync per call. A read that must see every event drains the outbox itself.
+   */
+  batchDelayMs?: number;
   /** Resolves once everything committed so far is on disk (Store.durable): checkpoints are read only then. */
   durable?: () => Promise<void>;
 }
@@ -74,11 +80,13 @@ const unhex = (s: string): Hash => Buffer.from(s, "hex");
  */
 export class AuditLog {
   private timer: NodeJS.Timeout | undefined;
+  private delayed: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private rerun = false;
   private lastCheckpointAt = 0;
   private readonly checkpointIntervalMs: number;
   private readonly pollIntervalMs: number;
+  private readonly batchDelayMs: number;
   private readonly durable: () => Promise<void>;
 
   /** Called after each new checkpoint is committed (the witnesses are asked from here). */
@@ -92,6 +100,7 @@ export class AuditLog {
   ) {
     this.checkpointIntervalMs = options.checkpointIntervalMs ?? 1000;
     this.pollIntervalMs = options.pollIntervalMs ?? 100;
+    this.batchDelayMs = options.batchDelayMs ?? 10;
     this.durable = options.durable ?? (() => Promise.resolve());
   }
 
@@ -108,7 +117,9 @@ export class AuditLog {
   /** Stops the timer and sequences what is left; what cannot be sequenced now waits in the outbox. */
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    if (this.delayed) clearTimeout(this.delayed);
     this.timer = undefined;
+    this.delayed = undefined;
     try {
       await this.flush();
     } catch {
@@ -116,15 +127,20 @@ export class AuditLog {
     }
   }
 
-  /** Asks the sequencer to run soon; calls while it runs coalesce into one more run. */
+  /** Asks the sequencer to run within batchDelayMs; calls while it waits or runs coalesce into one more run. */
   nudge(): void {
     if (this.running) {
       this.rerun = true;
       return;
     }
-    this.running = this.runUntilIdle().finally(() => {
-      this.running = undefined;
-    });
+    if (this.delayed) return;
+    this.delayed = setTimeout(() => {
+      this.delayed = undefined;
+      this.running = this.runUntilIdle().finally(() => {
+        this.running = undefined;
+      });
+    }, this.batchDelayMs);
+    this.delayed.unref();
   }
 
   /** Sequences everything recorded so far and issues a checkpoint for it (tests, shutdown, export). */
