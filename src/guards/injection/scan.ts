@@ -23,7 +23,7 @@ export interface Hints {
   /**
    * Runs of letters, digits, @ and $ three or more long with a letter and a stand-in for one
    * (0 1 3 4 5 7 @ $), as start and end pairs: the words leetspeak may hide in (leet says whether
-   * any is likely to).
+   * one of them is likely to).
    */
   leetWords: number[];
   /** Words of two hex digits, or of 16 or more (an even number), as start and end pairs: where hex runs may be. */
@@ -241,7 +241,7 @@ export function scanText(text: string, vocabulary: ScanVocabulary = NO_VOCABULAR
       tokenStart = -1;
     }
 
-    // The letters after a letter, most of any text, change only what a letter changes, and the same way each time.
+    // The letters after a letter, most of a text, change only what a letter changes, and the same way each time.
     if (k & LETTER) {
       for (let next = i + 1; next < n; next++) {
         const d = text.charCodeAt(next);
