@@ -258,7 +258,6 @@ function decodedRuns(text: string, h: Hints): string[] {
   const out: string[] = [];
   if (h.base64) {
     for (const run of base64Runs(text, h.base64Runs)) {
-      if (!/[A-Z]/.test(run) || !/[a-z]/.test(run)) continue;
       const decoded = Buffer.from(run, "base64").toString("utf8");
       if (mostlyText(decoded)) out.push(decoded);
     }

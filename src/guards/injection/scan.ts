@@ -5,7 +5,7 @@
  * rot13'd, Caesar-shifted or reversed common words, letters spaced apart, long base64-alphabet runs, octets of
  * bits, hex pairs, Morse.
  */
-import { extendWordHash, hashWord, WORD_HASH_SEED, WordTable, wordKey } from "./word-hash.js";
+import { extendWordHash, hashWord, WORD_HASH_SEED, WordKeyTable, wordKey } from "./word-hash.js";
 
 export interface Hints {
   leet: boolean;
@@ -63,7 +63,7 @@ const REVERSED_WORD = 1 << 22;
 /** A vocabulary as the scan looks words up: word hash (word-hash.ts) to id, together with the hint words. */
 export class ScanVocabulary {
   readonly size: number;
-  readonly table: WordTable;
+  readonly table: WordKeyTable;
 
   constructor(ids: ReadonlyMap<number, number>) {
     this.size = ids.size;
@@ -75,7 +75,7 @@ export class ScanVocabulary {
     for (const [hints, bit] of [[ROT13_HINTS, ROT13_WORD], [CAESAR_HINTS, CAESAR_WORD], [REVERSED_HINTS, REVERSED_WORD]] as const) {
       for (const key of hints) values.set(key, (values.get(key) ?? 0) | bit);
     }
-    this.table = new WordTable(values);
+    this.table = new WordKeyTable(values);
   }
 }
 

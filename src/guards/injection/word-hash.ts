@@ -23,7 +23,7 @@ export function hashWord(word: string): number {
  * Word keys (wordKey) to values in [0, 2^31), by open addressing: a lookup is a multiply and a
  * probe or two, several times cheaper than a Map's for the few hundred words a scan looks up.
  */
-export class WordTable {
+export class WordKeyTable {
   private readonly keys: Int32Array;
   private readonly values: Int32Array;
   private readonly shift: number;

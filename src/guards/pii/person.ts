@@ -1,5 +1,5 @@
 import type { Finding } from "../finding.js";
-import { isDigit, type PiiRecognizer } from "./recognizer.js";
+import { asciiLower, isDigit, type PiiRecognizer } from "./recognizer.js";
 import type { Word } from "./text-index.js";
 import { countryWords, englishWords, personNames } from "./word-lists.js";
 import { loadWordTable, type PrebuiltTable } from "./prebuilt-tables.js";
@@ -299,9 +299,8 @@ const PAIR_SECONDS = new Set([...CUE_PAIRS, ...WEAK_CUE_PAIRS].map((pair) => pai
 /** The longest word the cue sets hold: a longer word before a name is none of them, and is not lowered. */
 const LONGEST_CUE = Math.max(...[...CUE_WORDS, ...WEAK_CUE_WORDS, ...PLACE_WORDS, ...CUE_PAIRS, ...WEAK_CUE_PAIRS].flatMap((w) => w.split(" ")).map((w) => w.length));
 
-const asciiSmall = (code: number) => (code >= 0x41 && code <= 0x5a ? code | 0x20 : code);
 /** A word in ASCII as its length and first and last letters in small letters: equal words in small letters have equal shapes. */
-const cueShape = (text: string, start: number, end: number) => (end - start) * 0x10000 + asciiSmall(text.charCodeAt(start)) * 0x80 + asciiSmall(text.charCodeAt(end - 1));
+const cueShape = (text: string, start: number, end: number) => (end - start) * 0x10000 + asciiLower(text.charCodeAt(start)) * 0x80 + asciiLower(text.charCodeAt(end - 1));
 /** Every word the cue sets, the cue pairs and judge ask for, by shape. */
 const CUES_BY_SHAPE = new Map<number, string[]>();
 for (const cue of new Set([...CUE_WORDS, ...WEAK_CUE_WORDS, ...PLACE_WORDS, ...CUE_PAIRS, ...WEAK_CUE_PAIRS, "the"].flatMap((w) => w.split(" ")))) {
@@ -324,7 +323,7 @@ function cueWord(text: string, start: number, end: number): string {
   if (cues) {
     for (const cue of cues) {
       let i = start;
-      while (i < end && asciiSmall(text.charCodeAt(i)) === cue.charCodeAt(i - start)) i++;
+      while (i < end && asciiLower(text.charCodeAt(i)) === cue.charCodeAt(i - start)) i++;
       if (i === end) return cue;
     }
   }

@@ -23,6 +23,8 @@ export function precededBy(text: string, start: number, words: RegExp): boolean 
 }
 
 export const isDigit = (code: number): boolean => code >= 0x30 && code <= 0x39;
+/** A code unit in small letters when it is an ASCII capital, unchanged otherwise. */
+export const asciiLower = (code: number): number => (code >= 0x41 && code <= 0x5a ? code | 0x20 : code);
 export const isAlphanumeric = (code: number): boolean => isDigit(code) || ((code | 0x20) >= 0x61 && (code | 0x20) <= 0x7a);
 
 /**

@@ -1,5 +1,5 @@
 import type { Finding } from "../finding.js";
-import { contextWords, isDigit, precededBy, type PiiRecognizer } from "./recognizer.js";
+import { asciiLower, contextWords, isDigit, precededBy, type PiiRecognizer } from "./recognizer.js";
 import { Word, type NumberRun } from "./text-index.js";
 import { loadWordTable, type PrebuiltTable } from "./prebuilt-tables.js";
 import { englishWords } from "./word-lists.js";
@@ -145,10 +145,9 @@ function isStreetWord(word: string): boolean {
  * A word in ASCII as a number: its length and its last three characters in small letters. Equal
  * numbers are necessary for equal words in small letters, and equal tails for a common ending.
  */
-const ASCII_SMALL = (code: number) => (code >= 0x41 && code <= 0x5a ? code | 0x20 : code);
 function shapeOf(text: string, start: number, stop: number): number {
   const n = stop - start;
-  const tail = (i: number) => (stop - i >= start ? ASCII_SMALL(text.charCodeAt(stop - i)) : 0);
+  const tail = (i: number) => (stop - i >= start ? asciiLower(text.charCodeAt(stop - i)) : 0);
   return n * 0x200000 + tail(3) * 0x4000 + tail(2) * 0x80 + tail(1);
 }
 const TAIL = 0x200000;

@@ -86,15 +86,13 @@ export class WordTable {
   private slotOf(text: string, start: number, end: number): number {
     // Where the word goes (FNV-1a over the UTF-16 code units) and its fingerprint(), in one loop.
     let place = 0x811c9dc5;
-    let print = 0x9e3779b9 ^ (end - start);
+    let print = fingerprintSeed(start, end);
     for (let i = start; i < end; i++) {
       const code = text.charCodeAt(i);
       place = Math.imul(place ^ code, 0x01000193);
-      print = Math.imul(print ^ code, 0x85ebca6b);
-      print = (print << 13) | (print >>> 19);
+      print = fingerprintStep(print, code);
     }
-    print = Math.imul(print ^ (print >>> 16), 0xc2b2ae35);
-    print = (print ^ (print >>> 13)) >>> 0;
+    print = fingerprintEnd(print);
     const entries = this.entries;
     let slot = (place >>> 0) & this.mask;
     while (entries[2 * slot + 1] !== 0 && entries[2 * slot] !== print) slot = (slot + 1) & this.mask;
@@ -104,11 +102,16 @@ export class WordTable {
 
 /** An independent hash (a multiply-rotate mix with the length): what a word is recognised by. */
 function fingerprint(text: string, start: number, end: number): number {
-  let h = 0x9e3779b9 ^ (end - start);
-  for (let i = start; i < end; i++) {
-    h = Math.imul(h ^ text.charCodeAt(i), 0x85ebca6b);
-    h = (h << 13) | (h >>> 19);
-  }
-  h = Math.imul(h ^ (h >>> 16), 0xc2b2ae35);
-  return (h ^ (h >>> 13)) >>> 0;
+  let h = fingerprintSeed(start, end);
+  for (let i = start; i < end; i++) h = fingerprintStep(h, text.charCodeAt(i));
+  return fingerprintEnd(h);
+}
+const fingerprintSeed = (start: number, end: number) => 0x9e3779b9 ^ (end - start);
+function fingerprintStep(h: number, code: number): number {
+  const mixed = Math.imul(h ^ code, 0x85ebca6b);
+  return (mixed << 13) | (mixed >>> 19);
+}
+function fingerprintEnd(h: number): number {
+  const mixed = Math.imul(h ^ (h >>> 16), 0xc2b2ae35);
+  return (mixed ^ (mixed >>> 13)) >>> 0;
 }
