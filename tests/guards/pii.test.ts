@@ -127,6 +127,17 @@ describe("PII recognizers", () => {
     expect(found("Write to PSC 4115, Box 7815\nAPO AA 41945 please")).toEqual([["STREET_ADDRESS", "PSC 4115, Box 7815\nAPO AA 41945"]]);
   });
 
+  it("read street words and their endings in capitals and with accents as in small letters", () => {
+    expect(found("Send it to 14 CROWN STREET, Leeds.")).toEqual([["STREET_ADDRESS", "14 CROWN STREET, Leeds"]]);
+    expect(found("Send it to KOSKIKATU 25, Helsinki")).toEqual([["STREET_ADDRESS", "KOSKIKATU 25, Helsinki"]]);
+    expect(found("Die Adresse ist WIENER STRASSE 12")).toEqual([["STREET_ADDRESS", "WIENER STRASSE 12"]]);
+    expect(found("I live at Bahnhofstraße 5.")).toEqual([["STREET_ADDRESS", "Bahnhofstraße 5."]]);
+    // Greek is lowered as a whole word (its final sigma depends on the letters around it).
+    expect(found("Ship to Οδός Ερμού 25 today")).toEqual([["STREET_ADDRESS", "Οδός Ερμού 25"]]);
+    // A capitalised word that only ends like a street word is no street ("Broadcasting 5" is not "…road").
+    expect(found("Channel Broadcasting 5 airs tonight")).toEqual([]);
+  });
+
   it("leave alone numbers next to words that are not streets", () => {
     expect(found("Read Chapter 2 Section 5 of Release 3 Notes; Windows 10 ships 12 Apps.")).toEqual([]);
     expect(found("We sold 300 Widgets and 25 Gadgets in 2023.")).toEqual([]);

@@ -125,9 +125,8 @@ export const personRecognizer: PiiRecognizer = {
   find(text, index) {
     const lexicon = capitalisedLexicon();
     const found: Finding[] = [];
-    const known = new Set<string>();
-    /** The known words' shapes: a word of another shape is not asked for its text. */
-    const knownShapes = new Set<number>();
+    /** The words of names found, by shape: a word is compared only with those of its shape. */
+    const known = new Map<number, Word[]>();
     const words = index.capitalised;
     /** Words inside a candidate found, by index. */
     const covered = coveredScratch(words.length);
@@ -142,8 +141,10 @@ export const personRecognizer: PiiRecognizer = {
         const w = words[i] as Word;
         covered[i] = 1;
         if (score >= 0.7 && kinds[i] !== "word" && w.end - w.start > 2) {
-          known.add(w.text);
-          knownShapes.add(shapeOf(text, w));
+          const shape = shapeOf(text, w);
+          const same = known.get(shape);
+          if (!same) known.set(shape, [w]);
+          else if (!same.some((k) => sameWord(text, k, w))) same.push(w);
         }
       }
     }
@@ -153,7 +154,7 @@ export const personRecognizer: PiiRecognizer = {
         const w = words[i] as Word;
         // A word the lexicon calls a word or a thing's is never known (known words are a name's).
         if (covered[i] === 1 || kinds[i] === "word" || kinds[i] === "thing" || w.end - w.start <= 2) continue;
-        if (knownShapes.has(shapeOf(text, w)) && known.has(w.text)) found.push({ type: "PERSON", start: w.start, end: w.end, score: 0.7 });
+        if (known.get(shapeOf(text, w))?.some((k) => sameWord(text, k, w))) found.push({ type: "PERSON", start: w.start, end: w.end, score: 0.7 });
       }
     }
     return found;
@@ -162,6 +163,12 @@ export const personRecognizer: PiiRecognizer = {
 
 /** A word's length and first two code units, as one small integer: equal words have equal shapes. */
 const shapeOf = (text: string, w: Word) => (((w.end - w.start) & 0xff) << 22) | ((text.charCodeAt(w.start) & 0x7ff) << 11) | (text.charCodeAt(w.start + 1) & 0x7ff);
+/** Whether two words of the text are written alike. */
+function sameWord(text: string, a: Word, b: Word): boolean {
+  if (a.end - a.start !== b.end - b.start) return false;
+  for (let i = 0; i < a.end - a.start; i++) if (text.charCodeAt(a.start + i) !== text.charCodeAt(b.start + i)) return false;
+  return true;
+}
 const isInitial = (w: Word) => w.end - w.start === 1;
 function isAllCaps(text: string, w: Word): boolean {
   if (w.end - w.start < 2) return false;
@@ -317,7 +324,12 @@ for (const cue of new Set([...CUE_WORDS, ...WEAK_CUE_WORDS, ...PLACE_WORDS, ...C
 function cueWord(text: string, start: number, end: number): string {
   if (end - start > LONGEST_CUE) return "";
   let ascii = true;
-  for (let i = start; i < end && ascii; i++) ascii = text.charCodeAt(i) < 0x80;
+  for (let i = start; i < end && ascii; i++) {
+    const code = text.charCodeAt(i);
+    // Of the characters beyond ASCII only the Kelvin sign lowers into it (to "k"): a word with another is no cue.
+    if (code >= 0x80 && code !== 0x212a) return "";
+    ascii = code < 0x80;
+  }
   if (!ascii) return text.slice(start, end).toLowerCase();
   const cues = CUES_BY_SHAPE.get(cueShape(text, start, end));
   if (cues) {

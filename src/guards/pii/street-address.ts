@@ -1,12 +1,12 @@
 import type { Finding } from "../finding.js";
-import { asciiLower, contextWords, isDigit, precededBy, type PiiRecognizer } from "./recognizer.js";
-import { Word, type NumberRun } from "./text-index.js";
+import { contextWords, isDigit, precededBy, type PiiRecognizer } from "./recognizer.js";
+import type { NumberRun, Word } from "./text-index.js";
 import { loadWordTable, type PrebuiltTable } from "./prebuilt-tables.js";
 import { englishWords } from "./word-lists.js";
 import { WordTable } from "./word-table.js";
 
 /** Words that say "street" in the languages addresses are commonly written in, lower case. */
-const STREET_WORDS = new Set(
+const STREET_WORD_LIST = 
   (
     "street st str road rd avenue ave av avda boulevard blvd lane ln drive dr way court ct place pl square sq terrace terrasse ter parkway " +
     "pkwy highway hwy circle cir crescent cres close row alley trail trl loop pass union gateway turnpike harbor harbour parks park point " +
@@ -15,8 +15,7 @@ const STREET_WORDS = new Set(
     "allée allee impasse quai cours straße strasse weg gasse platz ring damm ufer laan straat plein gracht kade dijk vej gade gata gatan " +
     "vägen väg veien vei gate gaten stræti katu tie kuja polku tee mnt utca u út tér körút köz rkp ulica ul ulice náměstí nám aleja al cesta " +
     "trg οδός οδ λεωφόρος λεωφ λ πλατεία"
-  ).split(" "),
-);
+  ).split(" ");
 /** Endings of one-word street names ("Koskikatu", "Søndergade", "Bundesstrasse"). */
 const STREET_ENDINGS = "straße strasse gasse weg platz allee laan straat vej gade gata gatan vägen veien gaten stræti katu tie kuja polku utca ulica cesta road street".split(" ");
 /** The endings by their last letter: a word is compared with the few that end as it does. */
@@ -25,19 +24,73 @@ for (const e of STREET_ENDINGS) {
   const last = e.charCodeAt(e.length - 1);
   ENDINGS_BY_LAST.set(last, [...(ENDINGS_BY_LAST.get(last) ?? []), e]);
 }
-/** Small words inside street and town names. */
-const CONNECTORS = new Set("do da de del della dei dos das di du la le les van von der den am an al el y of the e".split(" "));
-/** Street words that end a street's name in English, capitalised as part of it. */
-const NAMED_STREETS = new Set(["Street", "Avenue", "Road", "Lane", "Drive", "Boulevard", "Place", "Square", "Terrace", "Court", "Crescent", "Parkway", "Highway"]);
-/** The first letters of NAMED_STREETS as bits (A is bit 0), and their shortest and longest length: most words are none of them. */
-const NAMED_FIRSTS = [...NAMED_STREETS].reduce((mask, s) => mask | (1 << (s.charCodeAt(0) - 0x41)), 0);
-const NAMED_LENGTHS = [...NAMED_STREETS].map((s) => s.length);
-const [NAMED_SHORTEST, NAMED_LONGEST] = [Math.min(...NAMED_LENGTHS), Math.max(...NAMED_LENGTHS)];
-function mayBeNamedStreet(text: string, w: Word): boolean {
-  const length = w.end - w.start;
-  const first = text.charCodeAt(w.start) - 0x41;
-  return length >= NAMED_SHORTEST && length <= NAMED_LONGEST && first >= 0 && first < 26 && (NAMED_FIRSTS & (1 << first)) !== 0;
+/**
+ * Small letters of the code units below U+0370 (Latin, IPA, diacritics), as toLowerCase makes
+ * them of the letter alone; 0 for İ (U+0130), whose small letter is two code units. Up to there
+ * a word lowers letter by letter exactly as toLowerCase lowers it whole (Greek's final sigma,
+ * for one, does not).
+ */
+const LATIN_LOWER = new Uint16Array(0x370);
+for (let c = 1; c < 0x370; c++) {
+  const lower = String.fromCharCode(c).toLowerCase();
+  LATIN_LOWER[c] = lower.length === 1 ? lower.charCodeAt(0) : 0;
 }
+/** Whether text[start, end) lowers letter by letter (LATIN_LOWER knows each of its code units). */
+function lowersByLetter(text: string, start: number, end: number): boolean {
+  for (let i = start; i < end; i++) {
+    const code = text.charCodeAt(i);
+    if (code >= 0x370 || LATIN_LOWER[code] === 0) return false;
+  }
+  return true;
+}
+const lowerAt = (text: string, i: number) => LATIN_LOWER[text.charCodeAt(i)] as number;
+
+/**
+ * A small set of words, asked about a stretch of a text without making a string: each word is
+ * compared only with the words of its length and first character. With `foldCase` the set holds
+ * small letters and a stretch is compared in small letters (it must lower by letter).
+ */
+class WordsByShape {
+  private readonly byShape = new Map<number, string[]>();
+  /** The words' lengths and first characters (modulo 32) as bits: most stretches are told apart by these alone. */
+  private lengths = 0;
+  private firsts = 0;
+
+  constructor(
+    words: Iterable<string>,
+    private readonly foldCase = false,
+  ) {
+    for (const w of words) {
+      const shape = w.length * 0x10000 + w.charCodeAt(0);
+      this.lengths |= 1 << Math.min(w.length, 31);
+      this.firsts |= 1 << (w.charCodeAt(0) & 31);
+      this.byShape.set(shape, [...(this.byShape.get(shape) ?? []), w]);
+    }
+  }
+
+  has(text: string, start: number, end: number): boolean {
+    if ((this.lengths & (1 << Math.min(end - start, 31))) === 0) return false;
+    const first = this.foldCase ? lowerAt(text, start) : text.charCodeAt(start);
+    if ((this.firsts & (1 << (first & 31))) === 0) return false;
+    const words = this.byShape.get((end - start) * 0x10000 + first);
+    if (words) for (const w of words) if (this.foldCase ? equalsFolded(text, start, w) : text.startsWith(w, start)) return true;
+    return false;
+  }
+}
+
+/** Whether text lowered from `start` begins with `word` (in small letters). */
+function equalsFolded(text: string, start: number, word: string): boolean {
+  for (let i = 0; i < word.length; i++) if (lowerAt(text, start + i) !== word.charCodeAt(i)) return false;
+  return true;
+}
+
+const STREET_WORDS = new Set(STREET_WORD_LIST);
+const STREET_WORDS_FOLDED = new WordsByShape(STREET_WORD_LIST, true);
+
+/** Small words inside street and town names. */
+const CONNECTORS = new WordsByShape("do da de del della dei dos das di du la le les van von der den am an al el y of the e".split(" "));
+/** Street words that end a street's name in English, capitalised as part of it. */
+const NAMED_STREETS = new WordsByShape(["Street", "Avenue", "Road", "Lane", "Drive", "Boulevard", "Place", "Square", "Terrace", "Court", "Crescent", "Parkway", "Highway"]);
 const UNIT = /(?:Apt\.?|Apartment|Suite|Ste\.?|Unit|Floor|Fl\.?|Room|Rm\.?|#)\s*\d{1,5}[A-Za-z]?/iy;
 /** The characters a UNIT begins with (a, s, u, f, r in either case, #). */
 const UNIT_FIRST = new Set([..."asufrASUFR#"].map((c) => c.charCodeAt(0)));
@@ -63,41 +116,104 @@ const CORNER_HINT = /orner of/gi;
 /** Words before an address that say one follows. */
 const CONTEXT = contextWords(["address", "lives at", "lives on", "live at", "live on", "located at", "is at", "moved to", "send", "sent to", "deliver", "ship to", "meet me at", "meet you at", "office", "return to", "drops you off at", "enter on", "station is on"]);
 
-/** A word of the text, what it is asked about worked out when first asked (a word is asked several times). */
-class Token extends Word {
-  private streetWord?: boolean;
+/** What a word near a number is to a street's name, as bits. */
+const CAPITALISED = 1;
+const CONNECTOR = 2;
+const STREET = 4;
+const NAME_WORD = CAPITALISED | CONNECTOR | STREET;
 
-  /** Whether the word says street. */
-  get street(): boolean {
-    return (this.streetWord ??= mayBeStreetWord(this.source, this.start, this.end) && isStreetWord(this.text));
+/**
+ * Words read next to a number, in text order: where each starts and ends and what it is (the
+ * bits above, worked out once per word). The arrays are kept from one number to the next, as a
+ * street's name is a few words and most numbers have none.
+ */
+class WordRow {
+  static readonly CAPACITY = 8;
+  readonly starts = new Int32Array(WordRow.CAPACITY);
+  readonly ends = new Int32Array(WordRow.CAPACITY);
+  readonly kinds = new Uint8Array(WordRow.CAPACITY);
+  length = 0;
+
+  push(text: string, start: number, end: number): void {
+    this.starts[this.length] = start;
+    this.ends[this.length] = end;
+    this.kinds[this.length] = kindOf(text, start, end);
+    this.length++;
   }
 
-  get capitalised(): boolean {
-    const code = this.source.charCodeAt(this.start);
-    if (code < 0x80) return code >= 0x41 && code <= 0x5a;
-    const first = this.source[this.start] as string;
-    return first !== first.toLowerCase();
-  }
-
-  /** One of CONNECTORS: compared with those of its length and first letter, no string made. */
-  get connector(): boolean {
-    const connectors = CONNECTORS_BY_SHAPE.get((this.end - this.start) * 0x10000 + this.source.charCodeAt(this.start));
-    if (connectors) for (const c of connectors) if (this.source.startsWith(c, this.start)) return true;
+  /** Whether one of the first `count` words has one of the bits. */
+  some(bits: number, count = this.length): boolean {
+    for (let i = 0; i < count; i++) if ((this.kinds[i] as number) & bits) return true;
     return false;
   }
+
+  /** Keeps words [from, to). */
+  keep(from: number, to: number): void {
+    this.starts.copyWithin(0, from, to);
+    this.ends.copyWithin(0, from, to);
+    this.kinds.copyWithin(0, from, to);
+    this.length = to - from;
+  }
+
+  /** Reverses the words (read backwards, they are put in text order). */
+  reverse(): void {
+    for (let i = 0, j = this.length - 1; i < j; i++, j--) {
+      swap(this.starts, i, j);
+      swap(this.ends, i, j);
+      swap(this.kinds, i, j);
+    }
+  }
+
+}
+
+function swap(array: Int32Array | Uint8Array, i: number, j: number): void {
+  const t = array[i] as number;
+  array[i] = array[j] as number;
+  array[j] = t;
+}
+
+/** The words after and before the number being looked at (streetAt reads both, then part() reuses the first). */
+const after = new WordRow();
+const before = new WordRow();
+
+function kindOf(text: string, start: number, end: number): number {
+  return (isCapitalisedAt(text, start) ? CAPITALISED : 0) | (isConnector(text, start, end) ? CONNECTOR : 0) | (isStreetWordAt(text, start, end) ? STREET : 0);
+}
+
+function isCapitalisedAt(text: string, at: number): boolean {
+  const code = text.charCodeAt(at);
+  if (code < 0x80) return code >= 0x41 && code <= 0x5a;
+  const first = text[at] as string;
+  return first !== first.toLowerCase();
+}
+
+const isConnector = (text: string, start: number, end: number) => CONNECTORS.has(text, start, end);
+
+/** Whether text[start, end) says street: isStreetWord without a string, for a word that lowers letter by letter. */
+function isStreetWordAt(text: string, start: number, end: number): boolean {
+  const stop = text.charCodeAt(end - 1) === 0x2e ? end - 1 : end;
+  if (!lowersByLetter(text, start, stop)) return isStreetWord(text.slice(start, end));
+  if (STREET_WORDS_FOLDED.has(text, start, stop)) return true;
+  const endings = ENDINGS_BY_LAST.get(lowerAt(text, stop - 1));
+  if (endings) for (const e of endings) if (stop - start > e.length && equalsFolded(text, stop - e.length, e)) return true;
+  return false;
 }
 
 const LETTER = /[\p{L}]/u;
+/** Whether each code unit from 0xC0 up is a letter: 0 not asked yet, 1 a letter, 2 not one (LETTER.test costs a string each time). */
+const lettersAbove0xBF = new Uint8Array(0x10000);
 function isLetterAt(text: string, i: number): boolean {
   if (i < 0 || i >= text.length) return false;
   const code = text.charCodeAt(i);
   if (code < 0xc0) return ((code | 0x20) >= 0x61 && (code | 0x20) <= 0x7a) || code === 0xaa || code === 0xb5 || code === 0xba;
-  return LETTER.test(text[i] as string);
+  let known = lettersAbove0xBF[code] as number;
+  if (known === 0) lettersAbove0xBF[code] = known = LETTER.test(text[i] as string) ? 1 : 2;
+  return known === 1;
 }
 
-/** The word starting at `at` (letters, apostrophes, hyphens and a final dot), or undefined. */
-function wordAt(text: string, at: number): Token | undefined {
-  if (!isLetterAt(text, at)) return undefined;
+/** Where the word starting at `at` ends (letters, apostrophes, hyphens and a final dot), or -1 when none starts there. */
+function wordEndAt(text: string, at: number): number {
+  if (!isLetterAt(text, at)) return -1;
   let end = at + 1;
   for (;;) {
     if (isLetterAt(text, end)) end++;
@@ -108,14 +224,14 @@ function wordAt(text: string, at: number): Token | undefined {
     }
   }
   if (text.charCodeAt(end) === 0x2e) end++;
-  return new Token(text, at, end);
+  return end;
 }
 
-/** The word ending at `end` (exclusive), read backwards. */
-function wordBefore(text: string, end: number): Token | undefined {
+/** Where the word ending at `end` (exclusive, a final dot included) starts, read backwards, or -1. */
+function wordStartBefore(text: string, end: number): number {
   let stop = end;
   if (text.charCodeAt(stop - 1) === 0x2e) stop--;
-  if (!isLetterAt(text, stop - 1)) return undefined;
+  if (!isLetterAt(text, stop - 1)) return -1;
   let start = stop - 1;
   for (;;) {
     if (start <= 0) break;
@@ -126,7 +242,7 @@ function wordBefore(text: string, end: number): Token | undefined {
       else break;
     }
   }
-  return new Token(text, start, end);
+  return start;
 }
 
 /** The word in lower case without a final dot. */
@@ -142,69 +258,41 @@ function isStreetWord(word: string): boolean {
 }
 
 /**
- * A word in ASCII as a number: its length and its last three characters in small letters. Equal
- * numbers are necessary for equal words in small letters, and equal tails for a common ending.
+ * Reads into `words` up to `max` name words after `at`, one space apart, on the line (lower-case
+ * words too when `anyCase`, on the way to a street word: "3911 fourth avenue").
  */
-function shapeOf(text: string, start: number, stop: number): number {
-  const n = stop - start;
-  const tail = (i: number) => (stop - i >= start ? asciiLower(text.charCodeAt(stop - i)) : 0);
-  return n * 0x200000 + tail(3) * 0x4000 + tail(2) * 0x80 + tail(1);
-}
-const TAIL = 0x200000;
-const isAscii = (word: string) => [...word].every((c) => c.charCodeAt(0) < 0x80);
-const STREET_SHAPES = new Set([...STREET_WORDS].filter(isAscii).map((w) => shapeOf(w, 0, w.length)));
-const ENDING_TAILS = new Set(STREET_ENDINGS.filter(isAscii).map((e) => shapeOf(e, 0, e.length) % TAIL));
-const CONNECTORS_BY_SHAPE = new Map<number, string[]>();
-for (const c of CONNECTORS) {
-  const shape = c.length * 0x10000 + c.charCodeAt(0);
-  CONNECTORS_BY_SHAPE.set(shape, [...(CONNECTORS_BY_SHAPE.get(shape) ?? []), c]);
-}
-
-/**
- * False when text[start, end) cannot be a street word: a word in ASCII (most are) is one only
- * when its length and last letters are a street word's or its last letters an ending's; checked
- * without making a string. True means isStreetWord must say.
- */
-function mayBeStreetWord(text: string, start: number, end: number): boolean {
-  const stop = text.charCodeAt(end - 1) === 0x2e ? end - 1 : end;
-  for (let i = start; i < stop; i++) if (text.charCodeAt(i) >= 0x80) return true;
-  const shape = shapeOf(text, start, stop);
-  return STREET_SHAPES.has(shape) || (stop - start > 3 && ENDING_TAILS.has(shape % TAIL));
-}
-
-const isStreetToken = (w: Token) => w.street;
-const isNameWord = (w: Token) => w.capitalised || w.connector || w.street;
-
-/** Up to `max` name words after `at`, one space apart, on the line (any word when `anyCase`). */
-function wordsAfter(text: string, at: number, max: number, anyCase = false): Token[] {
-  const words: Token[] = [];
+function readWordsAfter(words: WordRow, text: string, at: number, max: number, anyCase = false): void {
+  words.length = 0;
   let p = at;
   let plain = 0;
   while (words.length < max && text.charCodeAt(p) === 0x20) {
-    const w = wordAt(text, p + 1);
-    if (!w) break;
-    if (!isNameWord(w)) {
-      // Lower-case words count only on the way to a street word ("3911 fourth avenue").
-      if (!anyCase || ++plain > 2) break;
+    const end = wordEndAt(text, p + 1);
+    if (end < 0) break;
+    words.push(text, p + 1, end);
+    if (((words.kinds[words.length - 1] as number) & NAME_WORD) === 0) {
+      if (!anyCase || ++plain > 2) {
+        words.length--;
+        break;
+      }
     } else plain = 0;
-    words.push(w);
-    p = w.end;
+    p = end;
   }
-  return words;
 }
 
-/** Up to `max` name words before `at`, one space apart, on the line (in text order). */
-function wordsBefore(text: string, at: number, max: number): Token[] {
-  const words: Token[] = [];
+/** Reads into `words` up to `max` name words before `at`, one space apart, on the line (in text order), not starting with a connector. */
+function readWordsBefore(words: WordRow, text: string, at: number, max: number): void {
+  words.length = 0;
   let p = at;
-  while (words.length < max && text[p - 1] === " ") {
-    const w = wordBefore(text, p - 1);
-    if (!w || !isNameWord(w)) break;
-    words.unshift(w);
-    p = w.start;
+  while (words.length < max && text.charCodeAt(p - 1) === 0x20) {
+    const start = wordStartBefore(text, p - 1);
+    if (start < 0 || (kindOf(text, start, p - 1) & NAME_WORD) === 0) break;
+    words.push(text, start, p - 1);
+    p = start;
   }
-  while (words.length > 0 && (words[0] as Token).connector) words.shift();
-  return words;
+  words.reverse();
+  let first = 0;
+  while (first < words.length && (words.kinds[first] as number) & CONNECTOR) first++;
+  if (first > 0) words.keep(first, words.length);
 }
 
 /** One or two groups of 1 to 6 digits a space apart: a house number (after a building's or a postcode). */
@@ -289,7 +377,7 @@ export const streetAddressRecognizer: PiiRecognizer = {
     const words = index.capitalised;
     for (let i = 1; i < words.length; i++) {
       const w = words[i] as Word;
-      if (!mayBeNamedStreet(text, w) || !NAMED_STREETS.has(w.text)) continue;
+      if (!NAMED_STREETS.has(text, w.start, w.end)) continue;
       let first = i;
       while (first > 0 && i - first < 3 && (words[first - 1] as Word).end === (words[first] as Word).start - 1 && text[(words[first] as Word).start - 1] === " ") first--;
       if (first === i) continue;
@@ -320,40 +408,47 @@ export const streetAddressRecognizer: PiiRecognizer = {
 /** The street part of an address around a short number, and how sure that is. */
 function streetAt(text: string, run: NumberRun): { start: number; end: number; score: number } | undefined {
   // "14 Crown Street", "62 Rue Gafsa", "28245 Puruntie 82", "450 Præstevænget 15", "3911 fourth avenue".
-  const after = streetWords(wordsAfter(text, run.end, 6, true));
+  readWordsAfter(after, text, run.end, 6, true);
+  keepStreetName(after);
   if (after.length > 0 && isCapitalisedOrStreet(after)) {
-    const last = after[after.length - 1] as Token;
-    const second = numberAfter(text, last.end);
-    const streetWord = after.some(isStreetToken);
+    const lastEnd = after.ends[after.length - 1] as number;
+    const second = numberAfter(text, lastEnd);
+    const streetWord = after.some(STREET);
     // Without a street word, "12 Puruntie 82" is an address but "2 Section 5" is not.
-    const named = streetWord || after.some((w) => !isCommonEnglish(bare(w.text)));
-    if (streetWord || (second !== undefined && named)) {
-      return { start: run.start, end: second ?? last.end, score: streetWord ? 0.85 : 0.75 };
+    if (streetWord || (second !== undefined && hasUncommonWord(text, after))) {
+      return { start: run.start, end: second ?? lastEnd, score: streetWord ? 0.85 : 0.75 };
     }
   }
   // "Koskikatu 25", "Rua do Arenque 1634", "Villacher Strasse 89", "Piroska u. 97.".
-  const before = wordsBefore(text, run.start, 5);
+  readWordsBefore(before, text, run.start, 5);
   if (before.length > 0 && isCapitalisedOrStreet(before)) {
-    const streetWord = before.some(isStreetToken);
     const end = text[run.end] === "." && !isLetterAt(text, run.end + 1) ? run.end + 1 : run.end;
-    return { start: (before[0] as Token).start, end, score: streetWord ? 0.8 : 0.4 };
+    return { start: before.starts[0] as number, end, score: before.some(STREET) ? 0.8 : 0.4 };
   }
   return undefined;
 }
 
 /**
- * The words after a house number that can be its street's name: name words (capitalised,
- * small connecting words, street words), or lower-case words up to a street word.
+ * Keeps of the words after a house number those that can be its street's name: name words
+ * (capitalised, small connecting words, street words), or lower-case words up to a street word.
  */
-function streetWords(words: readonly Token[]): Token[] {
-  const named = words.findIndex((w) => !isNameWord(w));
-  if (named < 0) return [...words];
-  const street = words.findLastIndex(isStreetToken);
-  return words.slice(0, Math.max(named, street + 1));
+function keepStreetName(words: WordRow): void {
+  let named = 0;
+  while (named < words.length && (words.kinds[named] as number) & NAME_WORD) named++;
+  if (named === words.length) return;
+  let street = words.length - 1;
+  while (street >= 0 && ((words.kinds[street] as number) & STREET) === 0) street--;
+  words.length = Math.max(named, street + 1);
 }
 
-function isCapitalisedOrStreet(words: readonly Token[]): boolean {
-  return words.some((w) => w.capitalised || w.street) && !(words[0] as Token).connector;
+function isCapitalisedOrStreet(words: WordRow): boolean {
+  return words.some(CAPITALISED | STREET) && ((words.kinds[0] as number) & CONNECTOR) === 0;
+}
+
+/** Whether one of the words is not a common English word. */
+function hasUncommonWord(text: string, words: WordRow): boolean {
+  for (let i = 0; i < words.length; i++) if (!isCommonEnglish(bare(text.slice(words.starts[i], words.ends[i])))) return true;
+  return false;
 }
 
 /** The end of a street number of 1 to 5 digits right after a space (and an optional dot after it). */
@@ -399,22 +494,28 @@ function part(text: string, at: number): number | undefined {
     if (end !== undefined) return end;
   }
   // A town or a country: capitalised words after a comma or a line break (or in capitals).
-  const first = wordAt(text, p);
-  if (!first || !first.capitalised) return undefined;
-  if (!broke && !(first.text.length > 1 && first.text === first.text.toUpperCase())) return undefined;
+  const firstEnd = wordEndAt(text, p);
+  if (firstEnd < 0 || !isCapitalisedAt(text, p)) return undefined;
+  if (!broke && !(firstEnd - p > 1 && isInCapitals(text.slice(p, firstEnd)))) return undefined;
   // A line that goes on with lower-case words is a sentence, not a town.
-  const words = first.text.endsWith(".") ? [first] : [first, ...wordsAfter(text, first.end, 3)];
-  const last = words[words.length - 1] as Token;
-  const small = text.charCodeAt(last.end + 1);
-  if (text.charCodeAt(last.end) === 0x20 && small >= 0x61 && small <= 0x7a && stickyEnd(TOWN_WORD, text, last.end) === undefined) {
-    return words.length > 1 ? undefined : last.end < text.length && text[last.end] === " " ? undefined : last.end;
+  let count = 1;
+  let [lastStart, lastEnd] = [p, firstEnd];
+  if (text.charCodeAt(firstEnd - 1) !== 0x2e) {
+    readWordsAfter(after, text, firstEnd, 3);
+    if (after.length > 0) [count, lastStart, lastEnd] = [1 + after.length, after.starts[after.length - 1] as number, after.ends[after.length - 1] as number];
+  }
+  const small = text.charCodeAt(lastEnd + 1);
+  if (text.charCodeAt(lastEnd) === 0x20 && small >= 0x61 && small <= 0x7a && stickyEnd(TOWN_WORD, text, lastEnd) === undefined) {
+    return count > 1 ? undefined : lastEnd < text.length && text[lastEnd] === " " ? undefined : lastEnd;
   }
   // A dot after the town ends the sentence.
-  let end = text.charCodeAt(last.end - 1) === 0x2e && last.text.length > 3 ? last.end - 1 : last.end;
+  let end = text.charCodeAt(lastEnd - 1) === 0x2e && lastEnd - lastStart > 3 ? lastEnd - 1 : lastEnd;
   // "Cyprus (Greek)": a qualifier in parentheses.
   if (text.charCodeAt(end) === 0x20 && text.charCodeAt(end + 1) === 0x28) end = stickyEnd(QUALIFIER, text, end) ?? end;
   return end;
 }
+
+const isInCapitals = (word: string) => word === word.toUpperCase();
 
 /** Where a match of the sticky pattern at `at` ends, or undefined when none starts there. */
 function stickyEnd(pattern: RegExp, text: string, at: number): number | undefined {

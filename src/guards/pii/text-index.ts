@@ -27,10 +27,10 @@ export class Word {
 }
 
 /** The letters a capitalised word begins with. */
-const CAPITAL_LETTER = /[A-Z\u00C0-\u00D6\u00D8-\u00DE\u0100-\u017F\u0181-\u024F\u0386-\u038F\u0391-\u03AB\u0400-\u042F]/g;
+const CAPITAL_LETTER = "A-Z\\u00C0-\\u00D6\\u00D8-\\u00DE\\u0100-\\u017F\\u0181-\\u024F\\u0386-\\u038F\\u0391-\\u03AB\\u0400-\\u042F";
 const LETTER = "A-Za-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u024F\\u0370-\\u03FF\\u0400-\\u04FF";
-/** What follows a capital in a capitalised word: letters, and apostrophes and hyphens inside them (always matches, maybe empty). */
-const REST_OF_WORD = new RegExp(`[${LETTER}]*(?:['’-][${LETTER}]+)*`, "y");
+/** A capital and what follows it in a word: letters, and apostrophes and hyphens inside them. */
+const CAPITALISED_WORD = new RegExp(`[${CAPITAL_LETTER}][${LETTER}]*(?:['’-][${LETTER}]+)*`, "g");
 const LETTER_OR_JOINER = new RegExp(`[${LETTER}'’-]`);
 
 /**
@@ -76,23 +76,15 @@ function findRuns(text: string): NumberRun[] {
 
 /**
  * The words that begin with a capital (Latin, Greek, Cyrillic), apostrophes and hyphens inside
- * them, that do not begin inside another word. Found with RegExp.test, where each regex ends
- * (lastIndex) telling where a word begins and ends: exec's match arrays and strings cost more
- * than the search (and a lookbehind for the word before halves its speed).
+ * them, that do not begin inside another word. One regex finds each word whole; the next is
+ * looked for after it, whether it is taken or not.
  */
 function findCapitalised(text: string): Word[] {
   const words: Word[] = [];
-  const length = text.length;
-  for (let p = 0; p < length; ) {
-    // irregexp finds the next capital faster than a loop over the small letters before it.
-    CAPITAL_LETTER.lastIndex = p;
-    if (!CAPITAL_LETTER.test(text)) break;
-    const start = CAPITAL_LETTER.lastIndex - 1;
-    REST_OF_WORD.lastIndex = start + 1;
-    REST_OF_WORD.test(text);
-    let end = REST_OF_WORD.lastIndex;
-    // The next word is looked for after this one, whether this one is taken or not.
-    p = end;
+  CAPITALISED_WORD.lastIndex = 0;
+  for (let m = CAPITALISED_WORD.exec(text); m !== null; m = CAPITALISED_WORD.exec(text)) {
+    const start = m.index;
+    let end = CAPITALISED_WORD.lastIndex;
     if (start > 0) {
       const before = text.charCodeAt(start - 1);
       if (isAlphanumeric(before) ? !isDigit(before) : before > 0x7f || before === 0x27 || before === 0x2d ? LETTER_OR_JOINER.test(text[start - 1] as string) : false) continue;
