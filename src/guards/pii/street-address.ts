@@ -100,19 +100,25 @@ const QUALIFIER = / \([^)\n]{1,20}\)/y;
 const ZIP = /\d{4,6}(?:-\d{4})?(?!\d)/y;
 const STATE = /[A-Z]{2}(?![\p{L}\d])/uy;
 const BOX_ADDRESS = /\b(?:(?:PSC|Unit|CMR)\s+\d{3,5},?\s+Box\s+\d{3,5}|P\.?\s?O\.?\s+Box\s+\d{1,6}|Postbox\s+\d{1,6})(?:\s*\n?\s*(?:APO|FPO|DPO)\s+A[AEP]\s+\d{5})?/giy;
-const BOX_HINT = /box/gi;
 /** The characters a BOX_ADDRESS begins with (PSC, Unit, CMR, P.O., Postbox in either case). */
 const BOX_FIRST = new Set([..."pucPUC"].map((c) => c.charCodeAt(0)));
 
-/** Where "box" (in any case) next occurs from `from`, or -1. */
-function boxAfter(text: string, from: number): number {
-  BOX_HINT.lastIndex = from;
-  return BOX_HINT.exec(text)?.index ?? -1;
-}
 
 const CORNER = /\b(?:the )?corner of [^,;?!\n]{3,60}? and [^.,;?!\n]{2,40}?(?=[.,;?!\n]|$| in | for | after | on | at )/iy;
-/** What every CORNER match holds, one or five characters in: CORNER is tried only there, not scanned over the text. */
-const CORNER_HINT = /orner of/gi;
+/**
+ * What box addresses and street corners hold ("box", and "orner of" one or five characters into
+ * a CORNER match), in either case: one scan of the text finds where to try BOX_ADDRESS and
+ * CORNER instead of running them over it.
+ */
+const HINTS = /box|orner of/gi;
+
+function hintsIn(text: string): { boxes: number[]; corners: number[] } {
+  const boxes: number[] = [];
+  const corners: number[] = [];
+  HINTS.lastIndex = 0;
+  for (let m = HINTS.exec(text); m !== null; m = HINTS.exec(text)) ((text.charCodeAt(m.index) | 0x20) === 0x62 ? boxes : corners).push(m.index); // b
+  return { boxes, corners };
+}
 /** Words before an address that say one follows. */
 const CONTEXT = contextWords(["address", "lives at", "lives on", "live at", "live on", "located at", "is at", "moved to", "send", "sent to", "deliver", "ship to", "meet me at", "meet you at", "office", "return to", "drops you off at", "enter on", "station is on"]);
 
@@ -358,8 +364,9 @@ export const streetAddressRecognizer: PiiRecognizer = {
       if (core.score + (context ? 0.1 : 0) < 0.5) continue;
       add(core.start, extend(text, core.end), Math.min(0.95, core.score + (context ? 0.1 : 0)));
     }
-    if (text.includes("ox") || text.includes("OX")) {
-      for (let at = boxAfter(text, 0); at >= 0; ) {
+    const hints = hintsIn(text);
+    if (hints.boxes.length > 0 && (text.includes("ox") || text.includes("OX"))) {
+      for (const at of hints.boxes) {
         // Box addresses start up to a few words before the word "Box".
         for (let s = Math.max(0, at - 14); s <= at; s++) {
           if (!BOX_FIRST.has(text.charCodeAt(s))) continue;
@@ -370,7 +377,6 @@ export const streetAddressRecognizer: PiiRecognizer = {
             break;
           }
         }
-        at = boxAfter(text, at + 3);
       }
     }
     // "on Marina Fort Street": a named street without a number.
@@ -385,18 +391,18 @@ export const streetAddressRecognizer: PiiRecognizer = {
       if (found.some((f) => start < f.end && f.start < w.end)) continue;
       add(start, extend(text, w.end), /\b(?:on|at|in|of)\s+$/i.test(text.slice(Math.max(0, start - 4), start)) ? 0.65 : 0.55);
     }
-    if (text.includes("orner of")) {
+    if (hints.corners.length > 0 && text.includes("orner of")) {
       // The matches a scan of the whole text would find, leftmost first, each after the last.
       let from = 0;
-      CORNER_HINT.lastIndex = 0;
-      for (let hint = CORNER_HINT.exec(text); hint !== null; hint = CORNER_HINT.exec(text)) {
-        for (const start of [hint.index - 5, hint.index - 1]) {
+      for (const hint of hints.corners) {
+        if (hint < from) continue;
+        for (const start of [hint - 5, hint - 1]) {
           if (start < from) continue;
           CORNER.lastIndex = start;
           const m = CORNER.exec(text);
           if (!m) continue;
           add(start, start + m[0].length, 0.75);
-          from = CORNER_HINT.lastIndex = start + m[0].length;
+          from = start + m[0].length;
           break;
         }
       }
