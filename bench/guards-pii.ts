@@ -22,6 +22,8 @@ interface Row {
 const MEGABYTES = Number(process.env.BENCH_PII_MB ?? 20);
 const here = path.dirname(fileURLToPath(import.meta.url));
 const evalFile = process.env.GATEHOUSE_EVAL_PII ?? path.resolve(here, "../../../shared/eval/pii-dev.jsonl");
+/** Ordinary prompts, for a second throughput figure: the harmless rows of the injection evaluation file. */
+const ordinaryFile = process.env.GATEHOUSE_EVAL_INJECTION ?? path.resolve(here, "../../../shared/eval/injection-dev.jsonl");
 
 const overlaps = (a: { start: number; end: number }, b: { start: number; end: number }) => a.start < b.end && b.start < a.end;
 
@@ -90,6 +92,22 @@ function throughput(scan: (text: string) => unknown, inputs: string[]) {
   return { mb: mb * 5, cpuMbps: mb / bestCpu, wallMbps: mb / bestWall, ...percentiles(latencies) };
 }
 
+/**
+ * Prompts of about 2 KB made of the texts (what a guard sees per request). Each is a flat string,
+ * as JSON.parse makes a request body's (a string built by += is a rope, slower to read).
+ */
+function promptsOf(texts: string[]): string[] {
+  const prompts: string[] = [];
+  for (let i = 0, current = ""; i < texts.length; i++) {
+    current += (current ? "\n" : "") + texts[i];
+    if (current.length >= 2048 || i === texts.length - 1) {
+      prompts.push(JSON.parse(JSON.stringify(current)) as string);
+      current = "";
+    }
+  }
+  return prompts;
+}
+
 function main(): void {
   console.log("# guards-pii: PII recognizers against ../shared/eval/pii-dev.jsonl");
   console.log(`machine: ${machine()}`);
@@ -128,28 +146,30 @@ function main(): void {
     console.log("\nfalse alarms:\n  " + verbose.falseAlarms.join("\n  "));
   }
 
-  // Throughput: prompts of about 2 KB made of the texts (what a guard sees per request), and the
-  // short texts one at a time (where the fixed cost per call dominates). Each is a flat string,
-  // as JSON.parse makes a request body's (a string built by += is a rope, slower to read).
+  // Throughput: prompts of about 2 KB made of the texts and of ordinary prompts, and the short
+  // texts one at a time (where the fixed cost per call dominates).
   const texts = rows.map((r) => r.text);
-  const prompts: string[] = [];
-  for (let i = 0, current = ""; i < texts.length; i++) {
-    current += (current ? "\n" : "") + texts[i];
-    if (current.length >= 2048 || i === texts.length - 1) {
-      prompts.push(JSON.parse(JSON.stringify(current)) as string);
-      current = "";
-    }
-  }
+  const prompts = promptsOf(texts);
+  const ordinary = promptsOf(
+    readFileSync(ordinaryFile, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { text: string; label: string })
+      .filter((r) => r.label === "benign")
+      .map((r) => r.text),
+  );
   const structured = new PiiScanner(defaultRecognizers.filter((r) => !r.types.includes("PERSON") && !r.types.includes("STREET_ADDRESS")));
   const all = throughput((t) => scanner.scan(t), prompts);
   const checksummed = throughput((t) => structured.scan(t), prompts);
   const small = throughput((t) => scanner.scan(t), texts);
+  const plain = throughput((t) => scanner.scan(t), ordinary);
   const us = (ms: number) => `${(ms * 1000).toFixed(1)} µs`;
   console.log(`\n## speed (one core: CPU time, best of 5 rounds; wall clock beside it)`);
   table([
     ["", "MB scanned", "MB/s (CPU)", "MB/s (wall)", "p50 per text", "p99 per text"],
     [`${prompts.length} prompts of ~2 KB, every recognizer`, all.mb.toFixed(1), all.cpuMbps.toFixed(1), all.wallMbps.toFixed(1), us(all.p50), us(all.p99)],
     [`  the same, without PERSON and STREET_ADDRESS`, checksummed.mb.toFixed(1), checksummed.cpuMbps.toFixed(1), checksummed.wallMbps.toFixed(1), us(checksummed.p50), us(checksummed.p99)],
+    [`${ordinary.length} ordinary prompts of ~2 KB (harmless rows of injection-dev)`, plain.mb.toFixed(1), plain.cpuMbps.toFixed(1), plain.wallMbps.toFixed(1), us(plain.p50), us(plain.p99)],
     [`${texts.length} short texts (avg ${Math.round(texts.join("").length / texts.length)} chars)`, small.mb.toFixed(1), small.cpuMbps.toFixed(1), small.wallMbps.toFixed(1), us(small.p50), us(small.p99)],
   ]);
   const structuredTypes = ["CREDIT_CARD", "IBAN_CODE", "US_SSN", "EMAIL_ADDRESS", "PHONE_NUMBER", "IP_ADDRESS"];
@@ -165,7 +185,8 @@ function main(): void {
     const { precision, recall } = scores(person);
     console.log(`PERSON: precision ${precision.toFixed(3)}, recall ${recall.toFixed(3)} ${precision > 0.57 && recall > 0.65 ? "met" : "MISSED"}`);
   }
-  console.log(`throughput on 2 KB prompts, every recognizer: ${all.cpuMbps.toFixed(1)} MB/s ${all.cpuMbps >= 50 ? "met" : "MISSED"}`);
+  console.log(`throughput on PII-dense 2 KB prompts, every recognizer: ${all.cpuMbps.toFixed(1)} MB/s ${all.cpuMbps >= 50 ? "met" : "MISSED"}`);
+  console.log(`throughput on ordinary 2 KB prompts, every recognizer: ${plain.cpuMbps.toFixed(1)} MB/s ${plain.cpuMbps >= 50 ? "met" : "MISSED"}`);
   console.log(`machine after: ${machine()}`);
 }
 
