@@ -6,16 +6,15 @@ import { englishWords } from "./word-lists.js";
 import { WordTable } from "./word-table.js";
 
 /** Words that say "street" in the languages addresses are commonly written in, lower case. */
-const STREET_WORD_LIST = 
-  (
-    "street st str road rd avenue ave av avda boulevard blvd lane ln drive dr way court ct place pl square sq terrace terrasse ter parkway " +
-    "pkwy highway hwy circle cir crescent cres close row alley trail trl loop pass union gateway turnpike harbor harbour parks park point " +
-    "crossing heights ridge hill hills plaza port fort walk mews grove gardens green expressway freeway pike junction radial bypass " +
-    "rua rue via viale vicolo piazza piazzale corso largo strada calle carrer avenida camino paseo praça praca travessa alameda chemin " +
-    "allée allee impasse quai cours straße strasse weg gasse platz ring damm ufer laan straat plein gracht kade dijk vej gade gata gatan " +
-    "vägen väg veien vei gate gaten stræti katu tie kuja polku tee mnt utca u út tér körút köz rkp ulica ul ulice náměstí nám aleja al cesta " +
-    "trg οδός οδ λεωφόρος λεωφ λ πλατεία"
-  ).split(" ");
+const STREET_WORD_LIST = (
+  "street st str road rd avenue ave av avda boulevard blvd lane ln drive dr way court ct place pl square sq terrace terrasse ter parkway " +
+  "pkwy highway hwy circle cir crescent cres close row alley trail trl loop pass union gateway turnpike harbor harbour parks park point " +
+  "crossing heights ridge hill hills plaza port fort walk mews grove gardens green expressway freeway pike junction radial bypass " +
+  "rua rue via viale vicolo piazza piazzale corso largo strada calle carrer avenida camino paseo praça praca travessa alameda chemin " +
+  "allée allee impasse quai cours straße strasse weg gasse platz ring damm ufer laan straat plein gracht kade dijk vej gade gata gatan " +
+  "vägen väg veien vei gate gaten stræti katu tie kuja polku tee mnt utca u út tér körút köz rkp ulica ul ulice náměstí nám aleja al cesta " +
+  "trg οδός οδ λεωφόρος λεωφ λ πλατεία"
+).split(" ");
 /** Endings of one-word street names ("Koskikatu", "Søndergade", "Bundesstrasse"). */
 const STREET_ENDINGS = "straße strasse gasse weg platz allee laan straat vej gade gata gatan vägen veien gaten stræti katu tie kuja polku utca ulica cesta road street".split(" ");
 /** The endings by their last letter: a word is compared with the few that end as it does. */
@@ -147,9 +146,9 @@ class WordRow {
     this.length++;
   }
 
-  /** Whether one of the first `count` words has one of the bits. */
-  some(bits: number, count = this.length): boolean {
-    for (let i = 0; i < count; i++) if ((this.kinds[i] as number) & bits) return true;
+  /** Whether one of the words has one of the bits. */
+  some(bits: number): boolean {
+    for (let i = 0; i < this.length; i++) if ((this.kinds[i] as number) & bits) return true;
     return false;
   }
 
