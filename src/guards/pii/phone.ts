@@ -1,5 +1,5 @@
-import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import type { Finding } from "../finding.js";
+import { possibleInternational } from "./phone-plans.js";
 import { contextWords, isDigit, precededBy, type PiiRecognizer } from "./recognizer.js";
 import { startsIn, stickyMatches } from "./text-index.js";
 
@@ -36,11 +36,6 @@ function groupsIn(number: string): number {
     inGroup = !separator;
   }
   return groups;
-}
-
-/** A number with a country code whose length that country's numbering plan allows (libphonenumber). */
-function possibleInternational(number: string): boolean {
-  return parsePhoneNumberFromString(number)?.isPossible() ?? false;
 }
 
 /**
