@@ -1,6 +1,7 @@
 import type { Finding } from "../finding.js";
 import { possibleInternational } from "./phone-plans.js";
 import { contextWords, isDigit, precededBy, type PiiRecognizer } from "./recognizer.js";
+import { isDigitsOnly } from "./run-shapes.js";
 import { startsIn, stickyMatches } from "./text-index.js";
 
 /**
@@ -49,7 +50,8 @@ export const phoneRecognizer: PiiRecognizer = {
   find(text, index) {
     const found: Finding[] = [];
     for (const run of index.runs) {
-      if (run.digits < 7) continue;
+      // More than 12 digits in one block are no group of a phone number (card numbers).
+      if (run.digits < 7 || (run.digits > 12 && isDigitsOnly(run))) continue;
       for (const match of stickyMatches(CANDIDATE, text, startsIn(text, run))) {
         const raw = match[0];
         const extended = EXTENDED.test(raw) ? raw.replace(EXTENSION, "") : raw;
