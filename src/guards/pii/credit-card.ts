@@ -1,5 +1,5 @@
 import type { Finding } from "../finding.js";
-import { contextWords, isAlphanumeric, precededBy, type PiiRecognizer } from "./recognizer.js";
+import { contextWords, isAlphanumeric, isDigit, precededBy, type PiiRecognizer } from "./recognizer.js";
 import { startsIn, stickyMatches } from "./text-index.js";
 
 /** 12–19 digits, in groups separated by single spaces or dashes, not inside a longer run of digits or letters. */
@@ -22,7 +22,8 @@ const ISSUERS: { test: (d: string) => boolean; lengths: readonly number[] }[] = 
 ];
 
 function inRange(digits: string, width: number, low: number, high: number): boolean {
-  const prefix = Number(digits.slice(0, width));
+  let prefix = 0;
+  for (let i = 0; i < width; i++) prefix = prefix * 10 + digits.charCodeAt(i) - 0x30;
   return prefix >= low && prefix <= high;
 }
 
@@ -36,9 +37,15 @@ export function luhnValid(digits: string): boolean {
   return sum % 10 === 0;
 }
 
+/** The digits of a candidate, the spaces and dashes between them left out (most have none). */
+function withoutSeparators(raw: string): string {
+  for (let i = 0; i < raw.length; i++) if (!isDigit(raw.charCodeAt(i))) return raw.replace(/[ -]/g, "");
+  return raw;
+}
+
 /** A separator pattern a person would write: none, or one kind (space or dash) between groups of 3–6 digits. */
-function plausibleGrouping(raw: string): boolean {
-  if (/^\d+$/.test(raw)) return true;
+function plausibleGrouping(raw: string, digits: string): boolean {
+  if (digits.length === raw.length) return true;
   const groups = raw.split(/[ -]/);
   const separators = raw.replace(/\d/g, "");
   return new Set(separators).size === 1 && groups.every((g) => g.length >= 3 && g.length <= 6);
@@ -56,9 +63,9 @@ export const creditCardRecognizer: PiiRecognizer = {
         const start = match.index;
         const end = start + raw.length;
         if (end < text.length && isAlphanumeric(text.charCodeAt(end))) continue;
-        const digits = raw.replace(/[ -]/g, "");
+        const digits = withoutSeparators(raw);
         const issuer = ISSUERS.find((i) => i.test(digits) && i.lengths.includes(digits.length));
-        if (!issuer || !luhnValid(digits) || !plausibleGrouping(raw)) continue;
+        if (!issuer || !luhnValid(digits) || !plausibleGrouping(raw, digits)) continue;
         const score = precededBy(text, start, CONTEXT) ? 0.95 : 0.85;
         found.push({ type: "CREDIT_CARD", start, end, score });
       }
