@@ -12,7 +12,6 @@ import { startsIn, stickyMatches } from "./text-index.js";
 const CANDIDATE =
   /(?<![\w+.-])(?:\+\d{1,3}[ .-]?)?(?:\(0\)[ ]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,12}(?:[ .-]\d{1,12}){0,5}(?:\s?(?:x|ext\.?|#)\s?\d{1,6})?(?![\w]|[.-]\d|:\d)/y;
 const EXTENSION = /\s?(?:x|ext\.?|#)\s?\d{1,6}$/;
-const EXTENDED = /[x#]/;
 /** 123-45-6789 is how social security numbers are written, never phone numbers. */
 const SSN_SHAPE = /^\d{3}-\d{2}-\d{4}$/;
 const DATE = /\d{4}[-./]\d{1,2}[-./]\d{1,2}|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$/;
@@ -54,18 +53,18 @@ export const phoneRecognizer: PiiRecognizer = {
       if (run.digits < 7 || (run.digits > 12 && isDigitsOnly(run))) continue;
       for (const match of stickyMatches(CANDIDATE, text, startsIn(text, run))) {
         const raw = match[0];
-        const extended = EXTENDED.test(raw) ? raw.replace(EXTENSION, "") : raw;
+        const extended = raw.includes("x") || raw.includes("#") ? raw.replace(EXTENSION, "") : raw;
         const number = extended.includes("(0)") ? extended.replace("(0)", "") : extended;
         const digits = digitsIn(number);
         if (digits < 7 || digits > 15 || DATE.test(number) || SSN_SHAPE.test(number)) continue;
         const groups = groupsIn(number);
         const strong = number.startsWith("+") || number.includes("(") || groups >= 3 || (number.startsWith("0") && groups === 2 && digits >= 10);
         const context = precededBy(text, match.index, CONTEXT);
-        if (!context && precededBy(text, match.index, OTHER_NUMBERS)) continue;
+        // A bare number needs words that say "phone"; one written as a phone number, no words that say it is something else.
+        if (strong ? !context && precededBy(text, match.index, OTHER_NUMBERS) : !context) continue;
         // Written as a phone number: with a country code it must be possible in that country's plan;
         // without, the format is the evidence (trying every region's plan costs more than it tells).
-        const plausible = strong ? !number.startsWith("+") || possibleInternational(number) : context;
-        if (!plausible) continue;
+        if (strong && number.startsWith("+") && !possibleInternational(number)) continue;
         found.push({ type: "PHONE_NUMBER", start: match.index, end: match.index + raw.length, score: strong ? (context ? 0.9 : 0.7) : 0.6 });
       }
     }
