@@ -55,7 +55,7 @@ export const ipAddressRecognizer: PiiRecognizer = {
     for (const { start, end } of ipv6Candidates(text)) {
       const raw = text.slice(start, end);
       // "12:30:45" is a time; an address has a hex group of letters, "::", or more groups.
-      if (IPV6_SHAPE.test(raw) && isIPv6(raw) && (raw.includes("::") || /[A-Fa-f]/.test(raw) || raw.split(":").length > 4)) {
+      if (IPV6_SHAPE.test(raw) && (raw.includes("::") || /[A-Fa-f]/.test(raw) || raw.split(":").length > 4) && isIPv6(raw)) {
         found.push({ type: "IP_ADDRESS", start, end, score: 0.85 });
       }
     }
