@@ -48,6 +48,14 @@ const PATTERNS: { markers: readonly string[]; pattern: RegExp; score: number }[]
   { markers: ["eyJ"], pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}/g, score: 0.9 }, // JWT
 ];
 
+/** The matches of the patterns whose markers the text holds. */
+function patternMatches(text: string, markers: readonly string[], found: Finding[]): void {
+  for (const { markers: needed, pattern, score } of PATTERNS) {
+    if (!needed.some((marker) => markers.includes(marker))) continue;
+    for (const m of matchesOf(pattern, text)) found.push({ type: "SECRET", start: m.index, end: m.index + m[0].length, score });
+  }
+}
+
 /** "password: …", "api_key=…" and the like, when the value looks random rather than like a word. */
 const ASSIGNMENT = /\b(?:api[_-]?key|secret(?:[_-]key)?|access[_-]?token|auth[_-]?token|password|passwd|pwd|client[_-]secret)\b["']?\s*[:=]\s*["']?([^\s"',;]{8,200})/gi;
 /** A piece of every name ASSIGNMENT knows, looked for just before each ":" and "=". */
@@ -87,10 +95,8 @@ export const secretRecognizer: PiiRecognizer = {
   find(text) {
     const found: Finding[] = [];
     const markers = markersIn(text);
-    for (const { markers: needed, pattern, score } of PATTERNS) {
-      if (!needed.some((marker) => markers.includes(marker))) continue;
-      for (const m of matchesOf(pattern, text)) found.push({ type: "SECRET", start: m.index, end: m.index + m[0].length, score });
-    }
+    // Most texts hold no marker, and then no pattern is tried.
+    if (markers.length > 0) patternMatches(text, markers, found);
     assignments(text, found);
     return found;
   },
