@@ -20,6 +20,11 @@ function lengthsAllSharersAllow(): Map<string, number[]> {
 
 let sharedLengths: Map<string, number[]> | undefined;
 
+/** Reads the numbering plans ahead of the first number (about a millisecond). */
+export function prepareNumberingPlans(): void {
+  sharedLengths ??= lengthsAllSharersAllow();
+}
+
 /**
  * True when libphonenumber would surely call "+digits" possible without asking it: the digits
  * after the calling code have a length every plan of that code allows. libphonenumber tells

@@ -1,5 +1,5 @@
 import type { Finding } from "../finding.js";
-import { possibleInternational } from "./phone-plans.js";
+import { possibleInternational, prepareNumberingPlans } from "./phone-plans.js";
 import { contextWords, isDigit, precededBy, type PiiRecognizer } from "./recognizer.js";
 import { isDigitsOnly } from "./run-shapes.js";
 import { startsIn, stickyMatches } from "./text-index.js";
@@ -46,6 +46,7 @@ function groupsIn(number: string): number {
  */
 export const phoneRecognizer: PiiRecognizer = {
   types: ["PHONE_NUMBER"],
+  prepare: prepareNumberingPlans,
   find(text, index) {
     const found: Finding[] = [];
     for (const run of index.runs) {
