@@ -54,7 +54,10 @@ export const phoneRecognizer: PiiRecognizer = {
       if (run.digits < 7 || (run.digits > 12 && isDigitsOnly(run))) continue;
       for (const match of stickyMatches(CANDIDATE, text, startsIn(text, run))) {
         const raw = match[0];
-        const extended = raw.includes("x") || raw.includes("#") ? raw.replace(EXTENSION, "") : raw;
+        // Fewer than seven characters hold fewer than seven digits ("12/1/1981" gives three such matches).
+        if (raw.length < 7) continue;
+        // An extension ("x12", "ext. 12") is letters and digits after the run's end.
+        const extended = match.index + raw.length > run.end && (raw.includes("x") || raw.includes("#")) ? raw.replace(EXTENSION, "") : raw;
         const number = extended.includes("(0)") ? extended.replace("(0)", "") : extended;
         const digits = digitsIn(number);
         if (digits < 7 || digits > 15 || DATE.test(number) || SSN_SHAPE.test(number)) continue;
