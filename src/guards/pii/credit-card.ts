@@ -22,9 +22,31 @@ const ISSUERS: { test: (d: string) => boolean; lengths: readonly number[] }[] = 
 ];
 
 function inRange(digits: string, width: number, low: number, high: number): boolean {
-  let prefix = 0;
-  for (let i = 0; i < width; i++) prefix = prefix * 10 + digits.charCodeAt(i) - 0x30;
+  const prefix = Number(digits.slice(0, width));
   return prefix >= low && prefix <= high;
+}
+
+/** The lengths some issuer gives numbers beginning with these four digits, one bit per length. */
+function issuedLengths(prefix: string): number {
+  let lengths = 0;
+  for (const issuer of ISSUERS) if (issuer.test(prefix)) for (const length of issuer.lengths) lengths |= 1 << length;
+  return lengths;
+}
+
+/**
+ * issuedLengths of each four-digit prefix (0000–9999), filled in as prefixes come up, with bit
+ * 0 (no length) set to mark one filled in: the issuers' tests read four digits at most, so a
+ * candidate is judged by one lookup instead of trying the issuers one by one.
+ */
+const lengthsByPrefix = new Uint32Array(10_000);
+
+/** Some issuer gives numbers of this length and prefix. */
+function issued(digits: string): boolean {
+  let prefix = 0;
+  for (let i = 0; i < 4; i++) prefix = prefix * 10 + digits.charCodeAt(i) - 0x30;
+  let lengths = lengthsByPrefix[prefix] ?? 0;
+  if (lengths === 0) lengthsByPrefix[prefix] = lengths = issuedLengths(digits.slice(0, 4)) | 1;
+  return ((lengths >> digits.length) & 1) === 1;
 }
 
 export function luhnValid(digits: string): boolean {
@@ -64,8 +86,7 @@ export const creditCardRecognizer: PiiRecognizer = {
         const end = start + raw.length;
         if (end < text.length && isAlphanumeric(text.charCodeAt(end))) continue;
         const digits = withoutSeparators(raw);
-        const issuer = ISSUERS.find((i) => i.test(digits) && i.lengths.includes(digits.length));
-        if (!issuer || !luhnValid(digits) || !plausibleGrouping(raw, digits)) continue;
+        if (!issued(digits) || !luhnValid(digits) || !plausibleGrouping(raw, digits)) continue;
         const score = precededBy(text, start, CONTEXT) ? 0.95 : 0.85;
         found.push({ type: "CREDIT_CARD", start, end, score });
       }
