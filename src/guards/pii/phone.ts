@@ -20,22 +20,31 @@ const CONTEXT = contextWords(["phone", "call", "tel", "mobile", "cell", "fax", "
 const OTHER_NUMBERS = contextWords(["license", "licence", "zip", "postal", "postcode", "account", "order", "invoice", "passport", "ssn", "social security", "iban", "card"]);
 
 
-function digitsIn(text: string): number {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) if (isDigit(text.charCodeAt(i))) n++;
-  return n;
-}
-
 const isGroupSeparator = (code: number) => code === 0x20 || code === 0x2e || code === 0x28 || code === 0x29 || code === 0x2d; // space . ( ) -
-/** How many groups the separators part the number in: number.split(/[ .()-]+/).filter(Boolean).length, counted. */
-function groupsIn(number: string): number {
+
+/**
+ * What one pass over a number tells: its digits, its groups (number.split(/[ .()-]+/).filter(Boolean).length,
+ * counted) and its dashes and dots.
+ */
+function shapeOf(number: string): { digits: number; groups: number; dashesAndDots: number } {
+  let digits = 0;
   let groups = 0;
+  let dashesAndDots = 0;
   for (let i = 0, inGroup = false; i < number.length; i++) {
-    const separator = isGroupSeparator(number.charCodeAt(i));
+    const code = number.charCodeAt(i);
+    if (isDigit(code)) digits++;
+    else if (code === 0x2d || code === 0x2e) dashesAndDots++;
+    const separator = isGroupSeparator(code);
     if (!separator && !inGroup) groups++;
     inGroup = !separator;
   }
-  return groups;
+  return { digits, groups, dashesAndDots };
+}
+
+/** Written as a date or an SSN: both take two dashes or dots (a candidate holds no slash), an SSN nine digits in eleven characters. */
+function dateOrSsn(number: string, shape: { digits: number; dashesAndDots: number }): boolean {
+  if (shape.dashesAndDots < 2) return false;
+  return DATE.test(number) || (number.length === 11 && shape.digits === 9 && SSN_SHAPE.test(number));
 }
 
 /**
@@ -59,9 +68,9 @@ export const phoneRecognizer: PiiRecognizer = {
         // An extension ("x12", "ext. 12") is letters and digits after the run's end.
         const extended = match.index + raw.length > run.end && (raw.includes("x") || raw.includes("#")) ? raw.replace(EXTENSION, "") : raw;
         const number = extended.includes("(0)") ? extended.replace("(0)", "") : extended;
-        const digits = digitsIn(number);
-        if (digits < 7 || digits > 15 || DATE.test(number) || SSN_SHAPE.test(number)) continue;
-        const groups = groupsIn(number);
+        const shape = shapeOf(number);
+        const { digits, groups } = shape;
+        if (digits < 7 || digits > 15 || dateOrSsn(number, shape)) continue;
         const strong = number.startsWith("+") || number.includes("(") || groups >= 3 || (number.startsWith("0") && groups === 2 && digits >= 10);
         const context = precededBy(text, match.index, CONTEXT);
         // A bare number needs words that say "phone"; one written as a phone number, no words that say it is something else.
