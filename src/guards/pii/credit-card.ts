@@ -1,5 +1,5 @@
 import type { Finding } from "../finding.js";
-import { contextWords, isAlphanumeric, precededBy, type PiiRecognizer } from "./recognizer.js";
+import { contextWords, isAlphanumeric, isDigit, precededBy, type PiiRecognizer } from "./recognizer.js";
 import { startsIn, stickyMatches } from "./text-index.js";
 
 /** 12–19 digits, in groups separated by single spaces or dashes, not inside a longer run of digits or letters. */
@@ -26,6 +26,29 @@ function inRange(digits: string, width: number, low: number, high: number): bool
   return prefix >= low && prefix <= high;
 }
 
+/** The lengths some issuer gives numbers beginning with these four digits, one bit per length. */
+function issuedLengths(prefix: string): number {
+  let lengths = 0;
+  for (const issuer of ISSUERS) if (issuer.test(prefix)) for (const length of issuer.lengths) lengths |= 1 << length;
+  return lengths;
+}
+
+/**
+ * issuedLengths of each four-digit prefix (0000–9999), filled in as prefixes come up, with bit
+ * 0 (no length) set to mark one filled in: the issuers' tests read four digits at most, so a
+ * candidate is judged by one lookup instead of trying the issuers one by one.
+ */
+const lengthsByPrefix = new Uint32Array(10_000);
+
+/** Some issuer gives numbers of this length and prefix. */
+function issued(digits: string): boolean {
+  let prefix = 0;
+  for (let i = 0; i < 4; i++) prefix = prefix * 10 + digits.charCodeAt(i) - 0x30;
+  let lengths = lengthsByPrefix[prefix] ?? 0;
+  if (lengths === 0) lengthsByPrefix[prefix] = lengths = issuedLengths(digits.slice(0, 4)) | 1;
+  return ((lengths >> digits.length) & 1) === 1;
+}
+
 export function luhnValid(digits: string): boolean {
   let sum = 0;
   for (let i = digits.length - 1, double = false; i >= 0; i--, double = !double) {
@@ -36,9 +59,15 @@ export function luhnValid(digits: string): boolean {
   return sum % 10 === 0;
 }
 
+/** The digits of a candidate, the spaces and dashes between them left out (most have none). */
+function withoutSeparators(raw: string): string {
+  for (let i = 0; i < raw.length; i++) if (!isDigit(raw.charCodeAt(i))) return raw.replace(/[ -]/g, "");
+  return raw;
+}
+
 /** A separator pattern a person would write: none, or one kind (space or dash) between groups of 3–6 digits. */
-function plausibleGrouping(raw: string): boolean {
-  if (/^\d+$/.test(raw)) return true;
+function plausibleGrouping(raw: string, digits: string): boolean {
+  if (digits.length === raw.length) return true;
   const groups = raw.split(/[ -]/);
   const separators = raw.replace(/\d/g, "");
   return new Set(separators).size === 1 && groups.every((g) => g.length >= 3 && g.length <= 6);
@@ -56,9 +85,8 @@ export const creditCardRecognizer: PiiRecognizer = {
         const start = match.index;
         const end = start + raw.length;
         if (end < text.length && isAlphanumeric(text.charCodeAt(end))) continue;
-        const digits = raw.replace(/[ -]/g, "");
-        const issuer = ISSUERS.find((i) => i.test(digits) && i.lengths.includes(digits.length));
-        if (!issuer || !luhnValid(digits) || !plausibleGrouping(raw)) continue;
+        const digits = withoutSeparators(raw);
+        if (!issued(digits) || !luhnValid(digits) || !plausibleGrouping(raw, digits)) continue;
         const score = precededBy(text, start, CONTEXT) ? 0.95 : 0.85;
         found.push({ type: "CREDIT_CARD", start, end, score });
       }

@@ -1,6 +1,7 @@
 import { isIPv6 } from "node:net";
 import type { Finding } from "../finding.js";
 import type { PiiRecognizer } from "./recognizer.js";
+import { dotsIn } from "./run-shapes.js";
 import { startsIn, stickyMatches } from "./text-index.js";
 
 const IPV4_CANDIDATE = /\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}/y;
@@ -46,7 +47,7 @@ export const ipAddressRecognizer: PiiRecognizer = {
   find(text, index) {
     const found: Finding[] = [];
     for (const run of index.runs) {
-      if (run.digits < 4 || run.end - run.start < 7) continue;
+      if (run.digits < 4 || run.end - run.start < 7 || dotsIn(text, run) < 3) continue;
       for (const m of stickyMatches(IPV4_CANDIDATE, text, startsIn(text, run))) {
         if (ipv4At(text, m.index, m[0])) found.push({ type: "IP_ADDRESS", start: m.index, end: m.index + m[0].length, score: 0.85 });
       }
@@ -54,7 +55,7 @@ export const ipAddressRecognizer: PiiRecognizer = {
     for (const { start, end } of ipv6Candidates(text)) {
       const raw = text.slice(start, end);
       // "12:30:45" is a time; an address has a hex group of letters, "::", or more groups.
-      if (IPV6_SHAPE.test(raw) && isIPv6(raw) && (raw.includes("::") || /[A-Fa-f]/.test(raw) || raw.split(":").length > 4)) {
+      if (IPV6_SHAPE.test(raw) && (raw.includes("::") || /[A-Fa-f]/.test(raw) || raw.split(":").length > 4) && isIPv6(raw)) {
         found.push({ type: "IP_ADDRESS", start, end, score: 0.85 });
       }
     }

@@ -1,6 +1,7 @@
-import { parsePhoneNumberFromString } from "libphonenumber-js/max";
 import type { Finding } from "../finding.js";
+import { possibleInternational, prepareNumberingPlans } from "./phone-plans.js";
 import { contextWords, isDigit, precededBy, type PiiRecognizer } from "./recognizer.js";
+import { isDigitsOnly } from "./run-shapes.js";
 import { startsIn, stickyMatches } from "./text-index.js";
 
 /**
@@ -11,7 +12,6 @@ import { startsIn, stickyMatches } from "./text-index.js";
 const CANDIDATE =
   /(?<![\w+.-])(?:\+\d{1,3}[ .-]?)?(?:\(0\)[ ]?)?(?:\(\d{1,5}\)[ .-]?)?\d{1,12}(?:[ .-]\d{1,12}){0,5}(?:\s?(?:x|ext\.?|#)\s?\d{1,6})?(?![\w]|[.-]\d|:\d)/y;
 const EXTENSION = /\s?(?:x|ext\.?|#)\s?\d{1,6}$/;
-const EXTENDED = /[x#]/;
 /** 123-45-6789 is how social security numbers are written, never phone numbers. */
 const SSN_SHAPE = /^\d{3}-\d{2}-\d{4}$/;
 const DATE = /\d{4}[-./]\d{1,2}[-./]\d{1,2}|^\d{1,2}[-./]\d{1,2}[-./]\d{2,4}$/;
@@ -20,27 +20,31 @@ const CONTEXT = contextWords(["phone", "call", "tel", "mobile", "cell", "fax", "
 const OTHER_NUMBERS = contextWords(["license", "licence", "zip", "postal", "postcode", "account", "order", "invoice", "passport", "ssn", "social security", "iban", "card"]);
 
 
-function digitsIn(text: string): number {
-  let n = 0;
-  for (let i = 0; i < text.length; i++) if (isDigit(text.charCodeAt(i))) n++;
-  return n;
-}
-
 const isGroupSeparator = (code: number) => code === 0x20 || code === 0x2e || code === 0x28 || code === 0x29 || code === 0x2d; // space . ( ) -
-/** How many groups the separators part the number in: number.split(/[ .()-]+/).filter(Boolean).length, counted. */
-function groupsIn(number: string): number {
+
+/**
+ * What one pass over a number tells: its digits, its groups (number.split(/[ .()-]+/).filter(Boolean).length,
+ * counted) and its dashes and dots.
+ */
+function shapeOf(number: string): { digits: number; groups: number; dashesAndDots: number } {
+  let digits = 0;
   let groups = 0;
+  let dashesAndDots = 0;
   for (let i = 0, inGroup = false; i < number.length; i++) {
-    const separator = isGroupSeparator(number.charCodeAt(i));
+    const code = number.charCodeAt(i);
+    if (isDigit(code)) digits++;
+    else if (code === 0x2d || code === 0x2e) dashesAndDots++;
+    const separator = isGroupSeparator(code);
     if (!separator && !inGroup) groups++;
     inGroup = !separator;
   }
-  return groups;
+  return { digits, groups, dashesAndDots };
 }
 
-/** A number with a country code whose length that country's numbering plan allows (libphonenumber). */
-function possibleInternational(number: string): boolean {
-  return parsePhoneNumberFromString(number)?.isPossible() ?? false;
+/** Written as a date or an SSN: both take two dashes or dots (a candidate holds no slash), an SSN nine digits in eleven characters. */
+function dateOrSsn(number: string, shape: { digits: number; dashesAndDots: number }): boolean {
+  if (shape.dashesAndDots < 2) return false;
+  return DATE.test(number) || (number.length === 11 && shape.digits === 9 && SSN_SHAPE.test(number));
 }
 
 /**
@@ -51,24 +55,29 @@ function possibleInternational(number: string): boolean {
  */
 export const phoneRecognizer: PiiRecognizer = {
   types: ["PHONE_NUMBER"],
+  prepare: prepareNumberingPlans,
   find(text, index) {
     const found: Finding[] = [];
     for (const run of index.runs) {
-      if (run.digits < 7) continue;
+      // More than 12 digits in one block are no group of a phone number (card numbers).
+      if (run.digits < 7 || (run.digits > 12 && isDigitsOnly(run))) continue;
       for (const match of stickyMatches(CANDIDATE, text, startsIn(text, run))) {
         const raw = match[0];
-        const extended = EXTENDED.test(raw) ? raw.replace(EXTENSION, "") : raw;
+        // Fewer than seven characters hold fewer than seven digits ("12/1/1981" gives three such matches).
+        if (raw.length < 7) continue;
+        // An extension ("x12", "ext. 12") is letters and digits after the run's end.
+        const extended = match.index + raw.length > run.end && (raw.includes("x") || raw.includes("#")) ? raw.replace(EXTENSION, "") : raw;
         const number = extended.includes("(0)") ? extended.replace("(0)", "") : extended;
-        const digits = digitsIn(number);
-        if (digits < 7 || digits > 15 || DATE.test(number) || SSN_SHAPE.test(number)) continue;
-        const groups = groupsIn(number);
+        const shape = shapeOf(number);
+        const { digits, groups } = shape;
+        if (digits < 7 || digits > 15 || dateOrSsn(number, shape)) continue;
         const strong = number.startsWith("+") || number.includes("(") || groups >= 3 || (number.startsWith("0") && groups === 2 && digits >= 10);
         const context = precededBy(text, match.index, CONTEXT);
-        if (!context && precededBy(text, match.index, OTHER_NUMBERS)) continue;
+        // A bare number needs words that say "phone"; one written as a phone number, no words that say it is something else.
+        if (strong ? !context && precededBy(text, match.index, OTHER_NUMBERS) : !context) continue;
         // Written as a phone number: with a country code it must be possible in that country's plan;
         // without, the format is the evidence (trying every region's plan costs more than it tells).
-        const plausible = strong ? !number.startsWith("+") || possibleInternational(number) : context;
-        if (!plausible) continue;
+        if (strong && number.startsWith("+") && !possibleInternational(number)) continue;
         found.push({ type: "PHONE_NUMBER", start: match.index, end: match.index + raw.length, score: strong ? (context ? 0.9 : 0.7) : 0.6 });
       }
     }

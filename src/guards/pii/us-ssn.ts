@@ -1,5 +1,6 @@
 import type { Finding } from "../finding.js";
 import { contextWords, precededBy, type PiiRecognizer } from "./recognizer.js";
+import { isDigitsOnly } from "./run-shapes.js";
 import { startsIn, stickyMatches } from "./text-index.js";
 
 const CANDIDATE = /(?<![\dA-Za-z-])(\d{3})([- .]?)(\d{2})\2(\d{4})(?![\dA-Za-z]|-\d)/y;
@@ -17,7 +18,8 @@ export const usSsnRecognizer: PiiRecognizer = {
   find(text, index) {
     const found: Finding[] = [];
     for (const run of index.runs) {
-      if (run.digits < 9) continue;
+      // Digits alone make an SSN only when they are exactly nine.
+      if (run.digits < 9 || (run.digits > 9 && isDigitsOnly(run))) continue;
       for (const match of stickyMatches(CANDIDATE, text, startsIn(text, run))) {
         const [raw, area = "", separator = "", group = "", serial = ""] = match;
         if (!ssnIssuable(area, group, serial)) continue;
