@@ -26,24 +26,12 @@ export class Word {
   }
 }
 
-/** The letters a capitalised word begins with (all below U+0500). */
+/** The letters a capitalised word begins with. */
 const CAPITAL_LETTER = /[A-Z\u00C0-\u00D6\u00D8-\u00DE\u0100-\u017F\u0181-\u024F\u0386-\u038F\u0391-\u03AB\u0400-\u042F]/g;
-/** The letters of a word (Latin, Greek, Cyrillic: all below U+0500). */
-const LETTER = /[A-Za-z\u00C0-\u00D6\u00D8-\u00F6\u00F8-\u024F\u0370-\u03FF\u0400-\u04FF]/;
-/**
- * For each code unit below U+0500: bit 1 when it is a LETTER, bit 2 when it is a capital letter
- * (Latin Extended-A mixes capitals and small letters in one range of CAPITAL_LETTER). Read while
- * walking a word instead of a regex per character.
- */
-const CHARACTER_KINDS = new Uint8Array(0x500);
-for (let code = 0; code < 0x500; code++) {
-  const c = String.fromCharCode(code);
-  CAPITAL_LETTER.lastIndex = 0;
-  const capital = CAPITAL_LETTER.test(c) && (code < 0x100 || c !== c.toLowerCase());
-  CHARACTER_KINDS[code] = (LETTER.test(c) ? 1 : 0) | (capital ? 2 : 0);
-}
-const isLetter = (code: number) => code < 0x500 && ((CHARACTER_KINDS[code] as number) & 1) === 1;
-const isJoiner = (code: number) => code === 0x27 || code === 0x2019 || code === 0x2d; // ' ’ -
+const LETTER = "A-Za-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u024F\\u0370-\\u03FF\\u0400-\\u04FF";
+/** What follows a capital in a capitalised word: letters, and apostrophes and hyphens inside them (always matches, maybe empty). */
+const REST_OF_WORD = new RegExp(`[${LETTER}]*(?:['’-][${LETTER}]+)*`, "y");
+const LETTER_OR_JOINER = new RegExp(`[${LETTER}'’-]`);
 
 /**
  * What one pass over a text tells every recognizer, so that each looks only where it could
@@ -88,38 +76,38 @@ function findRuns(text: string): NumberRun[] {
 
 /**
  * The words that begin with a capital (Latin, Greek, Cyrillic), apostrophes and hyphens inside
- * them, that do not begin inside another word. irregexp finds each capital (faster than a loop
- * over the small letters before it); the word after it is walked by hand, and the next capital
- * looked for after it, whether it is taken or not.
+ * them, that do not begin inside another word. Found with RegExp.test, where each regex ends
+ * (lastIndex) telling where a word begins and ends: exec's match arrays and strings cost more
+ * than the search (and a lookbehind for the word before halves its speed).
  */
 function findCapitalised(text: string): Word[] {
   const words: Word[] = [];
-  CAPITAL_LETTER.lastIndex = 0;
-  while (CAPITAL_LETTER.test(text)) {
+  const length = text.length;
+  for (let p = 0; p < length; ) {
+    // irregexp finds the next capital faster than a loop over the small letters before it.
+    CAPITAL_LETTER.lastIndex = p;
+    if (!CAPITAL_LETTER.test(text)) break;
     const start = CAPITAL_LETTER.lastIndex - 1;
-    let end = wordEnd(text, start + 1);
-    CAPITAL_LETTER.lastIndex = end;
+    REST_OF_WORD.lastIndex = start + 1;
+    REST_OF_WORD.test(text);
+    let end = REST_OF_WORD.lastIndex;
+    // The next word is looked for after this one, whether this one is taken or not.
+    p = end;
     if (start > 0) {
       const before = text.charCodeAt(start - 1);
-      if (isAlphanumeric(before) ? !isDigit(before) : isLetter(before) || isJoiner(before)) continue;
+      if (isAlphanumeric(before) ? !isDigit(before) : before > 0x7f || before === 0x27 || before === 0x2d ? LETTER_OR_JOINER.test(text[start - 1] as string) : false) continue;
     }
-    if (((CHARACTER_KINDS[text.charCodeAt(start)] as number) & 2) === 0) continue;
+    // Latin Extended-A mixes capitals and small letters in one range.
+    if (text.charCodeAt(start) >= 0x100) {
+      const initial = text[start] as string;
+      if (initial === initial.toLowerCase()) continue;
+    }
     // A possessive is the word's own ending, not part of it.
     const apostrophe = text.charCodeAt(end - 2);
     if (end - start > 3 && text.charCodeAt(end - 1) === 0x73 && (apostrophe === 0x27 || apostrophe === 0x2019)) end -= 2;
     words.push(new Word(text, start, end));
   }
   return words;
-}
-
-/** Where the letters from `at` end, apostrophes and hyphens between letters included. */
-function wordEnd(text: string, at: number): number {
-  let end = at;
-  for (;;) {
-    while (isLetter(text.charCodeAt(end))) end++;
-    if (!isJoiner(text.charCodeAt(end)) || !isLetter(text.charCodeAt(end + 1))) return end;
-    end += 2;
-  }
 }
 
 /**
