@@ -17,12 +17,10 @@ const STREET_WORD_LIST = (
 ).split(" ");
 /** Endings of one-word street names ("Koskikatu", "Søndergade", "Bundesstrasse"). */
 const STREET_ENDINGS = "straße strasse gasse weg platz allee laan straat vej gade gata gatan vägen veien gaten stræti katu tie kuja polku utca ulica cesta road street".split(" ");
-/** The endings by their last letter: a word is compared with the few that end as it does. */
-const ENDINGS_BY_LAST = new Map<number, string[]>();
-for (const e of STREET_ENDINGS) {
-  const last = e.charCodeAt(e.length - 1);
-  ENDINGS_BY_LAST.set(last, [...(ENDINGS_BY_LAST.get(last) ?? []), e]);
-}
+/** The endings by their last letter (each an ASCII one): a word is compared with the few that end as it does. */
+const ENDINGS_BY_LAST: (string[] | undefined)[] = new Array<string[] | undefined>(0x80);
+for (const e of STREET_ENDINGS) (ENDINGS_BY_LAST[e.charCodeAt(e.length - 1) & 0x7f] ??= []).push(e);
+const endingsOf = (last: number) => (last < 0x80 ? ENDINGS_BY_LAST[last] : undefined);
 /**
  * Small letters of the code units below U+0370 (Latin, IPA, diacritics), as toLowerCase makes
  * them of the letter alone; 0 for İ (U+0130), whose small letter is two code units. Up to there
@@ -46,33 +44,35 @@ const lowerAt = (text: string, i: number) => LATIN_LOWER[text.charCodeAt(i)] as 
 
 /**
  * A small set of words, asked about a stretch of a text without making a string: each word is
- * compared only with the words of its length and first character. With `foldCase` the set holds
- * small letters and a stretch is compared in small letters (it must lower by letter).
+ * compared only with the words of its length and first character (by an array index, modulo
+ * 32). With `foldCase` the set holds small letters and a stretch is compared in small letters
+ * (it must lower by letter).
  */
 class WordsByShape {
-  private readonly byShape = new Map<number, string[]>();
-  /** The words' lengths and first characters (modulo 32) as bits: most stretches are told apart by these alone. */
-  private lengths = 0;
-  private firsts = 0;
+  private readonly byShape: (string[] | undefined)[] = new Array<string[] | undefined>(32 * 32);
 
   constructor(
     words: Iterable<string>,
     private readonly foldCase = false,
   ) {
     for (const w of words) {
-      const shape = w.length * 0x10000 + w.charCodeAt(0);
-      this.lengths |= 1 << Math.min(w.length, 31);
-      this.firsts |= 1 << (w.charCodeAt(0) & 31);
-      this.byShape.set(shape, [...(this.byShape.get(shape) ?? []), w]);
+      const shape = WordsByShape.shapeOf(w.length, w.charCodeAt(0));
+      (this.byShape[shape] ??= []).push(w);
     }
   }
 
+  private static shapeOf(length: number, first: number): number {
+    return (Math.min(length, 31) << 5) | (first & 31);
+  }
+
   has(text: string, start: number, end: number): boolean {
-    if ((this.lengths & (1 << Math.min(end - start, 31))) === 0) return false;
     const first = this.foldCase ? lowerAt(text, start) : text.charCodeAt(start);
-    if ((this.firsts & (1 << (first & 31))) === 0) return false;
-    const words = this.byShape.get((end - start) * 0x10000 + first);
-    if (words) for (const w of words) if (this.foldCase ? equalsFolded(text, start, w) : text.startsWith(w, start)) return true;
+    const words = this.byShape[WordsByShape.shapeOf(end - start, first)];
+    if (words) {
+      for (const w of words) {
+        if (w.length === end - start && (this.foldCase ? equalsFolded(text, start, w) : text.startsWith(w, start))) return true;
+      }
+    }
     return false;
   }
 }
@@ -199,7 +199,7 @@ function isStreetWordAt(text: string, start: number, end: number): boolean {
   const stop = text.charCodeAt(end - 1) === 0x2e ? end - 1 : end;
   if (!lowersByLetter(text, start, stop)) return isStreetWord(text.slice(start, end));
   if (STREET_WORDS_FOLDED.has(text, start, stop)) return true;
-  const endings = ENDINGS_BY_LAST.get(lowerAt(text, stop - 1));
+  const endings = endingsOf(lowerAt(text, stop - 1));
   if (endings) for (const e of endings) if (stop - start > e.length && equalsFolded(text, stop - e.length, e)) return true;
   return false;
 }
@@ -257,7 +257,7 @@ function bare(word: string): string {
 function isStreetWord(word: string): boolean {
   const lower = bare(word);
   if (STREET_WORDS.has(lower)) return true;
-  const endings = ENDINGS_BY_LAST.get(lower.charCodeAt(lower.length - 1));
+  const endings = endingsOf(lower.charCodeAt(lower.length - 1));
   if (endings) for (const e of endings) if (lower.length > e.length && lower.endsWith(e)) return true;
   return false;
 }
