@@ -104,14 +104,6 @@ interface Candidate {
   next: number;
 }
 
-let scratch = new Uint8Array(256);
-/** `length` zeros, in an array kept from one text to the next (making a typed array costs more than clearing one). */
-function coveredScratch(length: number): Uint8Array {
-  if (scratch.length < length) scratch = new Uint8Array(length * 2);
-  else scratch.fill(0, 0, length);
-  return scratch;
-}
-
 /**
  * Names of people, found offline: runs of capitalised words judged by lists of first names and
  * surnames and of English words (a capitalised word at the start of a sentence or in a title
@@ -128,8 +120,6 @@ export const personRecognizer: PiiRecognizer = {
     /** The words of names found, by shape: a word is compared only with those of its shape. */
     const known = new Map<number, Word[]>();
     const words = index.capitalised;
-    /** Words inside a candidate found, by index. */
-    const covered = coveredScratch(words.length);
     // One lookup per word: candidates and judge both ask.
     const kinds: Kind[] = new Array<Kind>(words.length);
     for (let i = 0; i < words.length; i++) kinds[i] = lexicon.kindOf(text, words[i] as Word);
@@ -139,7 +129,6 @@ export const personRecognizer: PiiRecognizer = {
       found.push({ type: "PERSON", start: (words[candidate.first] as Word).start, end: (words[candidate.last] as Word).end, score });
       for (let i = candidate.first; i <= candidate.last; i++) {
         const w = words[i] as Word;
-        covered[i] = 1;
         if (score >= 0.7 && kinds[i] !== "word" && w.end - w.start > 2) {
           const shape = shapeOf(text, w);
           const same = known.get(shape);
@@ -150,10 +139,15 @@ export const personRecognizer: PiiRecognizer = {
     }
     // A name seen whole is a name where it comes back alone ("Faina D. Yefremova … early Yefremova").
     if (known.size > 0) {
+      // The names found are in text order, as the words are: one walk tells which words they cover.
+      const names = found.length;
+      let name = 0;
       for (let i = 0; i < words.length; i++) {
         const w = words[i] as Word;
+        while (name < names && (found[name] as Finding).end <= w.start) name++;
+        const covered = name < names && (found[name] as Finding).start <= w.start;
         // A word the lexicon calls a word or a thing's is never known (known words are a name's).
-        if (covered[i] === 1 || kinds[i] === "word" || kinds[i] === "thing" || w.end - w.start <= 2) continue;
+        if (covered || kinds[i] === "word" || kinds[i] === "thing" || w.end - w.start <= 2) continue;
         if (known.get(shapeOf(text, w))?.some((k) => sameWord(text, k, w))) found.push({ type: "PERSON", start: w.start, end: w.end, score: 0.7 });
       }
     }
