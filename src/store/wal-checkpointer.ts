@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { inspect } from "node:util";
 import { Worker } from "node:worker_threads";
 
 const require = createRequire(import.meta.url);
@@ -12,10 +13,18 @@ const require = createRequire(import.meta.url);
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require("node:worker_threads");
 const SQLite = require(workerData.driver);
-const db = new SQLite(workerData.file);
-db.pragma("synchronous = NORMAL");
-db.pragma("busy_timeout = 5000");
-const checkpoint = () => db.pragma("wal_checkpoint(PASSIVE)");
+// SQLite's errors reach the main thread cloned without their message: rethrown as plain Errors, they keep it.
+const sqlite = (run) => {
+  try {
+    return run();
+  } catch (error) {
+    throw new Error(error && error.code ? error.code + ": " + error.message : String(error));
+  }
+};
+const db = sqlite(() => new SQLite(workerData.file));
+sqlite(() => db.pragma("synchronous = NORMAL"));
+sqlite(() => db.pragma("busy_timeout = 5000"));
+const checkpoint = () => sqlite(() => db.pragma("wal_checkpoint(PASSIVE)"));
 const timer = setInterval(checkpoint, workerData.intervalMs);
 parentPort.on("message", () => {
   clearInterval(timer);
@@ -41,9 +50,11 @@ export class WalCheckpointer {
   constructor(file: string, onFailure: () => void, intervalMs = 200) {
     this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { file, driver: require.resolve("better-sqlite3"), intervalMs } });
     this.worker.unref();
-    this.worker.on("error", (error) => {
+    this.worker.on("error", (error: unknown) => {
+      // What a worker throws reaches here cloned, not always as an Error with a message.
+      const reason = error instanceof Error && error.message ? error.message : inspect(error, { breakLength: Infinity });
       // The store has no logger of its own; a warning reaches the operator's console.
-      process.emitWarning(`the SQLite checkpoint worker failed (${error.message}); commits checkpoint the WAL themselves again`, "GatehouseWarning");
+      process.emitWarning(`the SQLite checkpoint worker failed (${reason}); commits checkpoint the WAL themselves again`, "GatehouseWarning");
       onFailure();
     });
     this.exited = new Promise((resolve) => this.worker.once("exit", () => resolve()));

@@ -150,9 +150,16 @@ describe("the WAL checkpointer", () => {
     const file = path.join(dir, "not-a-database");
     writeFileSync(file, "this is not an SQLite database, and a checkpoint of it fails".repeat(100));
     let failed = false;
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning.message);
+    process.on("warning", onWarning);
     const checkpointer = new WalCheckpointer(file, () => (failed = true), 10);
     await expect.poll(() => failed, { timeout: 5000 }).toBe(true);
     await checkpointer.stop();
+    await expect.poll(() => warnings.length).toBeGreaterThan(0);
+    process.off("warning", onWarning);
+    // The operator is told SQLite's own reason, not "undefined".
+    expect(warnings[0]).toMatch(/^the SQLite checkpoint worker failed \(SQLITE_NOTADB: file is not a database\)/);
     rmSync(dir, { recursive: true, force: true });
   });
 });
