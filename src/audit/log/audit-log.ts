@@ -8,7 +8,7 @@ import { entryTextOf, type LogEntry } from "./entry.js";
 import { consistencyProof, emptyRoot, Frontier, inclusionProof, leafHash, nodeHash, splitPoint, type Hash } from "./merkle.js";
 import { checkpointText, formatNote, parseNote, signatureFor, type NoteSigner } from "./note.js";
 
-/** Perfect subtrees are stored at every 8th level, so any subtree hash needs at most 2^7 reads to rebuild. */
+/** Perfect subtrees are stored at every 8th level, so every subtree hash is rebuilt from at most 2^7 reads. */
 const STORED_LEVEL_STEP = 8;
 /**
  * Events moved from the outbox per transaction. Smaller batches hold the write lock (SQLite) and
@@ -17,7 +17,7 @@ const STORED_LEVEL_STEP = 8;
  * 27-31 ms on PostgreSQL, 500 gave 12-14 and 17-20 ms, at the same end-to-end rate.
  */
 const BATCH = 500;
-// Any 64-bit number; all Gatehouse processes on one database serialise their batches on it.
+// An arbitrary 64-bit number; all Gatehouse processes on one database serialise their batches on it.
 const SEQUENCER_LOCK = 0x6761_7465;
 
 export interface SequencerOptions {
@@ -217,7 +217,7 @@ export class AuditLog {
       // Delete exactly what was read: on PostgreSQL a lower seq may commit after a higher one. On
       // SQLite this transaction holds the write lock, so what was read is every event up to the last seq read.
       const seqs = events.map((e) => e.seq);
-      if (postgres) await sql`delete from events where seq = any(${seqs}::bigint[])`.execute(trx);
+      if (postgres) await sql`delete from events where seq = some(${seqs}::bigint[])`.execute(trx);
       else await sql`delete from events where seq <= ${seqs[seqs.length - 1]}`.execute(trx);
       return events.length;
     });
