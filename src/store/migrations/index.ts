@@ -9,6 +9,7 @@ import { storeGeneration } from "./0006-store-generation.js";
 import { agents } from "./0007-agents.js";
 import { taskLabels } from "./0008-task-labels.js";
 import { agentMessages } from "./0009-agent-messages.js";
+import { agentMessageIndexes } from "./0010-agent-message-indexes.js";
 
 /** Migrations live in code (not loaded from disk) so the built package and the tests run the same list. */
 export function migrationProvider(dialect: Dialect): MigrationProvider {
@@ -24,6 +25,7 @@ export function migrationProvider(dialect: Dialect): MigrationProvider {
         "0007-agents": agents(),
         "0008-task-labels": taskLabels(),
         "0009-agent-messages": agentMessages(),
+        "0010-agent-message-indexes": agentMessageIndexes(),
       };
     },
   };
