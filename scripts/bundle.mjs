@@ -7,15 +7,23 @@
  *
  * Left outside: packages that load files relative to themselves at run time (better-sqlite3's
  * native addon, Cedar's WebAssembly) and pg's optional native binding.
+ *
+ * What the code imports dynamically (pg, ioredis: only a process configured for PostgreSQL or
+ * Redis loads them) goes into chunks of its own in dist/cli/chunks/, which a process that never
+ * asks for them neither compiles nor runs.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
 
-const outfile = "dist/cli/gatehouse.js";
+const outdir = "dist/cli";
+rmSync(`${outdir}/chunks`, { recursive: true, force: true });
 
-await build({
-  entryPoints: ["dist/cli/main.js"],
-  outfile,
+const { metafile } = await build({
+  entryPoints: { gatehouse: "dist/cli/main.js" },
+  outdir,
+  chunkNames: "chunks/[name]-[hash]",
+  splitting: true,
+  metafile: true,
   bundle: true,
   platform: "node",
   format: "esm",
@@ -36,6 +44,8 @@ await build({
 
 // esbuild leaves regular expression literals as written, and the injection lexicon's hold other
 // scripts: escape what is left (\uXXXX means the same in a regex, a string or an identifier).
-const text = readFileSync(outfile, "utf8");
-const ascii = text.replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-if (ascii !== text) writeFileSync(outfile, ascii);
+for (const outfile of Object.keys(metafile.outputs).filter((file) => file.endsWith(".js"))) {
+  const text = readFileSync(outfile, "utf8");
+  const ascii = text.replace(/[^\0-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+  if (ascii !== text) writeFileSync(outfile, ascii);
+}

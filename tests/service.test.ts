@@ -19,14 +19,15 @@ interface ServiceTarget {
 
 const pgUrl = process.env.GATEHOUSE_TEST_PG_URL;
 
-/** SQLite lives in the service's own data directory; PostgreSQL gets a fresh schema from the store targets. */
+/** SQLite lives in the service's own data directory; PostgreSQL gets a fresh schema from the store targets, and Redis beside it. */
 const serviceTargets: ServiceTarget[] = storeTargets.map((target) => ({
   name: target.name,
   async store(): ReturnType<ServiceTarget["store"]> {
     if (target.name === "sqlite") return { vars: {}, dispose: async () => undefined };
     const fresh = await target.fresh();
     return {
-      vars: { GATEHOUSE_DATABASE_URL: fresh.databaseUrl, GATEHOUSE_DATABASE_SCHEMA: fresh.schema ?? "public" },
+      // Beyond one machine: PostgreSQL and Redis (rate windows, nonces), as the bundle loads them.
+      vars: { GATEHOUSE_DATABASE_URL: fresh.databaseUrl, GATEHOUSE_DATABASE_SCHEMA: fresh.schema ?? "public", GATEHOUSE_REDIS_URL: "redis://127.0.0.1:6379" },
       dispose: () => fresh.dispose(),
     };
   },
