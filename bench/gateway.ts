@@ -15,8 +15,10 @@
  *   throughput — closed loop, BENCH_CONCURRENCY calls in flight for BENCH_SECONDS;
  *   latency    — open loop at BENCH_RATE req/s for BENCH_RATE_SECONDS (latency from each send
  *                to its full answer); added latency = gatehouse − nothing at the same rate.
- * Then Gatehouse's idle RSS (VmRSS after start and a warm-up) and its cold start (spawn → first
- * 200 from GET /readyz on a fresh data directory, median of BENCH_COLD_RUNS).
+ * Then Gatehouse's idle RSS (VmRSS after start and a warm-up, Portkey's beside it) and its cold
+ * start (spawn → first 200 from GET /readyz on a fresh data directory, median of BENCH_COLD_RUNS).
+ * Every Gatehouse call waits for its record to reach the disk, so the latency of the temporary
+ * directory's disk (fdatasync of a 4 KB append, idle) is printed beside the added latency.
  *
  * Ends with one JSON line: gatehouse_rps, portkey_rps, ratio, p50_added_ms, p99_added_ms,
  * idle_rss_mb, cold_start_ms. BENCH_CPU_PROF=DIR starts Gatehouse under `node --cpu-prof`
@@ -24,7 +26,7 @@
  * (--trace-gc, say) and BENCH_GATEHOUSE_OUTPUT=FILE keeps what it prints. Loopback only.
  */
 import { fork, spawn, type ChildProcess } from "node:child_process";
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { appendFileSync, closeSync, existsSync, fdatasyncSync, mkdtempSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
@@ -331,6 +333,26 @@ function vmRssMb(pid: number | undefined): number {
   return Number(kb) / 1024;
 }
 
+/** How long the temporary directory's disk takes to make a small append durable, as a Gatehouse record waits for. */
+function diskSyncLatency(syncs = 300): { p50: number; p99: number; max: number } {
+  const dir = mkdtempSync(path.join(tmpdir(), "gatehouse-bench-disk-"));
+  const fd = openSync(path.join(dir, "probe"), "w");
+  const page = Buffer.alloc(4096, 1);
+  const times = new Float64Array(syncs);
+  try {
+    for (let i = 0; i < syncs; i++) {
+      writeSync(fd, page);
+      const t0 = performance.now();
+      fdatasyncSync(fd);
+      times[i] = performance.now() - t0;
+    }
+  } finally {
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return percentiles(times);
+}
+
 async function coldStarts(runs: number): Promise<number[]> {
   const times: number[] = [];
   for (let i = 0; i < runs; i++) {
@@ -370,6 +392,7 @@ async function main(): Promise<void> {
   const targets: { target: Target; pid?: number }[] = [];
   const stops: (() => Promise<void>)[] = [upstream.stop];
   let idleRssMb = NaN;
+  let portkeyIdleRssMb = NaN;
   let gatehouse: Gatehouse | undefined;
   try {
     if (TARGETS.includes("nothing")) {
@@ -427,6 +450,13 @@ async function main(): Promise<void> {
       idleRssMb = vmRssMb(gatehouse.child.proc.pid);
       console.log(`gatehouse idle RSS after start and warm-up: ${idleRssMb.toFixed(1)} MB`);
     }
+    const portkeyPid = targets.find(({ target }) => target.name === "portkey")?.pid;
+    if (portkeyPid !== undefined) {
+      portkeyIdleRssMb = vmRssMb(portkeyPid);
+      console.log(`portkey idle RSS after start and warm-up: ${portkeyIdleRssMb.toFixed(1)} MB`);
+    }
+    const disk = diskSyncLatency();
+    console.log(`disk of ${tmpdir()}: fdatasync of a 4 KB append p50 ${fmtMs(disk.p50)}, p99 ${fmtMs(disk.p99)}, max ${fmtMs(disk.max)} (idle)`);
 
     const rows: Row[] = targets.map(({ target }) => ({ target: target.name }));
     for (const [i, { target, pid }] of targets.entries()) {
@@ -446,13 +476,14 @@ async function main(): Promise<void> {
     const cold = COLD_RUNS > 0 && TARGETS.includes("gatehouse") ? await coldStarts(COLD_RUNS) : [];
     if (cold.length) console.log(`gatehouse cold starts: ${cold.map((ms) => fmtMs(ms)).join(", ")}`);
 
-    report(rows, idleRssMb, rssAfter, cold);
+    report(rows, { gatehouse: idleRssMb, portkey: portkeyIdleRssMb }, rssAfter, cold);
   } finally {
     for (const stop of stops) await stop().catch(() => undefined);
   }
 }
 
-function report(rows: Row[], idleRssMb: number, rssAfterMb: number, cold: number[]): void {
+function report(rows: Row[], idleRss: { gatehouse: number; portkey: number }, rssAfterMb: number, cold: number[]): void {
+  const idleRssMb = idleRss.gatehouse;
   const dash = "–";
   const by = (name: string) => rows.find((r) => r.target === name);
   const cell = (f: (r: Row) => number | undefined, show: (v: number) => string) =>
@@ -487,6 +518,7 @@ function report(rows: Row[], idleRssMb: number, rssAfterMb: number, cold: number
   const p99Added = (gh?.open?.p99 ?? NaN) - (direct?.open?.p99 ?? NaN);
   const coldMs = cold.length ? median(cold) : NaN;
   console.log(`\ngatehouse RSS: ${idleRssMb.toFixed(1)} MB idle after warm-up, ${rssAfterMb.toFixed(1)} MB after the load`);
+  if (Number.isFinite(idleRss.portkey)) console.log(`portkey RSS: ${idleRss.portkey.toFixed(1)} MB idle after warm-up (gatehouse ${(idleRssMb / idleRss.portkey).toFixed(2)}× of it)`);
   console.log(`gatehouse cold start to ready (median of ${cold.length}): ${fmtMs(coldMs)}`);
 
   const verdict = (pass: boolean) => (pass ? "met" : "MISSED");
