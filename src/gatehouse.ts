@@ -109,7 +109,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   let agentAccess: AgentAccess | undefined;
   try {
     agentAccess = await createAgentAccess(
-      { store, recorder, registry, policies, lifecycle, revocation, tenants, logger },
+      { store, recorder, registry, policies, lifecycle, revocation, tenants, secrets: options.secrets, logger },
       { redisUrl: options.gateway?.redisUrl, guards: options.gateway?.guards, ...(options.messageWebhooks ? { webhooks: options.messageWebhooks } : {}) },
     );
     gateway = await createModelGateway(

@@ -14,6 +14,8 @@ import { GrantDecider } from "./grants/grant-decider.js";
 import { Grants } from "./grants/grants.js";
 import type { TenantPolicies } from "../policy/tenant-policies.js";
 import { MessageDecider } from "./messages/message-decider.js";
+import type { SecretBox } from "../secrets/secret-box.js";
+import { MessageBodies } from "./messages/message-bodies.js";
 import { Messages } from "./messages/messages.js";
 import { defaultWebhookOptions, MessageWebhooks, type WebhookOptions } from "./messages/message-webhooks.js";
 import type { Logger } from "../shared/logger.js";
@@ -55,6 +57,8 @@ export interface AgentAccessServices {
   lifecycle: AgentLifecycle;
   revocation: Revocation;
   tenants: Tenants;
+  /** Seals the bodies of messages between agents at rest. */
+  secrets: SecretBox;
   logger?: Logger;
 }
 
@@ -83,7 +87,7 @@ export async function createAgentAccess(
   revocation.register(tasks.revoker());
   const authenticator = new AgentAuthenticator(store.db, recorder, nonces);
   const webhooks = new MessageWebhooks(store.db, recorder, services.logger, options.webhooks ?? defaultWebhookOptions);
-  const messages = new Messages(store.db, recorder, registry, lifecycle, tasks, authenticator, nonces, new MessageDecider(flow), webhooks, flow.labels);
+  const messages = new Messages(store.db, recorder, registry, lifecycle, tasks, authenticator, nonces, new MessageDecider(flow), webhooks, flow.labels, new MessageBodies(services.secrets));
   return {
     keys,
     tokens,

@@ -156,6 +156,32 @@ describe.each(storeTargets)("messages between agents ($name)", (target) => {
     await task.complete();
   });
 
+  it("keeps bodies sealed at rest, each bound to its message: the store does not show them, and a body moved to another message is refused", async () => {
+    const task = await ordersSdk.openTask({ purpose: "refund order #777" });
+    const body = { ask: "refund", card: "4111 1111 1111 1111", note: "plain-text-marker" };
+    const first = await ordersSdk.messages.send("audit-bot", { task, body });
+    const second = await ordersSdk.messages.send("audit-bot", { task, body: "second-marker" });
+    const rows = await h.gatehouse.store.db.selectFrom("agent_messages").select(["id", "body"]).where("id", "in", [first.id, second.id]).orderBy("seq").execute();
+    for (const row of rows) {
+      expect(row.body).toMatch(/^v1\./);
+      expect(row.body).not.toMatch(/plain-text-marker|second-marker|4111/);
+    }
+    // The recipient reads what was sent, and the sender's signature still verifies.
+    const read = async () => agentCall(h, auditBot.signer, "GET", "/v1/messages");
+    const page = await read();
+    expect(page.status, JSON.stringify(page.body)).toBe(200);
+    expect(page.body.messages.map((m: DeliveredMessage) => m.body)).toEqual([body, "second-marker"]);
+    for (const message of page.body.messages as DeliveredMessage[]) expect(await ordersSdk.messages.verify(message, { kty: "OKP", crv: "Ed25519", x: orders.privateJwk.x })).toBe(true);
+    // Someone with the database but not the master key moves the first body onto the second message: it does not open there.
+    await h.gatehouse.store.db.updateTable("agent_messages").set({ body: rows[0]!.body }).where("id", "=", second.id).execute();
+    const refused = await read();
+    expect(refused.status).toBe(503);
+    expect(refused.body.error.message).toContain(`the body of message ${second.id} does not open`);
+    await h.gatehouse.store.db.updateTable("agent_messages").set({ body: rows[1]!.body }).where("id", "=", second.id).execute();
+    expect((await read()).body.messages.map((m: DeliveredMessage) => m.body)).toEqual([body, "second-marker"]);
+    await task.complete();
+  });
+
   it("pushes a message to the recipient's webhook (a local HTTP server), retrying with backoff until it answers 2xx", async () => {
     const before = await lastLoggedSeq(h);
     const task = await ordersSdk.openTask({ purpose: "notify" });

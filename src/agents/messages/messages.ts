@@ -15,6 +15,7 @@ import { checkSigningTime, nonceExpiry } from "../identity/proof.js";
 import type { Ed25519PublicJwk } from "../identity/public-key.js";
 import type { Tasks } from "../tasks/tasks.js";
 import { namedOpenTask } from "../agent-callers.js";
+import type { MessageBodies } from "./message-bodies.js";
 import type { MessageDecider } from "./message-decider.js";
 import { canonicalJson } from "../../shared/json.js";
 import { describeOrigin, join, labelOf, type FlowLabel } from "../flow/labels.js";
@@ -95,7 +96,7 @@ const carried = (label: FlowLabel): MessageFlowLabel => ({
   origins: label.origins,
 });
 
-function toDelivered(row: AgentMessageTable, tenant: string): DeliveredMessage {
+function toDelivered(row: AgentMessageTable, tenant: string, bodies: MessageBodies): DeliveredMessage {
   return {
     id: row.id,
     seq: Number(row.seq),
@@ -103,7 +104,7 @@ function toDelivered(row: AgentMessageTable, tenant: string): DeliveredMessage {
     sender: row.sender_name,
     recipient: row.recipient_name,
     taskId: row.task_id,
-    body: JSON.parse(row.body) as unknown,
+    body: bodies.open(row.id, row.body),
     label: { sensitivity: row.declared_sensitivity as MessageSensitivity },
     iat: Number(row.iat),
     nonce: row.nonce,
@@ -142,6 +143,7 @@ export class Messages {
     private readonly decider: MessageDecider,
     private readonly webhooks: MessageWebhooks,
     private readonly labels: TaskLabels,
+    private readonly bodies: MessageBodies,
     private readonly clock: () => number = Date.now,
   ) {}
 
@@ -231,8 +233,9 @@ export class Messages {
         .select((eb) => eb.fn.max<number | null>("seq").as("seq"))
         .where("recipient_id", "=", recipient.id)
         .executeTakeFirst();
+      const id = randomUUID();
       const stored: AgentMessageTable = {
-        id: randomUUID(),
+        id,
         tenant_id: sender.tenantId,
         recipient_id: recipient.id,
         recipient_name: recipient.name,
@@ -241,7 +244,7 @@ export class Messages {
         sender_name: sender.name,
         environment: sender.environment,
         task_id: task.id,
-        body: JSON.stringify(input.body),
+        body: this.bodies.seal(id, input.body),
         declared_sensitivity: input.label.sensitivity,
         flow_label: canonicalJson(flowLabel),
         sensitivity,
@@ -266,7 +269,7 @@ export class Messages {
       });
       return stored;
     });
-    if (webhookUrl) this.webhooks.push({ ...toDelivered(row, sender.tenantName), tenantId: sender.tenantId }, webhookUrl);
+    if (webhookUrl) this.webhooks.push({ ...toDelivered(row, sender.tenantName, this.bodies), tenantId: sender.tenantId }, webhookUrl);
     return { id: row.id, seq: row.seq, recipient: recipient.name, receivedAt: now, flowLabel: carried(flowLabel), webhook: webhookUrl ? "pending" : "none" };
   }
 
@@ -290,7 +293,7 @@ export class Messages {
     for (const { tenant_name, recipient_spec, ...row } of rows) {
       const url = (JSON.parse(recipient_spec) as AgentSpec).messaging?.webhookUrl;
       if (url) {
-        this.webhooks.push({ ...toDelivered(row, tenant_name), tenantId: row.tenant_id }, url);
+        this.webhooks.push({ ...toDelivered(row, tenant_name, this.bodies), tenantId: row.tenant_id }, url);
         pushed++;
       } else {
         await this.db.updateTable("agent_messages").set({ webhook_status: "none" }).where("id", "=", row.id).execute();
@@ -334,7 +337,7 @@ export class Messages {
       }
     }
     const rows = await mine().selectAll().where("seq", ">", after).orderBy("seq").limit(query.limit).execute();
-    const messages = rows.map((r) => toDelivered(r, recipient.tenantName));
+    const messages = rows.map((r) => toDelivered(r, recipient.tenantName, this.bodies));
     // Read in a task, the messages' labels become part of the task's: what the sender had read travels on.
     if (task) await this.labels.add(this.db, task, messages.flatMap((m) => m.flowLabel.origins));
     return { messages, acknowledged: after, next: messages.at(-1)?.seq ?? after };

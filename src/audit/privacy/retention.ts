@@ -1,4 +1,5 @@
 import { sql, type ExpressionBuilder } from "kysely";
+import { EMPTIED_BODY } from "../../agents/messages/message-bodies.js";
 import type { Db, Executor } from "../../store/database.js";
 import type { Schema } from "../../store/schema.js";
 import type { Logger } from "../../shared/logger.js";
@@ -108,9 +109,9 @@ async function deleteDeliveredMessages(trx: Executor, tenantId: string, before: 
   // What is left of them is each recipient's latest; one pushed to a webhook counts as read, so no pull hands out its emptied body.
   await trx
     .updateTable("agent_messages")
-    .set({ body: "null", acked_at: sql<number>`coalesce(acked_at, received_at)` })
+    .set({ body: EMPTIED_BODY, acked_at: sql<number>`coalesce(acked_at, received_at)` })
     .where(oldDelivered)
-    .where("body", "!=", "null")
+    .where("body", "!=", EMPTIED_BODY)
     .execute();
   return Number(deleted.numDeletedRows);
 }
