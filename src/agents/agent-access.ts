@@ -62,10 +62,11 @@ export interface AgentAccessServices {
   logger?: Logger;
 }
 
-/** Wires the agent services and registers what retirement must revoke (keys, tokens, open tasks and, with them, grants). */
 /**
- * guards: the process's guard settings under every tenant's own (the gateway's `guards`), for redacting recorded tool arguments;
- * webhooks: how messages are pushed to agents' webhooks.
+ * Wires the agent services and registers what retirement must revoke (keys, tokens, open tasks
+ * and, with them, grants). guards: the process's guard settings under every tenant's own (the
+ * gateway's `guards`), for redacting recorded tool arguments; webhooks: how messages are pushed
+ * to agents' webhooks.
  */
 export async function createAgentAccess(
   services: AgentAccessServices,
