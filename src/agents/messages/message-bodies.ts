@@ -1,4 +1,5 @@
 import { GatehouseError } from "../../shared/errors.js";
+import { parseJson } from "../../shared/json.js";
 import { SealedValueError, type SecretBox } from "../../secrets/secret-box.js";
 
 /** What retention leaves of a body it has emptied (audit/privacy/retention.ts): JSON null, unsealed. */
@@ -20,9 +21,9 @@ export class MessageBodies {
 
   /** The body of a stored message; refuses (503, naming the message) one that does not open, rather than hand out something else. */
   open(id: string, stored: string): unknown {
-    if (stored === EMPTIED_BODY || !stored.startsWith(SEALED)) return JSON.parse(stored) as unknown;
+    if (stored === EMPTIED_BODY || !stored.startsWith(SEALED)) return parseJson<unknown>(stored);
     try {
-      return JSON.parse(this.secrets.openText(stored, contextOf(id))) as unknown;
+      return parseJson<unknown>(this.secrets.openText(stored, contextOf(id)));
     } catch (error) {
       if (!(error instanceof SealedValueError)) throw error;
       throw new GatehouseError("unavailable", `the body of message ${id} does not open with this process's master key: ${error.message}`);
