@@ -21,7 +21,8 @@ export class MessageBodies {
 
   /** The body of a stored message; refuses (503, naming the message) one that does not open, rather than hand out something else. */
   open(id: string, stored: string): unknown {
-    if (stored === EMPTIED_BODY || !stored.startsWith(SEALED)) return parseJson<unknown>(stored);
+    // Plain JSON: a row from before sealing, or one retention emptied (EMPTIED_BODY).
+    if (!stored.startsWith(SEALED)) return parseJson<unknown>(stored);
     try {
       return parseJson<unknown>(this.secrets.openText(stored, contextOf(id)));
     } catch (error) {

@@ -1,5 +1,6 @@
 import type { Dispatcher } from "undici";
 import { UpstreamError } from "../routing/upstream-error.js";
+import { parseJson } from "../../shared/json.js";
 import type { UpstreamPools } from "./pools.js";
 import type { UpstreamTarget } from "./provider.js";
 
@@ -70,7 +71,7 @@ export async function readJson(target: UpstreamTarget, response: UpstreamRespons
     throw new UpstreamError(failureOf(error), target.name, `upstream ${target.name}: the answer broke off`, { cause: error });
   }
   try {
-    return JSON.parse(text);
+    return parseJson<unknown>(text);
   } catch (error) {
     throw new UpstreamError("malformed", target.name, `upstream ${target.name} answered with something that is not JSON`, { cause: error });
   }
@@ -122,7 +123,7 @@ function parseSseBlock(block: string): SseMessage | undefined {
 /** Parses one SSE data payload as JSON, or reports the stream as malformed. */
 export function parseEventData(target: UpstreamTarget, data: string): unknown {
   try {
-    return JSON.parse(data);
+    return parseJson<unknown>(data);
   } catch (error) {
     throw new UpstreamError("malformed", target.name, `upstream ${target.name} streamed an event that is not JSON`, { cause: error });
   }
