@@ -10,7 +10,8 @@
  *
  * What the code imports dynamically (pg, ioredis: only a process configured for PostgreSQL or
  * Redis loads them) goes into chunks of its own in dist/cli/chunks/, which a process that never
- * asks for them neither compiles nor runs.
+ * asks for them neither compiles nor runs. The guards' worker thread (dist/cli/scan-worker.js)
+ * is a second entry; the guard code it shares with the CLI is a chunk both import.
  */
 import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { build } from "esbuild";
@@ -19,7 +20,8 @@ const outdir = "dist/cli";
 rmSync(`${outdir}/chunks`, { recursive: true, force: true });
 
 const { metafile } = await build({
-  entryPoints: { gatehouse: "dist/cli/main.js" },
+  // The guards' worker thread runs a module of its own, found beside the bundle (ScanWorkers).
+  entryPoints: { gatehouse: "dist/cli/main.js", "scan-worker": "dist/guards/offload/scan-worker.js" },
   outdir,
   chunkNames: "chunks/[name]-[hash]",
   splitting: true,

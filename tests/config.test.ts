@@ -52,6 +52,7 @@ describe("loadConfig defaults", () => {
       upstreamTimeoutMs: 60_000,
       maxPromptTokens: 200_000,
       guards: {},
+      guardWorkers: 1,
       witnesses: [],
       witnessThreshold: 0,
     });
@@ -111,6 +112,7 @@ describe("loadConfig environment overrides", () => {
         GATEHOUSE_MAX_PROMPT_TOKENS: "1000",
         GATEHOUSE_REDIS_URL: "redis://cache.internal:6379/2",
         GATEHOUSE_GUARDS: '{"input":{"actions":{"EMAIL_ADDRESS":"allow"},"minScore":0.7}}',
+        GATEHOUSE_GUARD_WORKERS: "0",
       },
     });
     expect(config).toEqual({
@@ -129,6 +131,7 @@ describe("loadConfig environment overrides", () => {
       maxPromptTokens: 1000,
       redisUrl: "redis://cache.internal:6379/2",
       guards: { input: { actions: { EMAIL_ADDRESS: "allow" }, minScore: 0.7 } },
+      guardWorkers: 0,
       witnesses: [],
       witnessThreshold: 0,
     });
@@ -173,6 +176,7 @@ describe("loadConfig gatehouse.yaml", () => {
     "bodyLimitBytes: 4096",
     "logLevel: warn",
     "demo: false",
+    "guardWorkers: 2",
     "",
   ].join("\n");
 
@@ -193,6 +197,7 @@ describe("loadConfig gatehouse.yaml", () => {
       upstreamTimeoutMs: 60_000,
       maxPromptTokens: 200_000,
       guards: {},
+      guardWorkers: 2,
       witnesses: [],
       witnessThreshold: 0,
     });
@@ -275,6 +280,9 @@ describe("loadConfig refuses invalid configuration, naming the key", () => {
     ["GATEHOUSE_DEMO", "1", /.+/],
     ["GATEHOUSE_REDIS_URL", "localhost:6379", /must be a redis:\/\/ or rediss:\/\/ URL/],
     ["GATEHOUSE_REDIS_URL", "http://cache:6379", /must be a redis:\/\/ or rediss:\/\/ URL/],
+    ["GATEHOUSE_GUARD_WORKERS", "-1", />=0/],
+    ["GATEHOUSE_GUARD_WORKERS", "65", /<=64/],
+    ["GATEHOUSE_GUARD_WORKERS", "two", /expected number/],
   ];
 
   it.each(envCases)("%s=%s", (variable, value, problem) => {
@@ -296,6 +304,7 @@ describe("loadConfig refuses invalid configuration, naming the key", () => {
     ["logLevel", "logLevel: 3", /expected one of/],
     ["demo", "demo: 'yes'", /.+/],
     ["redisUrl", "redisUrl: 6379", /expected string/],
+    ["guardWorkers", "guardWorkers: 1.5", /int/],
   ];
 
   it.each(fileCases)("%s in gatehouse.yaml (%s)", (key, text, problem) => {

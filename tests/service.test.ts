@@ -275,6 +275,25 @@ describe.each(serviceTargets)("the built service on $name", (target) => {
     expectNoSecrets(output, { ...credentials, admin_key: issued.body.key });
     service = undefined;
   });
+
+  it("reads a long prompt on the bundle's guard worker thread", async () => {
+    const started = await startService({ cwd: dir, env: { ...env, GATEHOUSE_BODY_LIMIT_BYTES: String(1024 * 1024), GATEHOUSE_PORT: String(await freePort()) } });
+    service = started;
+    const filler = "The quarterly report lists revenue, costs and the outlook for the next quarter.\n".repeat(1000);
+    const text = `${filler}Order 7731 was paid with card 4111 1111 1111 1111.`;
+    const res = await fetch(`${started.baseUrl}/v1/guard/check`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: `Bearer ${credentials.app_key}` },
+      body: JSON.stringify({ text, direction: "input" }),
+    });
+    expect(res.status).toBe(200);
+    const start = text.indexOf("4111");
+    expect(await res.json()).toMatchObject({ verdict: "redact", findings: [{ type: "CREDIT_CARD", start, end: start + 19 }] });
+    expect(await started.stop("SIGTERM")).toEqual({ code: 0, signal: null });
+    // Scanned by the worker (dist/cli/scan-worker.js beside the bundle), not by the fallback on the event loop.
+    expect(started.stderr()).not.toMatch(/guard worker/);
+    service = undefined;
+  });
 });
 
 describe.skipIf(!pgUrl)("PostgreSQL schemas side by side", () => {

@@ -2,6 +2,7 @@ import type { GuardSettings } from "../guards/guard-policy.js";
 import { InputGuard } from "../guards/input-guard.js";
 import { ContentGuard, registryMarkers } from "../guards/output/content-guard.js";
 import { defaultOutputGuards } from "../guards/output/output-guards.js";
+import { ScanWorkers } from "../guards/offload/scan-workers.js";
 import { CedarDecider } from "../policy/cedar-decider.js";
 import { FlowDecider } from "../agents/flow/flow-decider.js";
 import type { FlowControl } from "../agents/flow/flow-control.js";
@@ -50,6 +51,8 @@ export interface ModelGatewayOptions {
   upstreamTimeoutMs?: number;
   /** Prompts estimated above this many tokens are refused with 413. */
   maxPromptTokens?: number;
+  /** Worker threads that scan long texts for the input guards (ScanWorkers); none, every text on the event loop, when absent or 0. */
+  guardWorkers?: number;
 }
 
 export interface ModelGateway {
@@ -58,6 +61,8 @@ export interface ModelGateway {
   inputGuard: InputGuard;
   /** The output guards' leak and abuse checks, which POST /v1/guard/check runs for direction output. */
   contentGuard: ContentGuard;
+  /** The input guards' worker threads for long texts, when the configuration asks for any. */
+  scanWorkers: ScanWorkers | undefined;
   models: ModelCatalog;
   decider: Decider;
   credentials: ProviderCredentials;
@@ -95,7 +100,8 @@ export async function createModelGateway(
   const decider = services.flow ? new FlowDecider(policyDecider, services.flow) : policyDecider;
   const router = new Router({ attemptTimeoutMs: timeoutMs, ...options.routing });
   const windows = await openRateWindowStore({ redisUrl: options.redisUrl });
-  const inputGuard = new InputGuard(undefined, options.guards?.input);
+  const scanWorkers = options.guardWorkers ? new ScanWorkers(options.guardWorkers) : undefined;
+  const inputGuard = new InputGuard(undefined, options.guards?.input, scanWorkers);
   const admission = options.admission ?? new UsageAdmission(new UsageLimiter(windows, new SqlBudgetLedger(services.store)));
   const upstreams = new UpstreamRouter(router, providers, credentials);
   const contentGuard = new ContentGuard(registryMarkers(services.registry));
@@ -119,13 +125,14 @@ export async function createModelGateway(
     pipeline,
     inputGuard,
     contentGuard,
+    scanWorkers,
     models,
     decider,
     credentials,
     providers,
     router,
     async close() {
-      await Promise.allSettled([pools.close(), windows.close()]);
+      await Promise.allSettled([pools.close(), windows.close(), scanWorkers?.close()]);
     },
   };
 }

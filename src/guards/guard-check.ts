@@ -31,6 +31,11 @@ export interface CheckOptions {
 
 const LABELS: Record<string, string> = { PROMPT_INJECTION: "prompt_injection", JAILBREAK: "jailbreak", SECRET: "contains_secret" };
 
+/** Every PII, secret and injection finding in a text, before any policy: the part of a check that reads the text. */
+export function scanText(pii: PiiScanner, text: string, piiOnly: boolean): Finding[] {
+  return piiOnly ? pii.scan(text) : [...pii.scan(text), ...injectionFindings(text)];
+}
+
 /**
  * The guards a text passes through, as one check: PII and secrets, prompt injection and
  * jailbreaks, each finding acted on as the policy says. The same code serves POST
@@ -40,7 +45,16 @@ export class GuardChecker {
   constructor(private readonly pii = new PiiScanner()) {}
 
   check(text: string, policy: InputGuardPolicy = defaultInputGuardPolicy, options: CheckOptions = {}): GuardCheckResult {
-    const found = options.piiOnly ? this.pii.scan(text) : [...this.pii.scan(text), ...injectionFindings(text)];
+    return this.judge(text, this.find(text, options.piiOnly ?? false), policy, options.placeholders);
+  }
+
+  /** What the text holds (scanText), for judge(); a long text's may come from a worker thread instead (ScanWorkers). */
+  find(text: string, piiOnly: boolean): Finding[] {
+    return scanText(this.pii, text, piiOnly);
+  }
+
+  /** The findings acted on as the policy says, and the text with the redacted ones replaced by placeholders. */
+  judge(text: string, found: readonly Finding[], policy: InputGuardPolicy, placeholders = new Placeholders()): GuardCheckResult {
     const findings: CheckedFinding[] = [];
     const labels = new Set<string>();
     let verdict: Verdict = "allow";
@@ -56,7 +70,7 @@ export class GuardChecker {
     const redacted = redact(
       text,
       findings.filter((f) => f.action === "redact"),
-      options.placeholders ?? new Placeholders(),
+      placeholders,
     );
     return { verdict, findings, labels: [...labels].sort(), redacted };
   }

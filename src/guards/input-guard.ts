@@ -2,8 +2,10 @@ import { forbidden } from "../shared/errors.js";
 import type { ToolCall } from "../gateway/chat.js";
 import type { Guard } from "../gateway/pipeline/guard.js";
 import type { ModelCall } from "../gateway/pipeline/model-call.js";
+import type { Finding } from "./finding.js";
 import { GuardChecker, type CheckedFinding, type Verdict } from "./guard-check.js";
 import { inputGuardPolicy, type GuardSettings, type InputGuardPolicy, type InputGuardSettings } from "./guard-policy.js";
+import { OFFLOAD_CHARS, type ScanWorkers } from "./offload/scan-workers.js";
 import { Placeholders } from "./placeholders.js";
 import { Restorer } from "./restore.js";
 
@@ -49,10 +51,12 @@ export class InputGuard implements Guard {
     private readonly checker = new GuardChecker(),
     /** The process configuration's `guards.input`: the defaults under every tenant's own. */
     private readonly defaults?: InputGuardSettings,
+    /** Worker threads for long texts (OFFLOAD_CHARS and more); every text is scanned on the event loop without them. */
+    private readonly workers?: ScanWorkers,
   ) {}
 
   async inspect(call: ModelCall): Promise<void> {
-    const review = this.review(call.request.messages, call.caller?.settings.guards);
+    const review = await this.review(call.request.messages, call.caller?.settings.guards);
     const { labels } = review;
     call.inspection = {
       dataClasses: labels.map((l) => dataClassOf[l]).filter((c): c is string => c !== undefined),
@@ -71,19 +75,23 @@ export class InputGuard implements Guard {
    * Checks a conversation under a tenant's guard settings: its text and its tool call
    * arguments, message by message, with one set of placeholders for the whole conversation.
    */
-  review<M extends CheckedMessage>(messages: readonly M[], settings: GuardSettings | undefined): InputReview<M> {
+  async review<M extends CheckedMessage>(messages: readonly M[], settings: GuardSettings | undefined): Promise<InputReview<M>> {
     const policy = inputGuardPolicy(this.defaults, settings?.input);
+    // What each text holds first (long texts on the worker threads, side by side), then judged in
+    // order: the placeholders number values through the conversation as they appear. What the
+    // model wrote earlier comes back in the history: it may carry restored personal data, but
+    // instructions in it are the model's own, not the caller's (piiOnly).
+    const textsOf = (message: M) => [message.content, ...(message.toolCalls ?? []).map((c) => c.arguments)];
+    const found = await Promise.all(messages.map((message) => Promise.all(textsOf(message).map((text) => this.find(text, message.role === "assistant")))));
     const placeholders = new Placeholders();
     const labels = new Set<string>();
     const findings: InputReview<M>["findings"] = [];
     const blockedTypes = new Set<string>();
     let blockedRole: string | undefined;
     let verdict: Verdict = "allow";
-    const check = (message: M, index: number, text: string): string => {
+    const check = (message: M, index: number, text: string, inText: readonly Finding[]): string => {
       if (text.length === 0) return text;
-      // What the model wrote earlier comes back in the history: it may carry restored personal
-      // data, but instructions in it are the model's own, not the caller's.
-      const result = this.checker.check(text, policy, { placeholders, piiOnly: message.role === "assistant" });
+      const result = this.checker.judge(text, inText, policy, placeholders);
       for (const label of result.labels) labels.add(label);
       for (const f of result.findings) {
         findings.push({ ...f, message: index });
@@ -94,8 +102,9 @@ export class InputGuard implements Guard {
       return result.redacted;
     };
     const checked = messages.map((message, index): M => {
-      const content = check(message, index, message.content);
-      const toolCalls = message.toolCalls?.map((c) => ({ ...c, arguments: check(message, index, c.arguments) }));
+      const [inContent, ...inArguments] = found[index] as Finding[][];
+      const content = check(message, index, message.content, inContent as Finding[]);
+      const toolCalls = message.toolCalls?.map((c, k) => ({ ...c, arguments: check(message, index, c.arguments, inArguments[k] as Finding[]) }));
       return { ...message, content, ...(toolCalls ? { toolCalls } : {}) };
     });
     return {
@@ -107,5 +116,18 @@ export class InputGuard implements Guard {
       policy,
       placeholders,
     };
+  }
+
+  /**
+   * A text's findings: on a worker thread when it is long and there are workers, else here. A
+   * worker that fails does not let the text through unread: it is scanned here instead.
+   */
+  private find(text: string, piiOnly: boolean): Finding[] | Promise<Finding[]> {
+    if (text.length === 0) return [];
+    if (this.workers === undefined || text.length < OFFLOAD_CHARS) return this.checker.find(text, piiOnly);
+    return this.workers.scan(text, piiOnly).catch((error: unknown) => {
+      process.emitWarning(`${error instanceof Error ? error.message : String(error)}; the text was scanned on the event loop instead`, "GatehouseWarning");
+      return this.checker.find(text, piiOnly);
+    });
   }
 }

@@ -43,7 +43,7 @@ export async function guardCheckRoutes(app: FastifyInstance, options: { gatehous
     const caller = await authenticateCaller(gatehouse.apiKeys, gatehouse.tenants, apiKeyOf(request));
     const body = bodyOf(request, guardCheckSchema);
     const messages = body.messages ?? [{ role: "user", content: body.text ?? "" }];
-    const result = body.direction === "output" ? await outputCheck(gatehouse, caller, messages, body.text !== undefined) : inputCheck(gatehouse, caller, messages, body.text !== undefined);
+    const result = body.direction === "output" ? await outputCheck(gatehouse, caller, messages, body.text !== undefined) : await inputCheck(gatehouse, caller, messages, body.text !== undefined);
     const counts: Record<string, number> = {};
     for (const f of result.findings) counts[f.type] = (counts[f.type] ?? 0) + 1;
     const ctx = actionContext(actorOfCaller(caller), request.id);
@@ -62,8 +62,8 @@ type Caller = Awaited<ReturnType<typeof authenticateCaller>>;
 type Message = { role: string; content: string };
 
 /** The same review as a model call's input guards, under the calling tenant's policy. */
-function inputCheck(gatehouse: Gatehouse, caller: Caller, messages: Message[], single: boolean) {
-  const review = gatehouse.gateway.inputGuard.review(messages, caller.settings.guards);
+async function inputCheck(gatehouse: Gatehouse, caller: Caller, messages: Message[], single: boolean) {
+  const review = await gatehouse.gateway.inputGuard.review(messages, caller.settings.guards);
   return {
     verdict: review.verdict,
     findings: single ? review.findings.map(({ message: _, ...f }) => f) : review.findings,
