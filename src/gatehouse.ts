@@ -20,6 +20,7 @@ import { PolicyEngine } from "./policy/policy-engine.js";
 import { TenantPolicies } from "./policy/tenant-policies.js";
 import { Registry } from "./registry/registry.js";
 import { createModelGateway, type ModelGateway, type ModelGatewayOptions } from "./gateway/model-gateway.js";
+import { ScanWorkers } from "./guards/offload/scan-workers.js";
 import { jsonLogger, type Logger } from "./shared/logger.js";
 import type { SecretBox } from "./secrets/secret-box.js";
 import { openStore, type Executor, type Store, type StoreOptions } from "./store/database.js";
@@ -105,20 +106,23 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   const agents = new AgentOperations(registry, lifecycle, changes);
   revocation.register(changes.revoker());
   const apiKeys = new ApiKeys(db, recorder, store.changes);
+  // Worker threads for long texts, started on the first: the input guards' and the tool results' alike.
+  const scanWorkers = options.gateway?.guardWorkers ? new ScanWorkers(options.gateway.guardWorkers) : undefined;
   let gateway: ModelGateway;
   let agentAccess: AgentAccess | undefined;
   try {
     agentAccess = await createAgentAccess(
-      { store, recorder, registry, policies, lifecycle, revocation, tenants, secrets: options.secrets, logger },
+      { store, recorder, registry, policies, lifecycle, revocation, tenants, secrets: options.secrets, logger, scanWorkers },
       { redisUrl: options.gateway?.redisUrl, guards: options.gateway?.guards, ...(options.messageWebhooks ? { webhooks: options.messageWebhooks } : {}) },
     );
     gateway = await createModelGateway(
-      { store, recorder, registry, policies, apiKeys, tenants, secrets: options.secrets, agents: agentAccess.callers, flow: agentAccess.flow },
+      { store, recorder, registry, policies, apiKeys, tenants, secrets: options.secrets, agents: agentAccess.callers, flow: agentAccess.flow, scanWorkers },
       options.gateway,
     );
   } catch (error) {
     // The limit or nonce store (Redis) did not answer: nothing starts without it.
     await agentAccess?.close();
+    await scanWorkers?.close();
     retention.stop();
     await auditLog.stop();
     await cosigner.stop();
@@ -159,6 +163,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
       await gateway.close();
       await mcpClients.close();
       await agentAccess.close();
+      await scanWorkers?.close();
       await store.close();
     },
   };

@@ -23,6 +23,7 @@ import { ToolMediator } from "./tools/tool-mediator.js";
 import { ToolTransports } from "./tools/tool-transport.js";
 import { HttpToolTransport } from "./tools/http-transport.js";
 import { ToolResultGuard } from "./tools/tool-result-guard.js";
+import type { ScanWorkers } from "../guards/offload/scan-workers.js";
 import { FlowControl } from "./flow/flow-control.js";
 import { TaskLabels } from "./flow/task-labels.js";
 import { registryMarkers } from "../guards/output/content-guard.js";
@@ -60,6 +61,8 @@ export interface AgentAccessServices {
   /** Seals the bodies of messages between agents at rest. */
   secrets: SecretBox;
   logger?: Logger;
+  /** Worker threads that scan long tool results, shared with the gateway's input guards. */
+  scanWorkers?: ScanWorkers;
 }
 
 /**
@@ -81,7 +84,7 @@ export async function createAgentAccess(
   const grants = new Grants(store.db, recorder, registry, tasks, new GrantDecider(services.policies, labels));
   const flow = new FlowControl(store.db, registry, services.policies, labels);
   const transports = new ToolTransports().register("http", new HttpToolTransport());
-  const resultGuard = new ToolResultGuard(registryMarkers(registry));
+  const resultGuard = new ToolResultGuard(registryMarkers(registry), services.scanWorkers);
   tasks.whenEnded(grants);
   revocation.register(keys.revoker());
   revocation.register(tokens.revoker());

@@ -2,7 +2,7 @@ import type { GuardSettings } from "../guards/guard-policy.js";
 import { InputGuard } from "../guards/input-guard.js";
 import { ContentGuard, registryMarkers } from "../guards/output/content-guard.js";
 import { defaultOutputGuards } from "../guards/output/output-guards.js";
-import { ScanWorkers } from "../guards/offload/scan-workers.js";
+import type { ScanWorkers } from "../guards/offload/scan-workers.js";
 import { CedarDecider } from "../policy/cedar-decider.js";
 import { FlowDecider } from "../agents/flow/flow-decider.js";
 import type { FlowControl } from "../agents/flow/flow-control.js";
@@ -51,7 +51,7 @@ export interface ModelGatewayOptions {
   upstreamTimeoutMs?: number;
   /** Prompts estimated above this many tokens are refused with 413. */
   maxPromptTokens?: number;
-  /** Worker threads that scan long texts for the input guards (ScanWorkers); none, every text on the event loop, when absent or 0. */
+  /** How many worker threads scan long texts for the guards (createGatehouse starts them, for the gateway and the agents' tool results); none when absent or 0. */
   guardWorkers?: number;
 }
 
@@ -61,7 +61,7 @@ export interface ModelGateway {
   inputGuard: InputGuard;
   /** The output guards' leak and abuse checks, which POST /v1/guard/check runs for direction output. */
   contentGuard: ContentGuard;
-  /** The input guards' worker threads for long texts, when the configuration asks for any. */
+  /** The guards' worker threads for long texts, when the configuration asks for any (the process's, not the gateway's to close). */
   scanWorkers: ScanWorkers | undefined;
   models: ModelCatalog;
   decider: Decider;
@@ -86,6 +86,8 @@ export async function createModelGateway(
     secrets: SecretBox;
     agents?: AgentCallerResolver;
     flow?: FlowControl;
+    /** Worker threads for long texts, shared with the agents' tool results. */
+    scanWorkers?: ScanWorkers;
   },
   options: ModelGatewayOptions = {},
 ): Promise<ModelGateway> {
@@ -100,7 +102,7 @@ export async function createModelGateway(
   const decider = services.flow ? new FlowDecider(policyDecider, services.flow) : policyDecider;
   const router = new Router({ attemptTimeoutMs: timeoutMs, ...options.routing });
   const windows = await openRateWindowStore({ redisUrl: options.redisUrl });
-  const scanWorkers = options.guardWorkers ? new ScanWorkers(options.guardWorkers) : undefined;
+  const { scanWorkers } = services;
   const inputGuard = new InputGuard(undefined, options.guards?.input, scanWorkers);
   const admission = options.admission ?? new UsageAdmission(new UsageLimiter(windows, new SqlBudgetLedger(services.store)));
   const upstreams = new UpstreamRouter(router, providers, credentials);
@@ -132,7 +134,7 @@ export async function createModelGateway(
     providers,
     router,
     async close() {
-      await Promise.allSettled([pools.close(), windows.close(), scanWorkers?.close()]);
+      await Promise.allSettled([pools.close(), windows.close()]);
     },
   };
 }

@@ -31,9 +31,14 @@ export interface CheckOptions {
 
 const LABELS: Record<string, string> = { PROMPT_INJECTION: "prompt_injection", JAILBREAK: "jailbreak", SECRET: "contains_secret" };
 
-/** Every PII, secret and injection finding in a text, before any policy: the part of a check that reads the text. */
-export function scanText(pii: PiiScanner, text: string, piiOnly: boolean): Finding[] {
-  return piiOnly ? pii.scan(text) : [...pii.scan(text), ...injectionFindings(text)];
+/** What to look for in a text: everything, personal data and secrets only, or injections only. */
+export type ScanKind = "all" | "pii" | "injection";
+
+/** Every finding of the kind in a text, before any policy: the part of a check that reads the text. */
+export function scanText(pii: PiiScanner, text: string, kind: ScanKind): Finding[] {
+  if (kind === "pii") return pii.scan(text);
+  if (kind === "injection") return injectionFindings(text);
+  return [...pii.scan(text), ...injectionFindings(text)];
 }
 
 /**
@@ -45,12 +50,12 @@ export class GuardChecker {
   constructor(private readonly pii = new PiiScanner()) {}
 
   check(text: string, policy: InputGuardPolicy = defaultInputGuardPolicy, options: CheckOptions = {}): GuardCheckResult {
-    return this.judge(text, this.find(text, options.piiOnly ?? false), policy, options.placeholders);
+    return this.judge(text, this.find(text, options.piiOnly ? "pii" : "all"), policy, options.placeholders);
   }
 
   /** What the text holds (scanText), for judge(); a long text's may come from a worker thread instead (ScanWorkers). */
-  find(text: string, piiOnly: boolean): Finding[] {
-    return scanText(this.pii, text, piiOnly);
+  find(text: string, kind: ScanKind): Finding[] {
+    return scanText(this.pii, text, kind);
   }
 
   /** The findings acted on as the policy says, and the text with the redacted ones replaced by placeholders. */

@@ -3,9 +3,9 @@ import type { ToolCall } from "../gateway/chat.js";
 import type { Guard } from "../gateway/pipeline/guard.js";
 import type { ModelCall } from "../gateway/pipeline/model-call.js";
 import type { Finding } from "./finding.js";
-import { GuardChecker, type CheckedFinding, type Verdict } from "./guard-check.js";
+import { GuardChecker, type CheckedFinding, type ScanKind, type Verdict } from "./guard-check.js";
 import { inputGuardPolicy, type GuardSettings, type InputGuardPolicy, type InputGuardSettings } from "./guard-policy.js";
-import { OFFLOAD_CHARS, type ScanWorkers } from "./offload/scan-workers.js";
+import { findAnywhere, type ScanWorkers } from "./offload/scan-workers.js";
 import { Placeholders } from "./placeholders.js";
 import { Restorer } from "./restore.js";
 
@@ -51,7 +51,7 @@ export class InputGuard implements Guard {
     private readonly checker = new GuardChecker(),
     /** The process configuration's `guards.input`: the defaults under every tenant's own. */
     private readonly defaults?: InputGuardSettings,
-    /** Worker threads for long texts (OFFLOAD_CHARS and more); every text is scanned on the event loop without them. */
+    /** Worker threads for long texts (findAnywhere); every text is scanned on the event loop without them. */
     private readonly workers?: ScanWorkers,
   ) {}
 
@@ -82,7 +82,7 @@ export class InputGuard implements Guard {
     // model wrote earlier comes back in the history: it may carry restored personal data, but
     // instructions in it are the model's own, not the caller's (piiOnly).
     const textsOf = (message: M) => [message.content, ...(message.toolCalls ?? []).map((c) => c.arguments)];
-    const found = await Promise.all(messages.map((message) => Promise.all(textsOf(message).map((text) => this.find(text, message.role === "assistant")))));
+    const found = await Promise.all(messages.map((message) => Promise.all(textsOf(message).map((text) => this.find(text, message.role === "assistant" ? "pii" : "all")))));
     const placeholders = new Placeholders();
     const labels = new Set<string>();
     const findings: InputReview<M>["findings"] = [];
@@ -118,16 +118,9 @@ export class InputGuard implements Guard {
     };
   }
 
-  /**
-   * A text's findings: on a worker thread when it is long and there are workers, else here. A
-   * worker that fails does not let the text through unread: it is scanned here instead.
-   */
-  private find(text: string, piiOnly: boolean): Finding[] | Promise<Finding[]> {
+  /** A text's findings, a long one's on the worker threads when there are any. */
+  private find(text: string, kind: ScanKind): Finding[] | Promise<Finding[]> {
     if (text.length === 0) return [];
-    if (this.workers === undefined || text.length < OFFLOAD_CHARS) return this.checker.find(text, piiOnly);
-    return this.workers.scan(text, piiOnly).catch((error: unknown) => {
-      process.emitWarning(`${error instanceof Error ? error.message : String(error)}; the text was scanned on the event loop instead`, "GatehouseWarning");
-      return this.checker.find(text, piiOnly);
-    });
+    return findAnywhere(text, kind, (t, k) => this.checker.find(t, k), this.workers);
   }
 }

@@ -1,4 +1,5 @@
 import { injectionFindings } from "../../guards/injection/detector.js";
+import { findAnywhere, type ScanWorkers } from "../../guards/offload/scan-workers.js";
 import { ContentGuard, type MarkerSource } from "../../guards/output/content-guard.js";
 import { describeDetection, type Detection } from "../../guards/output/detection.js";
 import { judgeText } from "../../guards/output/held-text.js";
@@ -44,7 +45,11 @@ class Refused extends Error {
 export class ToolResultGuard {
   private readonly content: ContentGuard;
 
-  constructor(markers: MarkerSource) {
+  constructor(
+    markers: MarkerSource,
+    /** Worker threads for a long result's injection scan, its costliest part (findAnywhere). */
+    private readonly workers?: ScanWorkers,
+  ) {
     this.content = new ContentGuard(markers);
   }
 
@@ -87,7 +92,8 @@ export class ToolResultGuard {
       return { result, findings: [...findings, { type: d.type, guard: d.guard, action: "block" }], injection: false, markedSources: [], refusal: `the tool's result holds ${describeDetection(d)} (guard ${d.guard})` };
     }
 
-    const injected = injectionFindings([...texts, ...(result.structuredContent ? [JSON.stringify(result.structuredContent)] : [])].join("\n"));
+    const read = [...texts, ...(result.structuredContent ? [JSON.stringify(result.structuredContent)] : [])].join("\n");
+    const injected = await findAnywhere(read, "injection", (text) => injectionFindings(text), this.workers);
     for (const f of injected) findings.push({ type: f.type, guard: "injection", action: "flag", detail: `score ${f.score}` });
     const markedSources = [
       ...new Set(findings.filter((f) => f.type === "DATA_SOURCE_MARKER" && f.detail?.startsWith("data source ")).map((f) => (f.detail ?? "").slice("data source ".length))),

@@ -10,10 +10,10 @@ import type { ScanReply, ScanRequest } from "./scan-workers.js";
 const port = parentPort;
 if (!port) throw new Error("scan-worker.js runs as a worker thread (ScanWorkers), not on its own");
 const pii = new PiiScanner();
-port.on("message", ({ id, text, piiOnly }: ScanRequest) => {
+port.on("message", ({ id, text, kind }: ScanRequest) => {
   let reply: ScanReply;
   try {
-    reply = { id, findings: scanText(pii, text, piiOnly) };
+    reply = { id, findings: scanText(pii, text, kind) };
   } catch (error) {
     reply = { id, error: error instanceof Error ? error.message : String(error) };
   }

@@ -4,12 +4,13 @@ import { inspect } from "node:util";
 import { Worker } from "node:worker_threads";
 import { packageRoot } from "../../shared/package-root.js";
 import type { Finding } from "../finding.js";
+import type { ScanKind } from "../guard-check.js";
 
 /** What a worker is asked: one text to scan (scanText). */
 export interface ScanRequest {
   id: number;
   text: string;
-  piiOnly: boolean;
+  kind: ScanKind;
 }
 
 /** What a worker answers: the text's findings, or why it could not scan it. */
@@ -51,7 +52,8 @@ function workerUrl(): URL {
  * hold the event loop, and every call on the process behind it, for the hundreds of
  * milliseconds its scan takes. Started when first needed, up to `size`; a text goes to an idle
  * worker, or to the least busy when all are. A worker that fails rejects what it held (the
- * caller scans those texts itself: InputGuard) and is replaced by the next scan.
+ * caller scans those texts itself: findAnywhere) and is replaced by the next scan. One set per
+ * process, shared by the input guards and the tool results' (createGatehouse).
  */
 export class ScanWorkers {
   private readonly workers: (RunningWorker | undefined)[];
@@ -71,7 +73,7 @@ export class ScanWorkers {
     return this.workers.filter((w) => w !== undefined).length;
   }
 
-  scan(text: string, piiOnly: boolean): Promise<Finding[]> {
+  scan(text: string, kind: ScanKind): Promise<Finding[]> {
     if (this.closed) return Promise.reject(new Error("the guard workers are closed"));
     const running = this.pick();
     const id = ++this.nextId;
@@ -79,7 +81,7 @@ export class ScanWorkers {
       running.pending.set(id, { resolve, reject });
       // Held while it has work: an unreferenced worker would let the process exit under a waiting call.
       running.worker.ref();
-      const request: ScanRequest = { id, text, piiOnly };
+      const request: ScanRequest = { id, text, kind };
       running.worker.postMessage(request);
     });
   }
@@ -133,4 +135,17 @@ export class ScanWorkers {
     for (const waiting of running.pending.values()) waiting.reject(error);
     running.pending.clear();
   }
+}
+
+/**
+ * A text's findings of a kind: on a worker thread when the text is long and there are workers,
+ * else here (`here` scans it as scanText would). A worker that fails does not let the text
+ * through unread: it is scanned here instead, with a warning.
+ */
+export function findAnywhere(text: string, kind: ScanKind, here: (text: string, kind: ScanKind) => Finding[], workers: ScanWorkers | undefined): Finding[] | Promise<Finding[]> {
+  if (workers === undefined || text.length < OFFLOAD_CHARS) return here(text, kind);
+  return workers.scan(text, kind).catch((error: unknown) => {
+    process.emitWarning(`${error instanceof Error ? error.message : String(error)}; the text was scanned on the event loop instead`, "GatehouseWarning");
+    return here(text, kind);
+  });
 }
