@@ -86,10 +86,25 @@ describe("scanning long texts on worker threads", () => {
   });
 
   it("rejects what a worker held when it dies, and starts a new one for the next text", async () => {
-    const pool = workers(1, workerModule("dies.mjs", "process.exit(3);\n"));
-    await expect(pool.scan("anything", "all")).rejects.toThrow(/the guard worker stopped: exit code 3/);
+    const starts = path.join(scratch, "starts");
+    const dies = workerModule(
+      "dies-after-answering.mjs",
+      `import { appendFileSync } from "node:fs";\nimport { parentPort } from "node:worker_threads";\nappendFileSync(${JSON.stringify(starts)}, "x");\nparentPort.on("message", ({ id, text }) => text === "die" ? process.exit(3) : parentPort.postMessage({ id, findings: [] }));\n`,
+    );
+    const pool = workers(1, dies);
+    await expect(pool.scan("fine", "all")).resolves.toEqual([]);
+    await expect(pool.scan("die", "all")).rejects.toThrow(/the guard worker stopped: exit code 3/);
     expect(pool.running).toBe(0);
-    await expect(pool.scan("anything", "all")).rejects.toThrow(/stopped/);
+    await expect(pool.scan("fine", "all")).resolves.toEqual([]);
+    expect(readFileSync(starts, "utf8")).toBe("xx");
+  });
+
+  it("does not start one worker after another when they cannot start: texts stay on the event loop a while", async () => {
+    const starts = path.join(scratch, "failed-starts");
+    const pool = workers(1, workerModule("cannot-start.mjs", `import { appendFileSync } from "node:fs";\nappendFileSync(${JSON.stringify(starts)}, "x");\nprocess.exit(1);\n`));
+    await expect(pool.scan("anything", "all")).rejects.toThrow(/the guard worker stopped: exit code 1/);
+    await expect(pool.scan("anything", "all")).rejects.toThrow(/could not start a moment ago/);
+    expect(readFileSync(starts, "utf8")).toBe("x");
   });
 
   it("rejects a text the worker could not scan, with its reason", async () => {
@@ -128,7 +143,7 @@ describe("scanning long texts on worker threads", () => {
     const review = await guard.review([{ role: "user", content: longPrompt(OFFLOAD_CHARS * 2) }], undefined);
     expect(review.findings.map((f) => f.type)).toEqual(expect.arrayContaining(["CREDIT_CARD", "EMAIL_ADDRESS"]));
     expect(review.messages[0]?.content).not.toContain(CARD);
-    expect(warning).toHaveBeenCalledWith(expect.stringMatching(/the guard worker stopped.*scanned on the event loop instead/), "GatehouseWarning");
+    expect(warning).toHaveBeenCalledWith(expect.stringMatching(/the guard worker stopped.*long texts are scanned on the event loop meanwhile/), "GatehouseWarning");
   });
 
   it("a long tool result's injection is found on a worker as on the event loop, and when the worker dies", async () => {

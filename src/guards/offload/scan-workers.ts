@@ -35,7 +35,17 @@ interface Pending {
 interface RunningWorker {
   worker: Worker;
   pending: Map<number, Pending>;
+  /** Whether it has answered a text: one that stops before it has could not start. */
+  answered: boolean;
 }
+
+/**
+ * How long texts stay on the event loop after a worker stopped before answering anything (its
+ * module missing or broken), instead of every long text starting one that fails the same way.
+ */
+const RETRY_AFTER_FAILED_START_MS = 60_000;
+/** At most one warning a minute about texts scanned on the event loop because a worker failed. */
+const WARN_EVERY_MS = 60_000;
 
 /**
  * The worker's module, beside this one: dist/guards/offload/ compiled, dist/cli/ bundled
@@ -59,6 +69,8 @@ export class ScanWorkers {
   private readonly workers: (RunningWorker | undefined)[];
   private nextId = 0;
   private closed = false;
+  private failedStartAt = -Infinity;
+  private warnedAt = -Infinity;
 
   constructor(
     readonly size: number,
@@ -75,6 +87,7 @@ export class ScanWorkers {
 
   scan(text: string, kind: ScanKind): Promise<Finding[]> {
     if (this.closed) return Promise.reject(new Error("the guard workers are closed"));
+    if (Date.now() - this.failedStartAt < RETRY_AFTER_FAILED_START_MS) return Promise.reject(new Error("a guard worker could not start a moment ago"));
     const running = this.pick();
     const id = ++this.nextId;
     return new Promise<Finding[]>((resolve, reject) => {
@@ -110,10 +123,11 @@ export class ScanWorkers {
   }
 
   private start(slot: number): RunningWorker {
-    const running: RunningWorker = { worker: new Worker(this.url), pending: new Map() };
+    const running: RunningWorker = { worker: new Worker(this.url), pending: new Map(), answered: false };
     const { worker, pending } = running;
     worker.unref();
     worker.on("message", (reply: ScanReply) => {
+      running.answered = true;
       const waiting = pending.get(reply.id);
       if (!waiting) return;
       pending.delete(reply.id);
@@ -123,12 +137,20 @@ export class ScanWorkers {
     });
     const stopped = (reason: string) => {
       if (this.workers[slot] === running) this.workers[slot] = undefined;
+      if (!running.answered && !this.closed) this.failedStartAt = Date.now();
       this.fail(running, new Error(`the guard worker stopped: ${reason}`));
     };
     // What a worker throws reaches here cloned, not always as an Error with a message.
     worker.on("error", (error: unknown) => stopped(error instanceof Error && error.message ? error.message : inspect(error, { breakLength: Infinity })));
     worker.on("exit", (code) => stopped(`exit code ${code}`));
     return running;
+  }
+
+  /** Says, at most once a minute, that a text was scanned on the event loop because of `error`. */
+  warnFallback(error: unknown): void {
+    if (Date.now() - this.warnedAt < WARN_EVERY_MS) return;
+    this.warnedAt = Date.now();
+    process.emitWarning(`${error instanceof Error ? error.message : String(error)}; long texts are scanned on the event loop meanwhile`, "GatehouseWarning");
   }
 
   private fail(running: RunningWorker, error: Error): void {
@@ -140,12 +162,12 @@ export class ScanWorkers {
 /**
  * A text's findings of a kind: on a worker thread when the text is long and there are workers,
  * else here (`here` scans it as scanText would). A worker that fails does not let the text
- * through unread: it is scanned here instead, with a warning.
+ * through unread: it is scanned here instead, with a warning (at most one a minute).
  */
 export function findAnywhere(text: string, kind: ScanKind, here: (text: string, kind: ScanKind) => Finding[], workers: ScanWorkers | undefined): Finding[] | Promise<Finding[]> {
   if (workers === undefined || text.length < OFFLOAD_CHARS) return here(text, kind);
   return workers.scan(text, kind).catch((error: unknown) => {
-    process.emitWarning(`${error instanceof Error ? error.message : String(error)}; the text was scanned on the event loop instead`, "GatehouseWarning");
+    workers.warnFallback(error);
     return here(text, kind);
   });
 }
