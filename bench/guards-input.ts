@@ -146,7 +146,7 @@ async function main(): Promise<void> {
     }
   }
   table(rows);
-  // The guards read every byte on the event loop: how long one long prompt holds it (docs/operator-guide.md, Sizing).
+  // The CPU one long prompt costs the guards, wherever they run (docs/operator-guide.md, Sizing).
   const long = [["one prompt of", "made of", "CPU per check (best of 5)", "per KB"]];
   for (const kb of [100, 800]) {
     for (const [name, texts] of [

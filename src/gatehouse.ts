@@ -60,6 +60,8 @@ export interface Gatehouse {
   configAsCode: ConfigAsCode;
   /** The model gateway: its pipeline, model catalog and provider credentials. */
   gateway: ModelGateway;
+  /** The worker threads that scan long texts for the input guards and the agents' tool results, when guardWorkers asks for any. */
+  scanWorkers: ScanWorkers | undefined;
   /** Runs work in one store transaction: all of it commits, or none of it. */
   transaction<T>(work: (trx: Executor) => Promise<T>): Promise<T>;
   close(): Promise<void>;
@@ -78,6 +80,8 @@ export interface GatehouseOptions extends StoreOptions {
   gateway?: ModelGatewayOptions;
   /** How messages between agents are pushed to webhooks (retries, timeout). */
   messageWebhooks?: WebhookOptions;
+  /** How many worker threads scan long texts for the guards (none when absent or 0: every text on the event loop). */
+  guardWorkers?: number;
 }
 
 export async function createGatehouse(options: GatehouseOptions): Promise<Gatehouse> {
@@ -107,7 +111,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
   revocation.register(changes.revoker());
   const apiKeys = new ApiKeys(db, recorder, store.changes);
   // Worker threads for long texts, started on the first: the input guards' and the tool results' alike.
-  const scanWorkers = options.gateway?.guardWorkers ? new ScanWorkers(options.gateway.guardWorkers) : undefined;
+  const scanWorkers = options.guardWorkers ? new ScanWorkers(options.guardWorkers) : undefined;
   let gateway: ModelGateway;
   let agentAccess: AgentAccess | undefined;
   try {
@@ -155,6 +159,7 @@ export async function createGatehouse(options: GatehouseOptions): Promise<Gateho
     agentAccess,
     configAsCode: new ConfigAsCode(tenants, registry, lifecycle, changes, agents),
     gateway,
+    scanWorkers,
     transaction: (work) => db.transaction().execute(work),
     async close() {
       retention.stop();

@@ -19,6 +19,7 @@ export function openGatehouse(config: GatehouseConfig): Promise<Gatehouse> {
       threshold: config.witnessThreshold,
     },
     logger: jsonLogger(config.logLevel),
-    gateway: { upstreamTimeoutMs: config.upstreamTimeoutMs, maxPromptTokens: config.maxPromptTokens, redisUrl: config.redisUrl, guards: config.guards, guardWorkers: config.guardWorkers },
+    gateway: { upstreamTimeoutMs: config.upstreamTimeoutMs, maxPromptTokens: config.maxPromptTokens, redisUrl: config.redisUrl, guards: config.guards },
+    guardWorkers: config.guardWorkers,
   });
 }

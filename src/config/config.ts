@@ -91,7 +91,7 @@ const configSchema = z.object({
   witnesses: jsonList(witnessesSchema).default([]),
   /** The guards' policy under every tenant's own settings (docs/configuration.md, "Guards"). */
   guards: jsonList(guardSettingsSchema).default({}),
-  /** Worker threads that scan long prompts (32 KB and more) for the input guards, off the event loop; 0 scans every prompt on it. */
+  /** Worker threads that scan long texts (32 KB and more) for the input guards and the tool results, off the event loop; 0 scans every text on it. */
   guardWorkers: numeric(z.number().int().min(0).max(64)).default(1),
   /** How many witnesses must cosign a checkpoint (k of n); a majority by default. */
   witnessThreshold: numeric(z.number().int().min(1)).optional(),

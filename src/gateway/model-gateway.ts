@@ -51,8 +51,6 @@ export interface ModelGatewayOptions {
   upstreamTimeoutMs?: number;
   /** Prompts estimated above this many tokens are refused with 413. */
   maxPromptTokens?: number;
-  /** How many worker threads scan long texts for the guards (createGatehouse starts them, for the gateway and the agents' tool results); none when absent or 0. */
-  guardWorkers?: number;
 }
 
 export interface ModelGateway {
@@ -61,8 +59,6 @@ export interface ModelGateway {
   inputGuard: InputGuard;
   /** The output guards' leak and abuse checks, which POST /v1/guard/check runs for direction output. */
   contentGuard: ContentGuard;
-  /** The guards' worker threads for long texts, when the configuration asks for any (the process's, not the gateway's to close). */
-  scanWorkers: ScanWorkers | undefined;
   models: ModelCatalog;
   decider: Decider;
   credentials: ProviderCredentials;
@@ -102,8 +98,7 @@ export async function createModelGateway(
   const decider = services.flow ? new FlowDecider(policyDecider, services.flow) : policyDecider;
   const router = new Router({ attemptTimeoutMs: timeoutMs, ...options.routing });
   const windows = await openRateWindowStore({ redisUrl: options.redisUrl });
-  const { scanWorkers } = services;
-  const inputGuard = new InputGuard(undefined, options.guards?.input, scanWorkers);
+  const inputGuard = new InputGuard(undefined, options.guards?.input, services.scanWorkers);
   const admission = options.admission ?? new UsageAdmission(new UsageLimiter(windows, new SqlBudgetLedger(services.store)));
   const upstreams = new UpstreamRouter(router, providers, credentials);
   const contentGuard = new ContentGuard(registryMarkers(services.registry));
@@ -127,7 +122,6 @@ export async function createModelGateway(
     pipeline,
     inputGuard,
     contentGuard,
-    scanWorkers,
     models,
     decider,
     credentials,

@@ -28,7 +28,7 @@ describe("long prompts, scanned on the guard workers", () => {
   let t: TestTenant;
 
   beforeAll(async () => {
-    h = await startHarness(storeTargets[0]!, { gateway: { guardWorkers: 1 } });
+    h = await startHarness(storeTargets[0]!, { guardWorkers: 1 });
     up = await fakeOpenAiUpstream();
     const base = await listen(h);
     t = await h.createTenant("long-prompts");
@@ -48,7 +48,7 @@ describe("long prompts, scanned on the guard workers", () => {
     expect(sent).not.toContain(CARD);
     expect(sent.length).toBeGreaterThan(OFFLOAD_CHARS * 2);
     // Read on the worker thread the configuration asked for, not on the event loop.
-    expect(h.gatehouse.gateway.scanWorkers?.running).toBe(1);
+    expect(h.gatehouse.scanWorkers?.running).toBe(1);
   });
 
   it("refuses an injection hidden at the end of a long prompt, and sends nothing", async () => {

@@ -115,6 +115,16 @@ describe("scanning long texts on worker threads", () => {
     await expect(workers(1, failing).scan("anything", "all")).rejects.toThrow(/could not scan a text: out of memory/);
   });
 
+  it("stops a worker whose message is not a reply, rejecting what it held", async () => {
+    const garbled = workerModule(
+      "garbles.mjs",
+      'import { parentPort } from "node:worker_threads";\nparentPort.on("message", ({ id }) => parentPort.postMessage({ id, findings: [{ type: "CREDIT_CARD" }] }));\n',
+    );
+    const pool = workers(1, garbled);
+    await expect(pool.scan("anything", "all")).rejects.toThrow(/the guard worker stopped/);
+    expect(pool.running).toBe(0);
+  });
+
   it("refuses work once closed", async () => {
     const pool = workers(1);
     await pool.close();

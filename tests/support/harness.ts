@@ -39,7 +39,7 @@ export interface Harness {
 
 export async function startHarness(
   target: StoreTarget,
-  options: { bodyLimitBytes?: number; gateway?: ModelGatewayOptions; messageWebhooks?: WebhookOptions; /** Run as a second process on this harness's database (left to it to remove). */ sameDatabaseAs?: Harness } = {},
+  options: { bodyLimitBytes?: number; gateway?: ModelGatewayOptions; guardWorkers?: number; messageWebhooks?: WebhookOptions; /** Run as a second process on this harness's database (left to it to remove). */ sameDatabaseAs?: Harness } = {},
 ): Promise<Harness> {
   const shared = options.sameDatabaseAs?.database;
   const db = shared ? { ...shared, dispose: async () => undefined } : await target.fresh();
@@ -49,6 +49,7 @@ export async function startHarness(
     logSigner: ephemeralLogSigner(),
     secrets: ephemeralSecretBox(),
     gateway: options.gateway,
+    guardWorkers: options.guardWorkers,
     ...(options.messageWebhooks ? { messageWebhooks: options.messageWebhooks } : {}),
   });
   const app = await buildServer(gatehouse, {

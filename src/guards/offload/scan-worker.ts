@@ -5,12 +5,15 @@
 import { parentPort } from "node:worker_threads";
 import { scanText } from "../guard-check.js";
 import { PiiScanner } from "../pii/pii-scanner.js";
-import type { ScanReply, ScanRequest } from "./scan-workers.js";
+import { isScanRequest, type ScanReply } from "./scan-protocol.js";
 
 const port = parentPort;
 if (!port) throw new Error("scan-worker.js runs as a worker thread (ScanWorkers), not on its own");
 const pii = new PiiScanner();
-port.on("message", ({ id, text, kind }: ScanRequest) => {
+port.on("message", (request: unknown) => {
+  // Only ScanWorkers posts here; anything else has no id to answer under.
+  if (!isScanRequest(request)) return;
+  const { id, text, kind } = request;
   let reply: ScanReply;
   try {
     reply = { id, findings: scanText(pii, text, kind) };

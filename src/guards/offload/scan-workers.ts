@@ -5,20 +5,7 @@ import { Worker } from "node:worker_threads";
 import { packageRoot } from "../../shared/package-root.js";
 import type { Finding } from "../finding.js";
 import type { ScanKind } from "../guard-check.js";
-
-/** What a worker is asked: one text to scan (scanText). */
-export interface ScanRequest {
-  id: number;
-  text: string;
-  kind: ScanKind;
-}
-
-/** What a worker answers: the text's findings, or why it could not scan it. */
-export interface ScanReply {
-  id: number;
-  findings?: Finding[];
-  error?: string;
-}
+import { isScanReply, type ScanRequest } from "./scan-protocol.js";
 
 /**
  * Texts at least this long are scanned on a worker thread. The guards read about 0.1–0.35 ms of
@@ -49,8 +36,10 @@ const WARN_EVERY_MS = 60_000;
 
 /**
  * The worker's module, beside this one: dist/guards/offload/ compiled, dist/cli/ bundled
- * (scripts/bundle.mjs makes it an entry of its own). Run from the TypeScript sources (the
- * tests), this module takes the compiled worker, which `npm test` builds first.
+ * (scripts/bundle.mjs makes it an entry of its own). That holds while this module is in the
+ * bundle's main file: the worker must not import it (what both entries import goes to a chunk in
+ * dist/cli/chunks/), hence scan-protocol.ts. Run from the TypeScript sources (the tests), this
+ * module takes the compiled worker, which `npm test` builds first.
  */
 function workerUrl(): URL {
   if (!import.meta.url.endsWith(".ts")) return new URL("./scan-worker.js", import.meta.url);
@@ -58,7 +47,7 @@ function workerUrl(): URL {
 }
 
 /**
- * Worker threads that scan long texts for the input guards, so that one long prompt does not
+ * Worker threads that scan long texts for the guards, so that one long prompt does not
  * hold the event loop, and every call on the process behind it, for the hundreds of
  * milliseconds its scan takes. Started when first needed, up to `size`; a text goes to an idle
  * worker, or to the least busy when all are. A worker that fails rejects what it held (the
@@ -113,7 +102,9 @@ export class ScanWorkers {
     let free = -1;
     for (let i = 0; i < this.workers.length; i++) {
       const w = this.workers[i];
-      if (w === undefined) free = free < 0 ? i : free;
+      if (w === undefined) {
+        if (free < 0) free = i;
+      }
       else if (best === undefined || w.pending.size < best.pending.size) best = w;
     }
     if (best !== undefined && (best.pending.size === 0 || free < 0)) return best;
@@ -126,7 +117,13 @@ export class ScanWorkers {
     const running: RunningWorker = { worker: new Worker(this.url), pending: new Map(), answered: false };
     const { worker, pending } = running;
     worker.unref();
-    worker.on("message", (reply: ScanReply) => {
+    worker.on("message", (reply: unknown) => {
+      // A message that is not a reply cannot say whose text it answers: the worker is stopped,
+      // which rejects everything it held (scanned on the event loop instead).
+      if (!isScanReply(reply)) {
+        void worker.terminate();
+        return;
+      }
       running.answered = true;
       const waiting = pending.get(reply.id);
       if (!waiting) return;
