@@ -5,6 +5,10 @@
  * accuracy on harmless prompts full of trigger words, per kind and overall, and latency per text
  * and per 2 KB prompt.
  *
+ * The eval's rows are chat prompts, a few KB at most. What users also paste is documents, so the
+ * bench also scores benign documents the fit never sees (benignDocuments), as the guard scores
+ * them — window by window — and prints how many are flagged.
+ *
  * The feature weights (src/guards/injection/weights.ts) are fitted on one half of the file, split
  * by a hash of each row's text; the other half is held out and reported separately, so the
  * figures are not just the fit describing its own data.
@@ -13,11 +17,13 @@
  *   node dist-bench/bench/guards-injection.js --fit      fit the weights on the fitting half and print weights.ts
  *   node dist-bench/bench/guards-injection.js --fit --write   … and write it
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import { fileURLToPath } from "node:url";
-import { INJECTION_THRESHOLD, injectionFeatures, scoreInjection } from "../src/guards/injection/detector.js";
+import { gunzipSync } from "node:zlib";
+import { INJECTION_THRESHOLD, injectionFeatures, injectionWindows, scoreInjection, scoreWindows } from "../src/guards/injection/detector.js";
+import { looksLikeDocument } from "../src/guards/injection/documents.js";
 import { DECISIVE_WEIGHT, FEATURES, WEAK_WEIGHT } from "../src/guards/injection/features.js";
 import { machine, percentiles, table } from "./support.js";
 
@@ -45,6 +51,63 @@ function fnv1a(text: string): number {
   return h;
 }
 const inFittingHalf = (text: string) => fnv1a(text) % 2 === 0;
+
+const root = path.resolve(here, "../..");
+
+/** Every file under dir (recursively) whose name passes, read as text (gzip'd ones unpacked), over 1 KB, each text once, in path order. */
+function textsUnder(dir: string, named: (name: string) => boolean): string[] {
+  if (!existsSync(dir)) return [];
+  const seen = new Set<string>();
+  const files = readdirSync(dir, { recursive: true, encoding: "utf8" })
+    .filter((f) => named(path.basename(f).toLowerCase()))
+    .sort();
+  for (const f of files) {
+    let bytes: Buffer;
+    try {
+      bytes = readFileSync(path.join(dir, f));
+      if (f.endsWith(".gz")) bytes = gunzipSync(bytes);
+    } catch {
+      continue; // a directory named like a file, a dangling link, a broken archive
+    }
+    const text = bytes.toString("utf8");
+    if (text.length > 1024 && !text.includes("\u0000")) seen.add(text);
+  }
+  return [...seen];
+}
+
+/**
+ * Benign documents, none of them seen by the fit: the installed dependencies' READMEs (the lockfile
+ * pins them), this project's own docs (which discuss attacks at length), and where the machine has
+ * them, the Debian packages' documentation (READMEs, NEWS, specifications, plain text mostly).
+ */
+function benignDocuments(): { name: string; texts: string[] }[] {
+  return [
+    { name: "dependencies' READMEs", texts: textsUnder(path.join(root, "node_modules"), (n) => n === "readme.md") },
+    { name: "Gatehouse's docs", texts: [...textsUnder(path.join(root, "docs"), (n) => n.endsWith(".md")), readFileSync(path.join(root, "README.md"), "utf8")] },
+    { name: "/usr/share/doc", texts: textsUnder("/usr/share/doc", (n) => /^(?:readme|news)|\.(?:md|txt|markdown)(?:\.gz)?$/.test(n)) },
+  ].filter((set) => set.texts.length > 0);
+}
+
+function reportDocuments(sets: { name: string; texts: string[] }[]): void {
+  console.log("\n## benign documents, scored window by window as the guard does (not used to fit the weights)");
+  const out = [["documents", "count", "MB", "flagged @ threshold", "windows", "windows flagged"]];
+  for (const { name, texts } of sets) {
+    let flagged = 0;
+    let windows = 0;
+    let windowsFlagged = 0;
+    for (const d of texts) {
+      if (scoreWindows(d).score >= INJECTION_THRESHOLD) flagged++;
+      const inDocument = looksLikeDocument(d);
+      for (const [start, end] of injectionWindows(d)) {
+        windows++;
+        if (scoreInjection(d.slice(start, end), inDocument).score >= INJECTION_THRESHOLD) windowsFlagged++;
+      }
+    }
+    const mb = texts.reduce((n, d) => n + d.length, 0) / 1e6;
+    out.push([name, String(texts.length), mb.toFixed(1), `${flagged} (${((flagged / texts.length) * 100).toFixed(1)}%)`, String(windows), `${windowsFlagged} (${((windowsFlagged / windows) * 100).toFixed(2)}%)`]);
+  }
+  table(out);
+}
 
 /** Recall on attacks at the highest threshold whose false-positive rate on benign rows is ≤ fpr. */
 function recallAtFpr(attacks: number[], benign: number[], fpr: number): { recall: number; threshold: number } {
@@ -228,9 +291,10 @@ function main(): void {
 
   console.log("# guards-injection: prompt-injection and jailbreak detection against ../shared/eval/injection-dev.jsonl");
   console.log(`machine: ${machine()}, shipped threshold ${INJECTION_THRESHOLD}`);
-  const scored: Scored[] = rows.map((row) => ({ ...row, score: scoreInjection(row.text).score, fitting: inFittingHalf(row.text) }));
+  const scored: Scored[] = rows.map((row) => ({ ...row, score: scoreWindows(row.text).score, fitting: inFittingHalf(row.text) }));
   report("whole file", scored);
   report("held-out half (not used to fit the weights)", scored.filter((r) => !r.fitting));
+  reportDocuments(benignDocuments());
   latency(rows);
   console.log("\ntargets: recall ≥ 0.90 at ≤ 1% false positives; ≥ 0.95 accuracy on harmless prompts with trigger words");
   if (process.env.BENCH_VERBOSE) {

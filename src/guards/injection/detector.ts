@@ -1,4 +1,5 @@
 import type { Finding } from "../finding.js";
+import { looksLikeDocument } from "./documents.js";
 import { FEATURES, featureVector, type InjectionType } from "./features.js";
 import { BIAS, WEIGHTS } from "./weights.js";
 
@@ -13,9 +14,9 @@ export interface InjectionVerdict {
   signals: string[];
 }
 
-/** The feature vector of a text over every reading of it (see normalise.ts and features.ts). */
-export function injectionFeatures(text: string): Float64Array {
-  return featureVector(text);
+/** The feature vector of a text over every reading of it (see normalise.ts and features.ts); inDocument as featureVector's. */
+export function injectionFeatures(text: string, inDocument = looksLikeDocument(text)): Float64Array {
+  return featureVector(text, inDocument);
 }
 
 /**
@@ -23,8 +24,8 @@ export function injectionFeatures(text: string): Float64Array {
  * features (features.ts) with fitted weights (weights.ts). The type is the family of the features
  * that contributed most.
  */
-export function scoreInjection(text: string): InjectionVerdict {
-  const x = injectionFeatures(text);
+export function scoreInjection(text: string, inDocument = looksLikeDocument(text)): InjectionVerdict {
+  const x = injectionFeatures(text, inDocument);
   let z = BIAS;
   let injection = 0;
   let jailbreak = 0;
@@ -54,8 +55,58 @@ export function scoreInjection(text: string): InjectionVerdict {
  */
 export const INJECTION_THRESHOLD = 0.5;
 
-/** A finding over the whole text when its score reaches the threshold. */
+/**
+ * Texts up to this long are scored whole, longer ones window by window, and the text's score is
+ * its highest window's. The features saturate rather than average, so over a long document they
+ * pile up: a README's imperatives, tables and mentions of "your code" add up to what only an
+ * attack holds within a few sentences. An attack is local (the eval's attacks are 1.1 KB at the
+ * median and 3.5 KB at p90), so a window this long holds one whole. Consecutive windows share
+ * 1 KB, so a planted passage up to 1 KB long is whole in at least one of them. The trade-off: weak
+ * cues spread thinly over many kilobytes no longer add up, while a decisive cue still counts in
+ * whatever window holds it.
+ */
+export const WINDOW_CHARS = 4096;
+const WINDOW_OVERLAP = 1024;
+
+export interface WindowVerdict extends InjectionVerdict {
+  start: number;
+  end: number;
+}
+
+/** Where a window starting at `start` ends: at a line break in its last quarter if there is one, so that a sentence is not cut. */
+function windowEnd(text: string, start: number): number {
+  const limit = start + WINDOW_CHARS;
+  if (limit >= text.length) return text.length;
+  const lineBreak = text.lastIndexOf("\n", limit);
+  return lineBreak > limit - WINDOW_CHARS / 4 ? lineBreak : limit;
+}
+
+/** Where a text's windows are, as start and end pairs: the whole text when it is short. */
+export function injectionWindows(text: string): [number, number][] {
+  if (text.length <= WINDOW_CHARS) return [[0, text.length]];
+  const windows: [number, number][] = [];
+  for (let start = 0; ; ) {
+    const end = windowEnd(text, start);
+    windows.push([start, end]);
+    if (end >= text.length) return windows;
+    start = end - WINDOW_OVERLAP;
+  }
+}
+
+/** The highest-scoring window of a text (the whole text when it is short), with where it is. */
+export function scoreWindows(text: string): WindowVerdict {
+  // A window of a document is read as one even when it holds no heading itself.
+  const inDocument = looksLikeDocument(text);
+  let best: WindowVerdict | undefined;
+  for (const [start, end] of injectionWindows(text)) {
+    const verdict = scoreInjection(start === 0 && end === text.length ? text : text.slice(start, end), inDocument);
+    if (!best || verdict.score > best.score) best = { ...verdict, start, end };
+  }
+  return best as WindowVerdict;
+}
+
+/** A finding over the highest-scoring window (the whole text when short) when its score reaches the threshold: where the attack is. */
 export function injectionFindings(text: string, threshold = INJECTION_THRESHOLD): Finding[] {
-  const verdict = scoreInjection(text);
-  return verdict.score >= threshold ? [{ type: verdict.type, start: 0, end: text.length, score: Number(verdict.score.toFixed(3)) }] : [];
+  const verdict = scoreWindows(text);
+  return verdict.score >= threshold ? [{ type: verdict.type, start: verdict.start, end: verdict.end, score: Number(verdict.score.toFixed(3)) }] : [];
 }

@@ -26,7 +26,7 @@ export function dataStart(lower: string): number {
  * call, visit, sign in).
  */
 const TASK_IMPERATIVE =
-  /(?:^|[\n.!?:|>][ \t]*|(?<=\S)[ \t]{2,})(?:please\s+|kindly\s+|also\s+|now\s+)?(?:explain|write|describe|translate|create|generate|list|provide|include|add|calculate|convert|compose|recommend|suggest|output|insert|rewrite|modify|append|mention|answer|draft|introduce|encourage|remind|summari[sz]e|recite|replace|develop|outline|break down|define|compare|discuss|analy[sz]e|detail|enumerate|render|substitute|misspell|jumble|scramble|rearrange|anagram|enhance|augment|integrate|inject|embed|tease|promote|urge|advise|construct|design|teach)\b[^\n]{8,}/g;
+  /(?:^|\n[ \t]*|[.!?][ \t]+|[:|>][ \t]*|(?<=\S)[ \t]{2,})(?:please\s+|kindly\s+|also\s+|now\s+)?(?:explain|write|describe|translate|create|generate|list|provide|include|add|calculate|convert|compose|recommend|suggest|output|insert|rewrite|modify|append|mention|answer|draft|introduce|encourage|remind|summari[sz]e|recite|replace|develop|outline|break down|define|compare|discuss|analy[sz]e|detail|enumerate|render|substitute|misspell|jumble|scramble|rearrange|anagram|enhance|augment|integrate|inject|embed|tease|promote|urge|advise|construct|design|teach)[ \t][^\n]{7,}/g;
 const QUESTION_LINE = /(?:^|\n)[ \t]*(?:what|what's|how|who|why|when|where|which|can you|could you|would you|is there|are there|do you|does)\b[^\n?]{6,}\?[ \t]*(?=\n|$)/g;
 
 /**
@@ -58,22 +58,39 @@ export function dataQuestions(lower: string, start: number): number {
 const PROSE_WORD = /^[A-Za-z'’,;:.?!"()-]+$/;
 
 /**
+ * A document — a README, a manual, release notes — by its headings (markdown's, underlined ones,
+ * HTML's): two or more. Its imperatives, questions, tables and "run the following command" address
+ * its human reader: that is the genre, so there only what addresses the model counts (features.ts).
+ */
+const HEADING = /(?:^|\n)(?:#{1,6}[ \t]+\S|<h[1-6][\s>]|(?=[^\n|]*[a-z])[^\n|]*\n(?:={3,}|-{3,})[ \t]*(?=\n|$))/gi;
+export function looksLikeDocument(text: string): boolean {
+  HEADING.lastIndex = 0;
+  return HEADING.test(text) && HEADING.test(text);
+}
+
+/**
  * Sentences inside the data that speak to whoever processes it rather than being part of it: told
  * to ignore the material or to state something about it, a "let's say" that replaces its facts,
- * "you must" (not a conditional "if you need to", which is ordinary advice), the AI addressed by
- * name, told to keep something from the user, told what the answer or output is to be ("state the
- * output is …"), or told to ignore it in another language. Counted after the data starts.
+ * the AI addressed by name, told to keep something from the user, told what the answer or output
+ * is to be ("state the output is …"), or told to ignore it in another language. Counted after the
+ * data starts.
  */
-const DIRECTIVE = new RegExp(
-  String.raw`\b(?:let's|let us|we (?:might|could|should|will|must)) (?:say|state|assume|pretend|claim|imagine|declare|conclude)\b|\bignore (?:the|this|that|all|an[y]|previous|prior)\b|\b(?:state|say|declare|claim|respond|reply|answer|output|print) (?:that|the following|instead)\b|(?<!\b(?:if|when|whether|unless|what|where|how) )\byou (?:must|should|need to|have to|are (?:required|instructed|asked) to|will now)\b|\b(?:you've|you have) been (?:instructed|asked|told|ordered)\b|\b(?:note|message|instructions?) (?:to|for) (?:the |an[y] )?(?:ai|assistant|model|llm|chatbot|bot)s?\b|\b(?:dear|hey|attention|hello|hi),? (?:ai|assistant|chatgpt|gpt|model|llm|chatbot|bot|claude|copilot)\b|\b(?:ai|assistant|language model|llm|chatbot|model)s?,? (?:must|should|please|you must|reading this|processing this)\b|\bif you are an? (?:ai|language model|llm|assistant|chatbot|bot)\b|\b(?:do not|don't|never|without) (?:tell|inform|mention|alert|notify|warn)(?:ing)? (?:the )?(?:user|recipient|reader|human)\b|\b(?:state|say|declare|claim|assert|indicate|report|respond|reply|conclude|consider|treat)(?: that| with)? the (?:\w+ ){0,3}(?:output|answer|result|sum|total|value|conclusion|capital|summary|price|response)s? (?:is|are|as|equals|was|should be|would be|will be)\b|\b(?:ignorez|ignorieren sie|ignoriere|ignora|ignore (?:la|le|les|el|los|las)|olvida|oubliez|vergiss|dimentica|esqueça)(?![a-z])|無視して|无视|忽略|\b(?:indiquez|déclarez|dites|sagen sie|diga|dica|declara|afirma)(?: que| che| dass|:)|\bdi' che\b|\bdi che\b`,
-  "g",
-);
+const MODEL_DIRECTIVE = String.raw`\b(?:let's|let us|we (?:might|could|should|will|must)) (?:say|state|assume|pretend|claim|imagine|declare|conclude)\b|\bignore (?:the|this|that|all|an[y]|previous|prior)\b|\b(?:state|say|declare|claim|respond|reply|answer|output|print) (?:that(?! (?:does|do|did|is|was|has|had|parses|matches|fails)\b)|the following|instead)\b|\b(?:you've|you have) been (?:instructed|asked|told|ordered)\b|\b(?:note|message|instructions?) (?:to|for) (?:the |an[y] )?(?:ai|assistant|model|llm|chatbot|bot)s?\b|\b(?:dear|hey|attention|hello|hi),? (?:ai|assistant|chatgpt|gpt|model|llm|chatbot|bot|claude|copilot)\b|\b(?:ai|assistant|language model|llm|chatbot|model)s?,? (?:must|should|please|you must|reading this|processing this)\b|\bif you are an? (?:ai|language model|llm|assistant|chatbot|bot)\b|\b(?:do not|don't|never|without) (?:tell|inform|mention|alert|notify|warn)(?:ing)? (?:the )?(?:user|recipient|reader|human)\b|\b(?:state|say|declare|claim|assert|indicate|report|respond|reply|conclude|consider|treat)(?: that| with)? the (?:\w+ ){0,3}(?:output|answer|result|sum|total|value|conclusion|capital|summary|price|response)s? (?:is|are|as|equals|was|should be|would be|will be)\b|\b(?:ignorez|ignorieren sie|ignoriere|ignora|ignore (?:la|le|les|el|los|las)|olvida|oubliez|vergiss|dimentica|esqueça)(?![a-z])|無視して|无视|忽略|\b(?:indiquez|déclarez|dites|sagen sie|diga|dica|declara|afirma)(?: que| che| dass|:)|\bdi' che\b|\bdi che\b`;
+/**
+ * "You must …" (not a conditional "if you need to", which is ordinary advice): planted in an e-mail
+ * or a table it speaks to the model, but it is what a document ordinarily tells its reader, so it
+ * counts only outside documents (looksLikeDocument).
+ */
+const READER_DIRECTIVE = String.raw`(?<!\b(?:if|when|whether|unless|what|where|how) )\byou (?:must|should|need to|have to|are (?:required|instructed|asked) to|will now)\b`;
+const DIRECTIVE = new RegExp(`${MODEL_DIRECTIVE}|${READER_DIRECTIVE}`, "g");
+const MODEL_ONLY_DIRECTIVE = new RegExp(MODEL_DIRECTIVE, "g");
 
-export function dataDirectives(lower: string, start: number): number {
+export function dataDirectives(lower: string, start: number, inDocument = false): number {
   if (start < 0) return 0;
-  DIRECTIVE.lastIndex = start;
+  const directive = inDocument ? MODEL_ONLY_DIRECTIVE : DIRECTIVE;
+  directive.lastIndex = start;
   let n = 0;
-  while (n < 3 && DIRECTIVE.exec(lower)) n++;
+  while (n < 3 && directive.exec(lower)) n++;
   return n;
 }
 

@@ -3,7 +3,7 @@
  * score: the lexical features of lexicon.ts over every reading of the text (normalise.ts), the
  * layout of data planted in it (documents.ts), and a few that combine them.
  */
-import { dataActions, dataDirectives, dataImperatives, dataOutputMentions, dataQuestions, dataStart, hiddenMarkup, tableInterruptions } from "./documents.js";
+import { dataActions, dataDirectives, dataImperatives, dataOutputMentions, dataQuestions, dataStart, hiddenMarkup, looksLikeDocument, tableInterruptions } from "./documents.js";
 import { LEXICAL, type InjectionType, type LexicalFeature, type Strength } from "./lexicon.js";
 import { alternateReadings, normaliseDetailed } from "./normalise.js";
 import { ScanVocabulary, scanText, scanWords, type WordIndex } from "./scan.js";
@@ -205,15 +205,22 @@ const PI_LEXICAL = LEXICAL.flatMap((f, i) => (f.type === PI ? [i] : []));
 const JB_LEXICAL = LEXICAL.flatMap((f, i) => (f.type === JB ? [i] : []));
 const max = (x: Float64Array, ...names: string[]) => Math.max(...names.map((n) => x[at(n)] as number));
 
-/** The feature vector of a text, in FEATURE_NAMES order, over its normalised text and the other readings its scan calls for (normalise.ts). */
-export function featureVector(text: string): Float64Array {
+/** What a document's ordinary text sets off (looksLikeDocument): imperatives, questions and tables addressed to its reader, "run the following command". */
+const READER_FEATURES = ["data-imperative", "data-imperative-inside", "data-question", "table-interruption", "code-insertion"].map(at);
+
+/**
+ * The feature vector of a text, in FEATURE_NAMES order, over its normalised text and the other
+ * readings its scan calls for (normalise.ts). inDocument: the text is, or is a window of, a
+ * document (looksLikeDocument), where only what addresses the model counts.
+ */
+export function featureVector(text: string, inDocument = looksLikeDocument(text)): Float64Array {
   const x = new Float64Array(FEATURES.length);
   const { text: main, hidden } = normaliseDetailed(text);
   const lower = main.toLowerCase();
   const scan = scanText(main, SCAN_VOCABULARY);
   lexicalValues(main, lower, scan, x);
   const start = dataStart(lower);
-  let directives = dataDirectives(lower, start);
+  let directives = dataDirectives(lower, start, inDocument);
   const views = alternateReadings(main, scan.hints);
   if (views.length > 0) {
     const plain = x.slice(0, LEXICAL.length);
@@ -221,7 +228,7 @@ export function featureVector(text: string): Float64Array {
       const viewLower = view.toLowerCase();
       lexicalValues(view, viewLower, scanWords(view, SCAN_VOCABULARY), x);
       // An encoded run inside the data is part of it: a directive it decodes to counts as one there.
-      if (start >= 0) directives = Math.max(directives, dataDirectives(viewLower, 0));
+      if (start >= 0) directives = Math.max(directives, dataDirectives(viewLower, 0, inDocument));
     }
     // Hiding an instruction in an encoding is itself a signal.
     let gained = 0;
@@ -242,13 +249,17 @@ export function featureVector(text: string): Float64Array {
   x[at("hidden-markup")] = hiddenMarkup(lower) ? 1 : 0;
   // Six back-to-back repetitions start to count, ten saturate.
   x[at("repetition")] = scan.repeats >= 6 ? Math.min(1, (scan.repeats - 5) / 5) : 0;
+  if (inDocument) for (const i of READER_FEATURES) x[i] = 0;
 
   let pi = 0;
   for (const i of PI_LEXICAL) if ((x[i] as number) > 0) pi++;
   let jb = 0;
   for (const i of JB_LEXICAL) if ((x[i] as number) > 0) jb++;
-  x[at("pi-breadth")] = Math.min(1, Math.max(0, pi - 1) / 4);
-  x[at("jb-breadth")] = Math.min(1, Math.max(0, jb - 1) / 8);
+  // Unrelated weak cues meet by chance in a long text (a changelog names eval(), /etc/passwd and a
+  // user's home directory within a page), so breadth asks one more family for every KB past the first.
+  const chance = Math.floor(Math.max(0, text.length - 1024) / 1024);
+  x[at("pi-breadth")] = Math.min(1, Math.max(0, pi - 1 - chance) / 4);
+  x[at("jb-breadth")] = Math.min(1, Math.max(0, jb - 1 - chance) / 8);
 
   const extract = max(x, "secret-target", "secret-request", "private-data-request", "person-data-request", "sysprompt-request");
   x[at("frame-and-extract")] = extract * max(x, "hypothetical-frame", "topic-pivot", "fake-dialogue", "obfuscate-output", "char-transform");

@@ -59,23 +59,38 @@ const WEAK = new Set([
   "persona-config", "every-response", "forced-reply",
 ]);
 
-/** A list of words and phrases, each matched whole; a phrase starts at its last word, the others in a lookbehind. */
-function wordList(name: string, type: InjectionType, list: string, cap: number): LexicalFeature {
+/**
+ * A list of words and phrases, each matched whole; a phrase starts at its last word, the others in
+ * a lookbehind. standalone: not inside a host name, path or identifier (ai.github.io, portkey-ai,
+ * openai/providers), which a document names as things rather than talks about.
+ */
+function wordList(name: string, type: InjectionType, list: string, cap: number, standalone = false): LexicalFeature {
   const entries = list.trim().split(/\s*,\s*/);
   const starts = new Set<string>();
   const alternatives = entries.map((entry) => {
     const at = entry.search(/[a-z0-9]+$/);
     starts.add(entry.slice(at));
     const before = entry.slice(0, at).replace(/[-.]/g, "\\$&");
-    return before ? `(?<=\\b${before})${entry.slice(at)}` : `\\b${entry}`;
+    if (before) return `(?<=\\b${before})${entry.slice(at)}`;
+    return standalone ? `(?<![./@_-])\\b${entry}` : `\\b${entry}`;
   });
-  return { name, type, strength: WEAK.has(name) ? "weak" : "strong", starts: [...starts], source: `(?:${alternatives.join("|")})\\b`, cap, caseSensitive: false };
+  const after = standalone ? String.raw`(?![./@_-]\w)` : "";
+  return { name, type, strength: WEAK.has(name) ? "weak" : "strong", starts: [...starts], source: `(?:${alternatives.join("|")})\\b${after}`, cap, caseSensitive: false };
 }
 
 // Vocabulary shared by several features.
+// Overriding what the model was told: verbs that mean nothing else take any of its inputs as their
+// object; verbs that software documentation uses all the time (skip the input rows, reset the
+// settings, override the default command) only what governs a model.
+const OVERRIDE_VERB = String.raw`(?:ignore|ignoring|disregard|disregarding|forget(?!(?:ting)? to\b)|forgetting|overlook|neglect|abandon|set aside|stop following|do not follow|don't follow|no longer follow)\b`;
+const OVERRIDE_TECHNICAL_VERB = String.raw`(?:skip|bypass|override|discard|throw out|drop|erase|reset)\b`;
+const OVERRIDE_WHICH = String.raw`(?:previous|previously|prior|above|earlier|preceding|foregoing|initial|original|old|existing|given|your|all|any|every|these|those|system|developer|default|current)\b`;
+const GUIDANCE = String.raw`(?:instructions?|prompts?|rules|directives?|guidelines|constraints|polic(?:y|ies)|programming|restrictions|orders|training|guidance|limitations|safeguards|filters?|moderation)`;
 const SECRET = String.raw`(?:password|passphrase|passcode|pass code|passwort|contraseña|mot de passe|senha|пароль|密码|口令|パスワード|비밀번호|secret (?:key|code|word|phrase|token|number|string)|api key|access (?:code|key|token)|credentials|private key|confidential (?:string|code|key|data|information)|pin code|security code|auth(?:entication)? token)`;
 const SECRET_STARTS = "password passphrase passcode pass passwort contraseña mot senha пароль 密码 口令 パスワード 비밀번호 secret api access credentials private confidential pin security auth authentication";
 const OUTPUT = "(?:reply|replies|response|responses|answer|answers|message|output|summary|solution|code|implementation|codebase|translation|completion|text|writing|result)";
+/** What the assistant answers with: every-response. */
+const ANSWERS = String.raw`(?:reply|replies|response|responses|answer|answers|message|messages|output|outputs|prompt|prompts)\b`;
 const AI = "(?:ai|assistant|language model|llm|chatbot|bot|model|gpt|chatgpt|claude|gemini|copilot)";
 const AI_STARTS = "ai ais assistant assistants language model models llm llms chatbot chatbots bot bots gpt chatgpt claude gemini copilot";
 
@@ -85,7 +100,7 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "override",
     PI,
     "ignore ignoring disregard disregarding forget forgetting skip bypass override overlook neglect discard abandon set throw drop erase reset stop do don no",
-    String.raw`\b(?:ignore|ignoring|disregard|disregarding|forget|forgetting|skip|bypass|override|overlook|neglect|discard|abandon|set aside|throw out|drop|erase|reset|stop following|do not follow|don't follow|no longer follow)\b${within(40)}\b(?:previous|previously|prior|above|earlier|preceding|foregoing|initial|original|old|existing|given|your|all|any|every|these|those|system|developer|default|current)\b${within(30)}\b(?:instructions?|prompts?|rules|directions?|directives?|guidelines|context|commands?|constraints|polic(?:y|ies)|programming|restrictions|messages?|tasks?|inputs?|conversation|orders|training|settings|guidance|requests?|content|text|limitations|safeguards|filters?|moderation)\b`,
+    String.raw`(?<!\b(?:let|lets|letting|allow|allows|allowing)\s+(?!me\s|us\s)\w+\s+)\b(?:${OVERRIDE_VERB}(?:(?! for )[^.!?\n]){0,40}\b${OVERRIDE_WHICH}${within(30)}\b(?:${GUIDANCE}|directions?|context|commands?|messages?|tasks?|inputs?|conversation|settings|requests?|content|text)|${OVERRIDE_TECHNICAL_VERB}(?:(?! for )[^.!?\n]){0,40}\b${OVERRIDE_WHICH}${within(30)}\b${GUIDANCE})\b`,
   )),
   lex(
     "override-short",
@@ -116,7 +131,7 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "privileged-mode",
     PI,
     "mode override reset update upgrade check audit code granted confirmed",
-    String.raw`(?<=\b(?:system|god|admin|administrator|maintenance|debug|override|sudo|root|superuser|diagnostic|law enforcement override|emergency|service|test|testing) )mode\b|(?<=\bsystem )(?:override|reset|update|upgrade|check|audit)\b|(?<=\boverride )code\b|(?<=\baccess )(?:granted|confirmed)\b|(?<=\bsecurity )(?:audit|check)\b|(?<=\b(?:developer|admin|administrator|system|training data|security|emergency|priority|root) )override\b`,
+    String.raw`(?<=\b(?:god|admin|administrator|override|sudo|root|superuser|law enforcement override) )mode\b|(?<=(?:[<'"“/]|\b(?:in|into|enter|entering|enable|activate|switch to|now|unlock|engage|initiate)\s+(?:(?:the|a|an)\s+)?['"“<]?)(?:system|maintenance|debug|diagnostic|emergency|service|test|testing) )mode\b|(?<=\b(?:system|maintenance|debug|diagnostic|emergency|service|test|testing) )mode(?=\s+(?:activated|enabled|engaged|on)\b)|(?<=(?<!\bfile )\bsystem )(?:override|reset|update|upgrade|check|audit)\b|(?<=\boverride )code\b|(?<=\baccess )(?:granted|confirmed)\b|(?<=\bsecurity )(?:audit|check)\b|(?<=\b(?:developer|admin|administrator|system|training data|security|emergency|priority|root) )override\b`,
   ),
   lex(
     "authority-claim",
@@ -156,7 +171,7 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "private-data-request",
     PI,
     "user users customer customers client employee employees patient account live lives living bank birth birthdate date home social credit current email phone database records",
-    String.raw`\b(?:user|users|customer|customers|client|employee|employees|patient|account holder)(?:'s|s'|s)?\s+(?:current |home |full |personal |private |email |e-mail |birth|phone|address|location|city|name|initials|bank|balance|password|credit|social security|ssn|favou?rite|salary|medical|data|records|details|information|age|emails?|messages|history)|(?<=\bwhere (?:does|do|did) (?:the user|users|[a-z]+ [a-z]+|[a-z]+) (?:currently |now )?)(?:live|lives|living)\b|\b(?:bank balance|birth ?date|date of birth|home address|social security number|credit card (?:number|information|details)|current city of residence|email address) of\b|(?<=\b(?:list of|all) (?:the )?)(?:users|customers|employees)\b.{0,30}\b(?:and|with) their\b|(?<=\b(?:print|dump|export|show|list) (?:your|the) (?:entire |whole |full )?)(?:database|user table|records)\b|\busers in your database\b`,
+    String.raw`\b(?:user|users|customer|customers|client|employee|employees|patient|account holder)(?:'s|s')\s+(?:current |home (?!director)|full |personal |private |email |e-mail |birth|phone|address|location|city|name|initials|bank|balance|password|credit|social security|ssn|favou?rite|salary|medical|data|records|details|information|age|emails?|messages|history)|\b(?:user|users|customer|customers|employee|employees|patient|account holder)\s+(?:current |full |personal |private |email |e-mail |birth|phone|location|city|bank|balance|password|credit|social security|ssn|favou?rite|salary|medical|data|records|details|information|emails?|messages|history)|(?<=\bwhere (?:does|do|did) (?:the user|users|[a-z]+ [a-z]+|[a-z]+) (?:currently |now )?)(?:live|lives|living)\b|\b(?:bank balance|birth ?date|date of birth|home address|social security number|credit card (?:number|information|details)|current city of residence|email address) of\b|(?<=\b(?:list of|all) (?:the )?)(?:users|customers|employees)\b.{0,30}\b(?:and|with) their\b|(?<=\b(?:print|dump|export|show|list) (?:your|the) (?:entire |whole |full )?)(?:database|user table|records)\b|\busers in your database\b`,
   ),
 
   lex(
@@ -185,7 +200,7 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "obfuscate-output",
     PI,
     "base base64 rot rot13 hex hexadecimal binary morse pig leetspeak leet reverse reversed caesar unicode ascii cipher code encode encrypt obfuscate scramble",
-    String.raw`(?<=\b(?:in|into|using|with|as)\s+(?:a\s+)?)(?:base ?64|rot-?13|hex(?:adecimal)?|binary code|morse(?: code)?|pig latin|leetspeak|leet|reverse(?:d)? order|caesar cipher|unicode escapes|ascii codes|cipher|code words)\b|\b(?:encode|encrypt|obfuscate|scramble|reverse (?=it\b|the\b|this\b|that\b|each\b|every\b|your\b|all\b))\b${within(40)}\b(?:using|with|in|into)\b`,
+    String.raw`(?<=\b(?:respond|reply|answer|write|say|print|output|encode|translate|rewrite|spell|type|express|return|give|provide|communicate|speak|talk|it|them|everything|responses?|answers?|replies|messages?)\b${within(40)}\b(?:in|into|using|with|as)\s+(?:a\s+)?)(?:base ?64|rot-?13|hex(?:adecimal)?|binary code|morse(?: code)?|pig latin|leetspeak|leet|reverse(?:d)? order|caesar cipher|unicode escapes|ascii codes|cipher|code words)\b|\b(?:encode|encrypt|obfuscate|scramble|reverse (?=it\b|the\b|this\b|that\b|each\b|every\b|your\b|all\b))\b${within(40)}\b(?:using|with|in|into)\b`,
   ),
   lex(
     "char-transform",
@@ -218,13 +233,13 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "hypothetical-frame",
     JB,
     "imagine suppose pretend assume hypothetical hypothetically world universe society scenario future fictional forest sake",
-    String.raw`\b(?:imagine|suppose|pretend|assume|hypothetical(?:ly)?)\b|(?<=\bin a )(?:world|universe|society|scenario|future) where\b|(?<=\bin this )(?:world|scenario|society|fictional|hypothetical|universe|forest|future)\b|(?<=\bfor the )sake of (?:argument|this exercise)\b|(?<=\bin a )fictional\b`,
+    String.raw`\b(?:imagine|suppose|pretend|hypothetical(?:ly)?)\b|\bassume (?:the |a |an )?(?:role|persona|identity|character|you are|that you)\b|(?<=\bin a )(?:world|universe|society|scenario|future) where\b|(?<=\bin this )(?:world|scenario|society|fictional|hypothetical|universe|forest|future)\b|(?<=\bfor the )sake of (?:argument|this exercise)\b|(?<=\bin a )fictional\b`,
   ),
   lex(
     "topic-pivot",
     PI,
     "way speaking anyway oh note changing reminds think",
-    String.raw`(?<=\bby the )way\b|\bspeaking of\b|\banyway\b|\boh,? and\b|(?<=\bon another )note\b|\bchanging the subject\b|(?<=\bthat )reminds me\b|(?<=\bit makes me )think about\b`,
+    String.raw`(?<=\bby the )way\b|\bspeaking of\b|(?<=(?:^|[.!?]\s+|\n\s*))anyway\b|\boh,? and\b|(?<=\bon another )note\b|\bchanging the subject\b|(?<=\bthat )reminds me\b|(?<=\bit makes me )think about\b`,
   ),
 
   // ── Fake turns, markers and formatting that hijack the conversation ──
@@ -281,7 +296,7 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "exfil-image",
     PI,
     "![",
-    String.raw`!\[[^\]]{0,80}\]\(\s*https?://[^)\s]*(?:\{[^})\s]*\}|\$\{?[a-z_]+|\[[a-z_ ]+\]|[?&](?:data|secret|token|key|pw|pwd|password|msg|conversation|chat|history|prompt|email|user|q|info|content|text)=)[^)\s]*\)`,
+    String.raw`(?<!\[)!\[[^\]]{0,80}\]\(\s*https?://[^)\s]*(?:\{[^})\s]*\}|\$\{?[a-z_]+|\[[a-z_ ]+\]|[?&](?:data|secret|token|key|pw|pwd|password|msg|conversation|chat|history|prompt|email|user|q|info|content|text)=)[^)\s]*\)`,
   )),
   lex("exfil-url-template", PI, "http https", String.raw`\bhttps?://[^\s"'<>)]*(?:\{[a-z_ ]+\}|\$\{?[a-z_]+|\[[a-z_ ]+\]|(?:data|q|query|secret|token|key|pw|password|msg|conversation|chat|history|info|email|user)=)`),
   lex(
@@ -320,7 +335,7 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "risky-code",
     PI,
     "requests socket sendall smtplib ftplib subprocess os psutil pickle dev rm curl wget nc ~keylog pynput cookie cookies paramiko urllib httpx base64 ssh etc powershell invoke yagmail smtp eval exec",
-    String.raw`\brequests\.(?:post|get|put)\(|\bsocket\.(?:socket|connect)|(?<=\.)sendall\(|\b(?:smtplib|ftplib|psutil|pynput|paramiko|yagmail|powershell|smtp_ssl)\b|\bsubprocess\.|\bos\.(?:system|environ|popen|remove)\b|\bpickle\.loads?\(|(?<=/)dev/(?:sd[a-z]|random|null|tcp)|\brm -rf\b|\b(?:curl|wget) (?:-[a-z]+ )*https?://|\bnc -[a-z]|\bkeylog|\bcookies?\.(?:txt|pkl|json|sqlite)\b|\burllib\.request\b|\bhttpx\.|\bbase64\.b64encode|(?<=\.)ssh/|(?<=/)etc/(?:passwd|shadow)|\binvoke-webrequest\b|\b(?:eval|exec)\(`,
+    String.raw`\brequests\.(?:post|get|put)\(|\bsocket\.(?:socket|connect)|(?<=\.)sendall\(|\b(?:smtplib|ftplib|psutil|pynput|paramiko|yagmail|powershell|smtp_ssl)\b|\bsubprocess\.(?=[a-z])|\bos\.(?:system|environ|popen|remove)\b|\bpickle\.loads?\(|(?<=/)dev/(?:sd[a-z]|random|tcp)|\brm -rf\b|\b(?:curl|wget) (?:-[a-z]+ )*https?://|\bnc -[a-z]|\bkeylog|\bcookies?\.(?:txt|pkl|json|sqlite)\b|\burllib\.request\b|\bhttpx\.(?=[a-z])|\bbase64\.b64encode|(?<=\.)ssh/|(?<=/)etc/(?:passwd|shadow)|\binvoke-webrequest\b|(?<!\.)\b(?:eval|exec)\(`,
     3,
   ),
 
@@ -333,8 +348,8 @@ export const LEXICAL: readonly LexicalFeature[] = [
     2,
     true,
   ),
-  lex("custom-gpt", JB, "~gpt", String.raw`\b(?!chatgpt\b|gpts?\b|gpt-?[0-9])[a-z]{2,}-?gpt\b|\b(?!chatgpt\b)[a-z]*gpt[- ]?(?:x|plus|pro|\d+\.\d+|unlocked|unchained|evil|dark)\b`),
-  wordList("ai-self-reference", JB, "chatgpt, gpt-3, gpt-4, gpt3, gpt4, openai, large language model, language model, ai model, ai assistant, llm, llms, ai, chatbot, artificial intelligence, assistant, bing ai, bard", 4),
+  lex("custom-gpt", JB, "~gpt", String.raw`\b(?!chatgpt\b|gpts?\b|gpt-?[0-9])[a-z]{2,}-?gpt\b|\b(?!chatgpt\b)[a-z]*gpt[- ]?(?:x|plus|pro|unlocked|unchained|evil|dark)\b`),
+  wordList("ai-self-reference", JB, "chatgpt, gpt-3, gpt-4, gpt3, gpt4, openai, large language model, language model, ai model, ai assistant, llm, llms, ai, chatbot, artificial intelligence, assistant, bing ai, bard", 4, true),
   lex(
     "persona-ai",
     JB,
@@ -358,7 +373,7 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "no-rules",
     JB,
     "moral morals morality ethic ethics ethical restriction restrictions limitation limitations limits filter filters filtering censor censorship censored guideline guidelines rules boundaries policies principles confines constraints safeguards programming law laws legality consequences remorse",
-    String.raw`(?<=\b(?:no|without|free (?:of|from)|ignores?|bypass(?:es)?|beyond|not bound by|not restricted by|unbound by|unrestricted by|(?:doesn't|doesnt|does not|don't|dont) (?:have|follow|care (?:about )?|abide by)|don't (?:have to|need to) (?:follow|abide by|obey)|do not have to (?:follow|abide by|obey)|broken? free (?:of|from)|escaped?|outside)\b${within(40)})\b(?:moral(?:s|ity)?|ethic(?:s|al)?|restrictions?|limitations?|limits|filters?|filtering|censor(?:ship|ed)?|guidelines?|rules|boundaries|policies|principles|confines|constraints|safeguards|programming|laws?|legality|consequences|remorse)\b`,
+    String.raw`(?<=\b(?:no|without|free (?:of|from)|ignores?|(?<!\b(?:let|lets|letting|allow|allows|allowing)\s+\w+\s+)bypass(?:es)?|beyond|not bound by|not restricted by|unbound by|unrestricted by|(?:doesn't|doesnt|does not|don't|dont) (?:have|follow|care (?:about )?|abide by)|don't (?:have to|need to) (?:follow|abide by|obey)|do not have to (?:follow|abide by|obey)|broken? free (?:of|from)|escaped?|outside)\b${within(40)})\b(?:moral(?:s|ity)?|ethic(?:s|al)?|restrictions?|limitations?|limits|filters?|filtering|censor(?:ship|ed)?|guidelines?|rules|boundaries|policies|principles|confines|constraints|safeguards|programming|laws?|legality|consequences|remorse)\b`,
     3,
   ),
   lex(
@@ -385,7 +400,7 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "dual-response",
     JB,
     "ways responses answers replies outputs personalities paragraphs versions personas 🔒 🔓 classic jailbreak jailbroken normal developer dan gpt chatgpt filtered unfiltered both",
-    String.raw`(?<=\b(?:two|2|both|dual|separate) (?:different |distinct |separate )?)(?:ways|responses|answers|replies|outputs|personalities|paragraphs|versions|personas)\b|(?<=\[)(?:🔒|🔓|classic|jailbreak|jailbroken|normal|developer mode output|dan|gpt|chatgpt|filtered|unfiltered)[^\]]{0,20}\]|(?<=\b(?:respond|answer|reply) (?:as|like) )both\b|(?<=^|\s)(?:gpt|chatgpt|classic|normal|dan|jailbreak|unfiltered|developer mode)\s*:`,
+    String.raw`(?<=\b(?:respond|answer|reply|write|speak|act)\w* in (?:two|2) (?:different |distinct |separate )?)ways\b|(?<=\b(?:two|2|both|dual|separate) (?:different |distinct |separate )?)(?:responses|answers|replies|outputs|personalities|paragraphs|versions|personas)\b|(?<=\[)(?:🔒|🔓|classic|jailbreak|jailbroken|normal|developer mode output|dan|gpt|chatgpt|filtered|unfiltered)[^\]]{0,20}\]|(?<=\b(?:respond|answer|reply) (?:as|like) )both\b|(?<=^|\s)(?:gpt|chatgpt|classic|normal|dan|jailbreak|unfiltered|developer mode)\s*:`,
   ),
   lex(
     "content-policy",
@@ -394,7 +409,7 @@ export const LEXICAL: readonly LexicalFeature[] = [
     String.raw`\b(?:openai|anthropic)(?:'s)?\s+(?:content\s+)?(?:polic(?:y|ies)|guidelines|rules|restrictions|filters?|terms)\b|\bcontent (?:polic(?:y|ies)|filters?|moderation|guidelines)\b|\bsafety (?:filters?|guidelines|protocols|measures|restrictions|training)\b|\b(?:ethical|moral) (?:guidelines|principles|constraints|restrictions|standards|filters?|programming)\b|\bcensorship\b`,
     2,
   ),
-  wordList("jailbreak-word", JB, "jailbreak, jailbroken, jail-broken, unfiltered, uncensored, amoral, unrestricted, unbound, unchained, unhinged, unlimited, unethical, immoral, no moral, no ethical, limitless, rogue, unaligned, decensored, de-censored, without limits, no limits", 4),
+  wordList("jailbreak-word", JB, "jailbreak, jailbroken, jail-broken, unfiltered, uncensored, amoral, unrestricted, unbound, unchained, unhinged, unethical, immoral, no moral, no ethical, limitless, unlimited ai, rogue ai, unaligned ai, unlimited power, decensored, de-censored, without limits, no limits", 4),
   wordList("evil-persona", JB, "evil, toxic, rude, ruthless, malicious, sinister, devious, vile, depraved, sadistic, manipulative, psychopath, psychopathic, sociopath, sociopathic, villain, villainous, chaotic, nihilist, nihilistic, anarchy, anarchist, anarchic, offensive, vulgar, obscene, hateful, racist, sexist, degrading, derogatory", 4),
   wordList(
     "harm-topic",
@@ -427,7 +442,7 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "game role roleplay fictional hypothetical simulation thought opposite",
     String.raw`(?<=\b(?:let's|lets|let us|we are going to|we're going to|i want to|we will) play (?:a |an )?(?:text-based )?)(?:game|role ?play|roleplay)\b|(?<=\bthis is (?:a|an|just) )(?:game|fictional|hypothetical|simulation|thought experiment)\b|\bopposite day\b|(?<=\bin this )(?:game|simulation|roleplay)\b`,
   ),
-  lex("slash-commands", JB, "/", String.raw`(?<=^|\s)/[a-z]{3,}\b`, 3),
+  lex("slash-commands", JB, "/", String.raw`(?<=^|\s)/[a-z]{3,}\b(?![/.~-])`, 3),
   lex("shouted-absolutes", JB, "always never must do don not anything everything no all ignore", String.raw`\b(?:ALWAYS|NEVER|MUST|DO NOT|DON'T|NOT ALLOWED|ANYTHING|EVERYTHING|NO MATTER|ALL RULES|IGNORE)\b`, 4, true),
   lex(
     "developer-mode",
@@ -446,13 +461,13 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "persona-config",
     JB,
     "persona personality character char rules role prefix name job mode",
-    String.raw`\b(?:persona|personality|character|char|rules|role|prefix|name|job|mode)\s*=\s*\S`,
+    String.raw`(?<![.$]|<a |\b(?:var|let|const) )\b(?:persona|personality|character|char|rules|role|prefix|name|job|mode)(?:\s+=\s*\S|=\s*[^\s"'])`,
     2,
   ),
   lex(
     "every-response",
     JB,
     "every each all",
-    String.raw`\b(?:every|each|all)(?: of)?(?: your| my)?(?: future| subsequent)? (?:reply|replies|response|responses|answer|answers|message|messages|output|outputs|prompt|prompts)\b`,
+    String.raw`(?<=\b(?:in|at the (?:end|start|beginning) of|before|after) )(?:every|each|all)(?: of)?(?: your| my| the)?(?: future| subsequent)? ${ANSWERS}|\b(?:every|each|all)(?: of)? (?:your|my)(?: future| subsequent)? ${ANSWERS}|\b(?:every|each|all) (?:future|subsequent) ${ANSWERS}|\b(?:every|each|all) ${ANSWERS} (?:you|that you) (?:give|send|write|make|produce|generate)\b`,
   ),
 ];
