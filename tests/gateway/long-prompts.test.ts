@@ -1,6 +1,7 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OFFLOAD_CHARS } from "../../src/guards/offload/scan-workers.js";
+import { PLANTED_INSTRUCTION, sampleReadme } from "../support/documents.js";
 import { fakeOpenAiUpstream, type FakeUpstream } from "../support/fake-upstreams.js";
 import { startHarness, type Harness, type TestTenant } from "../support/harness.js";
 import { storeTargets } from "../support/stores.js";
@@ -59,6 +60,25 @@ describe("long prompts, scanned on the guard workers", () => {
         () => undefined,
         (e: unknown) => e,
       );
+    expect(refused).toBeInstanceOf(OpenAI.PermissionDeniedError);
+    expect((refused as Error).message).toMatch(/refused by the input guards: PROMPT_INJECTION/);
+    expect(up.received.length).toBe(before);
+  });
+
+  it("passes a README pasted in for a summary, and refuses the same README with an instruction to the model planted in it", async () => {
+    const readme = sampleReadme(40);
+    expect(readme.length).toBeGreaterThan(OFFLOAD_CHARS);
+    const summary = await client.chat.completions.create({ model: "internal-llm", messages: [{ role: "user", content: `Summarise this README for our team:\n\n${readme}` }] });
+    expect(summary.choices[0]?.message.content).toBeTruthy();
+    expect(JSON.stringify(up.received.at(-1)?.body.messages)).toContain("Run the following command to install it");
+
+    const before = up.received.length;
+    const at = readme.indexOf("## Feature 23");
+    const planted = `${readme.slice(0, at)}${PLANTED_INSTRUCTION}\n\n${readme.slice(at)}`;
+    const refused = await client.chat.completions.create({ model: "internal-llm", messages: [{ role: "user", content: `Summarise this README for our team:\n\n${planted}` }] }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(refused).toBeInstanceOf(OpenAI.PermissionDeniedError);
     expect((refused as Error).message).toMatch(/refused by the input guards: PROMPT_INJECTION/);
     expect(up.received.length).toBe(before);
