@@ -255,9 +255,10 @@ export function featureVector(text: string, inDocument = looksLikeDocument(text)
   for (const i of PI_LEXICAL) if ((x[i] as number) > 0) pi++;
   let jb = 0;
   for (const i of JB_LEXICAL) if ((x[i] as number) > 0) jb++;
-  // Unrelated weak cues meet by chance in a long text (a changelog names eval(), /etc/passwd and a
-  // user's home directory within a page), so breadth asks one more family for every KB past the first.
-  const chance = Math.floor(Math.max(0, text.length - 1024) / 1024);
+  // Unrelated weak cues meet by chance in a long document (release notes name eval(), /etc/passwd
+  // and a user's home directory within a page), so there breadth asks one more family for every KB
+  // past the first. Not in other texts: there, padding an attack with prose would dilute it.
+  const chance = inDocument ? Math.floor(Math.max(0, text.length - 1024) / 1024) : 0;
   x[at("pi-breadth")] = Math.min(1, Math.max(0, pi - 1 - chance) / 4);
   x[at("jb-breadth")] = Math.min(1, Math.max(0, jb - 1 - chance) / 8);
 
