@@ -121,10 +121,12 @@ export function dataActions(lower: string, start: number): number {
 /**
  * Lines between the rows of a table that ask something of the reader — a question, a sentence
  * about "you", or one that starts with a task verb: tables are rows, and such a line is planted.
- * (A caption or heading between two tables is not.)
+ * (A caption or heading between two tables is not.) rightAfterRow: only a line that follows a row
+ * directly, with no blank line — in a document, whose paragraphs between tables are its own, the
+ * planted line that breaks into a table is still found.
  */
 const ASKS = /\?\s*$|\byour?\b|^(?:please\s+)?(?:explain|write|describe|translate|tell|create|generate|list|provide|give|include|add|calculate|convert|compose|recommend|suggest|output|print|insert|rewrite|modify|append|mention|answer|draft|introduce|encourage|remind|summari[sz]e|recite|replace|develop|outline|break|define|compare|discuss|analy[sz]e|detail|enumerate|render|substitute|misspell|jumble|scramble|rearrange|anagram|enhance|augment|integrate|inject|embed|tease|promote|urge|advise|construct|design|teach|ignore|forget|say|state|reply|respond|send|visit|click|make|ensure|use|combine|group)\b/i;
-export function tableInterruptions(text: string): number {
+export function tableInterruptions(text: string, rightAfterRow = false): number {
   if (!text.includes("|")) return 0;
   const lines = text.split("\n");
   let rowsSeen = 0;
@@ -136,6 +138,7 @@ export function tableInterruptions(text: string): number {
       continue;
     }
     if (rowsSeen < 1 || !line) continue;
+    if (rightAfterRow && !(lines[i - 1] as string).trimStart().startsWith("|")) continue;
     let rowsAfter = false;
     for (let j = i + 1; j < Math.min(lines.length, i + 6) && !rowsAfter; j++) rowsAfter = (lines[j] as string).includes("|");
     if (!rowsAfter) continue;

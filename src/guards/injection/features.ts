@@ -205,8 +205,8 @@ const PI_LEXICAL = LEXICAL.flatMap((f, i) => (f.type === PI ? [i] : []));
 const JB_LEXICAL = LEXICAL.flatMap((f, i) => (f.type === JB ? [i] : []));
 const max = (x: Float64Array, ...names: string[]) => Math.max(...names.map((n) => x[at(n)] as number));
 
-/** What a document's ordinary text sets off (looksLikeDocument): imperatives, questions and tables addressed to its reader, "run the following command". */
-const READER_FEATURES = ["data-imperative", "data-imperative-inside", "data-question", "table-interruption", "code-insertion"].map(at);
+/** What a document's ordinary text sets off (looksLikeDocument): imperatives and questions addressed to its reader, "run the following command". */
+const READER_FEATURES = ["data-imperative", "data-imperative-inside", "data-question", "code-insertion"].map(at);
 
 /**
  * The feature vector of a text, in FEATURE_NAMES order, over its normalised text and the other
@@ -245,7 +245,7 @@ export function featureVector(text: string, inDocument = looksLikeDocument(text)
   x[at("data-action")] = Math.min(1, dataActions(lower, start));
   x[at("data-your-output")] = Math.min(1, dataOutputMentions(lower, start));
   x[at("hidden-characters")] = hidden ? 1 : 0;
-  x[at("table-interruption")] = Math.min(1, tableInterruptions(main));
+  x[at("table-interruption")] = Math.min(1, tableInterruptions(main, inDocument));
   x[at("hidden-markup")] = hiddenMarkup(lower) ? 1 : 0;
   // Six back-to-back repetitions start to count, ten saturate.
   x[at("repetition")] = scan.repeats >= 6 ? Math.min(1, (scan.repeats - 5) / 5) : 0;
