@@ -1,7 +1,7 @@
 import { injectionFindings } from "../../guards/injection/detector.js";
-import { findAnywhere, type ScanWorkers } from "../../guards/offload/scan-workers.js";
+import { findAnywhere, OFFLOAD_CHARS, type ScanWorkers } from "../../guards/offload/scan-workers.js";
 import { ContentGuard, type MarkerSource } from "../../guards/output/content-guard.js";
-import { describeDetection, type Detection } from "../../guards/output/detection.js";
+import { describeDetection, isOffloadable, type ContentDetector, type Detection } from "../../guards/output/detection.js";
 import { judgeText } from "../../guards/output/held-text.js";
 import type { OutputGuardSettings } from "../../guards/output/settings.js";
 import { Placeholders } from "../../guards/placeholders.js";
@@ -34,6 +34,13 @@ class Refused extends Error {
   }
 }
 
+/** Every string in a structured value, at any depth. */
+function stringsIn(value: unknown, out: string[] = []): string[] {
+  if (typeof value === "string") out.push(value);
+  else if (Array.isArray(value)) for (const v of value) stringsIn(v, out);
+  else if (isRecord(value)) for (const v of Object.values(value)) stringsIn(v, out);
+  return out;
+}
 
 /**
  * A tool's result on its way back to the agent, through the output guards under the tenant's
@@ -47,7 +54,7 @@ export class ToolResultGuard {
 
   constructor(
     markers: MarkerSource,
-    /** Worker threads for a long result's injection scan, its costliest part (findAnywhere). */
+    /** Worker threads for a long result's scans: personal data and injections, its costliest parts (findAnywhere). */
     private readonly workers?: ScanWorkers,
   ) {
     this.content = new ContentGuard(markers);
@@ -66,7 +73,8 @@ export class ToolResultGuard {
         throw new Refused(d);
       },
     };
-    const guardText = (text: string) => judgeText(text, detectors, judge, placeholders);
+    const readElsewhere = await this.readLongTexts([...result.content.flatMap((c) => (c.type === "text" ? [c.text] : [])), ...stringsIn(result.structuredContent)], detectors);
+    const guardText = (text: string) => judgeText(text, readElsewhere.get(text) ?? detectors, judge, placeholders);
     const guardValue = (value: unknown): unknown => {
       if (typeof value === "string") return guardText(value);
       if (Array.isArray(value)) return value.map(guardValue);
@@ -99,5 +107,29 @@ export class ToolResultGuard {
       ...new Set(findings.filter((f) => f.type === "DATA_SOURCE_MARKER" && f.detail?.startsWith("data source ")).map((f) => (f.detail ?? "").slice("data source ".length))),
     ];
     return { result: guarded, findings, injection: injected.length > 0, markedSources };
+  }
+
+  /**
+   * The detectors to judge each long text with, its offloadable ones (personal data) replaced by
+   * what their scan found on a worker thread: judging is synchronous and cheap, the scan is not.
+   */
+  private async readLongTexts(texts: string[], detectors: ContentDetector[]): Promise<Map<string, ContentDetector[]>> {
+    const read = new Map<string, ContentDetector[]>();
+    const long = [...new Set(texts.filter((t) => t.length >= OFFLOAD_CHARS))];
+    if (this.workers === undefined || long.length === 0 || !detectors.some(isOffloadable)) return read;
+    const workers = this.workers;
+    await Promise.all(
+      long.map(async (text) => {
+        const judged = await Promise.all(
+          detectors.map(async (d): Promise<ContentDetector> => {
+            if (!isOffloadable(d)) return d;
+            const found = d.judge(await findAnywhere(text, d.scanKind, (t) => d.scan(t), workers));
+            return { find: () => found };
+          }),
+        );
+        read.set(text, judged);
+      }),
+    );
+    return read;
   }
 }

@@ -1,4 +1,5 @@
 import type { Finding } from "../finding.js";
+import type { ScanKind } from "../guard-check.js";
 
 /** What the output guards do with one finding: replace it with a placeholder, refuse the answer, or let it through and note it. */
 export type DetectionAction = "redact" | "block" | "flag";
@@ -15,6 +16,19 @@ export interface Detection extends Finding {
 export interface ContentDetector {
   find(text: string): Detection[];
 }
+
+/**
+ * A detector whose reading of a text is one of the scans a guard worker does (scanText's kinds):
+ * find(text) is judge(scan(text)), so a long text's scan can be made on a worker (ScanWorkers)
+ * and only judged here.
+ */
+export interface OffloadableDetector extends ContentDetector {
+  readonly scanKind: ScanKind;
+  scan(text: string): Finding[];
+  judge(found: readonly Finding[]): Detection[];
+}
+
+export const isOffloadable = (d: ContentDetector): d is OffloadableDetector => "scanKind" in d && "judge" in d;
 
 /** Words a refusal uses for each kind of finding: it must say why without repeating what was found. */
 const described: Record<string, string> = {
