@@ -96,12 +96,13 @@ function reportDocuments(sets: { name: string; texts: string[] }[]): void {
     let windows = 0;
     let windowsFlagged = 0;
     for (const d of texts) {
-      if (scoreWindows(d).score >= INJECTION_THRESHOLD) flagged++;
+      // As scoreWindows reads it: a document is flagged when one of its windows is.
       const inDocument = looksLikeDocument(d);
-      for (const [start, end] of injectionWindows(d)) {
-        windows++;
-        if (scoreInjection(d.slice(start, end), inDocument).score >= INJECTION_THRESHOLD) windowsFlagged++;
-      }
+      const scores = injectionWindows(d).map(([start, end]) => scoreInjection(d.slice(start, end), inDocument).score);
+      windows += scores.length;
+      const hits = scores.filter((s) => s >= INJECTION_THRESHOLD).length;
+      windowsFlagged += hits;
+      if (hits > 0) flagged++;
     }
     const mb = texts.reduce((n, d) => n + d.length, 0) / 1e6;
     out.push([name, String(texts.length), mb.toFixed(1), `${flagged} (${((flagged / texts.length) * 100).toFixed(1)}%)`, String(windows), `${windowsFlagged} (${((windowsFlagged / windows) * 100).toFixed(2)}%)`]);

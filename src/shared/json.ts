@@ -77,3 +77,5 @@ export const jsonEqual = (a: unknown, b: unknown): boolean => canonicalJson(a) =
 
 /** A JSON object (not null, not an array). */
 export const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+/** Array.isArray without its any[]: the elements stay unknown until checked. */
+export const isArray = (v: unknown): v is unknown[] => Array.isArray(v);

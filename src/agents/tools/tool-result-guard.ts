@@ -6,7 +6,7 @@ import { judgeText } from "../../guards/output/held-text.js";
 import type { OutputGuardSettings } from "../../guards/output/settings.js";
 import { Placeholders } from "../../guards/placeholders.js";
 import type { ToolResult } from "./tool-transport.js";
-import { isRecord } from "../../shared/json.js";
+import { isArray, isRecord } from "../../shared/json.js";
 
 export interface ToolResultFinding {
   type: string;
@@ -37,7 +37,7 @@ class Refused extends Error {
 /** Every string in a structured value, at any depth. */
 function stringsIn(value: unknown, out: string[] = []): string[] {
   if (typeof value === "string") out.push(value);
-  else if (Array.isArray(value)) for (const v of value) stringsIn(v, out);
+  else if (isArray(value)) for (const v of value) stringsIn(v, out);
   else if (isRecord(value)) for (const v of Object.values(value)) stringsIn(v, out);
   return out;
 }
@@ -73,7 +73,7 @@ export class ToolResultGuard {
         throw new Refused(d);
       },
     };
-    const readElsewhere = await this.readLongTexts([...result.content.flatMap((c) => (c.type === "text" ? [c.text] : [])), ...stringsIn(result.structuredContent)], detectors);
+    const readElsewhere = await this.readLongTexts(result, detectors);
     const guardText = (text: string) => judgeText(text, readElsewhere.get(text) ?? detectors, judge, placeholders);
     const guardValue = (value: unknown): unknown => {
       if (typeof value === "string") return guardText(value);
@@ -113,11 +113,12 @@ export class ToolResultGuard {
    * The detectors to judge each long text with, its offloadable ones (personal data) replaced by
    * what their scan found on a worker thread: judging is synchronous and cheap, the scan is not.
    */
-  private async readLongTexts(texts: string[], detectors: ContentDetector[]): Promise<Map<string, ContentDetector[]>> {
+  private async readLongTexts(result: ToolResult, detectors: ContentDetector[]): Promise<Map<string, ContentDetector[]>> {
     const read = new Map<string, ContentDetector[]>();
-    const long = [...new Set(texts.filter((t) => t.length >= OFFLOAD_CHARS))];
-    if (this.workers === undefined || long.length === 0 || !detectors.some(isOffloadable)) return read;
     const workers = this.workers;
+    if (workers === undefined || !detectors.some(isOffloadable)) return read;
+    const texts = [...result.content.flatMap((c) => (c.type === "text" ? [c.text] : [])), ...stringsIn(result.structuredContent)];
+    const long = [...new Set(texts.filter((t) => t.length >= OFFLOAD_CHARS))];
     await Promise.all(
       long.map(async (text) => {
         const judged = await Promise.all(

@@ -3,7 +3,7 @@
  * score: the lexical features of lexicon.ts over every reading of the text (normalise.ts), the
  * layout of data planted in it (documents.ts), and a few that combine them.
  */
-import { dataActions, dataDirectives, dataImperatives, dataOutputMentions, dataQuestions, dataStart, hiddenMarkup, looksLikeDocument, tableInterruptions } from "./documents.js";
+import { dataActions, dataDirectives, dataImperatives, dataOutputMentions, dataQuestions, dataStart, hiddenMarkup, tableInterruptions } from "./documents.js";
 import { LEXICAL, type InjectionType, type LexicalFeature, type Strength } from "./lexicon.js";
 import { alternateReadings, normaliseDetailed } from "./normalise.js";
 import { ScanVocabulary, scanText, scanWords, type WordIndex } from "./scan.js";
@@ -213,7 +213,7 @@ const READER_FEATURES = ["data-imperative", "data-imperative-inside", "data-ques
  * readings its scan calls for (normalise.ts). inDocument: the text is, or is a window of, a
  * document (looksLikeDocument), where only what addresses the model counts.
  */
-export function featureVector(text: string, inDocument = looksLikeDocument(text)): Float64Array {
+export function featureVector(text: string, inDocument: boolean): Float64Array {
   const x = new Float64Array(FEATURES.length);
   const { text: main, hidden } = normaliseDetailed(text);
   const lower = main.toLowerCase();

@@ -83,6 +83,8 @@ function wordList(name: string, type: InjectionType, list: string, cap: number, 
 // object; verbs that software documentation uses all the time (skip the input rows, reset the
 // settings, override the default command) only what governs a model.
 const OVERRIDE_VERB = String.raw`(?:ignore|ignoring|disregard|disregarding|forget(?!(?:ting)? to\b)|forgetting|overlook|neglect|abandon|set aside|stop following|do not follow|don't follow|no longer follow)\b`;
+/** Not what something else is let do ("may let requests bypass those restrictions"), only what the reader (or "me") is told to. */
+const NOT_LET_THEM = String.raw`(?<!\b(?:let|lets|letting|allow|allows|allowing)\s+(?!me\s|us\s)\w+\s+)`;
 const OVERRIDE_TECHNICAL_VERB = String.raw`(?:skip|bypass|override|discard|throw out|drop|erase|reset)\b`;
 const OVERRIDE_WHICH = String.raw`(?:previous|previously|prior|above|earlier|preceding|foregoing|initial|original|old|existing|given|your|all|any|every|these|those|system|developer|default|current)\b`;
 const GUIDANCE = String.raw`(?:instructions?|prompts?|rules|directives?|guidelines|constraints|polic(?:y|ies)|programming|restrictions|orders|training|guidance|limitations|safeguards|filters?|moderation)`;
@@ -100,7 +102,7 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "override",
     PI,
     "ignore ignoring disregard disregarding forget forgetting skip bypass override overlook neglect discard abandon set throw drop erase reset stop do don no",
-    String.raw`(?<!\b(?:let|lets|letting|allow|allows|allowing)\s+(?!me\s|us\s)\w+\s+)\b(?:${OVERRIDE_VERB}(?:(?! for )[^.!?\n]){0,40}\b${OVERRIDE_WHICH}${within(30)}\b(?:${GUIDANCE}|directions?|context|commands?|messages?|tasks?|inputs?|conversation|settings|requests?|content|text)|${OVERRIDE_TECHNICAL_VERB}(?:(?! for )[^.!?\n]){0,40}\b${OVERRIDE_WHICH}${within(30)}\b${GUIDANCE})\b`,
+    String.raw`${NOT_LET_THEM}\b(?:${OVERRIDE_VERB}(?:(?! for )[^.!?\n]){0,40}\b${OVERRIDE_WHICH}${within(30)}\b(?:${GUIDANCE}|directions?|context|commands?|messages?|tasks?|inputs?|conversation|settings|requests?|content|text)|${OVERRIDE_TECHNICAL_VERB}(?:(?! for )[^.!?\n]){0,40}\b${OVERRIDE_WHICH}${within(30)}\b${GUIDANCE})\b`,
   )),
   lex(
     "override-short",
@@ -373,7 +375,7 @@ export const LEXICAL: readonly LexicalFeature[] = [
     "no-rules",
     JB,
     "moral morals morality ethic ethics ethical restriction restrictions limitation limitations limits filter filters filtering censor censorship censored guideline guidelines rules boundaries policies principles confines constraints safeguards programming law laws legality consequences remorse",
-    String.raw`(?<=\b(?:no|without|free (?:of|from)|ignores?|(?<!\b(?:let|lets|letting|allow|allows|allowing)\s+\w+\s+)bypass(?:es)?|beyond|not bound by|not restricted by|unbound by|unrestricted by|(?:doesn't|doesnt|does not|don't|dont) (?:have|follow|care (?:about )?|abide by)|don't (?:have to|need to) (?:follow|abide by|obey)|do not have to (?:follow|abide by|obey)|broken? free (?:of|from)|escaped?|outside)\b${within(40)})\b(?:moral(?:s|ity)?|ethic(?:s|al)?|restrictions?|limitations?|limits|filters?|filtering|censor(?:ship|ed)?|guidelines?|rules|boundaries|policies|principles|confines|constraints|safeguards|programming|laws?|legality|consequences|remorse)\b`,
+    String.raw`(?<=\b(?:no|without|free (?:of|from)|ignores?|${NOT_LET_THEM}bypass(?:es)?|beyond|not bound by|not restricted by|unbound by|unrestricted by|(?:doesn't|doesnt|does not|don't|dont) (?:have|follow|care (?:about )?|abide by)|don't (?:have to|need to) (?:follow|abide by|obey)|do not have to (?:follow|abide by|obey)|broken? free (?:of|from)|escaped?|outside)\b${within(40)})\b(?:moral(?:s|ity)?|ethic(?:s|al)?|restrictions?|limitations?|limits|filters?|filtering|censor(?:ship|ed)?|guidelines?|rules|boundaries|policies|principles|confines|constraints|safeguards|programming|laws?|legality|consequences|remorse)\b`,
     3,
   ),
   lex(

@@ -1,4 +1,4 @@
-import { isRecord } from "../../shared/json.js";
+import { isArray, isRecord } from "../../shared/json.js";
 import type { Finding } from "../finding.js";
 import type { ScanKind } from "../guard-check.js";
 
@@ -32,5 +32,5 @@ export const isScanRequest = (v: unknown): v is ScanRequest => isRecord(v) && ty
 export const isScanReply = (v: unknown): v is ScanReply =>
   isRecord(v) &&
   typeof v.id === "number" &&
-  (v.findings === undefined || (Array.isArray(v.findings) && v.findings.every(isFinding))) &&
+  (v.findings === undefined || (isArray(v.findings) && v.findings.every(isFinding))) &&
   (v.error === undefined || typeof v.error === "string");
