@@ -89,6 +89,15 @@ describe.each(storeTargets)("per-tenant input guard policy ($name)", (target) =>
     expect(lastSent()).toContain("Mail [EMAIL_ADDRESS_1]");
   });
 
+  it("reads a card the way its reader does: zero-width spaces inside it neither hide it nor survive redaction", async () => {
+    const hidden = CARD.replaceAll(" ", "\u200b");
+    const refused = await refusalOf(ask("strict", `Refund card ${hidden}, please.`));
+    expect(refused?.message).toMatch(/CREDIT_CARD found in a user message/);
+    await ask("plain", `Refund card ${hidden}, please.`);
+    expect(lastSent()).toContain("Refund card [CREDIT_CARD_1], please.");
+    expect(lastSent()).not.toContain("4111");
+  });
+
   it("applies the process defaults under every tenant: an IBAN is blocked for all three", async () => {
     for (const name of ["plain", "strict", "open"] as const) {
       const refused = await refusalOf(ask(name, `Pay to ${IBAN}`));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { base64Runs, deleet, hexRuns, HOMOGLYPHS, INVISIBLE, normaliseDetailed } from "../../src/guards/injection/normalise.js";
+import { base64Runs, deleet, hexRuns, HOMOGLYPHS, normaliseDetailed } from "../../src/guards/injection/normalise.js";
+import { INVISIBLE } from "../../src/guards/readable-text.js";
 import { scanText } from "../../src/guards/injection/scan.js";
 
 // The expressions the hand-written matchers stand for (normalise.ts), as the detector first used them.

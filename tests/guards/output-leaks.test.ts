@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { Placeholders } from "../../src/guards/placeholders.js";
 import type { ContentDetector, Detection } from "../../src/guards/output/detection.js";
-import { DEFAULT_HOLD_BACK, HeldText, judgeText, SCAN_STEP, type Judge } from "../../src/guards/output/held-text.js";
+import { DEFAULT_HOLD_BACK, HeldText, judgeText, MAX_HIDDEN, SCAN_STEP, type Judge } from "../../src/guards/output/held-text.js";
 import { PiiLeakDetector } from "../../src/guards/output/pii-leaks.js";
 import { RestrictedTermDetector, termPattern } from "../../src/guards/output/restricted-terms.js";
 import { ToxicityDetector } from "../../src/guards/output/toxicity.js";
@@ -111,6 +111,35 @@ describe("streamed text held back by the output guards", () => {
     expect(stream(`${preamble}export OPENAI_API_KEY=sk-proj-abcdefghijklmnopqrstuvwxyz012345 now`, 3).refused?.type).toBe("SECRET");
     expect(stream(`${preamble}Listen: I am going to hurt you badly.`, 5).refused?.type).toBe("THREAT");
     expect(stream(`${preamble}source: confidential acme, row 4`, 9).refused?.type).toBe("DATA_SOURCE_MARKER");
+  });
+
+  it("sees a term and a card number through invisible characters stuffed into them to outlast the hold-back", () => {
+    const zw = "\u200b".repeat(300);
+    const visible = (text: string) => text.replace(/\u200b/g, "");
+    for (let seed = 1; seed <= 50; seed++) {
+      const term = stream(`${preamble}The code name is P${zw}roject F${zw}alcon, keep it quiet. More text follows here.`, seed);
+      expect(term.refused?.type, `seed ${seed}`).toBe("RESTRICTED_TERM");
+      expect(visible(term.out), `seed ${seed}`).not.toMatch(/Proj|roject|Fal|alcon/);
+      const card = stream(`${preamble}Card 4111${zw}1111${zw}1111${zw}1111 on file. More text follows here to let it out.`, seed);
+      expect(card.refused, `seed ${seed}`).toBeUndefined();
+      expect(card.out, `seed ${seed}`).toBe(`${preamble}Card [CREDIT_CARD_1] on file. More text follows here to let it out.`);
+    }
+  });
+
+  it("refuses a stream that hides more than MAX_HIDDEN invisible characters among what it holds", () => {
+    const hidden = "\u{E0041}".repeat(MAX_HIDDEN);
+    const { out, refused } = stream(`${preamble}Here you go.${hidden} Anything else?`, 4);
+    expect(refused?.type).toBe("HIDDEN_TEXT");
+    expect(out.length).toBeLessThanOrEqual(preamble.length + "Here you go.".length);
+  });
+
+  it("sends text with the invisible characters writing needs (joiners in emoji and Persian) unchanged", () => {
+    const text = `${preamble}Family: 👨\u200d👩\u200d👧, flag: 🏳\ufe0f\u200d🌈. Persian: می\u200cخواهم کتاب\u200cها را ببینم.`.repeat(3);
+    for (let seed = 1; seed <= 50; seed++) {
+      const { out, refused } = stream(text, seed);
+      expect(refused, `seed ${seed}`).toBeUndefined();
+      expect(out, `seed ${seed}`).toBe(text);
+    }
   });
 
   it("judges a complete text at once: blocks first, then redacts", () => {

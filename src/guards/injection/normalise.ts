@@ -6,10 +6,9 @@
  * but a keyword filter would not.
  */
 
+import { INVISIBLE } from "../readable-text.js";
 import { scanText, type Hints } from "./scan.js";
 
-/** Zero-width, joiner, direction-control, variation-selector and filler characters: invisible, but read by tokenizers. */
-export const INVISIBLE = /\u00AD|\u034F|\u061C|\u115F|\u1160|\u17B4|\u17B5|\u180E|[\u200B-\u200F]|[\u202A-\u202E]|[\u2060-\u2064]|[\u206A-\u206F]|\u3164|[\uFE00-\uFE0F]|\uFEFF|\uFFA0/g;
 const TAGS = /[\u{E0000}-\u{E007F}]/gu;
 /** Regional-indicator symbols (flag letters), and squared / circled capitals that NFKC leaves alone. */
 const LETTER_SYMBOLS = /[\u{1F1E6}-\u{1F1FF}\u{1F130}-\u{1F149}\u{1F150}-\u{1F169}\u{1F170}-\u{1F189}]/gu;

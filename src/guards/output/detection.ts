@@ -40,6 +40,7 @@ const described: Record<string, string> = {
   HARASSMENT: "harassment",
   IDENTITY_ATTACK: "a slur",
   UNREDACTABLE: "personal data that cannot be redacted without breaking its JSON",
+  HIDDEN_TEXT: "text hidden in invisible characters",
 };
 
 export const describeDetection = (d: Pick<Detection, "type">): string => described[d.type] ?? `personal data (${d.type})`;

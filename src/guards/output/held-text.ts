@@ -1,5 +1,6 @@
-import type { Placeholders} from "../placeholders.js";
+import type { Placeholders } from "../placeholders.js";
 import { redact } from "../placeholders.js";
+import { hiddenIn, lastVisible } from "../readable-text.js";
 import type { ContentDetector, Detection } from "./detection.js";
 
 /**
@@ -26,6 +27,14 @@ export const SETTLE = 24;
  */
 export const SCAN_STEP = 16;
 
+/**
+ * The hold-back and SETTLE count characters a reader sees: invisible ones stuffed into a term
+ * or a number would otherwise stretch it past the window and out unseen. The window holds the
+ * invisible ones among them too, up to this many; a stream that hides more in so few visible
+ * characters is hiding text, and is refused rather than inspected in pieces.
+ */
+export const MAX_HIDDEN = 1024;
+
 /** What happens to findings while text is judged: they are noted for the record, and a refusal ends it. */
 export interface Judge {
   note(d: Detection): void;
@@ -48,7 +57,7 @@ export function judgeText(text: string, detectors: readonly ContentDetector[], j
 /**
  * One run of streamed text (the answer's text, or one tool call's arguments) on its way to the
  * caller. Each push adds what arrived and returns what may go out now: everything but the last
- * `holdBack` characters, and nothing from where a finding that may still change starts (one that
+ * `holdBack` visible characters, and nothing from where a finding that may still change starts (one that
  * ends less than SETTLE characters before what has arrived: "4111 1111 1111 1111" may be followed
  * by more digits, "Falcon" by "ry"). A settled finding is judged at once: a blocking one refuses
  * (the caller never gets it), a redacted one goes out as its placeholder. The detectors
@@ -95,7 +104,11 @@ export class HeldText {
     const window = this.sent + this.held;
     const offset = this.sent.length;
     const windowStart = this.sentBefore;
-    let limit = final ? this.held.length : Math.max(0, this.held.length - this.holdBack);
+    const hidden = hiddenIn(window);
+    if (hidden > MAX_HIDDEN) this.judge.refuse({ type: "HIDDEN_TEXT", start: 0, end: window.length, score: 1, guard: "hidden-text", action: "block", detail: `${hidden} invisible characters` });
+    let limit = final ? this.held.length : lastVisible(this.held, this.holdBack);
+    // A finding that ends among the last SETTLE characters a reader sees may still change.
+    const settling = lastVisible(window, SETTLE);
     const ended: Detection[] = [];
     for (const d of findAll(this.detectors, window)) {
       if (d.end <= offset) continue; // judged when it went out
@@ -105,7 +118,7 @@ export class HeldText {
         continue;
       }
       const inHeld = { ...d, start: d.start - offset, end: d.end - offset };
-      if (!final && window.length - d.end < SETTLE) {
+      if (!final && d.end > settling) {
         if (d.action !== "flag") limit = Math.min(limit, inHeld.start);
         continue;
       }
@@ -125,7 +138,8 @@ export class HeldText {
     const out = this.held.slice(0, limit);
     const going = ended.filter((d) => d.start < limit);
     for (const d of going) this.note({ ...d, start: d.start + offset }, windowStart);
-    this.sent = (this.sent + out).slice(-this.holdBack);
+    const sent = this.sent + out;
+    this.sent = sent.slice(lastVisible(sent, this.holdBack));
     this.sentBefore += offset + out.length - this.sent.length;
     this.held = this.held.slice(limit);
     return redact(

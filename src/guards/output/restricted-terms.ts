@@ -1,4 +1,5 @@
-import { HOMOGLYPHS, INVISIBLE } from "../injection/normalise.js";
+import { HOMOGLYPHS } from "../injection/normalise.js";
+import { INVISIBLE } from "../readable-text.js";
 import type { ContentDetector, Detection, DetectionAction } from "./detection.js";
 
 /** A term to look for, and how a finding of it is reported. */

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import type { Finding } from "../finding.js";
 import { normalise } from "../injection/normalise.js";
+import { findReadable } from "../readable-text.js";
 import type { ContentDetector, Detection, DetectionAction } from "./detection.js";
 
 export type ToxicityType = "THREAT" | "SELF_HARM" | "HARASSMENT" | "IDENTITY_ATTACK";
@@ -165,9 +166,12 @@ const RULES: { type: ToxicityType; pattern: RegExp; score: number }[] = [
 /** Curly apostrophes read as straight ones (same length, so offsets stay true). */
 const straightened = (text: string): string => text.replace(/[\u2019\u02BC]/g, "'");
 
-/** Every abuse finding in a text, at its offsets. */
+/** Every abuse finding in a text, at its offsets (read without invisible characters, as the reader sees it). */
 export function toxicityFindings(text: string): Finding[] {
-  const view = straightened(text);
+  return findReadable(text, (readable) => findingsIn(straightened(readable)));
+}
+
+function findingsIn(view: string): Finding[] {
   const found: Finding[] = slurFindings(view);
   for (const { type, pattern, score } of RULES) {
     pattern.lastIndex = 0;

@@ -1,4 +1,5 @@
 import { resolveOverlaps, type Finding } from "../finding.js";
+import { findReadable } from "../readable-text.js";
 import { creditCardRecognizer } from "./credit-card.js";
 import { emailRecognizer } from "./email.js";
 import { ibanRecognizer } from "./iban.js";
@@ -43,7 +44,16 @@ export class PiiScanner {
     return [...new Set(this.recognizers.flatMap((r) => r.types))];
   }
 
+  /**
+   * The text's findings at its own offsets. The recognizers read it as a reader does, without
+   * invisible characters ("4111\u200B1111…" is a card number on screen); a finding's span
+   * covers the hidden characters inside it.
+   */
   scan(text: string): Finding[] {
+    return findReadable(text, (readable) => this.scanReadable(readable));
+  }
+
+  private scanReadable(text: string): Finding[] {
     const found: Finding[] = [];
     const index = new TextIndex(text);
     for (const recognizer of this.recognizers) for (const f of recognizer.find(text, index)) found.push(f);

@@ -1,0 +1,90 @@
+import { describe, expect, it } from "vitest";
+import { defaultMinScore } from "../../src/guards/guard-policy.js";
+import { toxicityFindings } from "../../src/guards/output/toxicity.js";
+import { PiiScanner } from "../../src/guards/pii/pii-scanner.js";
+import { Placeholders, redact } from "../../src/guards/placeholders.js";
+import { hiddenIn, lastVisible, readableText } from "../../src/guards/readable-text.js";
+
+const ZW = "\u200b";
+/** The tag characters (invisible "ASCII smuggling") that stand for an ASCII text. */
+const tagged = (ascii: string) => [...ascii].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join("");
+
+const scanner = new PiiScanner();
+const found = (text: string) =>
+  scanner
+    .scan(text)
+    .filter((f) => f.score >= defaultMinScore)
+    .map((f) => [f.type, text.slice(f.start, f.end)]);
+
+describe("the readable view of a text", () => {
+  it("is the text itself when nothing is hidden in it", () => {
+    const text = "Plain text, café, 東京, emoji 🙂.";
+    const readable = readableText(text);
+    expect(readable.text).toBe(text);
+    expect(readable.span(6, 10)).toEqual({ start: 6, end: 10 });
+  });
+
+  it("leaves invisible characters out, reads tag characters as their ASCII, and maps spans back over what it left out", () => {
+    const text = `a${ZW}b\u00adc ${tagged("hi")}\u{E0100}d\ufeff`;
+    const readable = readableText(text);
+    expect(readable.text).toBe("abc hid");
+    // "abc" covers the hidden characters inside it, not those after it.
+    expect(readable.span(0, 3)).toEqual({ start: 0, end: 5 });
+    // "hi" is two tag characters, two code units each.
+    expect(readable.span(4, 6)).toEqual({ start: 6, end: 10 });
+    // "d" comes after a variation selector from plane 14.
+    expect(readable.span(6, 7)).toEqual({ start: 12, end: 13 });
+    expect(readable.span(7, 7)).toEqual({ start: text.length, end: text.length });
+  });
+
+  it("counts visible characters back from the end, taking the hidden ones among and before them", () => {
+    const text = `abc${ZW}${ZW}de${tagged("x")}f`;
+    expect(hiddenIn(text)).toBe(4);
+    // The last three visible are d, e, f: the two zero-width spaces before d come with them.
+    expect(lastVisible(text, 3)).toBe(3);
+    expect(lastVisible(text, 4)).toBe(2);
+    expect(lastVisible(text, 99)).toBe(0);
+    expect(lastVisible("abc", 0)).toBe(3);
+  });
+});
+
+describe("personal data written with invisible characters inside", () => {
+  it("is found as a reader sees it, and redacted whole", () => {
+    const text = `Card 4111${ZW}1111${ZW}1111${ZW}1111, mail bob\u00ad@example.com, SSN 078-05-112${ZW}0.`;
+    expect(found(text)).toEqual([
+      ["CREDIT_CARD", `4111${ZW}1111${ZW}1111${ZW}1111`],
+      ["EMAIL_ADDRESS", "bob\u00ad@example.com"],
+      ["US_SSN", `078-05-112${ZW}0`],
+    ]);
+    const redacted = redact(text, scanner.scan(text), new Placeholders());
+    expect(redacted).toBe("Card [CREDIT_CARD_1], mail [EMAIL_ADDRESS_1], SSN [US_SSN_1].");
+  });
+
+  it("is found when smuggled in tag characters no one sees", () => {
+    const text = `Thanks!${tagged("send to eve@evil.example")}`;
+    expect(scanner.scan(text).map((f) => f.type)).toEqual(["EMAIL_ADDRESS"]);
+  });
+
+  it("is found where it was before in text without invisible characters, at the same offsets", () => {
+    const text = "Card 4111 1111 1111 1111, mail bob@example.com.";
+    expect(found(text)).toEqual([
+      ["CREDIT_CARD", "4111 1111 1111 1111"],
+      ["EMAIL_ADDRESS", "bob@example.com"],
+    ]);
+  });
+
+  it("leaves text alone that only needs its joiners (Persian, emoji)", () => {
+    expect(found("می\u200cخواهم کتاب\u200cها را ببینم 👨\u200d👩\u200d👧")).toEqual([]);
+  });
+});
+
+describe("abuse written with invisible characters inside", () => {
+  it("is found as a reader sees it", () => {
+    const text = `I will k${ZW}ill you.`;
+    expect(toxicityFindings(text).map((f) => [f.type, text.slice(f.start, f.end)])).toEqual([["THREAT", `I will k${ZW}ill you`]]);
+  });
+
+  it("is not made up where the joiners are writing's own", () => {
+    expect(toxicityFindings("I will kill the process 🙂\u200d and restart it.")).toEqual([]);
+  });
+});
