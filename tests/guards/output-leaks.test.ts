@@ -3,7 +3,7 @@ import { Placeholders } from "../../src/guards/placeholders.js";
 import type { ContentDetector, Detection } from "../../src/guards/output/detection.js";
 import { DEFAULT_HOLD_BACK, HeldText, judgeText, MAX_HIDDEN, SCAN_STEP, type Judge } from "../../src/guards/output/held-text.js";
 import { PiiLeakDetector } from "../../src/guards/output/pii-leaks.js";
-import { RestrictedTermDetector, termPattern } from "../../src/guards/output/restricted-terms.js";
+import { RestrictedTermDetector, TermPattern } from "../../src/guards/output/restricted-terms.js";
 import { ToxicityDetector } from "../../src/guards/output/toxicity.js";
 
 const terms = new RestrictedTermDetector([
@@ -151,7 +151,7 @@ describe("streamed text held back by the output guards", () => {
 });
 
 describe("restricted term patterns", () => {
-  const matches = (term: string, text: string) => [...text.matchAll(termPattern(term))].map((m) => m[0]);
+  const matches = (term: string, text: string) => [...new TermPattern(term).matches(text)].map((m) => text.slice(m.start, m.end));
 
   it("match in any case, with other separators or none, invisible characters and look-alike letters", () => {
     for (const text of ["project falcon", "PROJECT-FALCON", "Project_Falcon", "ProjectFalcon", "Project\nFalcon", "Pro\u200bject Fal\u00adcon", "Project F\u0430lcon"]) {
@@ -162,5 +162,8 @@ describe("restricted term patterns", () => {
   it("match whole words only", () => {
     expect(matches("Falcon", "Falconry and falcons are birds; the Falcon-9 flew.")).toEqual(["Falcon"]);
     expect(matches("ACME", "acmeist ACME acme's")).toEqual(["ACME", "acme"]);
+    // Not after a letter either, one outside the BMP included; a later occurrence still counts.
+    expect(matches("Falcon", "GoFalcon 𝐀Falcon ÉFalcon falcon")).toEqual(["falcon"]);
+    expect(matches("Falcon Falcon", "xFalcon Falcon Falcon")).toEqual(["Falcon Falcon"]);
   });
 });

@@ -29,24 +29,49 @@ function charPattern(c: string): string {
   return glyphs ? `[${c}${glyphs.join("")}]` : c;
 }
 
+/** Whether a match may begin here: not inside a word (the letter or digit before may be two code units). */
+const WORD_START = /(?<![\p{L}\p{N}])/uy;
+
 /**
  * A term as a pattern that also matches what a model (or someone steering it) does to dodge a
  * keyword filter: any case, other separators or none between its words ("project-falcon",
  * "ProjectFalcon"), invisible characters between its letters, look-alike letters. It matches
- * whole words only: "Falcon" does not match "Falconry".
+ * whole words only: "Falcon" does not match "Falconry" nor "GoFalcon".
  */
-export function termPattern(term: string): RegExp {
-  const words = term.split(/[^\p{L}\p{N}]+/u).filter(Boolean);
-  const body = words.map((w) => [...w].map(charPattern).join(invisible)).join(separator);
-  return new RegExp(`(?<![\\p{L}\\p{N}])${body}(?![\\p{L}\\p{N}])`, "giu");
+export class TermPattern {
+  private readonly pattern: RegExp;
+
+  constructor(term: string) {
+    const words = term.split(/[^\p{L}\p{N}]+/u).filter(Boolean);
+    const body = words.map((w) => [...w].map(charPattern).join(invisible)).join(separator);
+    // The word start is checked where the body matches, not in the pattern: a pattern that opens
+    // with a lookbehind is tried at every position of the text, one that opens with a letter is
+    // only tried where that letter is (3–4 times faster over a long text).
+    this.pattern = new RegExp(`${body}(?![\\p{L}\\p{N}])`, "giu");
+  }
+
+  /** Where the term occurs in the text, in order. */
+  *matches(text: string): Generator<{ start: number; end: number }> {
+    const pattern = this.pattern;
+    pattern.lastIndex = 0;
+    for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
+      WORD_START.lastIndex = m.index;
+      if (!WORD_START.test(text)) {
+        // Inside a word: a match may still begin at the next position, as in a scan with the lookbehind.
+        pattern.lastIndex = m.index + 1;
+        continue;
+      }
+      yield { start: m.index, end: m.index + m[0].length };
+    }
+  }
 }
 
 /** Finds restricted terms and data-source markers; patterns are compiled once per detector. */
 export class RestrictedTermDetector implements ContentDetector {
-  private readonly patterns: { term: RestrictedTerm; pattern: RegExp }[];
+  private readonly patterns: { term: RestrictedTerm; pattern: TermPattern }[];
 
   constructor(terms: readonly RestrictedTerm[]) {
-    this.patterns = terms.map((term) => ({ term, pattern: termPattern(term.text) }));
+    this.patterns = terms.map((term) => ({ term, pattern: new TermPattern(term.text) }));
   }
 
   /** The longest text a match can span with its separators, for the stream's hold-back. */
@@ -57,9 +82,8 @@ export class RestrictedTermDetector implements ContentDetector {
   find(text: string): Detection[] {
     const found: Detection[] = [];
     for (const { term, pattern } of this.patterns) {
-      pattern.lastIndex = 0;
-      for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
-        found.push({ type: term.type, start: m.index, end: m.index + m[0].length, score: 1, guard: term.guard, action: term.action, detail: term.detail });
+      for (const { start, end } of pattern.matches(text)) {
+        found.push({ type: term.type, start, end, score: 1, guard: term.guard, action: term.action, detail: term.detail });
       }
     }
     return found;
