@@ -1,6 +1,7 @@
 import type { Finding } from "./finding.js";
 import { actionFor, defaultInputGuardPolicy, type GuardAction, type InputGuardPolicy } from "./guard-policy.js";
 import { injectionFindings } from "./injection/detector.js";
+import { toxicityFindings } from "./output/toxicity.js";
 import { PiiScanner } from "./pii/pii-scanner.js";
 import { Placeholders, redact } from "./placeholders.js";
 
@@ -31,13 +32,17 @@ export interface CheckOptions {
 
 const LABELS: Record<string, string> = { PROMPT_INJECTION: "prompt_injection", JAILBREAK: "jailbreak", SECRET: "contains_secret" };
 
-/** What to look for in a text: everything, personal data and secrets only, or injections only. */
-export type ScanKind = "all" | "pii" | "injection";
+/**
+ * What to look for in a text: everything the input guards look for, personal data and secrets
+ * only, injections only, or abuse (the output guards' toxicity check, for long tool results).
+ */
+export type ScanKind = "all" | "pii" | "injection" | "toxicity";
 
 /** Every finding of the kind in a text, before any policy: the part of a check that reads the text. */
 export function scanText(pii: PiiScanner, text: string, kind: ScanKind): Finding[] {
   if (kind === "pii") return pii.scan(text);
   if (kind === "injection") return injectionFindings(text);
+  if (kind === "toxicity") return toxicityFindings(text);
   return [...pii.scan(text), ...injectionFindings(text)];
 }
 

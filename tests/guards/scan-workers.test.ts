@@ -176,25 +176,28 @@ describe("scanning long texts on worker threads", () => {
     for (const g of guards) expect((await g.inspect("t1", undefined, plain)).injection).toBe(false);
   });
 
-  it("reads a long tool result's personal data on a worker, and redacts it as on the event loop, also when the worker dies", async () => {
+  it("reads a long tool result's personal data and abuse on a worker, and judges them as on the event loop, also when the worker dies", async () => {
     vi.spyOn(process, "emitWarning").mockImplementation(() => undefined);
-    const page = longPrompt(OFFLOAD_CHARS * 2);
+    const page = `${longPrompt(OFFLOAD_CHARS * 2)}\nA reply in the thread: I know where you live.`;
     const result = { content: [{ type: "text" as const, text: page }], structuredContent: { rows: [{ note: page }], short: `card ${CARD}` }, isError: false };
     const noMarkers = async () => [];
     const pool = workers(1);
     const asked = vi.spyOn(pool, "scan");
     const guards = [new ToolResultGuard(noMarkers), new ToolResultGuard(noMarkers, pool), new ToolResultGuard(noMarkers, workers(1, workerModule("dies-on-pii.mjs", "process.exit(1);\n")))];
     const inspected = await Promise.all(guards.map((g) => g.inspect("t1", undefined, result)));
-    // The long text was read for personal data on the worker (once, though it is in the result twice), and for injections.
+    // The long text was read for personal data and abuse on the worker (once each, though it is in the result twice), and for injections.
     expect(asked.mock.calls.map(([text, kind]) => [text.length >= OFFLOAD_CHARS, kind]).sort()).toEqual([
       [true, "injection"],
       [true, "pii"],
+      [true, "toxicity"],
     ]);
     const [onLoop] = inspected as [(typeof inspected)[number]];
     const text = onLoop.result.content[0];
     expect(text?.type === "text" && text.text).toContain("Please refund [CREDIT_CARD_1] and write to [EMAIL_ADDRESS_1].");
     expect(JSON.stringify(onLoop.result.structuredContent)).not.toContain(CARD);
     expect(onLoop.findings.filter((f) => f.guard === "pii").map((f) => f.type)).toEqual(expect.arrayContaining(["CREDIT_CARD", "EMAIL_ADDRESS"]));
+    // Abuse in a tool result is flagged, not refused: the tool's content is data, not the model's answer.
+    expect(onLoop.findings.filter((f) => f.guard === "toxicity")).toEqual([{ type: "THREAT", guard: "toxicity", action: "flag" }, { type: "THREAT", guard: "toxicity", action: "flag" }]);
     for (const r of inspected) {
       expect(r.result).toEqual(onLoop.result);
       expect(r.findings).toEqual(onLoop.findings);

@@ -21,7 +21,7 @@ export interface ScanReply {
   error?: string;
 }
 
-const SCAN_KINDS: readonly unknown[] = ["all", "pii", "injection"] satisfies ScanKind[];
+const SCAN_KINDS: readonly unknown[] = ["all", "pii", "injection", "toxicity"] satisfies ScanKind[];
 const isFinding = (v: unknown): v is Finding =>
   isRecord(v) && typeof v.type === "string" && typeof v.start === "number" && typeof v.end === "number" && typeof v.score === "number";
 

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { Finding } from "../finding.js";
 import { normalise } from "../injection/normalise.js";
 import { findReadable } from "../readable-text.js";
-import type { ContentDetector, Detection, DetectionAction } from "./detection.js";
+import type { Detection, DetectionAction, OffloadableDetector } from "./detection.js";
 
 export type ToxicityType = "THREAT" | "SELF_HARM" | "HARASSMENT" | "IDENTITY_ATTACK";
 
@@ -186,10 +186,20 @@ function findingsIn(view: string): Finding[] {
   return found.sort((a, b) => a.start - b.start);
 }
 
-export class ToxicityDetector implements ContentDetector {
+export class ToxicityDetector implements OffloadableDetector {
+  readonly scanKind = "toxicity";
+
   constructor(private readonly action: DetectionAction) {}
 
   find(text: string): Detection[] {
-    return toxicityFindings(text).map((f) => ({ ...f, guard: "toxicity", action: this.action }));
+    return this.judge(this.scan(text));
+  }
+
+  scan(text: string): Finding[] {
+    return toxicityFindings(text);
+  }
+
+  judge(found: readonly Finding[]): Detection[] {
+    return found.map((f) => ({ ...f, guard: "toxicity", action: this.action }));
   }
 }
