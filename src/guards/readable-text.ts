@@ -1,9 +1,13 @@
+type Ranges = readonly (readonly [number, number])[];
+const hex = (code: number) => `\\u${code.toString(16).toUpperCase().padStart(4, "0")}`;
+const classOf = (ranges: Ranges) => ranges.map(([from, to]) => (from === to ? hex(from) : `${hex(from)}-${hex(to)}`)).join("");
+
 /**
  * Characters that change nothing a reader sees: zero-width spaces and joiners, soft hyphens,
  * direction controls, variation selectors and fillers. One inside a card number or a name is
  * enough to defeat a pattern, and text pasted from web pages and PDFs holds them by accident.
  */
-const INVISIBLE_RANGES: readonly (readonly [number, number])[] = [
+const INVISIBLE_RANGES: Ranges = [
   [0x00ad, 0x00ad],
   [0x034f, 0x034f],
   [0x061c, 0x061c],
@@ -20,9 +24,8 @@ const INVISIBLE_RANGES: readonly (readonly [number, number])[] = [
   [0xffa0, 0xffa0],
 ];
 
-const hex = (code: number) => `\\u${code.toString(16).toUpperCase().padStart(4, "0")}`;
 /** The invisible characters as a pattern (global: every one of them). */
-export const INVISIBLE = new RegExp(INVISIBLE_RANGES.map(([from, to]) => (from === to ? hex(from) : `[${hex(from)}-${hex(to)}]`)).join("|"), "g");
+export const INVISIBLE = new RegExp(`[${classOf(INVISIBLE_RANGES)}]`, "g");
 
 const INVISIBLE_UNIT = new Uint8Array(0x10000);
 for (const [from, to] of INVISIBLE_RANGES) INVISIBLE_UNIT.fill(1, from, to + 1);
@@ -42,10 +45,50 @@ const isPlane14Pair = (text: string, i: number) => {
 const taggedAscii = (low: number) => (low >= 0xdc20 && low <= 0xdc7e ? low - 0xdc00 : 0);
 
 /**
- * Whether a text may hold hidden characters: one character class (a plane-14 pair's high half
- * stands for the pair), which irregexp scans several times faster than the alternatives above.
+ * The zero of each run of ten decimal digits in the BMP besides ASCII's (Arabic-Indic,
+ * Devanagari, Thai, fullwidth …: every \p{Nd} run, which a test checks). A reader reads
+ * "٤١١١ ١١١١ ١١١١ ١١١١" as a card number, so the recognizers read it in ASCII digits.
  */
-const MAY_HIDE = new RegExp(`[${INVISIBLE_RANGES.map(([from, to]) => (from === to ? hex(from) : `${hex(from)}-${hex(to)}`)).join("")}${hex(PLANE_14_HIGH)}]`);
+const DIGIT_ZEROS = [
+  0x660, 0x6f0, 0x7c0, 0x966, 0x9e6, 0xa66, 0xae6, 0xb66, 0xbe6, 0xc66, 0xce6, 0xd66, 0xde6, 0xe50, 0xed0, 0xf20, 0x1040, 0x1090, 0x17e0, 0x1810,
+  0x1946, 0x19d0, 0x1a80, 0x1a90, 0x1b50, 0x1bb0, 0x1c40, 0x1c50, 0xa620, 0xa8d0, 0xa900, 0xa9d0, 0xa9f0, 0xaa50, 0xabf0, 0xff10,
+];
+/** The fullwidth forms of ASCII's printable characters, which Chinese and Japanese input methods type ("０９０－１２３４－５６７８"). */
+const FULLWIDTH: readonly [number, number] = [0xff01, 0xff5e];
+const FULLWIDTH_TO_ASCII = 0xfee0;
+
+/** The ASCII character each foldable code unit reads as (0 for the others). */
+const FOLD = new Uint16Array(0x10000);
+for (const zero of DIGIT_ZEROS) for (let digit = 0; digit < 10; digit++) FOLD[zero + digit] = 0x30 + digit;
+for (let code = FULLWIDTH[0]; code <= FULLWIDTH[1]; code++) FOLD[code] = code - FULLWIDTH_TO_ASCII;
+const FOLDABLE_RANGES: Ranges = [...DIGIT_ZEROS.map((zero) => [zero, zero + 9] as const), FULLWIDTH];
+
+const FOLDABLE = new RegExp(`[${classOf(FOLDABLE_RANGES)}]`, "g");
+/** A plane-14 pair's high half stands for the pair. */
+const HIDING_RANGES: Ranges = [...INVISIBLE_RANGES, [PLANE_14_HIGH, PLANE_14_HIGH]];
+const MAY_HIDE = new RegExp(`[${classOf(HIDING_RANGES)}]`);
+
+/**
+ * Whether a text may read otherwise than it is written. Most texts have no character from
+ * U+0600 on but the few below it, which one simple class tells (irregexp scans a class of a few
+ * ranges several times faster than one of fifty); the others are read code unit by code unit.
+ */
+const CHANGING_UNIT = new Uint8Array(0x10000);
+for (const [from, to] of [...HIDING_RANGES, ...FOLDABLE_RANGES]) CHANGING_UNIT.fill(1, from, to + 1);
+const FROM_ARABIC = 0x0600;
+const MAY_CHANGE_ROUGHLY = new RegExp(
+  `[${classOf([...HIDING_RANGES, ...FOLDABLE_RANGES].filter(([from]) => from < FROM_ARABIC).map(([from, to]) => [from, Math.min(to, FROM_ARABIC - 1)] as const))}${hex(FROM_ARABIC)}-\uFFFF]`,
+);
+function mayChange(text: string): boolean {
+  if (!MAY_CHANGE_ROUGHLY.test(text)) return false;
+  for (let i = 0; i < text.length; i++) if (CHANGING_UNIT[text.charCodeAt(i)] === 1) return true;
+  return false;
+}
+
+/** The text with foldable digits and fullwidth forms in ASCII: one code unit for one, so offsets stay true. */
+function folded(text: string): string {
+  return text.replace(FOLDABLE, (c) => String.fromCharCode(FOLD[c.charCodeAt(0)] as number));
+}
 
 /** How many of the code units at the text's end, read backwards from `end`, are hidden (invisible, or half of a plane-14 pair). */
 function hiddenWidthBefore(text: string, end: number): number {
@@ -86,7 +129,7 @@ export function lastVisible(text: string, count: number): number {
 
 /**
  * A text as a reader (or a model) reads it: invisible characters left out, tag characters read
- * as the ASCII they stand for. Detectors that look for patterns read this instead of the text,
+ * as the ASCII they stand for, digits of every script and fullwidth forms read in ASCII. Detectors that look for patterns read this instead of the text,
  * and `span` turns an offset range of it back into the text's own, hidden characters inside it
  * included, so a redaction covers all of what it replaces.
  */
@@ -109,7 +152,14 @@ interface Piece {
 }
 
 export function readableText(text: string): ReadableText {
-  if (!MAY_HIDE.test(text)) return asWritten(text);
+  if (!mayChange(text)) return asWritten(text);
+  const shown = MAY_HIDE.test(text) ? withoutHidden(text) : asWritten(text);
+  // Folding keeps every offset: the spans of what is shown are the text's.
+  return { text: folded(shown.text), span: shown.span };
+}
+
+/** The text without its hidden characters, tag characters read as the ASCII they stand for. */
+function withoutHidden(text: string): ReadableText {
   const pieces: Piece[] = [];
   const parts: string[] = [];
   let at = 0;

@@ -37,6 +37,20 @@ describe("the readable view of a text", () => {
     expect(readable.span(7, 7)).toEqual({ start: text.length, end: text.length });
   });
 
+  it("reads the digits of every script and the fullwidth forms in ASCII, keeping every offset", () => {
+    const text = "٤٢ ۴۲ ४२ ๔๒ ４２ ｂｏｂ＠ｅｘａｍｐｌｅ．ｃｏｍ";
+    const readable = readableText(text);
+    expect(readable.text).toBe("42 42 42 42 42 bob@example.com");
+    expect(readable.span(3, 5)).toEqual({ start: 3, end: 5 });
+    // Every decimal digit of the BMP (\p{Nd}) reads as its value: each run of ten counts 0 to 9.
+    for (let code = 0x80; code < 0x10000; code++) {
+      const c = String.fromCharCode(code);
+      if (!/\p{Nd}/u.test(c)) continue;
+      const before = /\p{Nd}/u.test(String.fromCharCode(code - 1)) ? Number(readableText(String.fromCharCode(code - 1)).text) : -1;
+      expect(readableText(c).text, `U+${code.toString(16)}`).toBe(String(before === 9 ? 0 : before + 1));
+    }
+  });
+
   it("counts visible characters back from the end, taking the hidden ones among and before them", () => {
     const text = `abc${ZW}${ZW}de${tagged("x")}f`;
     expect(hiddenIn(text)).toBe(4);
@@ -48,7 +62,7 @@ describe("the readable view of a text", () => {
   });
 });
 
-describe("personal data written with invisible characters inside", () => {
+describe("personal data hidden from a pattern but not from a reader", () => {
   it("is found as a reader sees it, and redacted whole", () => {
     const text = `Card 4111${ZW}1111${ZW}1111${ZW}1111, mail bob\u00ad@example.com, SSN 078-05-112${ZW}0.`;
     expect(found(text)).toEqual([
@@ -71,6 +85,20 @@ describe("personal data written with invisible characters inside", () => {
       ["CREDIT_CARD", "4111 1111 1111 1111"],
       ["EMAIL_ADDRESS", "bob@example.com"],
     ]);
+  });
+
+  it("is found in the digits and fullwidth forms people type in other scripts", () => {
+    expect(found("カード４１１１ １１１１ １１１１ １１１１、電話 ０９０－１２３４－５６７８、メール ｂｏｂ＠ｅｘａｍｐｌｅ．ｃｏｍ")).toEqual([
+      ["CREDIT_CARD", "４１１１ １１１１ １１１１ １１１１"],
+      ["PHONE_NUMBER", "０９０－１２３４－５６７８"],
+      ["EMAIL_ADDRESS", "ｂｏｂ＠ｅｘａｍｐｌｅ．ｃｏｍ"],
+    ]);
+    expect(found("رقم البطاقة ٤١١١ ١١١١ ١١١١ ١١١١ من فضلك")).toEqual([["CREDIT_CARD", "٤١١١ ١١١١ ١١١١ ١١١١"]]);
+  });
+
+  it("is not made up from fullwidth text or other scripts' numbers that are not personal data", () => {
+    expect(found("ＡＩの話は２０２４年１２月３日に。価格は１，２００円です。")).toEqual([]);
+    expect(found("الصفحة ١٢ من ٣٤")).toEqual([]);
   });
 
   it("leaves text alone that only needs its joiners (Persian, emoji)", () => {
