@@ -1,5 +1,5 @@
 import { HOMOGLYPHS } from "../injection/normalise.js";
-import { INVISIBLE } from "../readable-text.js";
+import { findReadable } from "../readable-text.js";
 import type { ContentDetector, Detection, DetectionAction } from "./detection.js";
 
 /** A term to look for, and how a finding of it is reported. */
@@ -12,9 +12,8 @@ export interface RestrictedTerm {
   action: DetectionAction;
 }
 
-const invisible = `(?:${INVISIBLE.source})*`;
 /** Between the words of a term: nothing, or up to three spaces, dashes, dots, underscores, slashes or colons. */
-const separator = `(?:[\\s_.:/\\-]|${INVISIBLE.source}){0,3}`;
+const separator = "[\\s_.:/\\-]{0,3}";
 
 /** Latin letters and the Cyrillic and Greek letters that look like them (so "Fаlcon" with a Cyrillic а still matches). */
 const lookAlikes = new Map<string, string[]>();
@@ -35,23 +34,25 @@ const WORD_START = /(?<![\p{L}\p{N}])/uy;
 /**
  * A term as a pattern that also matches what a model (or someone steering it) does to dodge a
  * keyword filter: any case, other separators or none between its words ("project-falcon",
- * "ProjectFalcon"), invisible characters between its letters, look-alike letters. It matches
- * whole words only: "Falcon" does not match "Falconry" nor "GoFalcon".
+ * "ProjectFalcon"), look-alike letters. It matches whole words only: "Falcon" does not match
+ * "Falconry" nor "GoFalcon". It reads the readable view of a text (readable-text.ts), where
+ * invisible characters between letters and fullwidth letters no longer hide a term.
  */
 export class TermPattern {
   private readonly pattern: RegExp;
 
   constructor(term: string) {
     const words = term.split(/[^\p{L}\p{N}]+/u).filter(Boolean);
-    const body = words.map((w) => [...w].map(charPattern).join(invisible)).join(separator);
+    const body = words.map((w) => [...w].map(charPattern).join("")).join(separator);
     // The word start is checked where the body matches, not in the pattern: a pattern that opens
     // with a lookbehind is tried at every position of the text, one that opens with a letter is
     // only tried where that letter is (3–4 times faster over a long text).
     this.pattern = new RegExp(`${body}(?![\\p{L}\\p{N}])`, "giu");
   }
 
-  /** Where the term occurs in the text, in order. */
-  *matches(text: string): Generator<{ start: number; end: number }> {
+  /** Where the term occurs in a readable text (readableText's), in order. */
+  matches(text: string): { start: number; end: number }[] {
+    const found: { start: number; end: number }[] = [];
     const pattern = this.pattern;
     pattern.lastIndex = 0;
     for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
@@ -61,8 +62,9 @@ export class TermPattern {
         pattern.lastIndex = m.index + 1;
         continue;
       }
-      yield { start: m.index, end: m.index + m[0].length };
+      found.push({ start: m.index, end: m.index + m[0].length });
     }
+    return found;
   }
 }
 
@@ -80,12 +82,14 @@ export class RestrictedTermDetector implements ContentDetector {
   }
 
   find(text: string): Detection[] {
-    const found: Detection[] = [];
-    for (const { term, pattern } of this.patterns) {
-      for (const { start, end } of pattern.matches(text)) {
-        found.push({ type: term.type, start, end, score: 1, guard: term.guard, action: term.action, detail: term.detail });
+    return findReadable(text, (readable) => {
+      const found: Detection[] = [];
+      for (const { term, pattern } of this.patterns) {
+        for (const { start, end } of pattern.matches(readable)) {
+          found.push({ type: term.type, start, end, score: 1, guard: term.guard, action: term.action, detail: term.detail });
+        }
       }
-    }
-    return found;
+      return found;
+    });
   }
 }
