@@ -143,6 +143,19 @@ describe.each(storeTargets)("output guards with the official clients ($name)", (
       expect(record.payload.outputGuards).toEqual([]);
     });
 
+    it("see through invisible characters and fullwidth letters mid-stream: a stuffed card is redacted, a fullwidth term cuts", async () => {
+      const stuffed = "4111 1111 1111 1111".replaceAll(" ", "\u200b".repeat(60));
+      openaiUp.replies.push(reply(`${preamble}Your card ${stuffed} is on file and will be charged on the first.`));
+      const redacted = await readOpenAiStream(await openai.chat.completions.create({ ...ask(), stream: true }));
+      expect(redacted.error).toBeUndefined();
+      expect(redacted.text).toBe(preamble + "Your card [CREDIT_CARD_1] is on file and will be charged on the first.");
+
+      openaiUp.replies.push(reply(preamble + "Between us: Ｐｒｏｊｅｃｔ Ｆａｌｃｏｎ ships in May."));
+      const cut = await readOpenAiStream(await openai.chat.completions.create({ ...ask(), stream: true }));
+      expect(cut.error?.message).toMatch(/restricted-terms/);
+      expect(cut.text).not.toMatch(/Ｐｒｏ|Ｆａｌ/);
+    });
+
     it("redact a card number mid-stream by default, and cut it when the tenant blocks personal data", async () => {
       const card = "Your card 4111 1111 1111 1111 is on file and will be charged on the first.";
       openaiUp.replies.push(reply(preamble + card));
