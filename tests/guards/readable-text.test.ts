@@ -51,6 +51,23 @@ describe("the readable view of a text", () => {
     }
   });
 
+  it("maps every character it reads back to the one written, over random mixes of what it hides and folds", () => {
+    const alphabet = ["a", "7", " ", ZW, "\u00ad", "\u2060", "\ufe0f", "４", "Ｚ", "٣", tagged("q"), "\u{E0100}", "é", "🙂", "\udb40"];
+    let seed = 11;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    for (let round = 0; round < 500; round++) {
+      const parts = Array.from({ length: next() % 40 }, () => alphabet[next() % alphabet.length] as string);
+      const text = parts.join("");
+      const readable = readableText(text);
+      for (let i = 0; i < readable.text.length; i++) {
+        const { start, end } = readable.span(i, i + 1);
+        expect(readableText(text.slice(start, end)).text, JSON.stringify(text)).toBe(readable.text[i]);
+      }
+      const whole = readable.span(0, readable.text.length);
+      expect(readableText(text.slice(whole.start, whole.end)).text).toBe(readable.text);
+    }
+  });
+
   it("counts visible characters back from the end, taking the hidden ones among and before them", () => {
     const text = `abc${ZW}${ZW}de${tagged("x")}f`;
     expect(hiddenIn(text)).toBe(4);
