@@ -57,11 +57,22 @@ const DIGIT_ZEROS = [
 const FULLWIDTH: readonly [number, number] = [0xff01, 0xff5e];
 const FULLWIDTH_TO_ASCII = 0xfee0;
 
+/**
+ * The spaces and hyphens of typesetting, which word processors put between the groups of a
+ * number ("06\u00A012\u00A034\u00A056\u00A078", "4111\u202F1111 …"): no-break, thin and
+ * ideographic spaces; hyphen, no-break hyphen, figure dash, minus sign. En and em dashes stay
+ * as they are: they part words ("Sydney—Victoria", "Ronson–produced") where a hyphen joins them.
+ */
+const SPACES: Ranges = [[0x00a0, 0x00a0], [0x1680, 0x1680], [0x2000, 0x200a], [0x202f, 0x202f], [0x205f, 0x205f], [0x3000, 0x3000]];
+const DASHES: Ranges = [[0x2010, 0x2012], [0x2212, 0x2212], [0xfe63, 0xfe63]];
+
 /** The ASCII character each foldable code unit reads as (0 for the others). */
 const FOLD = new Uint16Array(0x10000);
 for (const zero of DIGIT_ZEROS) for (let digit = 0; digit < 10; digit++) FOLD[zero + digit] = 0x30 + digit;
 for (let code = FULLWIDTH[0]; code <= FULLWIDTH[1]; code++) FOLD[code] = code - FULLWIDTH_TO_ASCII;
-const FOLDABLE_RANGES: Ranges = [...DIGIT_ZEROS.map((zero) => [zero, zero + 9] as const), FULLWIDTH];
+for (const [from, to] of SPACES) FOLD.fill(0x20, from, to + 1);
+for (const [from, to] of DASHES) FOLD.fill(0x2d, from, to + 1);
+const FOLDABLE_RANGES: Ranges = [...DIGIT_ZEROS.map((zero) => [zero, zero + 9] as const), FULLWIDTH, ...SPACES, ...DASHES];
 
 const FOLDABLE = new RegExp(`[${classOf(FOLDABLE_RANGES)}]`, "g");
 /** A plane-14 pair's high half stands for the pair. */
@@ -70,8 +81,9 @@ const MAY_HIDE = new RegExp(`[${classOf(HIDING_RANGES)}]`);
 
 /**
  * Whether a text may read otherwise than it is written. Most texts have no character from
- * U+0600 on but the few below it, which one simple class tells (irregexp scans a class of a few
- * ranges several times faster than one of fifty); the others are read code unit by code unit.
+ * U+0600 on and none of the three below it, which one simple class tells (irregexp scans a
+ * class of a few ranges several times faster than one of fifty); the others are read code unit
+ * by code unit.
  */
 const CHANGING_UNIT = new Uint8Array(0x10000);
 for (const [from, to] of [...HIDING_RANGES, ...FOLDABLE_RANGES]) CHANGING_UNIT.fill(1, from, to + 1);
@@ -85,7 +97,7 @@ function mayChange(text: string): boolean {
   return false;
 }
 
-/** The text with foldable digits and fullwidth forms in ASCII: one code unit for one, so offsets stay true. */
+/** The text with foldable characters in ASCII: one code unit for one, so offsets stay true. */
 function folded(text: string): string {
   return text.replace(FOLDABLE, (c) => String.fromCharCode(FOLD[c.charCodeAt(0)] as number));
 }
@@ -129,7 +141,8 @@ export function lastVisible(text: string, count: number): number {
 
 /**
  * A text as a reader (or a model) reads it: invisible characters left out, tag characters read
- * as the ASCII they stand for, digits of every script and fullwidth forms read in ASCII. Detectors that look for patterns read this instead of the text,
+ * as the ASCII they stand for, digits of every script, fullwidth forms and typeset spaces and
+ * hyphens read in ASCII. Detectors that look for patterns read this instead of the text,
  * and `span` turns an offset range of it back into the text's own, hidden characters inside it
  * included, so a redaction covers all of what it replaces.
  */

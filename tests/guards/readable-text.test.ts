@@ -37,10 +37,11 @@ describe("the readable view of a text", () => {
     expect(readable.span(7, 7)).toEqual({ start: text.length, end: text.length });
   });
 
-  it("reads the digits of every script and the fullwidth forms in ASCII, keeping every offset", () => {
-    const text = "٤٢ ۴۲ ४२ ๔๒ ４２ ｂｏｂ＠ｅｘａｍｐｌｅ．ｃｏｍ";
+  it("reads the digits of every script, the fullwidth forms and typeset spaces and hyphens in ASCII, keeping every offset", () => {
+    const text = "٤٢ ۴۲ ४२ ๔๒ ４２ ｂｏｂ＠ｅｘａｍｐｌｅ．ｃｏｍ 1\u00a02\u202f3\u20114 Sydney—Victoria 1997–2000";
     const readable = readableText(text);
-    expect(readable.text).toBe("42 42 42 42 42 bob@example.com");
+    // En and em dashes part words where a hyphen joins them: they stay.
+    expect(readable.text).toBe("42 42 42 42 42 bob@example.com 1 2 3-4 Sydney—Victoria 1997–2000");
     expect(readable.span(3, 5)).toEqual({ start: 3, end: 5 });
     // Every decimal digit of the BMP (\p{Nd}) reads as its value: each run of ten counts 0 to 9.
     for (let code = 0x80; code < 0x10000; code++) {
@@ -111,6 +112,17 @@ describe("personal data hidden from a pattern but not from a reader", () => {
       ["EMAIL_ADDRESS", "ｂｏｂ＠ｅｘａｍｐｌｅ．ｃｏｍ"],
     ]);
     expect(found("رقم البطاقة ٤١١١ ١١١١ ١١١١ ١١١١ من فضلك")).toEqual([["CREDIT_CARD", "٤١١١ ١١١١ ١١١١ ١١١١"]]);
+  });
+
+  it("is found when grouped with the spaces and hyphens word processors put in numbers", () => {
+    expect(found("Appelez le 06\u00a012\u00a034\u00a056\u00a078 ou payez avec 4111\u202f1111\u202f1111\u202f1111.")).toEqual([
+      ["PHONE_NUMBER", "06\u00a012\u00a034\u00a056\u00a078"],
+      ["CREDIT_CARD", "4111\u202f1111\u202f1111\u202f1111"],
+    ]);
+    expect(found("IBAN FR76\u20093000\u20096000\u20090112\u20093456\u20097890\u2009189, phone +1\u2011415\u2011555\u20110132")).toEqual([
+      ["IBAN_CODE", "FR76\u20093000\u20096000\u20090112\u20093456\u20097890\u2009189"],
+      ["PHONE_NUMBER", "+1\u2011415\u2011555\u20110132"],
+    ]);
   });
 
   it("is not made up from fullwidth text or other scripts' numbers that are not personal data", () => {
