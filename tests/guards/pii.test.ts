@@ -78,6 +78,17 @@ describe("PII recognizers", () => {
       ["IP_ADDRESS", "2001:db8::8a2e:370:7334"],
     ]);
     expect(found("version 1.2.3.4.5, 256.1.1.1, 01.2.3.4 at 12:30:45")).toEqual([]);
+    expect(found("link fe80::1ff:fe23:4567:890a%eth0, host 2001:DB8::1.")).toEqual([
+      ["IP_ADDRESS", "fe80::1ff:fe23:4567:890a"],
+      ["IP_ADDRESS", "2001:DB8::1"],
+    ]);
+  });
+
+  it("leave alone code paths, emoji shortcodes and addresses that are no one's", () => {
+    const addresses = (text: string) => found(text).filter(([type]) => type === "IP_ADDRESS");
+    expect(addresses("use std::collections::HashMap; then Foo::bar() or a::b::c.")).toEqual([]);
+    expect(addresses('it would be ":thinking::point_right::key:", and "|" :: <day>')).toEqual([]);
+    expect(addresses("bind to :: or ::1 for loopback")).toEqual([]);
   });
 
   it("find secrets and API keys by their shapes, and not ordinary words after 'password'", () => {

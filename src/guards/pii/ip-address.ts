@@ -22,6 +22,17 @@ function ipv4At(text: string, start: number, raw: string): boolean {
 
 const isHexOrColonAt = (text: string, i: number) => isHexAt(text, i) || text[i] === ":";
 const IPV6_SHAPE = /^[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}$/;
+/** A letter, digit or underscore: an address does not begin or end inside a word ("std::vector", "Foo::bar"). */
+const isWordAt = (text: string, i: number) => i >= 0 && i < text.length && /\w/.test(text[i] as string);
+/**
+ * An address someone has: two or more groups, one of three or four hex digits ("fe80::1",
+ * "2001:db8::7334"). Without, it is a path in code ("a::b"), an emoji's shortcode
+ * (":thinking::point_right:") or a loopback or unspecified address ("::1", "::"), no one's.
+ */
+function hasAddressGroups(raw: string): boolean {
+  const groups = raw.split(":").filter(Boolean);
+  return groups.length >= 2 && groups.some((g) => g.length >= 3);
+}
 
 /**
  * The stretches of hex digits and colons around each colon that has a hex digit on both sides
@@ -53,9 +64,10 @@ export const ipAddressRecognizer: PiiRecognizer = {
       }
     }
     for (const { start, end } of ipv6Candidates(text)) {
+      if (isWordAt(text, start - 1) || isWordAt(text, end)) continue;
       const raw = text.slice(start, end);
       // "12:30:45" is a time; an address has a hex group of letters, "::", or more groups.
-      if (IPV6_SHAPE.test(raw) && (raw.includes("::") || /[A-Fa-f]/.test(raw) || raw.split(":").length > 4) && isIPv6(raw)) {
+      if (IPV6_SHAPE.test(raw) && (raw.includes("::") || /[A-Fa-f]/.test(raw) || raw.split(":").length > 4) && hasAddressGroups(raw) && isIPv6(raw)) {
         found.push({ type: "IP_ADDRESS", start, end, score: 0.85 });
       }
     }
