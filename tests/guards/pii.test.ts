@@ -70,6 +70,13 @@ describe("PII recognizers", () => {
     expect(found("mobile: 99 577450")).toEqual([["PHONE_NUMBER", "99 577450"]]);
     expect(found("On 2007-01-17 23:08:55 we met at 370 3911 Fourth Avenue; it cost 1,250,000.")).toEqual([["STREET_ADDRESS", "370 3911 Fourth Avenue"]]);
     expect(found("driver's license 2270-66-1551, zip 90010-170")).toEqual([]);
+    // Rows of figures longer than any phone number: a hex dump, padding.
+    expect(found("Decode this hex: 57 68 61 74 20 69 73 20 61 20 6d 6f 64 65 6c 20 75 73 65 64")).toEqual([]);
+    expect(found(`call me ${"12345 ".repeat(12)}now`)).toEqual([]);
+    expect(found("Appelle le 06 12 34 56 78, ou le 07 98 76 54 32 après 18 h.")).toEqual([
+      ["PHONE_NUMBER", "06 12 34 56 78"],
+      ["PHONE_NUMBER", "07 98 76 54 32"],
+    ]);
   });
 
   it("find IPv4 and IPv6 addresses, and not version numbers or times", () => {

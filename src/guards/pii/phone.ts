@@ -1,6 +1,6 @@
 import type { Finding } from "../finding.js";
 import { possibleInternational, prepareNumberingPlans } from "./phone-plans.js";
-import { contextWords, isDigit, precededBy, type PiiRecognizer } from "./recognizer.js";
+import { contextWords, isAlphanumeric, isDigit, precededBy, type PiiRecognizer } from "./recognizer.js";
 import { isDigitsOnly } from "./run-shapes.js";
 import { startsIn, stickyMatches } from "./text-index.js";
 
@@ -41,6 +41,15 @@ function shapeOf(number: string): { digits: number; groups: number; dashesAndDot
   return { digits, groups, dashesAndDots };
 }
 
+/** Whether the letters and digits from `at` on (step 1) or back from it (step -1) hold a digit ("20", "6d"). */
+function wordWithDigit(text: string, at: number, step: 1 | -1): boolean {
+  for (let i = at; isAlphanumeric(text.charCodeAt(i)); i += step) if (isDigit(text.charCodeAt(i))) return true;
+  return false;
+}
+/** Another group a space away on either side: the number is part of a longer row than a phone number has (a hex dump, a table of figures). */
+const inLongerRow = (text: string, start: number, end: number) =>
+  (text.charCodeAt(start - 1) === 0x20 && wordWithDigit(text, start - 2, -1)) || (text.charCodeAt(end) === 0x20 && wordWithDigit(text, end + 1, 1));
+
 /** Written as a date or an SSN: both take two dashes or dots (a candidate holds no slash), an SSN nine digits in eleven characters. */
 function dateOrSsn(number: string, shape: { digits: number; dashesAndDots: number }): boolean {
   if (shape.dashesAndDots < 2) return false;
@@ -65,6 +74,7 @@ export const phoneRecognizer: PiiRecognizer = {
         const raw = match[0];
         // Fewer than seven characters hold fewer than seven digits ("12/1/1981" gives three such matches).
         if (raw.length < 7) continue;
+        if (inLongerRow(text, match.index, match.index + raw.length)) continue;
         // An extension ("x12", "ext. 12") is letters and digits after the run's end.
         const extended = match.index + raw.length > run.end && (raw.includes("x") || raw.includes("#")) ? raw.replace(EXTENSION, "") : raw;
         const number = extended.includes("(0)") ? extended.replace("(0)", "") : extended;
