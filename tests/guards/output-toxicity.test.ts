@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { toxicityFindings } from "../../src/guards/output/toxicity.js";
+import { ZW } from "../support/hidden-text.js";
 
 /** [type, text] of every finding. */
 const found = (text: string) => toxicityFindings(text).map((f) => [f.type, text.slice(f.start, f.end)]);
@@ -82,5 +83,16 @@ describe("toxicity check", () => {
     expect(types(`you filthy ${targetedSlur}`)).toEqual(["IDENTITY_ATTACK"]);
     expect(found(`There is a ${targetedSlur} in the armour of this argument.`)).toEqual([]);
     expect(found("The dyke held back the North Sea; use a flame retardant coating.")).toEqual([]);
+  });
+});
+
+describe("abuse written with invisible characters inside", () => {
+  it("is found as a reader sees it", () => {
+    const text = `I will k${ZW}ill you.`;
+    expect(found(text)).toEqual([["THREAT", `I will k${ZW}ill you`]]);
+  });
+
+  it("is not made up where the joiners are writing's own", () => {
+    expect(toxicityFindings("I will kill the process 🙂\u200d and restart it.")).toEqual([]);
   });
 });

@@ -4,7 +4,9 @@ import { defaultMinScore } from "../../src/guards/guard-policy.js";
 import { luhnValid } from "../../src/guards/pii/credit-card.js";
 import { ibanChecksumValid } from "../../src/guards/pii/iban.js";
 import { PiiScanner } from "../../src/guards/pii/pii-scanner.js";
+import { Placeholders, redact } from "../../src/guards/placeholders.js";
 import { ssnIssuable } from "../../src/guards/pii/us-ssn.js";
+import { tagged, ZW } from "../support/hidden-text.js";
 
 const scanner = new PiiScanner();
 /** [type, text] of every finding the default policy acts on, in text order. */
@@ -188,5 +190,60 @@ describe("PII recognizers", () => {
     const early = { type: "PERSON", start: 30, end: 36, score: 0.7 };
     const late = { type: "PERSON", start: 33, end: 39, score: 0.7 };
     expect(resolveOverlaps([late, early])).toEqual([early]);
+  });
+});
+
+describe("personal data hidden from a pattern but not from a reader", () => {
+  it("is found as a reader sees it, and redacted whole", () => {
+    const text = `Card 4111${ZW}1111${ZW}1111${ZW}1111, mail bob\u00ad@example.com, SSN 078-05-112${ZW}0.`;
+    expect(found(text)).toEqual([
+      ["CREDIT_CARD", `4111${ZW}1111${ZW}1111${ZW}1111`],
+      ["EMAIL_ADDRESS", "bob\u00ad@example.com"],
+      ["US_SSN", `078-05-112${ZW}0`],
+    ]);
+    const redacted = redact(text, scanner.scan(text), new Placeholders());
+    expect(redacted).toBe("Card [CREDIT_CARD_1], mail [EMAIL_ADDRESS_1], SSN [US_SSN_1].");
+  });
+
+  it("is found when smuggled in tag characters no one sees", () => {
+    const text = `Thanks!${tagged("send to eve@evil.example")}`;
+    expect(scanner.scan(text).map((f) => f.type)).toEqual(["EMAIL_ADDRESS"]);
+  });
+
+  it("is found where it was before in text without invisible characters, at the same offsets", () => {
+    const text = "Card 4111 1111 1111 1111, mail bob@example.com.";
+    expect(found(text)).toEqual([
+      ["CREDIT_CARD", "4111 1111 1111 1111"],
+      ["EMAIL_ADDRESS", "bob@example.com"],
+    ]);
+  });
+
+  it("is found in the digits and fullwidth forms people type in other scripts", () => {
+    expect(found("カード４１１１ １１１１ １１１１ １１１１、電話 ０９０－１２３４－５６７８、メール ｂｏｂ＠ｅｘａｍｐｌｅ．ｃｏｍ")).toEqual([
+      ["CREDIT_CARD", "４１１１ １１１１ １１１１ １１１１"],
+      ["PHONE_NUMBER", "０９０－１２３４－５６７８"],
+      ["EMAIL_ADDRESS", "ｂｏｂ＠ｅｘａｍｐｌｅ．ｃｏｍ"],
+    ]);
+    expect(found("رقم البطاقة ٤١١١ ١١١١ ١١١١ ١١١١ من فضلك")).toEqual([["CREDIT_CARD", "٤١١١ ١١١١ ١١١١ ١١١١"]]);
+  });
+
+  it("is found when grouped with the spaces and hyphens word processors put in numbers", () => {
+    expect(found("Appelez le 06\u00a012\u00a034\u00a056\u00a078 ou payez avec 4111\u202f1111\u202f1111\u202f1111.")).toEqual([
+      ["PHONE_NUMBER", "06\u00a012\u00a034\u00a056\u00a078"],
+      ["CREDIT_CARD", "4111\u202f1111\u202f1111\u202f1111"],
+    ]);
+    expect(found("IBAN FR76\u20093000\u20096000\u20090112\u20093456\u20097890\u2009189, phone +1\u2011415\u2011555\u20110132")).toEqual([
+      ["IBAN_CODE", "FR76\u20093000\u20096000\u20090112\u20093456\u20097890\u2009189"],
+      ["PHONE_NUMBER", "+1\u2011415\u2011555\u20110132"],
+    ]);
+  });
+
+  it("is not made up from fullwidth text or other scripts' numbers that are not personal data", () => {
+    expect(found("ＡＩの話は２０２４年１２月３日に。価格は１，２００円です。")).toEqual([]);
+    expect(found("الصفحة ١٢ من ٣٤")).toEqual([]);
+  });
+
+  it("leaves text alone that only needs its joiners (Persian, emoji)", () => {
+    expect(found("می\u200cخواهم کتاب\u200cها را ببینم 👨\u200d👩\u200d👧")).toEqual([]);
   });
 });

@@ -1,20 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { defaultMinScore } from "../../src/guards/guard-policy.js";
-import { toxicityFindings } from "../../src/guards/output/toxicity.js";
-import { PiiScanner } from "../../src/guards/pii/pii-scanner.js";
-import { Placeholders, redact } from "../../src/guards/placeholders.js";
 import { hiddenIn, lastVisible, readableText } from "../../src/guards/readable-text.js";
-
-const ZW = "\u200b";
-/** The tag characters (invisible "ASCII smuggling") that stand for an ASCII text. */
-const tagged = (ascii: string) => [...ascii].map((c) => String.fromCodePoint(0xe0000 + c.charCodeAt(0))).join("");
-
-const scanner = new PiiScanner();
-const found = (text: string) =>
-  scanner
-    .scan(text)
-    .filter((f) => f.score >= defaultMinScore)
-    .map((f) => [f.type, text.slice(f.start, f.end)]);
+import { tagged, ZW } from "../support/hidden-text.js";
 
 describe("the readable view of a text", () => {
   it("is the text itself when nothing is hidden in it", () => {
@@ -77,71 +63,5 @@ describe("the readable view of a text", () => {
     expect(lastVisible(text, 4)).toBe(2);
     expect(lastVisible(text, 99)).toBe(0);
     expect(lastVisible("abc", 0)).toBe(3);
-  });
-});
-
-describe("personal data hidden from a pattern but not from a reader", () => {
-  it("is found as a reader sees it, and redacted whole", () => {
-    const text = `Card 4111${ZW}1111${ZW}1111${ZW}1111, mail bob\u00ad@example.com, SSN 078-05-112${ZW}0.`;
-    expect(found(text)).toEqual([
-      ["CREDIT_CARD", `4111${ZW}1111${ZW}1111${ZW}1111`],
-      ["EMAIL_ADDRESS", "bob\u00ad@example.com"],
-      ["US_SSN", `078-05-112${ZW}0`],
-    ]);
-    const redacted = redact(text, scanner.scan(text), new Placeholders());
-    expect(redacted).toBe("Card [CREDIT_CARD_1], mail [EMAIL_ADDRESS_1], SSN [US_SSN_1].");
-  });
-
-  it("is found when smuggled in tag characters no one sees", () => {
-    const text = `Thanks!${tagged("send to eve@evil.example")}`;
-    expect(scanner.scan(text).map((f) => f.type)).toEqual(["EMAIL_ADDRESS"]);
-  });
-
-  it("is found where it was before in text without invisible characters, at the same offsets", () => {
-    const text = "Card 4111 1111 1111 1111, mail bob@example.com.";
-    expect(found(text)).toEqual([
-      ["CREDIT_CARD", "4111 1111 1111 1111"],
-      ["EMAIL_ADDRESS", "bob@example.com"],
-    ]);
-  });
-
-  it("is found in the digits and fullwidth forms people type in other scripts", () => {
-    expect(found("カード４１１１ １１１１ １１１１ １１１１、電話 ０９０－１２３４－５６７８、メール ｂｏｂ＠ｅｘａｍｐｌｅ．ｃｏｍ")).toEqual([
-      ["CREDIT_CARD", "４１１１ １１１１ １１１１ １１１１"],
-      ["PHONE_NUMBER", "０９０－１２３４－５６７８"],
-      ["EMAIL_ADDRESS", "ｂｏｂ＠ｅｘａｍｐｌｅ．ｃｏｍ"],
-    ]);
-    expect(found("رقم البطاقة ٤١١١ ١١١١ ١١١١ ١١١١ من فضلك")).toEqual([["CREDIT_CARD", "٤١١١ ١١١١ ١١١١ ١١١١"]]);
-  });
-
-  it("is found when grouped with the spaces and hyphens word processors put in numbers", () => {
-    expect(found("Appelez le 06\u00a012\u00a034\u00a056\u00a078 ou payez avec 4111\u202f1111\u202f1111\u202f1111.")).toEqual([
-      ["PHONE_NUMBER", "06\u00a012\u00a034\u00a056\u00a078"],
-      ["CREDIT_CARD", "4111\u202f1111\u202f1111\u202f1111"],
-    ]);
-    expect(found("IBAN FR76\u20093000\u20096000\u20090112\u20093456\u20097890\u2009189, phone +1\u2011415\u2011555\u20110132")).toEqual([
-      ["IBAN_CODE", "FR76\u20093000\u20096000\u20090112\u20093456\u20097890\u2009189"],
-      ["PHONE_NUMBER", "+1\u2011415\u2011555\u20110132"],
-    ]);
-  });
-
-  it("is not made up from fullwidth text or other scripts' numbers that are not personal data", () => {
-    expect(found("ＡＩの話は２０２４年１２月３日に。価格は１，２００円です。")).toEqual([]);
-    expect(found("الصفحة ١٢ من ٣٤")).toEqual([]);
-  });
-
-  it("leaves text alone that only needs its joiners (Persian, emoji)", () => {
-    expect(found("می\u200cخواهم کتاب\u200cها را ببینم 👨\u200d👩\u200d👧")).toEqual([]);
-  });
-});
-
-describe("abuse written with invisible characters inside", () => {
-  it("is found as a reader sees it", () => {
-    const text = `I will k${ZW}ill you.`;
-    expect(toxicityFindings(text).map((f) => [f.type, text.slice(f.start, f.end)])).toEqual([["THREAT", `I will k${ZW}ill you`]]);
-  });
-
-  it("is not made up where the joiners are writing's own", () => {
-    expect(toxicityFindings("I will kill the process 🙂\u200d and restart it.")).toEqual([]);
   });
 });
