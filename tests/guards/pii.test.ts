@@ -57,6 +57,18 @@ describe("PII recognizers", () => {
     expect(found("order 536228726 shipped")).toEqual([]);
   });
 
+  it("take words that say what a number is only as words, not inside other words", () => {
+    const types = (text: string) => scanner.scan(text).map((f) => f.type);
+    // "TIN" says SSN; "Martin" and "setting" do not.
+    expect(types("TIN: 536228726")).toEqual(["US_SSN"]);
+    expect(types("the setting 536228726 was kept")).toEqual([]);
+    // "fax" and "tel" say phone; "Halifax" and "tell" do not.
+    expect(types("fax 555 0132; tel. 555 0199")).toEqual(["PHONE_NUMBER", "PHONE_NUMBER"]);
+    expect(types("in the Halifax office 555 0132, and tell 555 0199")).not.toContain("PHONE_NUMBER");
+    // "calling" still says phone.
+    expect(types("calling 555 0132")).toEqual(["PHONE_NUMBER"]);
+  });
+
   it("find e-mail addresses, and not things with an @ that are not addresses", () => {
     expect(found("Write to ann.o'neil+tag@mail.example.co.uk, or to @someone on chat.")).toEqual([["EMAIL_ADDRESS", "ann.o'neil+tag@mail.example.co.uk"]]);
     expect(found("price @ 5 dollars, user@localhost, a@b.c1")).toEqual([]);

@@ -14,8 +14,22 @@ export interface PiiRecognizer {
 
 const CONTEXT_WINDOW = 48;
 
-/** Words that say what a number next to them is, as one case-insensitive pattern (one test instead of one search per word). */
-export const contextWords = (words: readonly string[]): RegExp => new RegExp(words.map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "i");
+const SHORT_WORD = 3;
+
+/**
+ * Words that say what a number next to them is, as one case-insensitive pattern (one test
+ * instead of one search per word). A word starts a word of the text ("Halifax" says no "fax",
+ * "account" no "cc"); one of three letters or fewer also ends it, but for a plural ("tin" is
+ * not "tiny", "tel" not "tell"), while a longer one may go on ("calling", "delivery").
+ */
+export const contextWords = (words: readonly string[]): RegExp =>
+  new RegExp(
+    words
+      .map((w) => w.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+      .map((w) => (w.length <= SHORT_WORD ? `\\b${w}s?\\b` : `\\b${w}`))
+      .join("|"),
+    "i",
+  );
 
 /** True when one of the words occurs in the text shortly before `start`. */
 export function precededBy(text: string, start: number, words: RegExp): boolean {
