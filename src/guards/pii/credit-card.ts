@@ -2,8 +2,8 @@ import type { Finding } from "../finding.js";
 import { contextWords, isAlphanumeric, isDigit, precededBy, type PiiRecognizer } from "./recognizer.js";
 import { startsIn, stickyMatches } from "./text-index.js";
 
-/** 12–19 digits, in groups separated by single spaces or dashes, not inside a longer run of digits or letters. */
-const CANDIDATE = /(?<![\dA-Za-z])\d(?:[ -]?\d){11,18}(?![\dA-Za-z])/y;
+/** 12–19 digits, in groups separated by a space, two spaces, a dash or a dot, not inside a longer run of digits or letters. */
+const CANDIDATE = /(?<![\dA-Za-z])\d(?:(?:[ .-]| {2})?\d){11,18}(?![\dA-Za-z])/y;
 
 const CONTEXT = contextWords(["card", "visa", "mastercard", "amex", "credit", "debit", "cc"]);
 
@@ -59,16 +59,16 @@ export function luhnValid(digits: string): boolean {
   return sum % 10 === 0;
 }
 
-/** The digits of a candidate, the spaces and dashes between them left out (most have none). */
+/** The digits of a candidate, the separators between them left out (most have none). */
 function withoutSeparators(raw: string): string {
-  for (let i = 0; i < raw.length; i++) if (!isDigit(raw.charCodeAt(i))) return raw.replace(/[ -]/g, "");
+  for (let i = 0; i < raw.length; i++) if (!isDigit(raw.charCodeAt(i))) return raw.replace(/[ .-]/g, "");
   return raw;
 }
 
-/** A separator pattern a person would write: none, or one kind (space or dash) between groups of 3–6 digits. */
+/** A separator pattern a person would write: none, or one kind (spaces, dashes or dots) between groups of 3–6 digits. */
 function plausibleGrouping(raw: string, digits: string): boolean {
   if (digits.length === raw.length) return true;
-  const groups = raw.split(/[ -]/);
+  const groups = raw.split(/ {1,2}|[.-]/);
   const separators = raw.replace(/\d/g, "");
   return new Set(separators).size === 1 && groups.every((g) => g.length >= 3 && g.length <= 6);
 }
