@@ -6,7 +6,7 @@ import type { ContentDetector, Detection } from "./detection.js";
 /**
  * How many characters of a stream's text the content guards keep back before sending: a finding
  * only becomes recognisable once its end has arrived, and the text it starts with must still be
- * here then. 96 covers every built-in pattern (a grouped card number is at most 25 characters,
+ * here then. 96 covers every built-in pattern (a grouped card number is at most 29 characters,
  * an IBAN 42, a key or token is recognised within 41, an abusive phrase within about 90) and is
  * about two dozen tokens, a fraction of a second of a model's output. Restricted terms and
  * markers longer than half of it raise it for their tenant (see ContentGuard).
