@@ -131,6 +131,17 @@ describe("PII recognizers", () => {
     expect(found("my password is forgotten; the secret: sauce")).toEqual([]);
   });
 
+  it("find secrets under prefixed names, newer token formats and passwords in URLs; not examples or stand-ins", () => {
+    expect(found("AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\nMY_SERVICE_API_KEY=8f3kd9Xk2mQ7pL0z")).toEqual([
+      ["SECRET", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"],
+      ["SECRET", "8f3kd9Xk2mQ7pL0z"],
+    ]);
+    expect(found(`HF ${"hf_" + "aB3".repeat(12)} npm ${"npm_" + "x9Y".repeat(12)}`).map(([type]) => type)).toEqual(["SECRET", "SECRET"]);
+    // The password is reported, not an e-mail address made of it and the host.
+    expect(found("DATABASE_URL=postgres://admin:S3cretPass@db.internal:5432/prod")).toEqual([["SECRET", "S3cretPass"]]);
+    expect(found("postgres://user:password@localhost/db and API_KEY=${API_KEY} or password: <your password here>")).toEqual([]);
+  });
+
   it("find people's names: with titles, after words that say so, and again where they recur alone", () => {
     expect(found("Please forward this to Dr. Helga Brandt and to Mr. O'Neill.")).toEqual([
       ["PERSON", "Helga Brandt"],

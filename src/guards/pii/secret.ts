@@ -8,8 +8,9 @@ import { matchesOf, type PiiRecognizer } from "./recognizer.js";
  */
 const MARKER_SEARCHES: { anchor: string; markers: readonly string[] }[] = [
   { anchor: "IA", markers: ["AKIA", "ASIA"] },
-  { anchor: "_", markers: ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "k_live_", "k_test_"] },
-  { anchor: "-", markers: ["sk-ant-", "sk-", "glpat-", "-----BEGIN "] },
+  { anchor: "_", markers: ["ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "k_live_", "k_test_", "hf_", "npm_"] },
+  { anchor: "-", markers: ["sk-ant-", "sk-", "glpat-", "-----BEGIN ", "pypi-"] },
+  { anchor: "://", markers: ["://"] },
   { anchor: "xox", markers: ["xox"] },
   { anchor: "AIza", markers: ["AIza"] },
   // Capitals are rarer than small letters.
@@ -44,6 +45,9 @@ const PATTERNS: { markers: readonly string[]; pattern: RegExp; score: number }[]
   { markers: ["xox"], pattern: /\bxox[abposr]-[A-Za-z0-9-]{10,}\b/g, score: 0.95 }, // Slack
   { markers: ["AIza"], pattern: /\bAIza[0-9A-Za-z_-]{35}\b/g, score: 0.9 }, // Google API key
   { markers: ["glpat-"], pattern: /\bglpat-[A-Za-z0-9_-]{20,}\b/g, score: 0.95 }, // GitLab
+  { markers: ["hf_"], pattern: /\bhf_[A-Za-z0-9]{34,}\b/g, score: 0.95 }, // Hugging Face
+  { markers: ["npm_"], pattern: /\bnpm_[A-Za-z0-9]{36}\b/g, score: 0.95 }, // npm
+  { markers: ["pypi-"], pattern: /\bpypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}/g, score: 0.95 }, // PyPI
   { markers: ["-----BEGIN "], pattern: /-----BEGIN (?:[A-Z]+ )?PRIVATE KEY-----[\s\S]*?(?:-----END (?:[A-Z]+ )?PRIVATE KEY-----|$)/g, score: 0.99 },
   { markers: ["eyJ"], pattern: /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}/g, score: 0.9 }, // JWT
 ];
@@ -56,14 +60,22 @@ function patternMatches(text: string, markers: readonly string[], found: Finding
   }
 }
 
-/** "password: …", "api_key=…" and the like, when the value looks random rather than like a word. */
-const ASSIGNMENT = /\b(?:api[_-]?key|secret(?:[_-]key)?|access[_-]?token|auth[_-]?token|password|passwd|pwd|client[_-]secret)\b["']?\s*[:=]\s*["']?([^\s"',;]{8,200})/gi;
+/**
+ * "password: …", "api_key=…", "AWS_SECRET_ACCESS_KEY=…" and the like (the name may have a
+ * prefix: "MY_SERVICE_API_KEY"), when the value looks random rather than like a word.
+ */
+const ASSIGNMENT =
+  /(?<![A-Za-z0-9])(?:[A-Za-z0-9]+[_.-])*(?:api[_-]?key|secret(?:[_-]?access)?(?:[_-]?key)?|access[_-]?token|auth[_-]?token|password|passwd|pwd|client[_-]secret|private[_-]?key)\b["']?\s*[:=]\s*["']?([^\s"',;]{8,200})/gi;
 /** A piece of every name ASSIGNMENT knows, looked for just before each ":" and "=". */
 const ASSIGNED_NAME = /key|secret|token|passw|pwd/i;
 /** How far before its ":" or "=" a name can start ("client-secret" and quotes, with room to spare). */
 const NAME_REACH = 40;
 
+/** A value written as a stand-in for one: "${DB_PASSWORD}", "<password>", "{{ token }}", "%PASS%". */
+const PLACEHOLDER = /^(?:\$|<|\{\{|%)/;
+
 function looksRandom(value: string): boolean {
+  if (PLACEHOLDER.test(value)) return false;
   const classes = [/[a-z]/, /[A-Z]/, /\d/, /[^A-Za-z0-9]/].filter((c) => c.test(value)).length;
   return classes >= 3 || (classes >= 2 && value.length >= 16);
 }
@@ -89,7 +101,23 @@ function assignments(text: string, found: Finding[]): void {
   }
 }
 
-/** Secrets and API keys: known provider formats, private key blocks, JWTs, and random values assigned to secret-sounding names. */
+/**
+ * The password in a URL ("postgres://admin:S3cretPass@db.internal/prod"), when it looks random:
+ * "user:password@localhost" in a tutorial is an example, not a credential. It scores above the
+ * e-mail address the password and host also look like, so the password is what is reported.
+ */
+const URL_PASSWORD = /\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s:/@]+:([^\s/@]+)@/g;
+
+function urlPasswords(text: string, found: Finding[]): void {
+  for (const m of matchesOf(URL_PASSWORD, text)) {
+    const password = m[1] as string;
+    if (!looksRandom(password)) continue;
+    const start = m.index + m[0].length - 1 - password.length;
+    found.push({ type: "SECRET", start, end: start + password.length, score: 0.99 });
+  }
+}
+
+/** Secrets and API keys: known provider formats, private key blocks, JWTs, passwords in URLs, and random values assigned to secret-sounding names. */
 export const secretRecognizer: PiiRecognizer = {
   types: ["SECRET"],
   find(text) {
@@ -97,6 +125,7 @@ export const secretRecognizer: PiiRecognizer = {
     const markers = markersIn(text);
     // Most texts hold no marker, and then no pattern is tried.
     if (markers.length > 0) patternMatches(text, markers, found);
+    if (markers.includes("://")) urlPasswords(text, found);
     assignments(text, found);
     return found;
   },
