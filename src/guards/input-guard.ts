@@ -61,7 +61,6 @@ export class InputGuard implements Guard {
     call.inspection = {
       dataClasses: labels.map((l) => dataClassOf[l]).filter((c): c is string => c !== undefined),
       labels,
-      dataRegions: call.inspection?.dataRegions ?? [],
     };
     if (review.blocked) {
       throw forbidden(`refused by the input guards: ${review.blocked.types.join(", ")} found in a ${review.blocked.role} message`);

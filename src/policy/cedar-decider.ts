@@ -2,6 +2,7 @@ import type { CedarValueJson, EntityJson } from "@cedar-policy/cedar-wasm/nodejs
 import type { Decider, Decision } from "../gateway/pipeline/decide.js";
 import { defaultTaskClass } from "../gateway/pipeline/decide.js";
 import type { ModelCall } from "../gateway/pipeline/model-call.js";
+import { regionsOf } from "../gateway/routing/residency.js";
 import { NAMESPACE } from "./schema.js";
 import type { TenantPolicies } from "./tenant-policies.js";
 
@@ -41,7 +42,7 @@ export class CedarDecider implements Decider {
       task_class: headers.taskClass ?? defaultTaskClass,
       data_classes: call.inspection?.dataClasses ?? [],
       labels: call.inspection?.labels ?? [],
-      data_regions: call.inspection?.dataRegions ?? [],
+      data_regions: regionsOf(headers.dataRegion),
       grants: [],
       time: Math.floor(Date.now() / 1000),
     };

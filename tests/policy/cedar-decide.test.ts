@@ -61,6 +61,19 @@ describe.each(storeTargets)("Cedar in the decide stage ($name)", (target) => {
         spec: { description: "PII never goes to an external provider.", text: demoPolicy("pii-never-external"), environments: [] },
       }),
     );
+    await putRecord(h, t, "model", "frankfurt-llm", upstreamModel("openai", up.endpoint, { region: "eu-central-1" }));
+    await h.gatehouse.transaction((trx) =>
+      h.gatehouse.registry.write(trx, actionContext(systemActor("test", t.id)), {
+        tenantId: t.id,
+        kind: "policy",
+        name: "eu-data-internal-only",
+        owner: "security",
+        spec: {
+          text: 'forbid (principal, action == Gatehouse::Action::"invoke_model", resource is Gatehouse::Model) when { context.data_regions.contains("eu") && resource.external };',
+          environments: [],
+        },
+      }),
+    );
     client = new OpenAI({ baseURL: `${await listen(h)}/v1`, apiKey: t.appKey, maxRetries: 0 });
   });
   afterAll(async () => {
@@ -90,6 +103,21 @@ describe.each(storeTargets)("Cedar in the decide stage ($name)", (target) => {
   it("lets an external provider serve a prompt without personal data", async () => {
     const answer = await client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "What is the capital of Norway?" }] });
     expect(answer.choices[0]?.message.content).toBeTruthy();
+  });
+
+  it("gives policies the call's data region, and the regions above it", async () => {
+    const ask = (region?: string) =>
+      client.chat.completions
+        .create({ model: "frankfurt-llm", messages: [{ role: "user", content: "Summarise the quarter." }] }, region ? { headers: { "x-gatehouse-data-region": region } } : {})
+        .catch((e: unknown) => e);
+    // The route may serve EU data (the upstream is in eu-central-1); the tenant's policy says no external model may.
+    for (const region of ["eu", "eu-central-1"]) {
+      const refused = await ask(region);
+      expect(refused, region).toBeInstanceOf(OpenAI.PermissionDeniedError);
+      expect((refused as Error).message).toMatch(/eu-data-internal-only/);
+    }
+    const answer = await ask();
+    expect(answer).not.toBeInstanceOf(Error);
   });
 
   it("refuses a prompt injection in the input guards", async () => {

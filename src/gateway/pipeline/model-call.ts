@@ -115,8 +115,8 @@ export interface ModelCall {
   /** Input tokens estimated before the call, for admission (budgets) and the prompt size limit. */
   estimatedInputTokens?: number;
   admission?: AdmissionTicket;
-  /** What the input guards found, for the policy context: data classes (pii, …), labels, data regions. */
-  inspection?: { dataClasses: string[]; labels: string[]; dataRegions: string[] };
+  /** What the input guards found, for the policy context: data classes (pii, …) and labels. */
+  inspection?: { dataClasses: string[]; labels: string[] };
   decision?: { reasons: string[]; policies: string[] };
   /** Puts redacted values back into the answer for the caller, where the tenant's guard policy allows it; in memory only, never recorded. */
   restorer?: Restorer;
