@@ -1,5 +1,6 @@
 import type { GuardSettings } from "../guards/guard-policy.js";
 import { InputGuard } from "../guards/input-guard.js";
+import { DataClassifier } from "../guards/data-classification.js";
 import { ContentGuard, registryMarkers } from "../guards/output/content-guard.js";
 import { defaultOutputGuards } from "../guards/output/output-guards.js";
 import type { ScanWorkers } from "../guards/offload/scan-workers.js";
@@ -57,6 +58,8 @@ export interface ModelGateway {
   pipeline: Pipeline;
   /** The input guards, which POST /v1/guard/check runs too, under the same policy. */
   inputGuard: InputGuard;
+  /** Labels a call by the data sources whose markers its input holds (after inputGuard, in the same stage). */
+  classifier: DataClassifier;
   /** The output guards' leak and abuse checks, which POST /v1/guard/check runs for direction output. */
   contentGuard: ContentGuard;
   models: ModelCatalog;
@@ -101,7 +104,9 @@ export async function createModelGateway(
   const inputGuard = new InputGuard(undefined, options.guards?.input, services.scanWorkers);
   const admission = options.admission ?? new UsageAdmission(new UsageLimiter(windows, new SqlBudgetLedger(services.store)));
   const upstreams = new UpstreamRouter(router, providers, credentials);
-  const contentGuard = new ContentGuard(registryMarkers(services.registry));
+  const markers = registryMarkers(services.registry);
+  const contentGuard = new ContentGuard(markers);
+  const classifier = new DataClassifier(markers);
   const pipeline = new Pipeline({
     identify: new IdentifyStage({
       apiKeys: services.apiKeys,
@@ -112,7 +117,7 @@ export async function createModelGateway(
       agents: services.agents,
     }),
     admit: new AdmitStage(admission),
-    inspect_input: new InspectInputStage(options.inputGuards ?? [inputGuard]),
+    inspect_input: new InspectInputStage(options.inputGuards ?? [inputGuard, classifier]),
     decide: new DecideStage(decider),
     execute: new ExecuteStage(upstreams),
     inspect_output: new InspectOutputStage(options.outputGuards ?? defaultOutputGuards(upstreams, contentGuard)),
@@ -121,6 +126,7 @@ export async function createModelGateway(
   return {
     pipeline,
     inputGuard,
+    classifier,
     contentGuard,
     models,
     decider,

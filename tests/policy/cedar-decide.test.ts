@@ -74,6 +74,15 @@ describe.each(storeTargets)("Cedar in the decide stage ($name)", (target) => {
         },
       }),
     );
+    await h.gatehouse.transaction((trx) =>
+      h.gatehouse.registry.write(trx, actionContext(systemActor("test", t.id)), {
+        tenantId: t.id,
+        kind: "data_source",
+        name: "crm",
+        owner: "data",
+        spec: { kind: "database", sensitivity: "confidential", region: "eu", retentionDays: 30, markers: ["CONFIDENTIAL-ACME"] },
+      }),
+    );
     client = new OpenAI({ baseURL: `${await listen(h)}/v1`, apiKey: t.appKey, maxRetries: 0 });
   });
   afterAll(async () => {
@@ -103,6 +112,28 @@ describe.each(storeTargets)("Cedar in the decide stage ($name)", (target) => {
   it("lets an external provider serve a prompt without personal data", async () => {
     const answer = await client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "What is the capital of Norway?" }] });
     expect(answer.choices[0]?.message.content).toBeTruthy();
+  });
+
+  it("labels a prompt that holds a confidential data source's marker, which the policy keeps from external models", async () => {
+    const prompt = "Summarise this export (confidential\u200b-acme): revenue 4.2M, churn 3%.";
+    const before = up.received.length;
+    const refused = await client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: prompt }] }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(OpenAI.PermissionDeniedError);
+    expect((refused as Error).message).toMatch(/pii-never-external/);
+    expect(up.received.length).toBe(before);
+    // The same prompt may go to an internal model (whose echo of the marker the output guards then refuse); one without the marker to the external one.
+    await client.chat.completions.create({ model: "internal-llm", messages: [{ role: "user", content: prompt }] }).catch(() => undefined);
+    expect(up.received.length).toBe(before + 1);
+    expect(JSON.stringify(up.received.at(-1)?.body.messages)).toContain("revenue 4.2M");
+    await expect(client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "How is revenue usually reported?" }] })).resolves.toBeTruthy();
+    // The guard API labels the text the same way.
+    const checked = await h.app.inject({
+      method: "POST",
+      url: "/v1/guard/check",
+      headers: { authorization: `Bearer ${t.appKey}`, "content-type": "application/json" },
+      payload: JSON.stringify({ text: prompt, direction: "input" }),
+    });
+    expect((JSON.parse(checked.body) as { labels: string[] }).labels).toEqual(["confidential"]);
   });
 
   it("gives policies the call's data region, and the regions above it", async () => {

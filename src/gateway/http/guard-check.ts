@@ -64,10 +64,11 @@ type Message = { role: string; content: string };
 /** The same review as a model call's input guards, under the calling tenant's policy. */
 async function inputCheck(gatehouse: Gatehouse, caller: Caller, messages: Message[], single: boolean) {
   const review = await gatehouse.gateway.inputGuard.review(messages, caller.settings.guards);
+  const classified = await gatehouse.gateway.classifier.labelsOf(caller.tenantId, review.messages.map((m) => m.content));
   return {
     verdict: review.verdict,
     findings: single ? review.findings.map(({ message: _, ...f }) => f) : review.findings,
-    labels: review.labels,
+    labels: [...new Set([...review.labels, ...classified])].sort(),
     redacted: review.messages.map((m) => m.content).join("\n"),
     ...(single ? {} : { messages: review.messages }),
   };

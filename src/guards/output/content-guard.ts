@@ -2,7 +2,7 @@ import type { StreamEvent } from "../../gateway/chat.js";
 import type { OutputGuard } from "../../gateway/pipeline/guard.js";
 import type { ModelCall } from "../../gateway/pipeline/model-call.js";
 import type { Registry } from "../../registry/registry.js";
-import { sensitivityRank } from "../../registry/kinds.js";
+import { sensitivityRank, type Sensitivity } from "../../registry/kinds.js";
 import { Placeholders, redact } from "../placeholders.js";
 import { PiiScanner } from "../pii/pii-scanner.js";
 import type { ContentDetector, Detection } from "./detection.js";
@@ -14,15 +14,15 @@ import { outputGuardSettingsOf, type OutputGuardSettings } from "./settings.js";
 import { ToxicityDetector } from "./toxicity.js";
 import { timed } from "./timing.js";
 
-/** The markers a tenant's confidential and restricted data sources declare. */
-export type MarkerSource = (tenantId: string) => Promise<{ dataSource: string; markers: string[] }[]>;
+/** The markers a tenant's confidential and restricted data sources declare, with each source's sensitivity. */
+export type MarkerSource = (tenantId: string) => Promise<{ dataSource: string; sensitivity: Sensitivity; markers: string[] }[]>;
 
 export const registryMarkers =
   (registry: Registry): MarkerSource =>
   async (tenantId) =>
     (await registry.list(tenantId, "data_source"))
       .filter((r) => sensitivityRank(r.spec.sensitivity) >= sensitivityRank("confidential") && (r.spec.markers?.length ?? 0) > 0)
-      .map((r) => ({ dataSource: r.name, markers: r.spec.markers ?? [] }));
+      .map((r) => ({ dataSource: r.name, sensitivity: r.spec.sensitivity, markers: r.spec.markers ?? [] }));
 
 /** What POST /v1/guard/check with direction output answers: the verdict, the findings, the text as redacted. */
 export interface ContentReview {
