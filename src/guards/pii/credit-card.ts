@@ -2,8 +2,11 @@ import type { Finding } from "../finding.js";
 import { contextWords, isAlphanumeric, isDigit, precededBy, type PiiRecognizer } from "./recognizer.js";
 import { startsIn, stickyMatches } from "./text-index.js";
 
-/** 12–19 digits, in groups separated by a space, two spaces, a dash or a dot, not inside a longer run of digits or letters. */
-const CANDIDATE = /(?<![\dA-Za-z])\d(?:(?:[ .-]| {2})?\d){11,18}(?![\dA-Za-z])/y;
+/**
+ * 12–19 digits, in groups separated by up to two spaces, dashes or dots (plausibleGrouping
+ * keeps a space, two spaces, a dash or a dot), not inside a longer run of digits or letters.
+ */
+const CANDIDATE = /(?<![\dA-Za-z])\d(?:[ .-]{0,2}\d){11,18}(?![\dA-Za-z])/y;
 
 const CONTEXT = contextWords(["card", "visa", "mastercard", "amex", "credit", "debit", "cc"]);
 

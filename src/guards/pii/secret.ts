@@ -1,5 +1,5 @@
 import type { Finding } from "../finding.js";
-import { matchesOf, type PiiRecognizer } from "./recognizer.js";
+import { isAlphanumeric, matchesOf, type PiiRecognizer } from "./recognizer.js";
 
 /**
  * Where to search for the strings that tell a pattern can match: each string holds its anchor,
@@ -106,12 +106,16 @@ function assignments(text: string, found: Finding[]): void {
  * "user:password@localhost" in a tutorial is an example, not a credential. It scores above the
  * e-mail address the password and host also look like, so the password is what is reported.
  */
-const URL_PASSWORD = /\b[A-Za-z][A-Za-z0-9+.-]*:\/\/[^\s:/@]+:([^\s/@]+)@/g;
+const CREDENTIALS = /[^\s:/@]+:([^\s/@]+)@/y;
 
+/** Read from each "://" after a scheme's letters: a pattern run over the whole text would be tried at every word. */
 function urlPasswords(text: string, found: Finding[]): void {
-  for (const m of matchesOf(URL_PASSWORD, text)) {
-    const password = m[1] as string;
-    if (!looksRandom(password)) continue;
+  for (let at = text.indexOf("://"); at >= 0; at = text.indexOf("://", at + 3)) {
+    if (!isAlphanumeric(text.charCodeAt(at - 1))) continue;
+    CREDENTIALS.lastIndex = at + 3;
+    const m = CREDENTIALS.exec(text);
+    const password = m?.[1];
+    if (m === null || password === undefined || !looksRandom(password)) continue;
     const start = m.index + m[0].length - 1 - password.length;
     found.push({ type: "SECRET", start, end: start + password.length, score: 0.99 });
   }
