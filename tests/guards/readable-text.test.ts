@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { hiddenIn, lastVisible, readableText } from "../../src/guards/readable-text.js";
+import { hiddenIn, INVISIBLE, lastVisible, readableText } from "../../src/guards/readable-text.js";
 import { tagged, ZW } from "../support/hidden-text.js";
 
 describe("the readable view of a text", () => {
@@ -42,7 +42,7 @@ describe("the readable view of a text", () => {
     const alphabet = ["a", "7", " ", ZW, "\u00ad", "\u2060", "\ufe0f", "４", "Ｚ", "٣", tagged("q"), "\u{E0100}", "é", "🙂", "\udb40"];
     let seed = 11;
     const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
-    for (let round = 0; round < 500; round++) {
+    for (let round = 0; round < 2000; round++) {
       const parts = Array.from({ length: next() % 40 }, () => alphabet[next() % alphabet.length] as string);
       const text = parts.join("");
       const readable = readableText(text);
@@ -52,6 +52,22 @@ describe("the readable view of a text", () => {
       }
       const whole = readable.span(0, readable.text.length);
       expect(readableText(text.slice(whole.start, whole.end)).text).toBe(readable.text);
+    }
+  });
+
+  it("changes exactly the characters it is meant to, and no other, across the BMP", () => {
+    const foldedDashes = [0x2010, 0x2011, 0x2012, 0x2212, 0xfe63];
+    for (let code = 0; code < 0x10000; code++) {
+      if (code >= 0xd800 && code <= 0xdfff) continue;
+      const c = String.fromCharCode(code);
+      const meant =
+        INVISIBLE.test(c) ||
+        (code > 0x7f && /\p{Nd}/u.test(c)) ||
+        (code >= 0xff01 && code <= 0xff5e) ||
+        (code !== 0x20 && /\p{Zs}/u.test(c)) ||
+        foldedDashes.includes(code);
+      INVISIBLE.lastIndex = 0;
+      expect(readableText(`a${c}b`).text !== `a${c}b`, `U+${code.toString(16)}`).toBe(meant);
     }
   });
 
