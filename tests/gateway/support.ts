@@ -11,10 +11,15 @@ export async function listen(h: Harness): Promise<string> {
 }
 
 /** Writes a registry record as the test's system actor (records written so are live, i.e. approved). */
-export async function putRecord(h: Harness, t: TestTenant, kind: "model" | "prompt_template", name: string, spec: unknown): Promise<void> {
-  await h.gatehouse.transaction((trx) =>
-    h.gatehouse.registry.write(trx, actionContext(systemActor("test", t.id)), { tenantId: t.id, kind, name, owner: "platform", spec }),
-  );
+export async function putRecord(
+  h: Harness,
+  t: TestTenant,
+  kind: "model" | "prompt_template" | "policy" | "data_source",
+  name: string,
+  spec: unknown,
+  owner = "platform",
+): Promise<void> {
+  await h.gatehouse.transaction((trx) => h.gatehouse.registry.write(trx, actionContext(systemActor("test", t.id)), { tenantId: t.id, kind, name, owner, spec }));
 }
 
 export const upstreamModel = (provider: string, endpoint: string | undefined, extra: Record<string, unknown> = {}) => ({

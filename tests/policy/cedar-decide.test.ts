@@ -1,8 +1,6 @@
 import { readFileSync } from "node:fs";
 import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { actionContext } from "../../src/audit/recorder.js";
-import { systemActor } from "../../src/audit/actor.js";
 import { PolicyEngine, validatePolicyText } from "../../src/policy/policy-engine.js";
 import { fakeOpenAiUpstream, type FakeUpstream } from "../support/fake-upstreams.js";
 import { startHarness, type Harness, type TestTenant } from "../support/harness.js";
@@ -52,37 +50,13 @@ describe.each(storeTargets)("Cedar in the decide stage ($name)", (target) => {
     up = await fakeOpenAiUpstream();
     await putRecord(h, t, "model", "gpt-4o-mini", upstreamModel("openai", up.endpoint));
     await putRecord(h, t, "model", "internal-llm", upstreamModel("vllm", up.endpoint, { external: false }));
-    await h.gatehouse.transaction((trx) =>
-      h.gatehouse.registry.write(trx, actionContext(systemActor("test", t.id)), {
-        tenantId: t.id,
-        kind: "policy",
-        name: "pii-never-external",
-        owner: "security",
-        spec: { description: "PII never goes to an external provider.", text: demoPolicy("pii-never-external"), environments: [] },
-      }),
-    );
+    const description = "PII never goes to an external provider.";
+    await putRecord(h, t, "policy", "pii-never-external", { description, text: demoPolicy("pii-never-external"), environments: [] }, "security");
     await putRecord(h, t, "model", "frankfurt-llm", upstreamModel("openai", up.endpoint, { region: "eu-central-1" }));
-    await h.gatehouse.transaction((trx) =>
-      h.gatehouse.registry.write(trx, actionContext(systemActor("test", t.id)), {
-        tenantId: t.id,
-        kind: "policy",
-        name: "eu-data-internal-only",
-        owner: "security",
-        spec: {
-          text: 'forbid (principal, action == Gatehouse::Action::"invoke_model", resource is Gatehouse::Model) when { context.data_regions.contains("eu") && resource.external };',
-          environments: [],
-        },
-      }),
-    );
-    await h.gatehouse.transaction((trx) =>
-      h.gatehouse.registry.write(trx, actionContext(systemActor("test", t.id)), {
-        tenantId: t.id,
-        kind: "data_source",
-        name: "crm",
-        owner: "data",
-        spec: { kind: "database", sensitivity: "confidential", region: "eu", retentionDays: 30, markers: ["CONFIDENTIAL-ACME"] },
-      }),
-    );
+    const euInternal = 'forbid (principal, action == Gatehouse::Action::"invoke_model", resource is Gatehouse::Model) when { context.data_regions.contains("eu") && resource.external };';
+    await putRecord(h, t, "policy", "eu-data-internal-only", { text: euInternal, environments: [] }, "security");
+    const crm = { kind: "database", sensitivity: "confidential", region: "eu", retentionDays: 30, markers: ["CONFIDENTIAL-ACME"] };
+    await putRecord(h, t, "data_source", "crm", crm, "data");
     client = new OpenAI({ baseURL: `${await listen(h)}/v1`, apiKey: t.appKey, maxRetries: 0 });
   });
   afterAll(async () => {
