@@ -54,7 +54,7 @@ export class ToolResultGuard {
 
   constructor(
     markers: MarkerSource,
-    /** Worker threads for a long result's scans: personal data and injections, its costliest parts (findAnywhere). */
+    /** Worker threads for a long result's scans: personal data, abuse and injections, its costliest parts (findAnywhere). */
     private readonly workers?: ScanWorkers,
   ) {
     this.content = new ContentGuard(markers);
@@ -77,7 +77,7 @@ export class ToolResultGuard {
     const guardText = (text: string) => judgeText(text, readElsewhere.get(text) ?? detectors, judge, placeholders);
     const guardValue = (value: unknown): unknown => {
       if (typeof value === "string") return guardText(value);
-      if (Array.isArray(value)) return value.map(guardValue);
+      if (isArray(value)) return value.map(guardValue);
       if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, guardValue(v)]));
       return value;
     };
@@ -110,7 +110,7 @@ export class ToolResultGuard {
   }
 
   /**
-   * The detectors to judge each long text with, its offloadable ones (personal data) replaced by
+   * The detectors to judge each long text with, its offloadable ones (personal data, abuse) replaced by
    * what their scan found on a worker thread: judging is synchronous and cheap, the scan is not.
    */
   private async readLongTexts(result: ToolResult, detectors: ContentDetector[]): Promise<Map<string, ContentDetector[]>> {

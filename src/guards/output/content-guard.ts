@@ -3,6 +3,7 @@ import type { OutputGuard } from "../../gateway/pipeline/guard.js";
 import type { ModelCall } from "../../gateway/pipeline/model-call.js";
 import type { Registry } from "../../registry/registry.js";
 import { sensitivityRank, type Sensitivity } from "../../registry/kinds.js";
+import { parseJson } from "../../shared/json.js";
 import { Placeholders, redact } from "../placeholders.js";
 import { PiiScanner } from "../pii/pii-scanner.js";
 import type { ContentDetector, Detection } from "./detection.js";
@@ -221,7 +222,7 @@ export class ContentGuard implements OutputGuard {
 
 function parses(text: string): boolean {
   try {
-    JSON.parse(text);
+    parseJson<unknown>(text);
     return true;
   } catch {
     return false;

